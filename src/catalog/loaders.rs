@@ -1,0 +1,124 @@
+//! DataLoaders of the catalogue: one per relation, created per request.
+
+use std::collections::HashMap;
+
+use async_graphql::dataloader::Loader;
+
+use super::model::{CollectionRow, ProductRow, ReviewRow};
+use super::repo::{self, ProductOrdering};
+use crate::db::DbPool;
+use crate::error::AppError;
+use crate::graphql::pagination::Direction;
+
+/// `Product.collection`, `OrderItem.product`, `Collection.featuredProduct`, …
+pub struct ProductById(pub DbPool);
+
+impl Loader<i64> for ProductById {
+    type Value = ProductRow;
+    type Error = AppError;
+
+    async fn load(&self, ids: &[i64]) -> Result<HashMap<i64, ProductRow>, AppError> {
+        let mut conn = self.0.get().await?;
+        let rows = repo::products_by_ids(&mut conn, ids).await?;
+        Ok(rows.into_iter().map(|row| (row.id, row)).collect())
+    }
+}
+
+pub struct CollectionById(pub DbPool);
+
+impl Loader<i64> for CollectionById {
+    type Value = CollectionRow;
+    type Error = AppError;
+
+    async fn load(&self, ids: &[i64]) -> Result<HashMap<i64, CollectionRow>, AppError> {
+        let mut conn = self.0.get().await?;
+        let rows = repo::collections_by_ids(&mut conn, ids).await?;
+        Ok(rows.into_iter().map(|row| (row.id, row)).collect())
+    }
+}
+
+/// `Collection.productsCount` (0 for empty collections).
+pub struct ProductsCountByCollectionId(pub DbPool);
+
+impl Loader<i64> for ProductsCountByCollectionId {
+    type Value = i64;
+    type Error = AppError;
+
+    async fn load(&self, ids: &[i64]) -> Result<HashMap<i64, i64>, AppError> {
+        let mut conn = self.0.get().await?;
+        let mut counts: HashMap<i64, i64> = ids.iter().map(|id| (*id, 0)).collect();
+        counts.extend(repo::product_counts_by_collection(&mut conn, ids).await?);
+        Ok(counts)
+    }
+}
+
+/// `Product.reviews` (empty list for products without reviews).
+pub struct ReviewsByProductId(pub DbPool);
+
+impl Loader<i64> for ReviewsByProductId {
+    type Value = Vec<ReviewRow>;
+    type Error = AppError;
+
+    async fn load(&self, ids: &[i64]) -> Result<HashMap<i64, Vec<ReviewRow>>, AppError> {
+        let mut conn = self.0.get().await?;
+        let mut grouped: HashMap<i64, Vec<ReviewRow>> =
+            ids.iter().map(|id| (*id, Vec::new())).collect();
+        for review in repo::reviews_by_product_ids(&mut conn, ids).await? {
+            grouped.entry(review.product_id).or_default().push(review);
+        }
+        Ok(grouped)
+    }
+}
+
+/// The first (or last) page of `Collection.products` when no cursor is given.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CollectionPageKey {
+    pub collection_id: i64,
+    pub ordering: ProductOrdering,
+    pub direction: Direction,
+    pub limit: i64,
+}
+
+/// Batches the first page of every collection in a list into one windowed query per
+/// distinct page shape (normally exactly one).
+pub struct FirstProductsByCollection(pub DbPool);
+
+impl Loader<CollectionPageKey> for FirstProductsByCollection {
+    type Value = Vec<ProductRow>;
+    type Error = AppError;
+
+    async fn load(
+        &self,
+        keys: &[CollectionPageKey],
+    ) -> Result<HashMap<CollectionPageKey, Vec<ProductRow>>, AppError> {
+        let mut shapes: HashMap<(ProductOrdering, Direction, i64), Vec<i64>> = HashMap::new();
+        for key in keys {
+            shapes
+                .entry((key.ordering.clone(), key.direction, key.limit))
+                .or_default()
+                .push(key.collection_id);
+        }
+        let mut conn = self.0.get().await?;
+        let mut pages = HashMap::new();
+        for ((ordering, direction, limit), ids) in shapes {
+            let rows =
+                repo::first_products_by_collection(&mut conn, &ids, &ordering, direction, limit)
+                    .await?;
+            let mut grouped: HashMap<i64, Vec<ProductRow>> =
+                ids.iter().map(|id| (*id, Vec::new())).collect();
+            for row in rows {
+                grouped.entry(row.collection_id).or_default().push(row);
+            }
+            for (collection_id, rows) in grouped {
+                let key = CollectionPageKey {
+                    collection_id,
+                    ordering: ordering.clone(),
+                    direction,
+                    limit,
+                };
+                pages.insert(key, rows);
+            }
+        }
+        Ok(pages)
+    }
+}

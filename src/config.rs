@@ -1,0 +1,142 @@
+//! Configuration from the environment (and from `.env` in development).
+//!
+//! | Variable | Default | Meaning |
+//! |---|---|---|
+//! | `DATABASE_URL` | unset | PostgreSQL URL. Unset: `serve` starts a private cluster under `./.storefront/pg`. |
+//! | `BIND_ADDR` | `127.0.0.1:8000` | Address the HTTP server listens on. |
+//! | `DB_POOL_SIZE` | `10` | Maximum number of pooled database connections (1–1000). |
+//! | `JWT_SECRET` | random | HS256 secret for tokens; a random one is generated (with a warning) when unset. |
+//! | `DEBUG` | `false` | Development mode: debug-level logs by default. |
+//! | `RUST_LOG` | `info` (`debug` with `DEBUG`) | Log filter (tracing-subscriber `EnvFilter` syntax). |
+//!
+//! A bad value stops start-up with a message that names the variable.
+
+use std::net::SocketAddr;
+use std::str::FromStr;
+
+use anyhow::{Context, anyhow};
+
+#[derive(Clone)]
+pub struct Config {
+    pub database_url: Option<String>,
+    pub bind_addr: SocketAddr,
+    pub db_pool_size: usize,
+    /// `None` when unset: the caller generates a random dev secret.
+    pub jwt_secret: Option<String>,
+    pub debug: bool,
+    pub rust_log: Option<String>,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("database_url", &self.database_url.as_ref().map(|_| "<set>"))
+            .field("bind_addr", &self.bind_addr)
+            .field("db_pool_size", &self.db_pool_size)
+            .field("jwt_secret", &self.jwt_secret.as_ref().map(|_| "<set>"))
+            .field("debug", &self.debug)
+            .field("rust_log", &self.rust_log)
+            .finish()
+    }
+}
+
+impl Config {
+    /// Reads `.env` (when present) and then the process environment.
+    pub fn from_env() -> anyhow::Result<Self> {
+        // `.env` is a development convenience; a missing file is fine.
+        let _ = dotenvy::dotenv();
+        Self::from_lookup(|key| std::env::var(key).ok())
+    }
+
+    /// Builds the configuration from any variable source (tests pass a map).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
+        let get = |key: &str| lookup(key).filter(|value| !value.trim().is_empty());
+        let db_pool_size: usize = parsed(&get, "DB_POOL_SIZE")?.unwrap_or(10);
+        if !(1..=1000).contains(&db_pool_size) {
+            return Err(anyhow!(
+                "DB_POOL_SIZE must be between 1 and 1000, got {db_pool_size}"
+            ));
+        }
+        let jwt_secret = get("JWT_SECRET");
+        if let Some(secret) = &jwt_secret
+            && secret.len() < 32
+        {
+            return Err(anyhow!("JWT_SECRET must be at least 32 characters long"));
+        }
+        Ok(Self {
+            database_url: get("DATABASE_URL"),
+            bind_addr: parsed(&get, "BIND_ADDR")?
+                .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8000))),
+            db_pool_size,
+            jwt_secret,
+            debug: match get("DEBUG") {
+                None => false,
+                Some(value) => parse_bool(&value).context("DEBUG must be true or false")?,
+            },
+            rust_log: get("RUST_LOG"),
+        })
+    }
+}
+
+fn parsed<T>(get: &impl Fn(&str) -> Option<String>, key: &str) -> anyhow::Result<Option<T>>
+where
+    T: FromStr,
+    T::Err: std::fmt::Display,
+{
+    get(key)
+        .map(|raw| {
+            raw.trim()
+                .parse::<T>()
+                .map_err(|error| anyhow!("{key} has an invalid value {raw:?}: {error}"))
+        })
+        .transpose()
+}
+
+fn parse_bool(value: &str) -> anyhow::Result<bool> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        other => Err(anyhow!("not a boolean: {other:?}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> anyhow::Result<Config> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Config::from_lookup(|key| map.get(key).cloned())
+    }
+
+    #[test]
+    fn defaults() -> anyhow::Result<()> {
+        let config = config(&[])?;
+        assert_eq!(config.bind_addr.to_string(), "127.0.0.1:8000");
+        assert_eq!(config.db_pool_size, 10);
+        assert!(config.database_url.is_none());
+        assert!(!config.debug);
+        Ok(())
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        for (key, value) in [
+            ("BIND_ADDR", "nowhere"),
+            ("DB_POOL_SIZE", "many"),
+            ("DB_POOL_SIZE", "0"),
+            ("DEBUG", "maybe"),
+            ("JWT_SECRET", "short"),
+        ] {
+            let error = match config(&[(key, value)]) {
+                Ok(_) => panic!("{key}={value} was accepted"),
+                Err(error) => format!("{error:#}"),
+            };
+            assert!(error.contains(key), "{error}");
+        }
+    }
+}

@@ -1,0 +1,91 @@
+//! Database kernel: the pool type, pool construction and the embedded migrations.
+
+pub mod embedded;
+pub mod schema;
+
+use std::time::Duration;
+
+use anyhow::Context;
+use diesel::Connection;
+use diesel_async::AsyncPgConnection;
+use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
+use diesel_async::pooled_connection::deadpool::{Object, Pool};
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("./migrations");
+
+pub type DbPool = Pool<AsyncPgConnection>;
+pub type DbConn = Object<AsyncPgConnection>;
+
+/// A pool of `size` connections to `url`.
+pub fn create_pool(url: &str, size: usize) -> anyhow::Result<DbPool> {
+    create_pool_with_config(url, size, ManagerConfig::default())
+}
+
+/// A pool with a custom manager configuration (the tests use it to count statements).
+pub fn create_pool_with_config(
+    url: &str,
+    size: usize,
+    config: ManagerConfig<AsyncPgConnection>,
+) -> anyhow::Result<DbPool> {
+    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(url, config);
+    Pool::builder(manager)
+        .runtime(deadpool::Runtime::Tokio1)
+        .max_size(size)
+        .wait_timeout(Some(Duration::from_secs(10)))
+        .create_timeout(Some(Duration::from_secs(10)))
+        .recycle_timeout(Some(Duration::from_secs(5)))
+        .build()
+        .context("could not build the database pool")
+}
+
+/// Runs every pending migration against `url` and returns the versions it applied.
+///
+/// Diesel's migration harness is synchronous; it runs on its own thread through
+/// `AsyncConnectionWrapper` (as crates.io's `migrate` does), so this works from any
+/// tokio runtime flavour, including the tests' current-thread runtime.
+pub async fn run_migrations(url: &str) -> anyhow::Result<Vec<String>> {
+    let url = url.to_owned();
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let result = (|| -> anyhow::Result<Vec<String>> {
+            let mut conn = AsyncConnectionWrapper::<AsyncPgConnection>::establish(&url)
+                .context("could not connect to the database to migrate it")?;
+            let applied = conn
+                .run_pending_migrations(MIGRATIONS)
+                .map_err(|error| anyhow::anyhow!("migration failed: {error}"))?;
+            Ok(applied.iter().map(ToString::to_string).collect())
+        })();
+        let _ = tx.send(result);
+    });
+    rx.await.context("the migration thread stopped")?
+}
+
+/// Creates database `name` on the server behind `maintenance_url` unless it exists.
+pub async fn ensure_database(maintenance_url: &str, name: &str) -> anyhow::Result<()> {
+    use diesel::sql_types::{BigInt, Text};
+    use diesel_async::{AsyncConnection, RunQueryDsl};
+
+    #[derive(diesel::QueryableByName)]
+    struct Found {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let mut conn = AsyncPgConnection::establish(maintenance_url)
+        .await
+        .context("could not connect to the PostgreSQL server")?;
+    let found: Found =
+        diesel::sql_query("SELECT count(*) AS n FROM pg_database WHERE datname = $1")
+            .bind::<Text, _>(name)
+            .get_result(&mut conn)
+            .await?;
+    if found.n == 0 {
+        let quoted = name.replace('"', "\"\"");
+        diesel::sql_query(format!("CREATE DATABASE \"{quoted}\""))
+            .execute(&mut conn)
+            .await
+            .with_context(|| format!("could not create database {name}"))?;
+    }
+    Ok(())
+}

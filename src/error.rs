@@ -1,0 +1,219 @@
+//! One error type for the whole service.
+//!
+//! Resolvers, guards and loaders return [`AppError`]. The schema extension in
+//! `graphql::error_codes` turns it into `extensions.code` / `status` / `fields` in one
+//! place, so no resolver has to call `.extend()`. Internal errors are logged there and
+//! shown to the client only as `Internal server error`.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+/// Field errors in the DRF shape: `{ "<camelCaseField>": ["<message>", …] }`.
+/// Object-level errors go under [`NON_FIELD_ERRORS`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FieldErrors(BTreeMap<String, Vec<String>>);
+
+/// Key for errors that belong to the input as a whole.
+pub const NON_FIELD_ERRORS: &str = "nonFieldErrors";
+
+impl FieldErrors {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// One error on one field.
+    pub fn single(field: &str, message: impl Into<String>) -> Self {
+        let mut errors = Self::new();
+        errors.add(field, message);
+        errors
+    }
+
+    pub fn add(&mut self, field: &str, message: impl Into<String>) {
+        self.0
+            .entry(field.to_owned())
+            .or_default()
+            .push(message.into());
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn has(&self, field: &str) -> bool {
+        self.0.contains_key(field)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &Vec<String>)> {
+        self.0.iter()
+    }
+
+    /// `Ok(())` when nothing was collected, else the collected errors as one
+    /// `BAD_USER_INPUT`.
+    pub fn into_result(self) -> Result<(), AppError> {
+        if self.is_empty() {
+            Ok(())
+        } else {
+            Err(AppError::BadUserInput(self))
+        }
+    }
+
+    /// The message shown as the GraphQL error message: the message itself when there is
+    /// exactly one, a summary otherwise (every message is in `extensions.fields`).
+    fn summary(&self) -> String {
+        let mut all = self.0.values().flatten();
+        match (all.next(), all.next()) {
+            (Some(only), None) => only.clone(),
+            _ => "Invalid input.".to_owned(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum AppError {
+    #[error("Authentication credentials were not provided.")]
+    Unauthenticated,
+    /// A bad, expired or unusable token (its message is the spec's text).
+    #[error("{0}")]
+    InvalidToken(Cow<'static, str>),
+    #[error("You do not have permission to perform this action.")]
+    Forbidden,
+    #[error("{0}")]
+    NotFound(Cow<'static, str>),
+    #[error("{}", .0.summary())]
+    BadUserInput(FieldErrors),
+    /// Delete guards (spec part A DA-1): the exact guard text.
+    #[error("{0}")]
+    MethodNotAllowed(Cow<'static, str>),
+    #[error("Internal server error")]
+    Internal(Arc<anyhow::Error>),
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+impl AppError {
+    /// `NOT_FOUND` with the spec's `Not found.`.
+    pub fn not_found() -> Self {
+        Self::NotFound(Cow::Borrowed("Not found."))
+    }
+
+    pub fn internal(error: impl Into<anyhow::Error>) -> Self {
+        Self::Internal(Arc::new(error.into()))
+    }
+
+    /// `BAD_USER_INPUT` with one message on one field.
+    pub fn bad_input(field: &str, message: impl Into<String>) -> Self {
+        Self::BadUserInput(FieldErrors::single(field, message))
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Unauthenticated | Self::InvalidToken(_) => "UNAUTHENTICATED",
+            Self::Forbidden => "FORBIDDEN",
+            Self::NotFound(_) => "NOT_FOUND",
+            Self::BadUserInput(_) => "BAD_USER_INPUT",
+            Self::MethodNotAllowed(_) => "METHOD_NOT_ALLOWED",
+            Self::Internal(_) => "INTERNAL_SERVER_ERROR",
+        }
+    }
+
+    /// The REST status the notes would have answered with.
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::Unauthenticated | Self::InvalidToken(_) => 401,
+            Self::Forbidden => 403,
+            Self::NotFound(_) => 404,
+            Self::BadUserInput(_) => 400,
+            Self::MethodNotAllowed(_) => 405,
+            Self::Internal(_) => 500,
+        }
+    }
+
+    pub fn fields(&self) -> Option<&FieldErrors> {
+        match self {
+            Self::BadUserInput(fields) => Some(fields),
+            _ => None,
+        }
+    }
+}
+
+impl From<DieselError> for AppError {
+    fn from(error: DieselError) -> Self {
+        match error {
+            DieselError::NotFound => Self::not_found(),
+            other => Self::internal(other),
+        }
+    }
+}
+
+impl From<diesel_async::pooled_connection::deadpool::PoolError> for AppError {
+    fn from(error: diesel_async::pooled_connection::deadpool::PoolError) -> Self {
+        Self::internal(error)
+    }
+}
+
+/// Maps a constraint violation to a client error at the call site (realworld's
+/// `on_constraint`), using the constraint names the migrations give.
+pub trait ResultExt<T> {
+    fn on_constraint(self, name: &str, map: impl FnOnce() -> AppError) -> Result<T, AppError>;
+}
+
+impl<T> ResultExt<T> for Result<T, DieselError> {
+    fn on_constraint(self, name: &str, map: impl FnOnce() -> AppError) -> Result<T, AppError> {
+        match self {
+            Err(DieselError::DatabaseError(
+                DatabaseErrorKind::UniqueViolation
+                | DatabaseErrorKind::ForeignKeyViolation
+                | DatabaseErrorKind::CheckViolation,
+                ref info,
+            )) if info.constraint_name() == Some(name) => Err(map()),
+            other => other.map_err(AppError::from),
+        }
+    }
+}
+
+impl<T> ResultExt<T> for Result<T, AppError> {
+    fn on_constraint(self, name: &str, map: impl FnOnce() -> AppError) -> Result<T, AppError> {
+        self.map_err(|error| match &error {
+            AppError::Internal(inner) => match inner.downcast_ref::<DieselError>() {
+                Some(DieselError::DatabaseError(_, info))
+                    if info.constraint_name() == Some(name) =>
+                {
+                    map()
+                }
+                _ => error,
+            },
+            _ => error,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn single_message_is_the_error_message() {
+        let error = AppError::bad_input("title", "This field is required.");
+        assert_eq!(error.to_string(), "This field is required.");
+        assert_eq!(error.code(), "BAD_USER_INPUT");
+        assert_eq!(error.status(), 400);
+    }
+
+    #[test]
+    fn several_messages_are_summarised() {
+        let mut errors = FieldErrors::new();
+        errors.add("title", "This field is required.");
+        errors.add("slug", "This field is required.");
+        assert_eq!(AppError::BadUserInput(errors).to_string(), "Invalid input.");
+    }
+
+    #[test]
+    fn internal_errors_never_show_their_source() {
+        let error = AppError::internal(anyhow::anyhow!("relation \"secret\" does not exist"));
+        assert_eq!(error.to_string(), "Internal server error");
+        assert_eq!(error.status(), 500);
+    }
+}

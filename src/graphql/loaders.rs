@@ -1,0 +1,40 @@
+//! The request's DataLoaders, created per request so batching (and any caching) never
+//! crosses requests or users.
+
+use std::time::Duration;
+
+use async_graphql::dataloader::DataLoader;
+
+use crate::catalog::loaders::{
+    CollectionById, FirstProductsByCollection, ProductById, ProductsCountByCollectionId,
+    ReviewsByProductId,
+};
+use crate::db::DbPool;
+
+pub struct Loaders {
+    pub product_by_id: DataLoader<ProductById>,
+    pub collection_by_id: DataLoader<CollectionById>,
+    pub products_count_by_collection: DataLoader<ProductsCountByCollectionId>,
+    pub reviews_by_product: DataLoader<ReviewsByProductId>,
+    pub first_products_by_collection: DataLoader<FirstProductsByCollection>,
+}
+
+/// How long a loader collects keys before it queries: async-graphql's default.
+pub const DEFAULT_BATCH_WINDOW: Duration = Duration::from_millis(1);
+
+impl Loaders {
+    /// Loaders that wait `window` after the first key before querying, so sibling
+    /// resolvers of a list land in one batch.
+    pub fn new(pool: &DbPool, window: Duration) -> Self {
+        fn loader<T: Send + Sync + 'static>(inner: T, window: Duration) -> DataLoader<T> {
+            DataLoader::new(inner, tokio::spawn).delay(window)
+        }
+        Self {
+            product_by_id: loader(ProductById(pool.clone()), window),
+            collection_by_id: loader(CollectionById(pool.clone()), window),
+            products_count_by_collection: loader(ProductsCountByCollectionId(pool.clone()), window),
+            reviews_by_product: loader(ReviewsByProductId(pool.clone()), window),
+            first_products_by_collection: loader(FirstProductsByCollection(pool.clone()), window),
+        }
+    }
+}

@@ -1,0 +1,203 @@
+//! Relay cursor connections (CONTRACT.md): `first`/`after` forwards, `last`/`before`
+//! backwards, at most 100 per page, opaque keyset cursors that stay valid while rows
+//! change.
+
+use async_graphql::{OutputType, SimpleObject};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
+
+use crate::error::{AppError, FieldErrors};
+
+pub const DEFAULT_PAGE_SIZE: i32 = 10;
+pub const MAX_PAGE_SIZE: i32 = 100;
+
+/// Which way a page is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Direction {
+    Forward,
+    Backward,
+}
+
+/// Validated paging arguments.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PageRequest {
+    pub direction: Direction,
+    /// Rows wanted (0..=100).
+    pub limit: i64,
+    /// Decoded key values of `after` / `before`.
+    pub after: Option<Vec<Json>>,
+    pub before: Option<Vec<Json>>,
+}
+
+impl PageRequest {
+    /// Validates `first`/`after`/`last`/`before` for an ordering whose signature is
+    /// `ordering` (a cursor made for another ordering is rejected). `first` defaults to
+    /// 10 in the schema, so a given `last` reads backwards and wins over it.
+    pub fn new(
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        ordering: &str,
+    ) -> Result<Self, AppError> {
+        let mut errors = FieldErrors::new();
+        for (name, value) in [("first", first), ("last", last)] {
+            match value {
+                Some(n) if n < 0 => {
+                    errors.add(name, "Ensure this value is greater than or equal to 0.")
+                }
+                Some(n) if n > MAX_PAGE_SIZE => errors.add(
+                    name,
+                    format!("Ensure this value is less than or equal to {MAX_PAGE_SIZE}."),
+                ),
+                _ => {}
+            }
+        }
+        let after = decode_field(&mut errors, "after", after.as_deref(), ordering);
+        let before = decode_field(&mut errors, "before", before.as_deref(), ordering);
+        errors.into_result()?;
+        let (direction, limit) = match (first, last) {
+            (_, Some(last)) => (Direction::Backward, last),
+            (Some(first), None) => (Direction::Forward, first),
+            (None, None) => (Direction::Forward, DEFAULT_PAGE_SIZE),
+        };
+        Ok(Self {
+            direction,
+            limit: i64::from(limit),
+            after,
+            before,
+        })
+    }
+}
+
+fn decode_field(
+    errors: &mut FieldErrors,
+    field: &str,
+    cursor: Option<&str>,
+    ordering: &str,
+) -> Option<Vec<Json>> {
+    let cursor = cursor?;
+    match decode_cursor(cursor, ordering) {
+        Some(values) => Some(values),
+        None => {
+            errors.add(field, "Invalid cursor.");
+            None
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct CursorBody {
+    /// Ordering signature.
+    o: String,
+    /// Sort-key values, ending with the id.
+    k: Vec<Json>,
+}
+
+/// An opaque cursor: the row's sort-key values plus the ordering they belong to.
+pub fn encode_cursor(ordering: &str, keys: Vec<Json>) -> String {
+    let body = CursorBody {
+        o: ordering.to_owned(),
+        k: keys,
+    };
+    URL_SAFE_NO_PAD.encode(serde_json::to_vec(&body).unwrap_or_default())
+}
+
+fn decode_cursor(cursor: &str, ordering: &str) -> Option<Vec<Json>> {
+    let bytes = URL_SAFE_NO_PAD.decode(cursor.trim()).ok()?;
+    let body: CursorBody = serde_json::from_slice(&bytes).ok()?;
+    (body.o == ordering).then_some(body.k)
+}
+
+/// Rows read for one page: `limit + 1` were asked for, so an extra row means more exist.
+pub struct Window<T> {
+    pub rows: Vec<T>,
+    pub has_more: bool,
+}
+
+impl<T> Window<T> {
+    /// Trims the look-ahead row and restores natural order for backward pages.
+    pub fn from_rows(mut rows: Vec<T>, request: &PageRequest) -> Self {
+        let limit = usize::try_from(request.limit).unwrap_or(0);
+        let has_more = rows.len() > limit;
+        rows.truncate(limit);
+        if request.direction == Direction::Backward {
+            rows.reverse();
+        }
+        Self { rows, has_more }
+    }
+}
+
+#[derive(SimpleObject, Debug, Clone, Default)]
+pub struct PageInfo {
+    pub has_next_page: bool,
+    pub has_previous_page: bool,
+    pub start_cursor: Option<String>,
+    pub end_cursor: Option<String>,
+}
+
+#[derive(SimpleObject)]
+#[graphql(concrete(name = "ProductEdge", params(crate::catalog::graphql::Product)))]
+pub struct Edge<T: OutputType> {
+    /// Opaque cursor of this row.
+    pub cursor: String,
+    pub node: T,
+}
+
+/// Builds the edges and page info of a page; `other_side` says whether rows exist before
+/// (forward pages) or after (backward pages) the page.
+pub fn page<T: Clone + OutputType>(
+    window: Window<T>,
+    request: &PageRequest,
+    other_side: bool,
+    cursor_of: impl Fn(&T) -> String,
+) -> (Vec<Edge<T>>, PageInfo) {
+    let edges: Vec<Edge<T>> = window
+        .rows
+        .into_iter()
+        .map(|node| Edge {
+            cursor: cursor_of(&node),
+            node,
+        })
+        .collect();
+    let (has_next_page, has_previous_page) = match request.direction {
+        Direction::Forward => (window.has_more, other_side),
+        Direction::Backward => (other_side, window.has_more),
+    };
+    let info = PageInfo {
+        has_next_page,
+        has_previous_page,
+        start_cursor: edges.first().map(|edge| edge.cursor.clone()),
+        end_cursor: edges.last().map(|edge| edge.cursor.clone()),
+    };
+    (edges, info)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_are_tied_to_their_ordering() {
+        let cursor = encode_cursor("TITLE", vec![Json::from("Mug"), Json::from(7)]);
+        assert_eq!(
+            decode_cursor(&cursor, "TITLE"),
+            Some(vec![Json::from("Mug"), Json::from(7)])
+        );
+        assert_eq!(decode_cursor(&cursor, "UNIT_PRICE"), None);
+        assert_eq!(decode_cursor("not a cursor", "TITLE"), None);
+    }
+
+    #[test]
+    fn page_size_bounds() {
+        let error = |first, last| PageRequest::new(first, None, last, None, "T").err();
+        assert!(error(Some(-1), None).is_some());
+        assert!(error(Some(101), None).is_some());
+        assert!(error(None, Some(101)).is_some());
+        assert!(error(Some(10), Some(5)).is_none());
+        assert!(error(Some(100), None).is_none());
+        assert!(error(Some(0), None).is_none());
+    }
+}

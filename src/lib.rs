@@ -1,0 +1,16 @@
+//! Storefront: an e-commerce GraphQL backend (async-graphql, axum, Diesel on PostgreSQL).
+
+pub mod app;
+pub mod bench;
+pub mod catalog;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod graphql;
+pub mod http;
+pub mod seed;
+pub mod server;
+pub mod validation;
+
+pub use app::AppState;
+pub use http::build_app;

@@ -1,0 +1,114 @@
+//! The `storefront` command line.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use storefront::config::Config;
+use storefront::server::{self, Database};
+use storefront::{bench, db, graphql, seed};
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(
+    name = "storefront",
+    version,
+    about = "Storefront: an e-commerce GraphQL backend"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP server (GraphQL, GraphiQL, health). Without DATABASE_URL it starts a
+    /// private PostgreSQL under ./.storefront/pg, migrates it and seeds a demo catalogue.
+    Serve,
+    /// Apply pending migrations and exit.
+    Migrate,
+    /// Load the demo catalogue (refuses a non-empty catalogue unless --force).
+    Seed {
+        /// Replace an existing catalogue.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Print the GraphQL schema (SDL).
+    ExportSchema,
+    /// Measure requests/s and latency percentiles on the demo catalogue.
+    Bench {
+        /// Seconds per scenario.
+        #[arg(long, default_value_t = 5)]
+        seconds: u64,
+        /// Concurrent keep-alive connections.
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    if let Command::ExportSchema = cli.command {
+        print!("{}", graphql::sdl());
+        return Ok(());
+    }
+    let config = Config::from_env()?;
+    init_tracing(&config);
+    match cli.command {
+        Command::Serve => server::serve(config).await,
+        Command::Migrate => {
+            let database = Database::resolve(&config).await?;
+            let result = db::run_migrations(&database.url).await;
+            database.shutdown().await;
+            let applied = result?;
+            println!("{} migration(s) applied", applied.len());
+            Ok(())
+        }
+        Command::Seed { force } => {
+            let database = Database::resolve(&config).await?;
+            let result = run_seed(&database, &config, force).await;
+            database.shutdown().await;
+            result
+        }
+        Command::Bench {
+            seconds,
+            concurrency,
+        } => {
+            let options = bench::BenchOptions {
+                duration: Duration::from_secs(seconds.max(1)),
+                concurrency: concurrency.max(1),
+            };
+            bench::run(config, options).await
+        }
+        Command::ExportSchema => Ok(()),
+    }
+}
+
+async fn run_seed(database: &Database, config: &Config, force: bool) -> anyhow::Result<()> {
+    let pool = server::prepare(database, config, false).await?;
+    let mut conn = pool
+        .get()
+        .await
+        .context("could not connect to the database")?;
+    let report = seed::seed(&mut conn, force).await?;
+    println!(
+        "Seeded {} collections, {} products and {} reviews.",
+        report.collections, report.products, report.reviews
+    );
+    Ok(())
+}
+
+fn init_tracing(config: &Config) {
+    let default = if config.debug {
+        "storefront=debug,tower_http=debug,info"
+    } else {
+        "info"
+    };
+    let filter = config
+        .rust_log
+        .as_deref()
+        .and_then(|spec| EnvFilter::try_new(spec).ok())
+        .unwrap_or_else(|| EnvFilter::new(default));
+    tracing_subscriber::fmt().with_env_filter(filter).init();
+}

@@ -1,0 +1,144 @@
+//! Running the service: where the database comes from, start-up and graceful shutdown.
+
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+
+use crate::app::AppState;
+use crate::config::Config;
+use crate::db::embedded::{ClusterOptions, EmbeddedCluster};
+use crate::db::{self, DbPool};
+use crate::{http, seed};
+
+/// Folder of the embedded default cluster (relative to the working directory).
+pub const EMBEDDED_DIR: &str = ".storefront/pg";
+/// Database the service uses inside the embedded cluster.
+pub const EMBEDDED_DATABASE: &str = "storefront";
+
+/// The database the service talks to, and the embedded cluster behind it if any.
+pub struct Database {
+    pub url: String,
+    cluster: Option<EmbeddedCluster>,
+}
+
+impl Database {
+    /// `DATABASE_URL` when set; otherwise the private cluster under `./.storefront/pg`,
+    /// started (or joined) here.
+    pub async fn resolve(config: &Config) -> anyhow::Result<Self> {
+        if let Some(url) = &config.database_url {
+            return Ok(Self {
+                url: url.clone(),
+                cluster: None,
+            });
+        }
+        let options = ClusterOptions::new(EMBEDDED_DIR);
+        let cluster = tokio::task::spawn_blocking(move || EmbeddedCluster::start(&options))
+            .await
+            .context("the cluster start-up task failed")??;
+        tracing::info!(
+            dir = %cluster.dir().display(),
+            started_here = cluster.started_here(),
+            "embedded PostgreSQL is running (no DATABASE_URL set)"
+        );
+        db::ensure_database(&cluster.url("postgres"), EMBEDDED_DATABASE).await?;
+        Ok(Self {
+            url: cluster.url(EMBEDDED_DATABASE),
+            cluster: Some(cluster),
+        })
+    }
+
+    /// Stops the embedded cluster when this process was its last user.
+    pub async fn shutdown(self) {
+        if let Some(cluster) = self.cluster {
+            match tokio::task::spawn_blocking(move || cluster.release()).await {
+                Ok(Ok(true)) => tracing::info!("embedded PostgreSQL stopped"),
+                Ok(Ok(false)) => tracing::info!("embedded PostgreSQL left running for other users"),
+                Ok(Err(error)) => {
+                    tracing::warn!(error = %format!("{error:#}"), "could not stop embedded PostgreSQL")
+                }
+                Err(error) => tracing::warn!(%error, "could not stop embedded PostgreSQL"),
+            }
+        }
+    }
+}
+
+/// Migrates, builds the pool, and seeds the demo catalogue when the catalogue is empty.
+pub async fn prepare(
+    database: &Database,
+    config: &Config,
+    seed_if_empty: bool,
+) -> anyhow::Result<DbPool> {
+    let applied = db::run_migrations(&database.url).await?;
+    if !applied.is_empty() {
+        tracing::info!(migrations = ?applied, "database migrated");
+    }
+    let pool = db::create_pool(&database.url, config.db_pool_size)?;
+    if seed_if_empty {
+        let mut conn = pool
+            .get()
+            .await
+            .context("could not connect to the database")?;
+        if seed::catalogue_is_empty(&mut conn).await? {
+            let report = seed::seed(&mut conn, false).await?;
+            tracing::info!(
+                collections = report.collections,
+                products = report.products,
+                reviews = report.reviews,
+                "empty catalogue: loaded the demo catalogue"
+            );
+        }
+    }
+    Ok(pool)
+}
+
+/// `storefront serve`.
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let database = Database::resolve(&config).await?;
+    let result = serve_on(&database, &config).await;
+    database.shutdown().await;
+    result
+}
+
+async fn serve_on(database: &Database, config: &Config) -> anyhow::Result<()> {
+    let pool = prepare(database, config, true).await?;
+    let app = http::build_app(AppState::new(pool));
+    let listener = TcpListener::bind(config.bind_addr)
+        .await
+        .with_context(|| format!("could not listen on {} (BIND_ADDR)", config.bind_addr))?;
+    let addr: SocketAddr = listener.local_addr()?;
+    tracing::info!(%addr, "listening");
+    println!("Storefront is running. GraphiQL: http://{addr}/graphql (Ctrl-C to stop)");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("the HTTP server failed")?;
+    tracing::info!("shut down gracefully");
+    Ok(())
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::warn!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown signal received");
+}

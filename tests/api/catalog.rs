@@ -1,0 +1,942 @@
+//! Products: reads, writes and their validation, the delete guard, the product list's
+//! filters, search, ordering and cursor paging, and statement budgets.
+
+use chrono::{Duration, Utc};
+use serde_json::{Value, json};
+
+use crate::common::{TestApp, error, factories, field_errors};
+
+const PRODUCT_FIELDS: &str = "id title slug description inventory unitPrice priceWithTax lastUpdate collectionId inventoryStatus";
+
+const CREATE: &str = "mutation($input: ProductInput!) { createProduct(input: $input) { id title slug description inventory unitPrice priceWithTax lastUpdate collectionId } }";
+const PATCH: &str = "mutation($id: Int!, $input: ProductPatch!) { patchProduct(id: $id, input: $input) { id title slug description inventory unitPrice lastUpdate collectionId } }";
+const UPDATE: &str = "mutation($id: Int!, $input: ProductInput!) { updateProduct(id: $id, input: $input) { id title slug unitPrice inventory } }";
+const DELETE: &str = "mutation($id: Int!) { deleteProduct(id: $id) }";
+
+fn valid_input(collection_id: i64) -> Value {
+    json!({ "title": "Laptop", "slug": "laptop", "unitPrice": 999.99, "inventory": 50, "collectionId": collection_id })
+}
+
+async fn ids(app: &TestApp, args: &str) -> Vec<i64> {
+    let args = if args.is_empty() {
+        String::new()
+    } else {
+        format!("({args})")
+    };
+    let data = app
+        .data(
+            &format!("{{ products{args} {{ nodes {{ id }} }} }}"),
+            json!({}),
+        )
+        .await;
+    data["products"]["nodes"]
+        .as_array()
+        .unwrap_or_else(|| panic!("nodes: {data}"))
+        .iter()
+        .map(|n| n["id"].as_i64().unwrap_or_default())
+        .collect()
+}
+
+#[tokio::test]
+async fn product_by_id_exposes_exactly_the_api_fields() {
+    let app = TestApp::new().await;
+    let mut conn = app.conn().await;
+    let c = factories::collection(&mut conn, "Electronics").await;
+    let p = factories::product(c.id)
+        .title("Laptop")
+        .price("999.99")
+        .inventory(9)
+        .description(Some("Fast"))
+        .insert(&mut conn)
+        .await;
+    drop(conn);
+    let data = app
+        .data(&format!("query($id: Int!) {{ product(id: $id) {{ {PRODUCT_FIELDS} collection {{ id title }} }} }}"), json!({ "id": p.id }))
+        .await;
+    let product = &data["product"];
+    assert_eq!(product["id"], p.id);
+    assert_eq!(product["title"], "Laptop");
+    assert_eq!(product["description"], "Fast");
+    assert_eq!(product["unitPrice"], json!(999.99));
+    assert_eq!(product["priceWithTax"], json!(1099.99));
+    assert_eq!(product["inventory"], 9);
+    assert_eq!(product["inventoryStatus"], "LOW");
+    assert_eq!(product["collectionId"], c.id);
+    assert_eq!(
+        product["collection"],
+        json!({ "id": c.id, "title": "Electronics" })
+    );
+
+    // The API model is not the data model: no other fields exist on Product.
+    let schema = app
+        .data(
+            r#"{ __type(name: "Product") { fields { name } } }"#,
+            json!({}),
+        )
+        .await;
+    let mut names: Vec<String> = schema["__type"]["fields"]
+        .as_array()
+        .map(|fields| {
+            fields
+                .iter()
+                .map(|f| f["name"].as_str().unwrap_or_default().to_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "collection",
+            "collectionId",
+            "description",
+            "id",
+            "inventory",
+            "inventoryStatus",
+            "lastUpdate",
+            "priceWithTax",
+            "reviews",
+            "slug",
+            "title",
+            "unitPrice"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn missing_products_are_not_found() {
+    let app = TestApp::new().await;
+    for id in [999_999_i64, 2_147_483_648, -1] {
+        let response = app
+            .gql(
+                "query($id: Int!) { product(id: $id) { id } }",
+                json!({ "id": id }),
+            )
+            .await;
+        assert_eq!(error(&response, "NOT_FOUND", 404)["message"], "Not found.");
+    }
+}
+
+#[tokio::test]
+async fn price_with_tax_rounds_half_up_and_money_is_a_json_number() {
+    let app = TestApp::new().await;
+    let mut conn = app.conn().await;
+    let c = factories::collection(&mut conn, "C").await;
+    let cases = [
+        ("999.99", 1099.99),
+        ("8.99", 9.89),
+        ("2.25", 2.48),
+        ("1.05", 1.16),
+        ("10.00", 11.0),
+        ("9999.99", 10999.99),
+    ];
+    let mut ids = Vec::new();
+    for (price, _) in cases {
+        ids.push(
+            factories::product(c.id)
+                .price(price)
+                .insert(&mut conn)
+                .await
+                .id,
+        );
+    }
+    drop(conn);
+    for (id, (price, with_tax)) in ids.into_iter().zip(cases) {
+        let data = app
+            .data(
+                "query($id: Int!) { product(id: $id) { unitPrice priceWithTax } }",
+                json!({ "id": id }),
+            )
+            .await;
+        assert!(data["product"]["unitPrice"].is_number(), "{data}");
+        assert_eq!(
+            data["product"]["unitPrice"].as_f64(),
+            price.parse::<f64>().ok()
+        );
+        assert_eq!(
+            data["product"]["priceWithTax"].as_f64(),
+            Some(with_tax),
+            "{price}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn create_product_round_trips_exact_decimals() {
+    let app = TestApp::new().await;
+    let mut conn = app.conn().await;
+    let c = factories::collection(&mut conn, "Electronics").await;
+    drop(conn);
+    let before = Utc::now() - Duration::seconds(1);
+    let created = app
+        .data(CREATE, json!({ "input": valid_input(c.id) }))
+        .await["createProduct"]
+        .clone();
+    assert_eq!(created["unitPrice"], json!(999.99));
+    assert_eq!(created["priceWithTax"], json!(1099.99));
+    assert_eq!(created["description"], Value::Null);
+    let last_update: chrono::DateTime<Utc> = created["lastUpdate"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_default();
+    assert!(last_update > before);
+    // Stored exactly: read back through the API and straight from the table.
+    let read = app
+        .data(
+            "query($id: Int!) { product(id: $id) { title slug unitPrice inventory collectionId } }",
+            json!({ "id": created["id"] }),
+        )
+        .await;
+    assert_eq!(
+        read["product"],
+        json!({ "title": "Laptop", "slug": "laptop", "unitPrice": 999.99, "inventory": 50, "collectionId": c.id })
+    );
+    let mut conn = app.conn().await;
+    let row = storefront::catalog::repo::find_product(
+        &mut conn,
+        created["id"].as_i64().unwrap_or_default(),
+    )
+    .await
+    .ok()
+    .flatten()
+    .map(|p| p.unit_price.to_string());
+    assert_eq!(row.as_deref(), Some("999.99"));
+    // Money may also be sent as a numeric string.
+    let input = json!({ "title": "a", "slug": "a", "unitPrice": "1", "collectionId": c.id, "inventory": 1 });
+    let minimal = app.data(CREATE, json!({ "input": input })).await;
+    assert_eq!(minimal["createProduct"]["unitPrice"], json!(1));
+}
+
+#[tokio::test]
+async fn create_product_reports_every_missing_field_at_once() {
+    let app = TestApp::new().await;
+    let response = app.gql(CREATE, json!({ "input": {} })).await;
+    let required = json!(["This field is required."]);
+    assert_eq!(
+        field_errors(&response),
+        json!({ "collectionId": required, "inventory": required, "slug": required, "title": required, "unitPrice": required })
+    );
+    assert_eq!(response["data"], Value::Null);
+}
+
+#[tokio::test]
+async fn create_product_validation_messages() {
+    let app = TestApp::new().await;
+    let mut conn = app.conn().await;
+    let c = factories::collection(&mut conn, "C").await;
+    drop(conn);
+    let cases: Vec<(Value, &str, &str)> = vec![
+        (
+            json!({ "unitPrice": 0.99 }),
+            "unitPrice",
+            "Ensure this value is greater than or equal to 1.",
+        ),
+        (
+            json!({ "unitPrice": "10000.00" }),
+            "unitPrice",
+            "Ensure that there are no more than 6 digits in total.",
+        ),
+        (
+            json!({ "unitPrice": 10000 }),
+            "unitPrice",
+            "Ensure that there are no more than 4 digits before the decimal point.",
+        ),
+        (
+            json!({ "unitPrice": 1.005 }),
+            "unitPrice",
+            "Ensure that there are no more than 2 decimal places.",
+        ),
+        (
+            json!({ "inventory": -1 }),
+            "inventory",
+            "Ensure this value is greater than or equal to 0.",
+        ),
+        (
+            json!({ "slug": "hello world" }),
+            "slug",
+            "Enter a valid \"slug\" consisting of letters, numbers, underscores or hyphens.",
+        ),
+        (
+            json!({ "slug": "a".repeat(51) }),
+            "slug",
+            "Ensure this field has no more than 50 characters.",
+        ),
+        (
+            json!({ "title": "   " }),
+            "title",
+            "This field may not be blank.",
+        ),
+        (
+            json!({ "title": "t".repeat(256) }),
+            "title",
+            "Ensure this field has no more than 255 characters.",
+        ),
+        (
+            json!({ "title": null }),
+            "title",
+            "This field may not be null.",
+        ),
+        (
+            json!({ "collectionId": 99999 }),
+            "collectionId",
+            "Invalid pk \"99999\" - object does not exist.",
+        ),
+    ];
+    for (override_, field, message) in cases {
+        let mut input = valid_input(c.id);
+        if let (Some(target), Some(source)) = (input.as_object_mut(), override_.as_object()) {
+            target.extend(source.clone());
+        }
+        let response = app.gql(CREATE, json!({ "input": input })).await;
+        assert_eq!(
+            field_errors(&response),
+            json!({ field: [message] }),
+            "{override_}"
+        );
+        assert_eq!(error(&response, "BAD_USER_INPUT", 400)["message"], message);
+    }
+    // Boundaries that pass.
+    for (price, inventory, slug) in [
+        (json!(1), 0, "hello-world_2"),
+        (json!(9999.99), 2_147_483_647, "x"),
+    ] {
+        let input = json!({ "title": "ok", "slug": slug, "unitPrice": price, "inventory": inventory, "collectionId": c.id });
+        app.data(CREATE, json!({ "input": input })).await;
+    }
+    // Nothing half-written: only the two valid creates exist.
+    let total = app.data("{ products { totalCount } }", json!({})).await;
+    assert_eq!(total["products"]["totalCount"], 2);
+}
+
+#[tokio::test]
+async fn description_may_be_omitted_null_or_empty() {
+    let app = TestApp::new().await;
+    let mut conn = app.conn().await;
+    let c = factories::collection(&mut conn, "C").await;
+    drop(conn);
+    for (description, expected) in [
+        (None, Value::Null),
+        (Some(Value::Null), Value::Null),
+        (Some(json!("")), json!("")),
+        (Some(json!("Nice")), json!("Nice")),
+    ] {
+        let mut input = valid_input(c.id);
+        if let Some(value) = description {
+            input["description"] = value;
+        }
+        let created = app.data(CREATE, json!({ "input": input })).await;
+        let read = app
+            .data(
+                "query($id: Int!) { product(id: $id) { description } }",
+                json!({ "id": created["createProduct"]["id"] }),
+            )
+            .await;
+        assert_eq!(read["product"]["description"], expected);
+    }
+}
+
+#[tokio::test]
+async fn full_update_requires_every_field_and_patch_changes_only_what_is_sent() {
+    let app = TestApp::new().await;
+    let mut conn = app.conn().await;
+    let c = factories::collection(&mut conn, "C").await;
+    let other = factories::collection(&mut conn, "D").await;
+    let p = factories::product(c.id)
+        .title("Mug")
+        .price("5.00")
+        .inventory(7)
+        .description(Some("Blue"))
+        .updated(Utc::now() - Duration::days(3))
+        .insert(&mut conn)
+        .await;
+    drop(conn);
+
+    let mut input = valid_input(other.id);
+    input.as_object_mut().map(|o| o.remove("slug"));
+    let response = app.gql(UPDATE, json!({ "id": p.id, "input": input })).await;
+    assert_eq!(
+        field_errors(&response),
+        json!({ "slug": ["This field is required."] })
+    );
+
+    let replaced = app
+        .data(UPDATE, json!({ "id": p.id, "input": { "title": "Laptop+", "slug": "laptop-updated", "unitPrice": 899.99, "inventory": 45, "collectionId": other.id } }))
+        .await;
+    assert_eq!(
+        replaced["updateProduct"],
+        json!({ "id": p.id, "title": "Laptop+", "slug": "laptop-updated", "unitPrice": 899.99, "inventory": 45 })
+    );
+
+    let patched = app
+        .data(PATCH, json!({ "id": p.id, "input": { "unitPrice": 5 } }))
+        .await["patchProduct"]
+        .clone();
+    assert_eq!(patched["unitPrice"], json!(5));
+    assert_eq!(patched["title"], "Laptop+");
+    assert_eq!(patched["slug"], "laptop-updated");
+    assert_eq!(patched["inventory"], 45);
+    assert_eq!(
+        patched["description"], "Blue",
+        "a full update leaves an omitted optional field alone"
+    );
+    assert_eq!(patched["collectionId"], other.id);
+    let saved: chrono::DateTime<Utc> = patched["lastUpdate"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_default();
+    assert!(
+        saved > Utc::now() - Duration::minutes(1),
+        "lastUpdate is set on every save"
+    );
+
+    let cleared = app
+        .data(
+            PATCH,
+            json!({ "id": p.id, "input": { "description": null } }),
+        )
+        .await;
+    assert_eq!(cleared["patchProduct"]["description"], Value::Null);
+
+    let response = app
+        .gql(
+            PATCH,
+            json!({ "id": p.id, "input": { "unitPrice": 0.5, "inventory": -3, "title": "" } }),
+        )
+        .await;
+    assert_eq!(
+        field_errors(&response),
+        json!({ "inventory": ["Ensure this value is greater than or equal to 0."], "title": ["This field may not be blank."], "unitPrice": ["Ensure this value is greater than or equal to 1."] })
+    );
+    let unchanged = app
+        .data(
+            "query($id: Int!) { product(id: $id) { unitPrice inventory title } }",
+            json!({ "id": p.id }),
+        )
+        .await;
+    assert_eq!(
+        unchanged["product"],
+        json!({ "unitPrice": 5, "inventory": 45, "title": "Laptop+" })
+    );
+
+    for (query, input) in [
+        (PATCH, json!({ "title": "x" })),
+        (UPDATE, valid_input(c.id)),
+    ] {
+        let response = app
+            .gql(query, json!({ "id": 424_242, "input": input }))
+            .await;
+        error(&response, "NOT_FOUND", 404);
+    }
+}
+
+#[tokio::test]
+async fn delete_product_guard_and_cascades() {
+    let app = TestApp::new().await;
+    let mut conn = app.conn().await;
+    let c = factories::collection(&mut conn, "C").await;
+    let ordered = factories::product(c.id)
+        .title("Ordered")
+        .insert(&mut conn)
+        .await;
+    factories::order_item(&mut conn, ordered.id).await;
+    let featured = factories::product(c.id)
+        .title("Featured")
+        .insert(&mut conn)
+        .await;
+    factories::review(&mut conn, featured.id, "Ann").await;
+    drop(conn);
+    app.data(
+        "mutation($id: Int!, $p: Int!) { updateCollection(id: $id, input: { title: \"C\", featuredProductId: $p }) { id } }",
+        json!({ "id": c.id, "p": featured.id }),
+    )
+    .await;
+
+    let response = app.gql(DELETE, json!({ "id": ordered.id })).await;
+    let guard = error(&response, "METHOD_NOT_ALLOWED", 405);
+    assert_eq!(
+        guard["message"],
+        "Product cannot be deleted because it is associated with an order item."
+    );
+    app.data(
+        "query($id: Int!) { product(id: $id) { id } }",
+        json!({ "id": ordered.id }),
+    )
+    .await;
+
+    let deleted = app.data(DELETE, json!({ "id": featured.id })).await;
+    assert_eq!(deleted["deleteProduct"], true);
+    let gone = app
+        .gql(
+            "query($id: Int!) { product(id: $id) { id } }",
+            json!({ "id": featured.id }),
+        )
+        .await;
+    error(&gone, "NOT_FOUND", 404);
+    let reviews = app
+        .data(
+            "query($id: Int!) { reviews(productId: $id) { id } }",
+            json!({ "id": featured.id }),
+        )
+        .await;
+    assert_eq!(
+        reviews["reviews"],
+        json!([]),
+        "reviews are deleted with their product"
+    );
+    let collection = app
+        .data(
+            "query($id: Int!) { collection(id: $id) { featuredProduct { id } } }",
+            json!({ "id": c.id }),
+        )
+        .await;
+    assert_eq!(collection["collection"]["featuredProduct"], Value::Null);
+
+    let again = app.gql(DELETE, json!({ "id": featured.id })).await;
+    error(&again, "NOT_FOUND", 404);
+}
+
+#[tokio::test]
+async fn inventory_status_threshold_is_ten() {
+    let app = TestApp::new().await;
+    let mut conn = app.conn().await;
+    let c = factories::collection(&mut conn, "C").await;
+    for (inventory, title) in [(0, "a"), (9, "b"), (10, "c"), (11, "d")] {
+        factories::product(c.id)
+            .title(title)
+            .inventory(inventory)
+            .insert(&mut conn)
+            .await;
+    }
+    drop(conn);
+    let data = app
+        .data(
+            "{ products { nodes { inventory inventoryStatus } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        data["products"]["nodes"],
+        json!([
+            { "inventory": 0, "inventoryStatus": "LOW" }, { "inventory": 9, "inventoryStatus": "LOW" },
+            { "inventory": 10, "inventoryStatus": "OK" }, { "inventory": 11, "inventoryStatus": "OK" }
+        ])
+    );
+}
+
+#[tokio::test]
+async fn product_list_filters_by_collection_and_strict_price_bounds() {
+    let app = TestApp::new().await;
+    let mut conn = app.conn().await;
+    let a = factories::collection(&mut conn, "A").await;
+    let b = factories::collection(&mut conn, "B").await;
+    let p10 = factories::product(a.id)
+        .title("p10")
+        .price("10.00")
+        .insert(&mut conn)
+        .await;
+    let p15 = factories::product(a.id)
+        .title("p15")
+        .price("15.00")
+        .insert(&mut conn)
+        .await;
+    let p20 = factories::product(b.id)
+        .title("p20")
+        .price("20.00")
+        .insert(&mut conn)
+        .await;
+    let p25 = factories::product(b.id)
+        .title("p25")
+        .price("25.50")
+        .insert(&mut conn)
+        .await;
+    drop(conn);
+
+    assert_eq!(
+        ids(&app, &format!("collectionId: {}", a.id)).await,
+        [p10.id, p15.id]
+    );
+    assert_eq!(ids(&app, "unitPriceGt: 10").await, [p15.id, p20.id, p25.id]);
+    assert_eq!(ids(&app, "unitPriceLt: 20").await, [p10.id, p15.id]);
+    assert_eq!(
+        ids(&app, "unitPriceGt: 10, unitPriceLt: 20").await,
+        [p15.id]
+    );
+    assert_eq!(ids(&app, "unitPriceGt: \"25.49\"").await, [p25.id]);
+    assert_eq!(
+        ids(&app, &format!("collectionId: {}, unitPriceGt: 20", b.id)).await,
+        [p25.id]
+    );
+    let count = app
+        .data(
+            &format!("{{ products(collectionId: {}) {{ totalCount }} }}", b.id),
+            json!({}),
+        )
+        .await;
+    assert_eq!(count["products"]["totalCount"], 2);
+
+    let response = app
+        .gql("{ products(collectionId: 999) { totalCount } }", json!({}))
+        .await;
+    assert_eq!(
+        field_errors(&response),
+        json!({ "collectionId": ["Select a valid choice. That choice is not one of the available choices."] })
+    );
+}
+
+#[tokio::test]
+async fn search_matches_every_term_in_title_or_description() {
+    let app = TestApp::new().await;
+    let mut conn = app.conn().await;
+    let c = factories::collection(&mut conn, "C").await;
+    let coffee = factories::product(c.id)
+        .title("Coffee Beans")
+        .description(Some("A 10 ounce bag"))
+        .insert(&mut conn)
+        .await;
+    let mug = factories::product(c.id)
+        .title("Mug")
+        .description(Some("For your COFFEE"))
+        .insert(&mut conn)
+        .await;
+    let tea = factories::product(c.id)
+        .title("Tea")
+        .description(None)
+        .insert(&mut conn)
+        .await;
+    let percent = factories::product(c.id)
+        .title("100% cotton_bag")
+        .insert(&mut conn)
+        .await;
+    drop(conn);
+
+    let search = async |term: &str| {
+        let data = app
+            .data(
+                "query($s: String) { products(search: $s) { totalCount nodes { id } } }",
+                json!({ "s": term }),
+            )
+            .await;
+        let ids: Vec<i64> = data["products"]["nodes"]
+            .as_array()
+            .map(|n| n.iter().filter_map(|x| x["id"].as_i64()).collect())
+            .unwrap_or_default();
+        assert_eq!(data["products"]["totalCount"], ids.len());
+        ids
+    };
+    assert_eq!(search("coffee").await, [coffee.id, mug.id]);
+    assert_eq!(search("COFFEE").await, [coffee.id, mug.id]);
+    assert_eq!(search("coffee 10").await, [coffee.id]);
+    assert_eq!(search("coffee,10").await, [coffee.id]);
+    assert_eq!(search(" coffee , ounce ").await, [coffee.id]);
+    assert_eq!(
+        search("tea").await,
+        [tea.id],
+        "a NULL description never matches, the title still does"
+    );
+    assert_eq!(search("%").await, [percent.id], "% is literal");
+    assert_eq!(search("n_b").await, [percent.id], "_ is literal");
+    assert!(search("o_o").await.is_empty());
+    assert_eq!(search("").await.len(), 4, "an empty search is no search");
+}
+
+#[tokio::test]
+async fn ordering_defaults_to_title_then_id_and_accepts_several_keys() {
+    let app = TestApp::new().await;
+    let mut conn = app.conn().await;
+    let c = factories::collection(&mut conn, "C").await;
+    let now = Utc::now();
+    let b1 = factories::product(c.id)
+        .title("B")
+        .price("5.00")
+        .updated(now - Duration::hours(3))
+        .insert(&mut conn)
+        .await;
+    let a = factories::product(c.id)
+        .title("A")
+        .price("7.00")
+        .updated(now - Duration::hours(1))
+        .insert(&mut conn)
+        .await;
+    let b2 = factories::product(c.id)
+        .title("B")
+        .price("5.00")
+        .updated(now - Duration::hours(2))
+        .insert(&mut conn)
+        .await;
+    let z = factories::product(c.id)
+        .title("Z")
+        .price("1.50")
+        .updated(now)
+        .insert(&mut conn)
+        .await;
+    drop(conn);
+
+    assert_eq!(ids(&app, "").await, [a.id, b1.id, b2.id, z.id]);
+    assert_eq!(
+        ids(&app, "orderBy: [TITLE_DESC]").await,
+        [z.id, b1.id, b2.id, a.id],
+        "id stays ascending as the tie-breaker"
+    );
+    assert_eq!(
+        ids(&app, "orderBy: [UNIT_PRICE]").await,
+        [z.id, b1.id, b2.id, a.id]
+    );
+    assert_eq!(
+        ids(&app, "orderBy: [UNIT_PRICE_DESC, LAST_UPDATE]").await,
+        [a.id, b1.id, b2.id, z.id]
+    );
+    assert_eq!(
+        ids(&app, "orderBy: [UNIT_PRICE_DESC, LAST_UPDATE_DESC]").await,
+        [a.id, b2.id, b1.id, z.id]
+    );
+    assert_eq!(
+        ids(&app, "orderBy: [LAST_UPDATE]").await,
+        [b1.id, b2.id, a.id, z.id]
+    );
+    assert_eq!(
+        ids(&app, "orderBy: [LAST_UPDATE_DESC]").await,
+        [z.id, a.id, b2.id, b1.id]
+    );
+    let bad = app
+        .gql("{ products(orderBy: [PRICE]) { totalCount } }", json!({}))
+        .await;
+    error(&bad, "BAD_USER_INPUT", 400);
+}
+
+/// Walks every page forwards and backwards and checks Relay's rules.
+async fn walk(app: &TestApp, args: &str, size: usize) -> (Vec<i64>, Vec<i64>) {
+    let select = "edges { cursor node { id } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor }";
+    let page_ids = |c: &Value| -> Vec<i64> {
+        c["edges"]
+            .as_array()
+            .map(|e| e.iter().filter_map(|x| x["node"]["id"].as_i64()).collect())
+            .unwrap_or_default()
+    };
+    let mut forward = Vec::new();
+    let mut after = Value::Null;
+    let mut first_page = true;
+    loop {
+        let data = app
+            .data(&format!("query($n: Int, $a: String) {{ products(first: $n, after: $a {args}) {{ {select} }} }}"), json!({ "n": size, "a": after }))
+            .await;
+        let c = &data["products"];
+        let ids = page_ids(c);
+        assert!(ids.len() <= size);
+        assert_eq!(c["pageInfo"]["hasPreviousPage"], !first_page, "{c}");
+        if let Some(edges) = c["edges"].as_array().filter(|e| !e.is_empty()) {
+            assert_eq!(c["pageInfo"]["startCursor"], edges[0]["cursor"]);
+            assert_eq!(c["pageInfo"]["endCursor"], edges[edges.len() - 1]["cursor"]);
+        }
+        forward.extend(ids.iter().copied());
+        if c["pageInfo"]["hasNextPage"] != true {
+            break;
+        }
+        assert_eq!(ids.len(), size, "hasNextPage on a short page");
+        after = c["pageInfo"]["endCursor"].clone();
+        first_page = false;
+    }
+    let mut backward = Vec::new();
+    let mut before = Value::Null;
+    let mut last_page = true;
+    loop {
+        let data = app
+            .data(&format!("query($n: Int, $b: String) {{ products(last: $n, before: $b {args}) {{ {select} }} }}"), json!({ "n": size, "b": before }))
+            .await;
+        let c = &data["products"];
+        assert_eq!(c["pageInfo"]["hasNextPage"], !last_page, "{c}");
+        let mut ids = page_ids(c);
+        ids.extend(backward);
+        backward = ids;
+        if c["pageInfo"]["hasPreviousPage"] != true {
+            break;
+        }
+        before = c["pageInfo"]["startCursor"].clone();
+        last_page = false;
+    }
+    (forward, backward)
+}
+
+#[tokio::test]
+async fn cursor_paging_over_duplicate_titles_sees_every_row_once_both_ways() {
+    let app = TestApp::new().await;
+    let mut conn = app.conn().await;
+    let c = factories::collection(&mut conn, "C").await;
+    let mut expected = Vec::new();
+    for i in 0..23 {
+        let title = ["Mug", "Cup", "Mug", "Tea"][i % 4];
+        let price = ["3.00", "3.00", "1.00", "9.99"][i % 4];
+        expected.push((
+            title,
+            factories::product(c.id)
+                .title(title)
+                .price(price)
+                .insert(&mut conn)
+                .await
+                .id,
+        ));
+    }
+    drop(conn);
+    expected.sort();
+    let by_title: Vec<i64> = expected.iter().map(|(_, id)| *id).collect();
+
+    for size in [1, 4, 7, 23, 100] {
+        let (forward, backward) = walk(&app, "", size).await;
+        assert_eq!(forward, by_title, "page size {size}");
+        assert_eq!(backward, by_title, "page size {size}");
+    }
+    // Mixed directions use the expanded keyset condition.
+    let (forward, backward) = walk(&app, ", orderBy: [UNIT_PRICE_DESC, TITLE]", 4).await;
+    assert_eq!(forward.len(), 23);
+    assert_eq!(forward, backward);
+    let all = ids(&app, "first: 100, orderBy: [UNIT_PRICE_DESC, TITLE]").await;
+    assert_eq!(forward, all);
+    // Filters page too.
+    let (forward, backward) = walk(&app, ", search: \"mug\"", 3).await;
+    assert_eq!(forward.len(), 12);
+    assert_eq!(forward, backward);
+}
+
+#[tokio::test]
+async fn cursors_stay_valid_while_rows_change() {
+    let app = TestApp::new().await;
+    let mut conn = app.conn().await;
+    let c = factories::collection(&mut conn, "C").await;
+    let mut products = Vec::new();
+    for title in ["b", "d", "f", "h"] {
+        products.push(
+            factories::product(c.id)
+                .title(title)
+                .insert(&mut conn)
+                .await,
+        );
+    }
+    let page = app
+        .data(
+            "{ products(first: 2) { pageInfo { endCursor } } }",
+            json!({}),
+        )
+        .await;
+    let cursor = page["products"]["pageInfo"]["endCursor"].clone();
+    // Rows appear before the cursor, and the cursor row itself disappears.
+    factories::product(c.id).title("a").insert(&mut conn).await;
+    factories::product(c.id).title("c").insert(&mut conn).await;
+    drop(conn);
+    app.data(
+        "mutation($id: Int!) { deleteProduct(id: $id) }",
+        json!({ "id": products[1].id }),
+    )
+    .await;
+    let next = app
+        .data("query($a: String) { products(first: 10, after: $a) { nodes { title } pageInfo { hasPreviousPage } } }", json!({ "a": cursor }))
+        .await;
+    assert_eq!(
+        next["products"]["nodes"],
+        json!([{ "title": "f" }, { "title": "h" }])
+    );
+    assert_eq!(next["products"]["pageInfo"]["hasPreviousPage"], true);
+}
+
+#[tokio::test]
+async fn page_arguments_are_validated() {
+    let app = TestApp::new().await;
+    let mut conn = app.conn().await;
+    let c = factories::collection(&mut conn, "C").await;
+    for title in ["a", "b", "c"] {
+        factories::product(c.id)
+            .title(title)
+            .insert(&mut conn)
+            .await;
+    }
+    drop(conn);
+    let zero = app
+        .data(
+            "{ products(first: 0) { edges { cursor } pageInfo { hasNextPage } totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        zero["products"],
+        json!({ "edges": [], "pageInfo": { "hasNextPage": true }, "totalCount": 3 })
+    );
+    let cases = [
+        (
+            "first: -1",
+            json!({ "first": ["Ensure this value is greater than or equal to 0."] }),
+        ),
+        (
+            "first: 101",
+            json!({ "first": ["Ensure this value is less than or equal to 100."] }),
+        ),
+        (
+            "last: 101",
+            json!({ "last": ["Ensure this value is less than or equal to 100."] }),
+        ),
+        (
+            "after: \"garbage\"",
+            json!({ "after": ["Invalid cursor."] }),
+        ),
+        (
+            "before: \"eyJvIjoiWCIsImsiOltdfQ\"",
+            json!({ "before": ["Invalid cursor."] }),
+        ),
+    ];
+    for (args, expected) in cases {
+        let response = app
+            .gql(
+                &format!("{{ products({args}) {{ totalCount }} }}"),
+                json!({}),
+            )
+            .await;
+        assert_eq!(field_errors(&response), expected, "{args}");
+    }
+    // A cursor made for one ordering is refused by another.
+    let page = app
+        .data(
+            "{ products(first: 1) { pageInfo { endCursor } } }",
+            json!({}),
+        )
+        .await;
+    let response = app
+        .gql(
+            "query($a: String) { products(after: $a, orderBy: [UNIT_PRICE]) { totalCount } }",
+            json!({ "a": page["products"]["pageInfo"]["endCursor"] }),
+        )
+        .await;
+    assert_eq!(
+        field_errors(&response),
+        json!({ "after": ["Invalid cursor."] })
+    );
+    let hundred = app
+        .data("{ products(first: 100) { totalCount } }", json!({}))
+        .await;
+    assert_eq!(hundred["products"]["totalCount"], 3);
+}
+
+#[tokio::test]
+async fn product_page_with_relations_runs_a_fixed_number_of_statements() {
+    let app = TestApp::new().await;
+    let mut conn = app.conn().await;
+    let mut collections = Vec::new();
+    for i in 0..5 {
+        collections.push(factories::collection(&mut conn, &format!("C{i}")).await);
+    }
+    for i in 0..120 {
+        let p = factories::product(collections[i % 5].id)
+            .title(&format!("P{i:03}"))
+            .insert(&mut conn)
+            .await;
+        if i % 3 == 0 {
+            factories::review(&mut conn, p.id, "Ann").await;
+        }
+    }
+    drop(conn);
+    let query = "query($n: Int) { products(first: $n) { nodes { collection { title productsCount } reviews { name } } } }";
+    let small = app.count_statements(query, json!({ "n": 2 })).await;
+    let large = app.count_statements(query, json!({ "n": 100 })).await;
+    assert_eq!(
+        small, large,
+        "statement count must not grow with the page size"
+    );
+    assert!(large <= 5, "{large} statements");
+    println!("products(first: 100) with collection, productsCount, reviews: {large} statements");
+}

@@ -1,0 +1,237 @@
+//! Collections: list and counts, writes, the delete guard, nested product pages and
+//! statement budgets.
+
+use serde_json::{Value, json};
+
+use crate::common::{TestApp, error, factories, field_errors};
+
+#[tokio::test]
+async fn collections_are_ordered_by_title_then_id_with_product_counts() {
+    let app = TestApp::new().await;
+    let mut conn = app.conn().await;
+    let clothing = factories::collection(&mut conn, "Clothing").await;
+    let empty = factories::collection(&mut conn, "Empty").await;
+    let books_2 = factories::collection(&mut conn, "Books").await;
+    let books_1 = factories::collection(&mut conn, "Books").await;
+    for _ in 0..3 {
+        factories::product(clothing.id).insert(&mut conn).await;
+    }
+    factories::product(books_1.id).insert(&mut conn).await;
+    drop(conn);
+    let query = "{ collections { id title productsCount } }";
+    let data = app.data(query, json!({})).await;
+    assert_eq!(
+        data["collections"],
+        json!([
+            { "id": books_2.id, "title": "Books", "productsCount": 0 },
+            { "id": books_1.id, "title": "Books", "productsCount": 1 },
+            { "id": clothing.id, "title": "Clothing", "productsCount": 3 },
+            { "id": empty.id, "title": "Empty", "productsCount": 0 },
+        ])
+    );
+    assert_eq!(
+        app.count_statements(query, json!({})).await,
+        1,
+        "counts come from one grouped query"
+    );
+    let one = app
+        .data(
+            "query($id: Int!) { collection(id: $id) { title productsCount } }",
+            json!({ "id": clothing.id }),
+        )
+        .await;
+    assert_eq!(
+        one["collection"],
+        json!({ "title": "Clothing", "productsCount": 3 })
+    );
+    let missing = app
+        .gql("{ collection(id: 987654) { id } }", json!({}))
+        .await;
+    assert_eq!(error(&missing, "NOT_FOUND", 404)["message"], "Not found.");
+}
+
+#[tokio::test]
+async fn create_update_and_validate_collections() {
+    let app = TestApp::new().await;
+    let created = app
+        .data("mutation { createCollection(input: { title: \"Furniture\" }) { id title productsCount featuredProduct { id } } }", json!({}))
+        .await;
+    let id = created["createCollection"]["id"]
+        .as_i64()
+        .unwrap_or_default();
+    assert_eq!(
+        created["createCollection"],
+        json!({ "id": id, "title": "Furniture", "productsCount": 0, "featuredProduct": null })
+    );
+
+    for (input, expected) in [
+        (
+            json!({ "title": "" }),
+            json!({ "title": ["This field may not be blank."] }),
+        ),
+        (json!({}), json!({ "title": ["This field is required."] })),
+        (
+            json!({ "title": "x".repeat(256) }),
+            json!({ "title": ["Ensure this field has no more than 255 characters."] }),
+        ),
+        (
+            json!({ "title": "ok", "featuredProductId": 5555 }),
+            json!({ "featuredProductId": ["Invalid pk \"5555\" - object does not exist."] }),
+        ),
+    ] {
+        let response = app
+            .gql(
+                "mutation($input: CollectionInput!) { createCollection(input: $input) { id } }",
+                json!({ "input": input }),
+            )
+            .await;
+        assert_eq!(field_errors(&response), expected);
+    }
+
+    let mut conn = app.conn().await;
+    factories::product(id).insert(&mut conn).await;
+    let featured = factories::product(id).title("Sofa").insert(&mut conn).await;
+    drop(conn);
+    let update = "mutation($id: Int!, $input: CollectionInput!) { updateCollection(id: $id, input: $input) { id title productsCount featuredProduct { title } } }";
+    let updated = app
+        .data(
+            update,
+            json!({ "id": id, "input": { "title": "Home", "featuredProductId": featured.id } }),
+        )
+        .await;
+    assert_eq!(
+        updated["updateCollection"],
+        json!({ "id": id, "title": "Home", "productsCount": 2, "featuredProduct": { "title": "Sofa" } })
+    );
+    let kept = app
+        .data(
+            update,
+            json!({ "id": id, "input": { "title": "Home & Garden" } }),
+        )
+        .await;
+    assert_eq!(
+        kept["updateCollection"]["featuredProduct"],
+        json!({ "title": "Sofa" }),
+        "omitted featuredProductId is kept"
+    );
+    let cleared = app
+        .data(
+            update,
+            json!({ "id": id, "input": { "title": "Home", "featuredProductId": null } }),
+        )
+        .await;
+    assert_eq!(cleared["updateCollection"]["featuredProduct"], Value::Null);
+    let missing = app
+        .gql(update, json!({ "id": 424_242, "input": { "title": "x" } }))
+        .await;
+    error(&missing, "NOT_FOUND", 404);
+}
+
+#[tokio::test]
+async fn delete_collection_guard() {
+    let app = TestApp::new().await;
+    let mut conn = app.conn().await;
+    let full = factories::collection(&mut conn, "Full").await;
+    let empty = factories::collection(&mut conn, "Empty").await;
+    factories::product(full.id).insert(&mut conn).await;
+    drop(conn);
+    let delete = "mutation($id: Int!) { deleteCollection(id: $id) }";
+    let refused = app.gql(delete, json!({ "id": full.id })).await;
+    assert_eq!(
+        error(&refused, "METHOD_NOT_ALLOWED", 405)["message"],
+        "Collection cannot be deleted because it includes one or more products."
+    );
+    let still = app
+        .data(
+            "query($id: Int!) { collection(id: $id) { productsCount } }",
+            json!({ "id": full.id }),
+        )
+        .await;
+    assert_eq!(still["collection"]["productsCount"], 1);
+    assert_eq!(
+        app.data(delete, json!({ "id": empty.id })).await["deleteCollection"],
+        true
+    );
+    error(
+        &app.gql(delete, json!({ "id": empty.id })).await,
+        "NOT_FOUND",
+        404,
+    );
+}
+
+#[tokio::test]
+async fn collection_products_are_a_connection_batched_across_collections() {
+    let app = TestApp::new().await;
+    let mut conn = app.conn().await;
+    let mut expected = Vec::new();
+    for c in 0..6 {
+        let collection = factories::collection(&mut conn, &format!("C{c}")).await;
+        let mut titles = Vec::new();
+        for p in 0..(c * 3) {
+            let title = format!("P{}", (p * 7) % 11);
+            factories::product(collection.id)
+                .title(&title)
+                .insert(&mut conn)
+                .await;
+            titles.push(title);
+        }
+        titles.sort();
+        expected.push(titles);
+    }
+    drop(conn);
+    let query = "query($n: Int) { collections { title products(first: $n) { totalCount pageInfo { hasNextPage } nodes { title } } } }";
+    let data = app.data(query, json!({ "n": 4 })).await;
+    for (c, titles) in expected.iter().enumerate() {
+        let got = &data["collections"][c]["products"];
+        let want: Vec<Value> = titles
+            .iter()
+            .take(4)
+            .map(|t| json!({ "title": t }))
+            .collect();
+        assert_eq!(got["nodes"], json!(want), "collection {c}");
+        assert_eq!(got["totalCount"], titles.len());
+        assert_eq!(got["pageInfo"]["hasNextPage"], titles.len() > 4);
+    }
+    let small = app
+        .count_statements(
+            "{ collections { products(first: 10) { nodes { title } } } }",
+            json!({}),
+        )
+        .await;
+    assert!(small <= 2, "{small} statements");
+    let last = app
+        .data("{ collections { products(last: 2) { nodes { title } pageInfo { hasPreviousPage } } } }", json!({}))
+        .await;
+    let tail: Vec<Value> = expected[5]
+        .iter()
+        .skip(13)
+        .map(|t| json!({ "title": t }))
+        .collect();
+    assert_eq!(last["collections"][5]["products"]["nodes"], json!(tail));
+    assert_eq!(
+        last["collections"][5]["products"]["pageInfo"]["hasPreviousPage"],
+        true
+    );
+    // The next page of one collection goes through a cursor.
+    let first = app
+        .data(
+            "{ collections { products(first: 2) { pageInfo { endCursor } } } }",
+            json!({}),
+        )
+        .await;
+    let cursor = first["collections"][5]["products"]["pageInfo"]["endCursor"].clone();
+    let next = app
+        .data("query($a: String) { collections { products(first: 2, after: $a) { nodes { title } pageInfo { hasPreviousPage } } } }", json!({ "a": cursor }))
+        .await;
+    let page: Vec<Value> = expected[5]
+        .iter()
+        .skip(2)
+        .take(2)
+        .map(|t| json!({ "title": t }))
+        .collect();
+    assert_eq!(next["collections"][5]["products"]["nodes"], json!(page));
+    assert_eq!(
+        next["collections"][5]["products"]["pageInfo"]["hasPreviousPage"],
+        true
+    );
+}

@@ -1,0 +1,9 @@
+//! The database-backed integration tests: one binary, one database per test cloned from a
+//! migrated template, every request through the real HTTP router.
+
+mod common;
+
+mod catalog;
+mod collections;
+mod http;
+mod reviews;
