@@ -10,7 +10,9 @@ use diesel::Connection;
 use diesel_async::AsyncPgConnection;
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
-use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+use diesel_async::pooled_connection::{
+    AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
+};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("./migrations");
@@ -19,8 +21,14 @@ pub type DbPool = Pool<AsyncPgConnection>;
 pub type DbConn = Object<AsyncPgConnection>;
 
 /// A pool of `size` connections to `url`.
+///
+/// Connections are recycled with `RecyclingMethod::Fast`: a connection whose socket closed
+/// is still discarded (diesel-async checks `is_broken`), but checkouts skip the default
+/// `SELECT 1` round trip, which cost a third of the throughput of a one-query request.
 pub fn create_pool(url: &str, size: usize) -> anyhow::Result<DbPool> {
-    create_pool_with_config(url, size, ManagerConfig::default())
+    let mut config = ManagerConfig::default();
+    config.recycling_method = RecyclingMethod::Fast;
+    create_pool_with_config(url, size, config)
 }
 
 /// A pool with a custom manager configuration (the tests use it to count statements).

@@ -79,7 +79,7 @@ impl ProductChanges {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Identifiable)]
+#[derive(Debug, Clone, PartialEq, Queryable, QueryableByName, Selectable, Identifiable)]
 #[diesel(table_name = collections, check_for_backend(diesel::pg::Pg))]
 pub struct CollectionRow {
     pub id: i64,

@@ -5,7 +5,6 @@ use chrono::{DateTime, Utc};
 use diesel::dsl::{count, exists};
 use diesel::pg::Pg;
 use diesel::prelude::*;
-use diesel::query_builder::BoxedSqlQuery;
 use diesel::sql_types::{Array, BigInt, Bool, Numeric, Text, Timestamptz};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use rust_decimal::Decimal;
@@ -154,6 +153,11 @@ impl ProductOrdering {
         Some(binds)
     }
 
+    /// Orderings by at most one key: their statements are worth caching.
+    fn is_common(&self) -> bool {
+        self.0.len() <= 1
+    }
+
     /// `(column, descending)` for every key including the final `id ASC`.
     fn columns(&self) -> Vec<(&'static str, bool)> {
         let mut columns: Vec<_> = self
@@ -188,66 +192,67 @@ pub struct ProductPageQuery {
 #[derive(Debug, Clone)]
 enum Bind {
     Text(String),
+    TextArray(Vec<String>),
     Numeric(Decimal),
     Timestamptz(DateTime<Utc>),
     BigInt(i64),
     BigIntArray(Vec<i64>),
 }
 
-/// Raw SQL with positional binds, for the dynamic parts Diesel's DSL cannot express well
-/// (keyset conditions over a chosen ordering, window functions). Only bind placeholders
-/// and fixed column names are ever spliced into the text.
-#[derive(Default)]
+#[derive(Debug, Clone)]
+enum Part {
+    Sql(String),
+    Bind(Bind),
+}
+
+/// SQL assembled from fixed text and bind parameters, for the dynamic parts Diesel's DSL
+/// cannot express well (keyset conditions over a chosen ordering, window functions). Only
+/// fixed column names are ever spliced into the text; every value is a bind.
+///
+/// Unlike `diesel::sql_query`, it may be cached as a prepared statement (keyed by its SQL
+/// text): the statement shapes are bounded (search terms are one array bind), so it is
+/// cached unless `uncached` says otherwise.
+#[derive(Debug, Clone, Default)]
 struct Sql {
-    text: String,
-    binds: Vec<Bind>,
+    parts: Vec<Part>,
+    uncached: bool,
 }
 
 impl Sql {
     fn push(&mut self, text: &str) -> &mut Self {
-        self.text.push_str(text);
+        self.parts.push(Part::Sql(text.to_owned()));
         self
     }
 
-    fn bind(&mut self, value: Bind) -> String {
-        self.binds.push(value);
-        format!("${}", self.binds.len())
-    }
-
-    fn query(self) -> BoxedSqlQuery<'static, Pg, diesel::query_builder::SqlQuery> {
-        let mut query = diesel::sql_query(self.text).into_boxed::<Pg>();
-        for bind in self.binds {
-            query = match bind {
-                Bind::Text(v) => query.bind::<Text, _>(v),
-                Bind::Numeric(v) => query.bind::<Numeric, _>(v),
-                Bind::Timestamptz(v) => query.bind::<Timestamptz, _>(v),
-                Bind::BigInt(v) => query.bind::<BigInt, _>(v),
-                Bind::BigIntArray(v) => query.bind::<Array<BigInt>, _>(v),
-            };
-        }
-        query
+    fn bind(&mut self, value: Bind) -> &mut Self {
+        self.parts.push(Part::Bind(value));
+        self
     }
 
     /// `AND <filter conditions>`.
     fn filter(&mut self, filter: &ProductFilter) {
         if let Some(id) = filter.collection_id {
-            let p = self.bind(Bind::BigInt(id));
-            self.push(&format!(" AND p.collection_id = {p}"));
+            self.push(" AND p.collection_id = ").bind(Bind::BigInt(id));
         }
         if let Some(price) = filter.unit_price_gt {
-            let p = self.bind(Bind::Numeric(price));
-            self.push(&format!(" AND p.unit_price > {p}"));
+            self.push(" AND p.unit_price > ").bind(Bind::Numeric(price));
         }
         if let Some(price) = filter.unit_price_lt {
-            let p = self.bind(Bind::Numeric(price));
-            self.push(&format!(" AND p.unit_price < {p}"));
+            self.push(" AND p.unit_price < ").bind(Bind::Numeric(price));
         }
-        for term in &filter.search_terms {
-            let pattern = format!("%{}%", escape_like(term));
-            let p = self.bind(Bind::Text(pattern));
-            self.push(&format!(
-                " AND (p.title ILIKE {p} ESCAPE '\\' OR p.description ILIKE {p} ESCAPE '\\')"
-            ));
+        if !filter.search_terms.is_empty() {
+            let patterns = filter
+                .search_terms
+                .iter()
+                .map(|term| format!("%{}%", escape_like(term)))
+                .collect();
+            // Every pattern must match the title or the description.
+            self.push(" AND NOT EXISTS (SELECT 1 FROM unnest(")
+                .bind(Bind::TextArray(patterns))
+                .push(
+                    ") AS t(pattern) WHERE NOT (p.title ILIKE t.pattern ESCAPE '\\' \
+                     OR coalesce(p.description ILIKE t.pattern ESCAPE '\\', false)))",
+                );
         }
     }
 
@@ -259,26 +264,62 @@ impl Sql {
             // A row comparison lets PostgreSQL use the (key, id) index.
             let op = if after != columns[0].1 { ">" } else { "<" };
             let names: Vec<&str> = columns.iter().map(|(c, _)| *c).collect();
-            let params: Vec<String> = values.into_iter().map(|v| self.bind(v)).collect();
-            self.push(&format!(
-                " AND ({}) {op} ({})",
-                names.join(", "),
-                params.join(", ")
-            ));
+            self.push(&format!(" AND ({}) {op} (", names.join(", ")));
+            for (i, value) in values.into_iter().enumerate() {
+                if i > 0 {
+                    self.push(", ");
+                }
+                self.bind(value);
+            }
+            self.push(")");
             return;
         }
-        let params: Vec<String> = values.into_iter().map(|v| self.bind(v)).collect();
-        let mut alternatives = Vec::new();
+        self.push(" AND (");
         for i in 0..columns.len() {
-            let mut parts: Vec<String> = (0..i)
-                .map(|j| format!("{} = {}", columns[j].0, params[j]))
-                .collect();
+            self.push(if i == 0 { "(" } else { " OR (" });
+            for (j, (column, _)) in columns.iter().enumerate().take(i) {
+                self.push(&format!("{column} = ")).bind(values[j].clone());
+                self.push(" AND ");
+            }
             let op = if after != columns[i].1 { ">" } else { "<" };
-            parts.push(format!("{} {op} {}", columns[i].0, params[i]));
-            alternatives.push(format!("({})", parts.join(" AND ")));
+            self.push(&format!("{} {op} ", columns[i].0))
+                .bind(values[i].clone())
+                .push(")");
         }
-        self.push(&format!(" AND ({})", alternatives.join(" OR ")));
+        self.push(")");
     }
+}
+
+impl diesel::query_builder::QueryFragment<Pg> for Sql {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, Pg>,
+    ) -> QueryResult<()> {
+        if self.uncached {
+            out.unsafe_to_cache_prepared();
+        }
+        for part in &self.parts {
+            match part {
+                Part::Sql(text) => out.push_sql(text),
+                Part::Bind(Bind::Text(v)) => out.push_bind_param::<Text, _>(v)?,
+                Part::Bind(Bind::TextArray(v)) => out.push_bind_param::<Array<Text>, _>(v)?,
+                Part::Bind(Bind::Numeric(v)) => out.push_bind_param::<Numeric, _>(v)?,
+                Part::Bind(Bind::Timestamptz(v)) => out.push_bind_param::<Timestamptz, _>(v)?,
+                Part::Bind(Bind::BigInt(v)) => out.push_bind_param::<BigInt, _>(v)?,
+                Part::Bind(Bind::BigIntArray(v)) => out.push_bind_param::<Array<BigInt>, _>(v)?,
+            }
+        }
+        Ok(())
+    }
+}
+
+impl diesel::query_builder::QueryId for Sql {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl diesel::query_builder::Query for Sql {
+    type SqlType = diesel::sql_types::Untyped;
 }
 
 fn escape_like(term: &str) -> String {
@@ -329,12 +370,13 @@ pub async fn list_products(
         sql.keyset(&query.ordering, values, false);
     }
     let backward = query.page.direction == Direction::Backward;
-    let limit = sql.bind(Bind::BigInt(query.page.limit + 1));
+    sql.uncached = !query.ordering.is_common();
     sql.push(&format!(
-        " ORDER BY {} LIMIT {limit}",
+        " ORDER BY {} LIMIT ",
         query.ordering.order_by(backward)
-    ));
-    Ok(sql.query().load(conn).await?)
+    ))
+    .bind(Bind::BigInt(query.page.limit + 1));
+    Ok(sql.load(conn).await?)
 }
 
 /// Whether rows exist on the far side of the page's cursor: before `after` for a forward
@@ -361,7 +403,8 @@ pub async fn products_beyond_cursor(
         #[diesel(sql_type = Bool)]
         found: bool,
     }
-    let row: Found = sql.query().get_result(conn).await?;
+    sql.uncached = !query.ordering.is_common();
+    let row: Found = sql.get_result(conn).await?;
     Ok(row.found)
 }
 
@@ -378,7 +421,7 @@ pub async fn count_products(
         #[diesel(sql_type = BigInt)]
         total: i64,
     }
-    let row: Total = sql.query().get_result(conn).await?;
+    let row: Total = sql.get_result(conn).await?;
     Ok(row.total)
 }
 
@@ -391,18 +434,22 @@ pub async fn first_products_by_collection(
     direction: Direction,
     limit: i64,
 ) -> AppResult<Vec<ProductRow>> {
-    let mut sql = Sql::default();
-    let ids = sql.bind(Bind::BigIntArray(collection_ids.to_vec()));
+    let mut sql = Sql {
+        uncached: !ordering.is_common(),
+        ..Sql::default()
+    };
     let window = ordering.order_by(direction == Direction::Backward);
     sql.push(&format!(
         "SELECT {} FROM (SELECT {PRODUCT_COLUMNS}, row_number() OVER \
          (PARTITION BY p.collection_id ORDER BY {window}) AS rn \
-         FROM products p WHERE p.collection_id = ANY({ids})) ranked",
+         FROM products p WHERE p.collection_id = ANY(",
         PRODUCT_COLUMNS.replace("p.", "ranked.")
-    ));
-    let limit = sql.bind(Bind::BigInt(limit + 1));
-    sql.push(&format!(" WHERE rn <= {limit} ORDER BY collection_id, rn"));
-    Ok(sql.query().load(conn).await?)
+    ))
+    .bind(Bind::BigIntArray(collection_ids.to_vec()))
+    .push(")) ranked WHERE rn <= ")
+    .bind(Bind::BigInt(limit + 1))
+    .push(" ORDER BY collection_id, rn");
+    Ok(sql.load(conn).await?)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -506,20 +553,35 @@ pub async fn delete_product(conn: &mut AsyncPgConnection, id: i64) -> AppResult<
 // Collections
 // ---------------------------------------------------------------------------------------
 
+/// A collection with its product count.
+#[derive(QueryableByName)]
+struct CountedCollection {
+    #[diesel(embed)]
+    collection: CollectionRow,
+    #[diesel(sql_type = BigInt)]
+    products_count: i64,
+}
+
+/// Counting with a correlated subquery reads the `collection_id` index for each
+/// collection instead of grouping every product.
+const COUNTED_COLLECTIONS: &str = "SELECT c.id, c.title, c.featured_product_id, \
+     (SELECT count(*) FROM products p WHERE p.collection_id = c.id) AS products_count \
+     FROM collections c";
+
 /// All collections by title then id, each with its product count when `with_counts`.
 pub async fn list_collections(
     conn: &mut AsyncPgConnection,
     with_counts: bool,
 ) -> AppResult<Vec<(CollectionRow, Option<i64>)>> {
     if with_counts {
-        let rows: Vec<(CollectionRow, i64)> = collections::table
-            .left_join(products::table)
-            .group_by(collections::id)
-            .select((CollectionRow::as_select(), count(products::id.nullable())))
-            .order((collections::title.asc(), collections::id.asc()))
-            .load(conn)
-            .await?;
-        Ok(rows.into_iter().map(|(c, n)| (c, Some(n))).collect())
+        let mut sql = Sql::default();
+        sql.push(COUNTED_COLLECTIONS)
+            .push(" ORDER BY c.title, c.id");
+        let rows: Vec<CountedCollection> = sql.load(conn).await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| (r.collection, Some(r.products_count)))
+            .collect())
     } else {
         let rows: Vec<CollectionRow> = collections::table
             .select(CollectionRow::as_select())
@@ -536,15 +598,12 @@ pub async fn find_collection(
     with_count: bool,
 ) -> AppResult<Option<(CollectionRow, Option<i64>)>> {
     if with_count {
-        let row: Option<(CollectionRow, i64)> = collections::table
-            .left_join(products::table)
-            .filter(collections::id.eq(id))
-            .group_by(collections::id)
-            .select((CollectionRow::as_select(), count(products::id.nullable())))
-            .first(conn)
-            .await
-            .optional()?;
-        Ok(row.map(|(c, n)| (c, Some(n))))
+        let mut sql = Sql::default();
+        sql.push(COUNTED_COLLECTIONS)
+            .push(" WHERE c.id = ")
+            .bind(Bind::BigInt(id));
+        let row: Option<CountedCollection> = sql.get_result(conn).await.optional()?;
+        Ok(row.map(|r| (r.collection, Some(r.products_count))))
     } else {
         let row: Option<CollectionRow> = collections::table
             .find(id)

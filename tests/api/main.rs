@@ -7,3 +7,4 @@ mod catalog;
 mod collections;
 mod http;
 mod reviews;
+mod seed;

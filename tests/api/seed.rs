@@ -1,0 +1,58 @@
+//! The demo catalogue.
+
+use serde_json::json;
+use storefront::seed::{self, SeedError};
+
+use crate::common::{TestApp, factories};
+
+#[tokio::test]
+async fn seed_loads_a_deterministic_catalogue_and_refuses_to_overwrite_without_force() {
+    let app = TestApp::new().await;
+    let mut conn = app.conn().await;
+    factories::collection(&mut conn, "Mine").await;
+    assert!(matches!(
+        seed::seed(&mut conn, false).await,
+        Err(SeedError::NotEmpty)
+    ));
+    let report = seed::seed(&mut conn, true)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((report.collections, report.products), (10, 1000));
+    assert!(report.reviews > 1000);
+    drop(conn);
+
+    let query = "{ collections { title } products(first: 3) { totalCount nodes { id title unitPrice inventory } } }";
+    let first = app.data(query, json!({})).await;
+    assert_eq!(first["products"]["totalCount"], 1000);
+    assert!(
+        first["collections"]
+            .as_array()
+            .is_some_and(|c| c.len() == 10 && !c.contains(&json!({ "title": "Mine" })))
+    );
+
+    let mut conn = app.conn().await;
+    seed::seed(&mut conn, true)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    drop(conn);
+    assert_eq!(
+        app.data(query, json!({})).await,
+        first,
+        "the same data on every run"
+    );
+
+    let duplicates = app
+        .data(
+            "{ products(first: 100, search: \"Coffee\") { nodes { title } } }",
+            json!({}),
+        )
+        .await;
+    let titles: Vec<&str> = duplicates["products"]["nodes"]
+        .as_array()
+        .map(|n| n.iter().filter_map(|x| x["title"].as_str()).collect())
+        .unwrap_or_default();
+    assert!(
+        titles.windows(2).any(|w| w[0] == w[1]),
+        "the demo data repeats titles"
+    );
+}
