@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use crate::auth::Auth;
 use crate::db::DbPool;
 use crate::graphql::loaders::{DEFAULT_BATCH_WINDOW, Loaders};
 use crate::graphql::{AppSchema, build_schema};
@@ -11,17 +12,22 @@ use crate::graphql::{AppSchema, build_schema};
 pub struct AppState {
     pub pool: DbPool,
     pub schema: AppSchema,
+    pub auth: Auth,
     /// DataLoader batch window.
     pub batch_window: Duration,
 }
 
 impl AppState {
-    /// Builds the schema once, with the pool as schema-level data.
-    pub fn new(pool: DbPool) -> Self {
-        let schema = build_schema().data(pool.clone()).finish();
+    /// Builds the schema once, with the pool and the auth services as schema-level data.
+    pub fn new(pool: DbPool, auth: Auth) -> Self {
+        let schema = build_schema()
+            .data(pool.clone())
+            .data(auth.clone())
+            .finish();
         Self {
             pool,
             schema,
+            auth,
             batch_window: DEFAULT_BATCH_WINDOW,
         }
     }

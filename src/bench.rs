@@ -72,7 +72,7 @@ pub async fn run(config: Config, options: BenchOptions) -> anyhow::Result<()> {
 
 async fn run_on(database: &Database, config: &Config, options: BenchOptions) -> anyhow::Result<()> {
     let pool = server::prepare(database, config, true).await?;
-    let app = http::build_app(AppState::new(pool));
+    let app = http::build_app(AppState::new(pool, database.auth(config)?));
     let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
     let addr = listener.local_addr()?;
     let server = tokio::spawn(async move { axum::serve(listener, app).await });

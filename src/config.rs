@@ -5,7 +5,9 @@
 //! | `DATABASE_URL` | unset | PostgreSQL URL. Unset: `serve` starts a private cluster under `./.storefront/pg`. |
 //! | `BIND_ADDR` | `127.0.0.1:8000` | Address the HTTP server listens on. |
 //! | `DB_POOL_SIZE` | `10` | Maximum number of pooled database connections (1–1000). |
-//! | `JWT_SECRET` | random | HS256 secret for tokens; a random one is generated (with a warning) when unset. |
+//! | `JWT_SECRET` | random | HS256 secret for tokens (at least 32 characters); when unset a random one is generated with a warning (and kept in `./.storefront/jwt-secret` for the embedded default). |
+//! | `ACCESS_TOKEN_TTL` | `1d` | Lifetime of access tokens: seconds, or a number with `s`, `m`, `h` or `d`. |
+//! | `REFRESH_TOKEN_TTL` | `1d` | Lifetime of refresh tokens, same format. |
 //! | `DEBUG` | `false` | Development mode: debug-level logs by default. |
 //! | `RUST_LOG` | `info` (`debug` with `DEBUG`) | Log filter (tracing-subscriber `EnvFilter` syntax). |
 //!
@@ -13,6 +15,7 @@
 
 use std::net::SocketAddr;
 use std::str::FromStr;
+use std::time::Duration;
 
 use anyhow::{Context, anyhow};
 
@@ -23,6 +26,8 @@ pub struct Config {
     pub db_pool_size: usize,
     /// `None` when unset: the caller generates a random dev secret.
     pub jwt_secret: Option<String>,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
     pub debug: bool,
     pub rust_log: Option<String>,
 }
@@ -69,6 +74,8 @@ impl Config {
                 .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8000))),
             db_pool_size,
             jwt_secret,
+            access_token_ttl: ttl(&get, "ACCESS_TOKEN_TTL")?,
+            refresh_token_ttl: ttl(&get, "REFRESH_TOKEN_TTL")?,
             debug: match get("DEBUG") {
                 None => false,
                 Some(value) => parse_bool(&value).context("DEBUG must be true or false")?,
@@ -90,6 +97,31 @@ where
                 .map_err(|error| anyhow!("{key} has an invalid value {raw:?}: {error}"))
         })
         .transpose()
+}
+
+/// A token lifetime (default one day): `3600`, `90s`, `15m`, `12h`, `7d`.
+fn ttl(get: &impl Fn(&str) -> Option<String>, key: &str) -> anyhow::Result<Duration> {
+    let Some(raw) = get(key) else {
+        return Ok(Duration::from_secs(86_400));
+    };
+    let text = raw.trim().to_ascii_lowercase();
+    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => text.split_at(i),
+        None => (text.as_str(), "s"),
+    };
+    let factor = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3_600,
+        "d" => 86_400,
+        _ => 0,
+    };
+    match number.parse::<u64>() {
+        Ok(n) if n > 0 && factor > 0 => Ok(Duration::from_secs(n.saturating_mul(factor))),
+        _ => Err(anyhow!(
+            "{key} has an invalid value {raw:?}: use seconds or a number with s, m, h or d"
+        )),
+    }
 }
 
 fn parse_bool(value: &str) -> anyhow::Result<bool> {
@@ -120,6 +152,16 @@ mod tests {
         assert_eq!(config.db_pool_size, 10);
         assert!(config.database_url.is_none());
         assert!(!config.debug);
+        assert_eq!(config.access_token_ttl, Duration::from_secs(86_400));
+        assert_eq!(config.refresh_token_ttl, Duration::from_secs(86_400));
+        Ok(())
+    }
+
+    #[test]
+    fn token_lifetimes() -> anyhow::Result<()> {
+        let config = config(&[("ACCESS_TOKEN_TTL", "15m"), ("REFRESH_TOKEN_TTL", "3600")])?;
+        assert_eq!(config.access_token_ttl, Duration::from_secs(900));
+        assert_eq!(config.refresh_token_ttl, Duration::from_secs(3600));
         Ok(())
     }
 
@@ -131,6 +173,8 @@ mod tests {
             ("DB_POOL_SIZE", "0"),
             ("DEBUG", "maybe"),
             ("JWT_SECRET", "short"),
+            ("ACCESS_TOKEN_TTL", "soon"),
+            ("REFRESH_TOKEN_TTL", "0"),
         ] {
             let error = match config(&[(key, value)]) {
                 Ok(_) => panic!("{key}={value} was accepted"),

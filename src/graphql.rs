@@ -11,13 +11,15 @@ pub mod scalars;
 
 use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
 
+use crate::auth::graphql::{AuthMutation, AuthQuery};
 use crate::catalog::graphql::{CatalogMutation, CatalogQuery};
+use crate::customers::graphql::{CustomersMutation, CustomersQuery};
 
 #[derive(MergedObject, Default)]
-pub struct Query(CatalogQuery);
+pub struct Query(CatalogQuery, AuthQuery, CustomersQuery);
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(CatalogMutation);
+pub struct Mutation(CatalogMutation, AuthMutation, CustomersMutation);
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 

@@ -19,7 +19,12 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
+use std::sync::Arc;
+
 use crate::app::AppState;
+use crate::auth::viewer;
+use crate::error::AppError;
+use crate::graphql::error_codes;
 
 /// Largest JSON GraphQL request body.
 pub const JSON_BODY_LIMIT: usize = 1024 * 1024;
@@ -119,11 +124,27 @@ async fn graphql_handler(State(state): State<AppState>, request: Request) -> Res
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
-    let gql_request = gql_request
-        .data(state.loaders())
-        .data(RequestId(request_id(&headers)));
-    let response = state.schema.execute(gql_request).await;
+    let request_id = RequestId(request_id(&headers));
+    let mut gql_request = gql_request.data(state.loaders());
+    match viewer::bearer_token(&headers) {
+        Ok(None) => {}
+        Ok(Some(token)) => match viewer::authenticate(&state.auth, &state.pool, &token).await {
+            Ok(viewer) => gql_request = gql_request.data(Arc::new(viewer)),
+            Err(error) => return respond(&headers, error_document(error, &request_id)),
+        },
+        Err(error) => return respond(&headers, error_document(error, &request_id)),
+    }
+    let response = state.schema.execute(gql_request.data(request_id)).await;
     respond(&headers, response)
+}
+
+/// A response for a request refused before execution (e.g. a bad token, D-13).
+fn error_document(error: AppError, request_id: &RequestId) -> async_graphql::Response {
+    let mut server_error =
+        async_graphql::Error::from(error).into_server_error(async_graphql::Pos::default());
+    server_error.locations.clear();
+    error_codes::annotate(&mut server_error, Some(request_id));
+    async_graphql::Response::from_errors(vec![server_error])
 }
 
 fn is_mutation(request: &async_graphql::Request) -> bool {

@@ -1,9 +1,11 @@
 //! Storefront: an e-commerce GraphQL backend (async-graphql, axum, Diesel on PostgreSQL).
 
 pub mod app;
+pub mod auth;
 pub mod bench;
 pub mod catalog;
 pub mod config;
+pub mod customers;
 pub mod db;
 pub mod error;
 pub mod graphql;

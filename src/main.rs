@@ -6,7 +6,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use storefront::config::Config;
 use storefront::server::{self, Database};
-use storefront::{bench, db, graphql, seed};
+use storefront::{auth, bench, db, graphql, seed};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -35,6 +35,13 @@ enum Command {
     },
     /// Print the GraphQL schema (SDL).
     ExportSchema,
+    /// Create a staff superuser (password from STOREFRONT_SUPERUSER_PASSWORD or a prompt).
+    CreateSuperuser {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        email: String,
+    },
     /// Measure requests/s and latency percentiles on the demo catalogue.
     Bench {
         /// Seconds per scenario.
@@ -81,6 +88,28 @@ async fn main() -> anyhow::Result<()> {
             };
             bench::run(config, options).await
         }
+        Command::CreateSuperuser { username, email } => {
+            let password = match std::env::var("STOREFRONT_SUPERUSER_PASSWORD") {
+                Ok(password) if !password.is_empty() => password,
+                _ => rpassword::prompt_password("Password: ")
+                    .context("could not read the password (set STOREFRONT_SUPERUSER_PASSWORD)")?,
+            };
+            let database = Database::resolve(&config).await?;
+            let result = async {
+                let pool = server::prepare(&database, &config, false).await?;
+                let mut conn = pool
+                    .get()
+                    .await
+                    .context("could not connect to the database")?;
+                let user =
+                    auth::admin::create_superuser(&mut conn, &username, &email, &password).await?;
+                println!("Superuser {} (id {}) created.", user.username, user.id);
+                anyhow::Ok(())
+            }
+            .await;
+            database.shutdown().await;
+            result
+        }
         Command::ExportSchema => Ok(()),
     }
 }
@@ -96,7 +125,18 @@ async fn run_seed(database: &Database, config: &Config, force: bool) -> anyhow::
         "Seeded {} collections, {} products and {} reviews.",
         report.collections, report.products, report.reviews
     );
+    print_demo_accounts();
     Ok(())
+}
+
+fn print_demo_accounts() {
+    println!(
+        "Demo accounts (development only): staff `{}` / `{}`, customer `{}` / `{}`.",
+        seed::DEMO_STAFF.0,
+        seed::DEMO_STAFF.1,
+        seed::DEMO_CUSTOMER.0,
+        seed::DEMO_CUSTOMER.1
+    );
 }
 
 fn init_tracing(config: &Config) {

@@ -6,11 +6,16 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use rust_decimal::Decimal;
 
+use crate::auth::password::Passwords;
+use crate::auth::{admin, repo as auth_repo};
 use crate::catalog::model::NewProduct;
 use crate::db::schema::{collections, products, reviews};
 use crate::error::AppError;
 
 pub const COLLECTIONS: usize = 10;
+/// Demo accounts (development only; the passwords are public).
+pub const DEMO_STAFF: (&str, &str) = ("admin", "storefront-admin");
+pub const DEMO_CUSTOMER: (&str, &str) = ("demo", "storefront-demo");
 pub const PRODUCTS: usize = 1_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,6 +23,8 @@ pub struct SeedReport {
     pub collections: usize,
     pub products: usize,
     pub reviews: usize,
+    /// Demo accounts created by this run (they are kept when they already exist).
+    pub users: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -103,10 +110,25 @@ pub async fn seed(conn: &mut AsyncPgConnection, force: bool) -> Result<SeedRepor
                 .execute(conn)
                 .await?;
         }
+        let mut users = 0;
+        let passwords = Passwords::production()?;
+        for ((username, password), staff, names) in [
+            (DEMO_STAFF, true, ("Ada", "Admin")),
+            (DEMO_CUSTOMER, false, ("Dana", "Demo")),
+        ] {
+            if auth_repo::find_user_by_username(conn, username)
+                .await?
+                .is_none()
+            {
+                admin::create_demo_user(conn, &passwords, username, password, staff, names).await?;
+                users += 1;
+            }
+        }
         Ok(SeedReport {
             collections: collection_ids.len(),
             products: product_ids.len(),
             reviews: review_rows.len(),
+            users,
         })
     })
     .await

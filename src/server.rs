@@ -6,6 +6,7 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 
 use crate::app::AppState;
+use crate::auth::Auth;
 use crate::config::Config;
 use crate::db::embedded::{ClusterOptions, EmbeddedCluster};
 use crate::db::{self, DbPool};
@@ -48,6 +49,16 @@ impl Database {
         })
     }
 
+    /// The auth services; the embedded setup keeps its generated JWT secret next to the
+    /// cluster.
+    pub fn auth(&self, config: &Config) -> anyhow::Result<Auth> {
+        let secret_file = self
+            .cluster
+            .as_ref()
+            .and_then(|c| c.dir().parent().map(|p| p.join("jwt-secret")));
+        Auth::from_config(config, secret_file.as_deref())
+    }
+
     /// Stops the embedded cluster when this process was its last user.
     pub async fn shutdown(self) {
         if let Some(cluster) = self.cluster {
@@ -85,7 +96,15 @@ pub async fn prepare(
                 collections = report.collections,
                 products = report.products,
                 reviews = report.reviews,
+                users = report.users,
                 "empty catalogue: loaded the demo catalogue"
+            );
+            println!(
+                "Loaded the demo catalogue. Demo accounts (development only): staff `{}` / `{}`, customer `{}` / `{}`.",
+                seed::DEMO_STAFF.0,
+                seed::DEMO_STAFF.1,
+                seed::DEMO_CUSTOMER.0,
+                seed::DEMO_CUSTOMER.1
             );
         }
     }
@@ -102,7 +121,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
 
 async fn serve_on(database: &Database, config: &Config) -> anyhow::Result<()> {
     let pool = prepare(database, config, true).await?;
-    let app = http::build_app(AppState::new(pool));
+    let app = http::build_app(AppState::new(pool, database.auth(config)?));
     let listener = TcpListener::bind(config.bind_addr)
         .await
         .with_context(|| format!("could not listen on {} (BIND_ADDR)", config.bind_addr))?;

@@ -3,15 +3,15 @@
 
 use chrono::{DateTime, Utc};
 use diesel::dsl::{count, exists};
-use diesel::pg::Pg;
 use diesel::prelude::*;
-use diesel::sql_types::{Array, BigInt, Bool, Numeric, Text, Timestamptz};
+use diesel::sql_types::{BigInt, Bool};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use rust_decimal::Decimal;
 use serde_json::Value as Json;
 
 use super::model::*;
 use crate::db::schema::{collections, order_items, products, reviews};
+use crate::db::sql::{Bind, Sql};
 use crate::error::{AppError, AppResult, ResultExt};
 use crate::graphql::pagination::{Direction, PageRequest};
 
@@ -189,137 +189,31 @@ pub struct ProductPageQuery {
     pub page: PageRequest,
 }
 
-#[derive(Debug, Clone)]
-enum Bind {
-    Text(String),
-    TextArray(Vec<String>),
-    Numeric(Decimal),
-    Timestamptz(DateTime<Utc>),
-    BigInt(i64),
-    BigIntArray(Vec<i64>),
-}
-
-#[derive(Debug, Clone)]
-enum Part {
-    Sql(String),
-    Bind(Bind),
-}
-
-/// SQL assembled from fixed text and bind parameters, for the dynamic parts Diesel's DSL
-/// cannot express well (keyset conditions over a chosen ordering, window functions). Only
-/// fixed column names are ever spliced into the text; every value is a bind.
-///
-/// Unlike `diesel::sql_query`, it may be cached as a prepared statement (keyed by its SQL
-/// text): the statement shapes are bounded (search terms are one array bind), so it is
-/// cached unless `uncached` says otherwise.
-#[derive(Debug, Clone, Default)]
-struct Sql {
-    parts: Vec<Part>,
-    uncached: bool,
-}
-
-impl Sql {
-    fn push(&mut self, text: &str) -> &mut Self {
-        self.parts.push(Part::Sql(text.to_owned()));
-        self
+/// `AND <filter conditions>`.
+fn push_filter(sql: &mut Sql, filter: &ProductFilter) {
+    if let Some(id) = filter.collection_id {
+        sql.push(" AND p.collection_id = ").bind(Bind::BigInt(id));
     }
-
-    fn bind(&mut self, value: Bind) -> &mut Self {
-        self.parts.push(Part::Bind(value));
-        self
+    if let Some(price) = filter.unit_price_gt {
+        sql.push(" AND p.unit_price > ").bind(Bind::Numeric(price));
     }
-
-    /// `AND <filter conditions>`.
-    fn filter(&mut self, filter: &ProductFilter) {
-        if let Some(id) = filter.collection_id {
-            self.push(" AND p.collection_id = ").bind(Bind::BigInt(id));
-        }
-        if let Some(price) = filter.unit_price_gt {
-            self.push(" AND p.unit_price > ").bind(Bind::Numeric(price));
-        }
-        if let Some(price) = filter.unit_price_lt {
-            self.push(" AND p.unit_price < ").bind(Bind::Numeric(price));
-        }
-        if !filter.search_terms.is_empty() {
-            let patterns = filter
-                .search_terms
-                .iter()
-                .map(|term| format!("%{}%", escape_like(term)))
-                .collect();
-            // Every pattern must match the title or the description.
-            self.push(" AND NOT EXISTS (SELECT 1 FROM unnest(")
-                .bind(Bind::TextArray(patterns))
-                .push(
-                    ") AS t(pattern) WHERE NOT (p.title ILIKE t.pattern ESCAPE '\\' \
-                     OR coalesce(p.description ILIKE t.pattern ESCAPE '\\', false)))",
-                );
-        }
+    if let Some(price) = filter.unit_price_lt {
+        sql.push(" AND p.unit_price < ").bind(Bind::Numeric(price));
     }
-
-    /// `AND <row is strictly after (or before) the cursor row in the ordering>`.
-    fn keyset(&mut self, ordering: &ProductOrdering, values: Vec<Bind>, after: bool) {
-        let columns = ordering.columns();
-        let same_direction = columns.iter().all(|(_, d)| *d == columns[0].1);
-        if same_direction {
-            // A row comparison lets PostgreSQL use the (key, id) index.
-            let op = if after != columns[0].1 { ">" } else { "<" };
-            let names: Vec<&str> = columns.iter().map(|(c, _)| *c).collect();
-            self.push(&format!(" AND ({}) {op} (", names.join(", ")));
-            for (i, value) in values.into_iter().enumerate() {
-                if i > 0 {
-                    self.push(", ");
-                }
-                self.bind(value);
-            }
-            self.push(")");
-            return;
-        }
-        self.push(" AND (");
-        for i in 0..columns.len() {
-            self.push(if i == 0 { "(" } else { " OR (" });
-            for (j, (column, _)) in columns.iter().enumerate().take(i) {
-                self.push(&format!("{column} = ")).bind(values[j].clone());
-                self.push(" AND ");
-            }
-            let op = if after != columns[i].1 { ">" } else { "<" };
-            self.push(&format!("{} {op} ", columns[i].0))
-                .bind(values[i].clone())
-                .push(")");
-        }
-        self.push(")");
+    if !filter.search_terms.is_empty() {
+        let patterns = filter
+            .search_terms
+            .iter()
+            .map(|term| format!("%{}%", escape_like(term)))
+            .collect();
+        // Every pattern must match the title or the description.
+        sql.push(" AND NOT EXISTS (SELECT 1 FROM unnest(")
+            .bind(Bind::TextArray(patterns))
+            .push(
+                ") AS t(pattern) WHERE NOT (p.title ILIKE t.pattern ESCAPE '\\' \
+                 OR coalesce(p.description ILIKE t.pattern ESCAPE '\\', false)))",
+            );
     }
-}
-
-impl diesel::query_builder::QueryFragment<Pg> for Sql {
-    fn walk_ast<'b>(
-        &'b self,
-        mut out: diesel::query_builder::AstPass<'_, 'b, Pg>,
-    ) -> QueryResult<()> {
-        if self.uncached {
-            out.unsafe_to_cache_prepared();
-        }
-        for part in &self.parts {
-            match part {
-                Part::Sql(text) => out.push_sql(text),
-                Part::Bind(Bind::Text(v)) => out.push_bind_param::<Text, _>(v)?,
-                Part::Bind(Bind::TextArray(v)) => out.push_bind_param::<Array<Text>, _>(v)?,
-                Part::Bind(Bind::Numeric(v)) => out.push_bind_param::<Numeric, _>(v)?,
-                Part::Bind(Bind::Timestamptz(v)) => out.push_bind_param::<Timestamptz, _>(v)?,
-                Part::Bind(Bind::BigInt(v)) => out.push_bind_param::<BigInt, _>(v)?,
-                Part::Bind(Bind::BigIntArray(v)) => out.push_bind_param::<Array<BigInt>, _>(v)?,
-            }
-        }
-        Ok(())
-    }
-}
-
-impl diesel::query_builder::QueryId for Sql {
-    type QueryId = ();
-    const HAS_STATIC_QUERY_ID: bool = false;
-}
-
-impl diesel::query_builder::Query for Sql {
-    type SqlType = diesel::sql_types::Untyped;
 }
 
 fn escape_like(term: &str) -> String {
@@ -362,12 +256,12 @@ pub async fn list_products(
     sql.push(&format!(
         "SELECT {PRODUCT_COLUMNS} FROM products p WHERE TRUE"
     ));
-    sql.filter(&query.filter);
+    push_filter(&mut sql, &query.filter);
     if let Some(values) = after {
-        sql.keyset(&query.ordering, values, true);
+        sql.keyset(&query.ordering.columns(), values, true);
     }
     if let Some(values) = before {
-        sql.keyset(&query.ordering, values, false);
+        sql.keyset(&query.ordering.columns(), values, false);
     }
     let backward = query.page.direction == Direction::Backward;
     sql.uncached = !query.ordering.is_common();
@@ -393,10 +287,10 @@ pub async fn products_beyond_cursor(
     };
     let mut sql = Sql::default();
     sql.push("SELECT EXISTS (SELECT 1 FROM products p WHERE TRUE");
-    sql.filter(&query.filter);
+    push_filter(&mut sql, &query.filter);
     // Rows at or before the `after` cursor = rows not strictly after it (and vice versa).
     sql.push(" AND NOT (TRUE");
-    sql.keyset(&query.ordering, values, !beyond_after);
+    sql.keyset(&query.ordering.columns(), values, !beyond_after);
     sql.push(")) AS found");
     #[derive(QueryableByName)]
     struct Found {
@@ -415,7 +309,7 @@ pub async fn count_products(
 ) -> AppResult<i64> {
     let mut sql = Sql::default();
     sql.push("SELECT count(*) AS total FROM products p WHERE TRUE");
-    sql.filter(filter);
+    push_filter(&mut sql, filter);
     #[derive(QueryableByName)]
     struct Total {
         #[diesel(sql_type = BigInt)]
@@ -434,10 +328,8 @@ pub async fn first_products_by_collection(
     direction: Direction,
     limit: i64,
 ) -> AppResult<Vec<ProductRow>> {
-    let mut sql = Sql {
-        uncached: !ordering.is_common(),
-        ..Sql::default()
-    };
+    let mut sql = Sql::default();
+    sql.uncached = !ordering.is_common();
     let window = ordering.order_by(direction == Direction::Backward);
     sql.push(&format!(
         "SELECT {} FROM (SELECT {PRODUCT_COLUMNS}, row_number() OVER \

@@ -10,6 +10,44 @@ diesel::table! {
 }
 
 diesel::table! {
+    content_types (id) {
+        id -> Int4,
+        #[max_length = 100]
+        app_label -> Varchar,
+        #[max_length = 100]
+        model -> Varchar,
+    }
+}
+
+diesel::table! {
+    customers (id) {
+        id -> Int8,
+        #[max_length = 255]
+        phone -> Varchar,
+        birth_date -> Nullable<Date>,
+        #[max_length = 1]
+        membership -> Varchar,
+        user_id -> Int8,
+    }
+}
+
+diesel::table! {
+    group_permissions (id) {
+        id -> Int8,
+        group_id -> Int4,
+        permission_id -> Int4,
+    }
+}
+
+diesel::table! {
+    groups (id) {
+        id -> Int4,
+        #[max_length = 150]
+        name -> Varchar,
+    }
+}
+
+diesel::table! {
     order_items (id) {
         id -> Int8,
         order_id -> Int8,
@@ -25,6 +63,18 @@ diesel::table! {
         placed_at -> Timestamptz,
         #[max_length = 1]
         payment_status -> Varchar,
+        customer_id -> Int8,
+    }
+}
+
+diesel::table! {
+    permissions (id) {
+        id -> Int4,
+        #[max_length = 255]
+        name -> Varchar,
+        content_type_id -> Int4,
+        #[max_length = 100]
+        codename -> Varchar,
     }
 }
 
@@ -71,19 +121,73 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    user_groups (id) {
+        id -> Int8,
+        user_id -> Int8,
+        group_id -> Int4,
+    }
+}
+
+diesel::table! {
+    user_permissions (id) {
+        id -> Int8,
+        user_id -> Int8,
+        permission_id -> Int4,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Int8,
+        #[max_length = 255]
+        password -> Varchar,
+        last_login -> Nullable<Timestamptz>,
+        is_superuser -> Bool,
+        #[max_length = 150]
+        username -> Varchar,
+        #[max_length = 150]
+        first_name -> Varchar,
+        #[max_length = 150]
+        last_name -> Varchar,
+        #[max_length = 254]
+        email -> Varchar,
+        is_staff -> Bool,
+        is_active -> Bool,
+        date_joined -> Timestamptz,
+    }
+}
+
+diesel::joinable!(customers -> users (user_id));
+diesel::joinable!(group_permissions -> groups (group_id));
+diesel::joinable!(group_permissions -> permissions (permission_id));
 diesel::joinable!(order_items -> orders (order_id));
 diesel::joinable!(order_items -> products (product_id));
+diesel::joinable!(orders -> customers (customer_id));
+diesel::joinable!(permissions -> content_types (content_type_id));
 diesel::joinable!(product_promotions -> products (product_id));
 diesel::joinable!(product_promotions -> promotions (promotion_id));
 diesel::joinable!(products -> collections (collection_id));
 diesel::joinable!(reviews -> products (product_id));
+diesel::joinable!(user_groups -> groups (group_id));
+diesel::joinable!(user_groups -> users (user_id));
+diesel::joinable!(user_permissions -> permissions (permission_id));
+diesel::joinable!(user_permissions -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     collections,
+    content_types,
+    customers,
+    group_permissions,
+    groups,
     order_items,
     orders,
+    permissions,
     product_promotions,
     products,
     promotions,
     reviews,
+    user_groups,
+    user_permissions,
+    users,
 );

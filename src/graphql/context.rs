@@ -2,6 +2,10 @@
 
 use async_graphql::Context;
 
+use std::sync::Arc;
+
+use crate::auth::Auth;
+use crate::auth::viewer::Viewer;
 use crate::db::{DbConn, DbPool};
 use crate::error::AppError;
 use crate::graphql::loaders::Loaders;
@@ -11,6 +15,12 @@ pub trait ContextExt {
     fn pool(&self) -> Result<&DbPool, AppError>;
     /// The request's DataLoaders.
     fn loaders(&self) -> Result<&Loaders, AppError>;
+    /// Token keys and the password hasher (schema-level data).
+    fn auth(&self) -> Result<&Auth, AppError>;
+    /// The authenticated caller, or `UNAUTHENTICATED`.
+    fn viewer(&self) -> Result<&Viewer, AppError>;
+    /// The caller when authenticated.
+    fn viewer_opt(&self) -> Option<&Viewer>;
     /// A pooled connection: take it late, give it back early (never hold it across a
     /// loader call).
     fn conn(&self) -> impl Future<Output = Result<DbConn, AppError>> + Send;
@@ -25,6 +35,19 @@ impl ContextExt for Context<'_> {
     fn loaders(&self) -> Result<&Loaders, AppError> {
         self.data::<Loaders>()
             .map_err(|_| AppError::internal(anyhow::anyhow!("no loaders in the request")))
+    }
+
+    fn auth(&self) -> Result<&Auth, AppError> {
+        self.data::<Auth>()
+            .map_err(|_| AppError::internal(anyhow::anyhow!("no auth services in the schema")))
+    }
+
+    fn viewer(&self) -> Result<&Viewer, AppError> {
+        self.viewer_opt().ok_or(AppError::Unauthenticated)
+    }
+
+    fn viewer_opt(&self) -> Option<&Viewer> {
+        self.data_opt::<Arc<Viewer>>().map(AsRef::as_ref)
     }
 
     async fn conn(&self) -> Result<DbConn, AppError> {

@@ -1,16 +1,54 @@
-//! Authorisation guards, in one module.
+//! Authorisation guards, in one module (spec part B PERM-07/09).
 //!
-//! `CatalogWrite` is the spec's `IsAdminOrReadOnly` for catalogue writes. Authentication
-//! arrives with the identity issue; until then the guard lets every write through, and
-//! switching it on is a change to this one place.
+//! Anonymous callers get `UNAUTHENTICATED`, authenticated callers without the right get
+//! `FORBIDDEN`; a guard runs before its resolver, so a refused mutation writes nothing.
 
 use async_graphql::{Context, Guard};
 
-/// Writes to products and collections (spec part B PERM-09: staff only).
+use crate::error::AppError;
+use crate::graphql::context::ContextExt;
+
+/// `IsAuthenticated`.
+pub struct Authenticated;
+
+impl Guard for Authenticated {
+    async fn check(&self, ctx: &Context<'_>) -> async_graphql::Result<()> {
+        ctx.viewer()?;
+        Ok(())
+    }
+}
+
+/// `IsAdminUser`: authenticated and `is_staff`.
+pub struct Staff;
+
+impl Guard for Staff {
+    async fn check(&self, ctx: &Context<'_>) -> async_graphql::Result<()> {
+        if ctx.viewer()?.is_staff() {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden.into())
+        }
+    }
+}
+
+/// `IsAdminOrReadOnly` for catalogue writes: reads are open, every write is staff-only.
 pub struct CatalogWrite;
 
 impl Guard for CatalogWrite {
-    async fn check(&self, _ctx: &Context<'_>) -> async_graphql::Result<()> {
-        Ok(())
+    async fn check(&self, ctx: &Context<'_>) -> async_graphql::Result<()> {
+        Staff.check(ctx).await
+    }
+}
+
+/// `user.has_perm("<app_label>.<codename>")`.
+pub struct HasPerm(pub &'static str);
+
+impl Guard for HasPerm {
+    async fn check(&self, ctx: &Context<'_>) -> async_graphql::Result<()> {
+        if ctx.viewer()?.has_perm(self.0).await? {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden.into())
+        }
     }
 }

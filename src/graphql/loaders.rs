@@ -5,10 +5,12 @@ use std::time::Duration;
 
 use async_graphql::dataloader::DataLoader;
 
+use crate::auth::loaders::UserById;
 use crate::catalog::loaders::{
     CollectionById, FirstProductsByCollection, ProductById, ProductsCountByCollectionId,
     ReviewsByProductId,
 };
+use crate::customers::loaders::CustomerById;
 use crate::db::DbPool;
 
 pub struct Loaders {
@@ -17,6 +19,8 @@ pub struct Loaders {
     pub products_count_by_collection: DataLoader<ProductsCountByCollectionId>,
     pub reviews_by_product: DataLoader<ReviewsByProductId>,
     pub first_products_by_collection: DataLoader<FirstProductsByCollection>,
+    pub user_by_id: DataLoader<UserById>,
+    pub customer_by_id: DataLoader<CustomerById>,
 }
 
 /// How long a loader collects keys before it queries: async-graphql's default.
@@ -35,6 +39,8 @@ impl Loaders {
             products_count_by_collection: loader(ProductsCountByCollectionId(pool.clone()), window),
             reviews_by_product: loader(ReviewsByProductId(pool.clone()), window),
             first_products_by_collection: loader(FirstProductsByCollection(pool.clone()), window),
+            user_by_id: loader(UserById(pool.clone()), window),
+            customer_by_id: loader(CustomerById(pool.clone()), window),
         }
     }
 }

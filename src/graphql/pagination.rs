@@ -139,7 +139,10 @@ pub struct PageInfo {
 }
 
 #[derive(SimpleObject)]
-#[graphql(concrete(name = "ProductEdge", params(crate::catalog::graphql::Product)))]
+#[graphql(
+    concrete(name = "ProductEdge", params(crate::catalog::graphql::Product)),
+    concrete(name = "CustomerEdge", params(crate::customers::graphql::Customer))
+)]
 pub struct Edge<T: OutputType> {
     /// Opaque cursor of this row.
     pub cursor: String,
@@ -154,13 +157,27 @@ pub fn page<T: Clone + OutputType>(
     other_side: bool,
     cursor_of: impl Fn(&T) -> String,
 ) -> (Vec<Edge<T>>, PageInfo) {
+    let window = Window {
+        has_more: window.has_more,
+        rows: window
+            .rows
+            .into_iter()
+            .map(|node| (cursor_of(&node), node))
+            .collect(),
+    };
+    page_with_cursors(window, request, other_side)
+}
+
+/// Like [`page`], for rows that come with their cursors.
+pub fn page_with_cursors<T: Clone + OutputType>(
+    window: Window<(String, T)>,
+    request: &PageRequest,
+    other_side: bool,
+) -> (Vec<Edge<T>>, PageInfo) {
     let edges: Vec<Edge<T>> = window
         .rows
         .into_iter()
-        .map(|node| Edge {
-            cursor: cursor_of(&node),
-            node,
-        })
+        .map(|(cursor, node)| Edge { cursor, node })
         .collect();
     let (has_next_page, has_previous_page) = match request.direction {
         Direction::Forward => (window.has_more, other_side),

@@ -39,7 +39,7 @@ async fn ids(app: &TestApp, args: &str) -> Vec<i64> {
 
 #[tokio::test]
 async fn product_by_id_exposes_exactly_the_api_fields() {
-    let app = TestApp::new().await;
+    let app = TestApp::as_staff().await;
     let mut conn = app.conn().await;
     let c = factories::collection(&mut conn, "Electronics").await;
     let p = factories::product(c.id)
@@ -105,7 +105,7 @@ async fn product_by_id_exposes_exactly_the_api_fields() {
 
 #[tokio::test]
 async fn missing_products_are_not_found() {
-    let app = TestApp::new().await;
+    let app = TestApp::as_staff().await;
     for id in [999_999_i64, 2_147_483_648, -1] {
         let response = app
             .gql(
@@ -119,7 +119,7 @@ async fn missing_products_are_not_found() {
 
 #[tokio::test]
 async fn price_with_tax_rounds_half_up_and_money_is_a_json_number() {
-    let app = TestApp::new().await;
+    let app = TestApp::as_staff().await;
     let mut conn = app.conn().await;
     let c = factories::collection(&mut conn, "C").await;
     let cases = [
@@ -163,7 +163,7 @@ async fn price_with_tax_rounds_half_up_and_money_is_a_json_number() {
 
 #[tokio::test]
 async fn create_product_round_trips_exact_decimals() {
-    let app = TestApp::new().await;
+    let app = TestApp::as_staff().await;
     let mut conn = app.conn().await;
     let c = factories::collection(&mut conn, "Electronics").await;
     drop(conn);
@@ -209,7 +209,7 @@ async fn create_product_round_trips_exact_decimals() {
 
 #[tokio::test]
 async fn create_product_reports_every_missing_field_at_once() {
-    let app = TestApp::new().await;
+    let app = TestApp::as_staff().await;
     let response = app.gql(CREATE, json!({ "input": {} })).await;
     let required = json!(["This field is required."]);
     assert_eq!(
@@ -221,7 +221,7 @@ async fn create_product_reports_every_missing_field_at_once() {
 
 #[tokio::test]
 async fn create_product_validation_messages() {
-    let app = TestApp::new().await;
+    let app = TestApp::as_staff().await;
     let mut conn = app.conn().await;
     let c = factories::collection(&mut conn, "C").await;
     drop(conn);
@@ -310,7 +310,7 @@ async fn create_product_validation_messages() {
 
 #[tokio::test]
 async fn description_may_be_omitted_null_or_empty() {
-    let app = TestApp::new().await;
+    let app = TestApp::as_staff().await;
     let mut conn = app.conn().await;
     let c = factories::collection(&mut conn, "C").await;
     drop(conn);
@@ -337,7 +337,7 @@ async fn description_may_be_omitted_null_or_empty() {
 
 #[tokio::test]
 async fn full_update_requires_every_field_and_patch_changes_only_what_is_sent() {
-    let app = TestApp::new().await;
+    let app = TestApp::as_staff().await;
     let mut conn = app.conn().await;
     let c = factories::collection(&mut conn, "C").await;
     let other = factories::collection(&mut conn, "D").await;
@@ -431,14 +431,14 @@ async fn full_update_requires_every_field_and_patch_changes_only_what_is_sent() 
 
 #[tokio::test]
 async fn delete_product_guard_and_cascades() {
-    let app = TestApp::new().await;
+    let app = TestApp::as_staff().await;
     let mut conn = app.conn().await;
     let c = factories::collection(&mut conn, "C").await;
     let ordered = factories::product(c.id)
         .title("Ordered")
         .insert(&mut conn)
         .await;
-    factories::order_item(&mut conn, ordered.id).await;
+    factories::order_item(&mut conn, &app.auth, ordered.id).await;
     let featured = factories::product(c.id)
         .title("Featured")
         .insert(&mut conn)
@@ -497,7 +497,7 @@ async fn delete_product_guard_and_cascades() {
 
 #[tokio::test]
 async fn inventory_status_threshold_is_ten() {
-    let app = TestApp::new().await;
+    let app = TestApp::as_staff().await;
     let mut conn = app.conn().await;
     let c = factories::collection(&mut conn, "C").await;
     for (inventory, title) in [(0, "a"), (9, "b"), (10, "c"), (11, "d")] {
@@ -525,7 +525,7 @@ async fn inventory_status_threshold_is_ten() {
 
 #[tokio::test]
 async fn product_list_filters_by_collection_and_strict_price_bounds() {
-    let app = TestApp::new().await;
+    let app = TestApp::as_staff().await;
     let mut conn = app.conn().await;
     let a = factories::collection(&mut conn, "A").await;
     let b = factories::collection(&mut conn, "B").await;
@@ -585,7 +585,7 @@ async fn product_list_filters_by_collection_and_strict_price_bounds() {
 
 #[tokio::test]
 async fn search_matches_every_term_in_title_or_description() {
-    let app = TestApp::new().await;
+    let app = TestApp::as_staff().await;
     let mut conn = app.conn().await;
     let c = factories::collection(&mut conn, "C").await;
     let coffee = factories::product(c.id)
@@ -641,7 +641,7 @@ async fn search_matches_every_term_in_title_or_description() {
 
 #[tokio::test]
 async fn ordering_defaults_to_title_then_id_and_accepts_several_keys() {
-    let app = TestApp::new().await;
+    let app = TestApp::as_staff().await;
     let mut conn = app.conn().await;
     let c = factories::collection(&mut conn, "C").await;
     let now = Utc::now();
@@ -758,7 +758,7 @@ async fn walk(app: &TestApp, args: &str, size: usize) -> (Vec<i64>, Vec<i64>) {
 
 #[tokio::test]
 async fn cursor_paging_over_duplicate_titles_sees_every_row_once_both_ways() {
-    let app = TestApp::new().await;
+    let app = TestApp::as_staff().await;
     let mut conn = app.conn().await;
     let c = factories::collection(&mut conn, "C").await;
     let mut expected = Vec::new();
@@ -798,7 +798,7 @@ async fn cursor_paging_over_duplicate_titles_sees_every_row_once_both_ways() {
 
 #[tokio::test]
 async fn cursors_stay_valid_while_rows_change() {
-    let app = TestApp::new().await;
+    let app = TestApp::as_staff().await;
     let mut conn = app.conn().await;
     let c = factories::collection(&mut conn, "C").await;
     let mut products = Vec::new();
@@ -838,7 +838,7 @@ async fn cursors_stay_valid_while_rows_change() {
 
 #[tokio::test]
 async fn page_arguments_are_validated() {
-    let app = TestApp::new().await;
+    let app = TestApp::as_staff().await;
     let mut conn = app.conn().await;
     let c = factories::collection(&mut conn, "C").await;
     for title in ["a", "b", "c"] {
@@ -914,7 +914,7 @@ async fn page_arguments_are_validated() {
 
 #[tokio::test]
 async fn product_page_with_relations_runs_a_fixed_number_of_statements() {
-    let app = TestApp::new().await;
+    let app = TestApp::as_staff().await;
     let mut conn = app.conn().await;
     let mut collections = Vec::new();
     for i in 0..5 {

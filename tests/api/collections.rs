@@ -7,7 +7,7 @@ use crate::common::{TestApp, error, factories, field_errors};
 
 #[tokio::test]
 async fn collections_are_ordered_by_title_then_id_with_product_counts() {
-    let app = TestApp::new().await;
+    let app = TestApp::as_staff().await;
     let mut conn = app.conn().await;
     let clothing = factories::collection(&mut conn, "Clothing").await;
     let empty = factories::collection(&mut conn, "Empty").await;
@@ -52,7 +52,7 @@ async fn collections_are_ordered_by_title_then_id_with_product_counts() {
 
 #[tokio::test]
 async fn create_update_and_validate_collections() {
-    let app = TestApp::new().await;
+    let app = TestApp::as_staff().await;
     let created = app
         .data("mutation { createCollection(input: { title: \"Furniture\" }) { id title productsCount featuredProduct { id } } }", json!({}))
         .await;
@@ -129,7 +129,7 @@ async fn create_update_and_validate_collections() {
 
 #[tokio::test]
 async fn delete_collection_guard() {
-    let app = TestApp::new().await;
+    let app = TestApp::as_staff().await;
     let mut conn = app.conn().await;
     let full = factories::collection(&mut conn, "Full").await;
     let empty = factories::collection(&mut conn, "Empty").await;
@@ -161,7 +161,7 @@ async fn delete_collection_guard() {
 
 #[tokio::test]
 async fn collection_products_are_a_connection_batched_across_collections() {
-    let app = TestApp::new().await;
+    let app = TestApp::as_staff().await;
     let mut conn = app.conn().await;
     let mut expected = Vec::new();
     for c in 0..6 {

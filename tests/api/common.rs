@@ -6,6 +6,7 @@ pub mod factories;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -16,6 +17,10 @@ use diesel_async::{AsyncConnection, AsyncPgConnection};
 use futures_util::FutureExt;
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
+use storefront::auth::Auth;
+use storefront::auth::jwt::{JwtKeys, TokenType};
+use storefront::auth::model::UserRow;
+use storefront::auth::password::Passwords;
 use storefront::db::{DbConn, DbPool};
 use storefront::{AppState, build_app};
 use tower::ServiceExt;
@@ -50,6 +55,9 @@ impl Instrumentation for CountStatements {
 pub struct TestApp {
     pub router: Router,
     pub pool: DbPool,
+    pub auth: Auth,
+    /// `Authorization` value sent by [`gql`](Self::gql) and [`data`](Self::data).
+    pub default_authorization: Option<String>,
     pub statements: StatementCounter,
     /// Last, so the database is dropped after the pool.
     pub _db: TestDb,
@@ -75,15 +83,26 @@ impl TestApp {
             .unwrap_or_else(|e| panic!("test pool: {e:#}"));
         // A wide batch window keeps batching deterministic on a busy 2-core machine
         // (debug builds resolve a 100-row page slower than the 1 ms default).
+        let auth = test_auth(Duration::from_secs(86_400));
         let state =
-            AppState::new(pool.clone()).with_batch_window(std::time::Duration::from_millis(25));
+            AppState::new(pool.clone(), auth.clone()).with_batch_window(Duration::from_millis(25));
         let router = build_app(state);
         Self {
             router,
             pool,
+            auth,
+            default_authorization: None,
             statements,
             _db: db,
         }
+    }
+
+    /// An app whose default requests come from a staff user (for catalogue writes).
+    pub async fn as_staff() -> Self {
+        let mut app = Self::new().await;
+        let (_, token) = app.user("staff", Kind::Staff).await;
+        app.default_authorization = Some(format!("Bearer {token}"));
+        app
     }
 
     /// A connection for factories and direct checks.
@@ -115,8 +134,33 @@ impl TestApp {
 
     /// POSTs a GraphQL operation as JSON and returns the response document.
     pub async fn gql(&self, query: &str, variables: Value) -> Value {
-        let request = Request::post("/graphql")
-            .header("content-type", "application/json")
+        self.gql_with(self.default_authorization.as_deref(), query, variables)
+            .await
+    }
+
+    /// Like [`gql`](Self::gql) without any `Authorization` header.
+    pub async fn gql_anon(&self, query: &str, variables: Value) -> Value {
+        self.gql_with(None, query, variables).await
+    }
+
+    /// Like [`gql`](Self::gql) with `Authorization: Bearer <token>`.
+    pub async fn gql_as(&self, token: &str, query: &str, variables: Value) -> Value {
+        self.gql_with(Some(&format!("Bearer {token}")), query, variables)
+            .await
+    }
+
+    /// A GraphQL POST with an optional raw `Authorization` header.
+    pub async fn gql_with(
+        &self,
+        authorization: Option<&str>,
+        query: &str,
+        variables: Value,
+    ) -> Value {
+        let mut request = Request::post("/graphql").header("content-type", "application/json");
+        if let Some(value) = authorization {
+            request = request.header("authorization", value);
+        }
+        let request = request
             .body(Body::from(
                 json!({ "query": query, "variables": variables }).to_string(),
             ))
@@ -136,13 +180,62 @@ impl TestApp {
         response["data"].clone()
     }
 
-    /// Counts the statements one operation runs.
+    /// `data` of an operation run as `token`'s user, failing on any error.
+    pub async fn data_as(&self, token: &str, query: &str, variables: Value) -> Value {
+        let response = self.gql_as(token, query, variables).await;
+        assert!(
+            response.get("errors").is_none(),
+            "unexpected errors: {response:#}"
+        );
+        response["data"].clone()
+    }
+
+    /// An access token for `user`.
+    pub fn token(&self, user: &UserRow) -> String {
+        self.auth
+            .jwt
+            .issue(user.id, TokenType::Access)
+            .unwrap_or_else(|e| panic!("token: {e:?}"))
+    }
+
+    /// A new user (through the repo, with its customer) and an access token.
+    pub async fn user(&self, username: &str, kind: Kind) -> (UserRow, String) {
+        let mut conn = self.conn().await;
+        let user = factories::user(&mut conn, &self.auth, username, kind).await;
+        let token = self.token(&user);
+        (user, token)
+    }
+
+    /// Counts the statements one anonymous operation runs.
     pub async fn count_statements(&self, query: &str, variables: Value) -> usize {
         self.statements.reset();
-        let _ = self.data(query, variables).await;
+        let response = self.gql_anon(query, variables).await;
+        assert!(
+            response.get("errors").is_none(),
+            "unexpected errors: {response:#}"
+        );
         self.statements.get()
     }
 }
+
+/// Who a factory user is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Customer,
+    Staff,
+    Superuser,
+    /// A superuser without `is_staff`.
+    SuperuserNotStaff,
+    Inactive,
+}
+
+/// Test auth services: a fixed secret and cheap argon2 parameters.
+pub fn test_auth(access_ttl: Duration) -> Auth {
+    let jwt = JwtKeys::new(TEST_SECRET, access_ttl, Duration::from_secs(86_400));
+    Auth::new(jwt, Passwords::fast().unwrap_or_else(|e| panic!("{e:?}")))
+}
+
+pub const TEST_SECRET: &[u8] = b"test-secret-test-secret-test-secret!";
 
 /// The single error of `response`, checked for its code and status.
 pub fn error<'a>(response: &'a Value, code: &str, status: u16) -> &'a Value {

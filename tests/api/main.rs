@@ -3,8 +3,11 @@
 
 mod common;
 
+mod auth;
 mod catalog;
 mod collections;
+mod customers;
 mod http;
+mod permissions;
 mod reviews;
 mod seed;

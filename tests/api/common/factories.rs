@@ -5,10 +5,15 @@ use std::str::FromStr;
 use chrono::Utc;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use rust_decimal::Decimal;
+use storefront::auth::Auth;
+use storefront::auth::model::{NewUser, UserRow};
+use storefront::auth::repo as auth_repo;
 use storefront::catalog::model::{
     CollectionRow, NewCollection, NewProduct, NewReview, ProductRow, ReviewRow,
 };
 use storefront::catalog::repo;
+
+use crate::common::Kind;
 
 pub async fn collection(conn: &mut AsyncPgConnection, title: &str) -> CollectionRow {
     repo::insert_collection(
@@ -88,15 +93,66 @@ pub async fn review(conn: &mut AsyncPgConnection, product_id: i64, name: &str) -
     .unwrap_or_else(|e| panic!("review: {e:?}"))
 }
 
-/// An order with one line for `product_id` (the orders domain has no repo yet).
-pub async fn order_item(conn: &mut AsyncPgConnection, product_id: i64) {
+/// A user with its customer, created through the repo.
+pub async fn user(
+    conn: &mut AsyncPgConnection,
+    auth: &Auth,
+    username: &str,
+    kind: Kind,
+) -> UserRow {
+    let new = NewUser {
+        password: auth
+            .passwords
+            .hash("a-strong-pass-9")
+            .await
+            .unwrap_or_else(|e| panic!("{e:?}")),
+        username: username.to_owned(),
+        first_name: String::new(),
+        last_name: String::new(),
+        email: format!("{username}@example.com"),
+        is_staff: matches!(kind, Kind::Staff | Kind::Superuser),
+        is_superuser: matches!(kind, Kind::Superuser | Kind::SuperuserNotStaff),
+    };
+    let user = auth_repo::create_user(conn, &new)
+        .await
+        .unwrap_or_else(|e| panic!("user: {e:?}"));
+    if kind == Kind::Inactive {
+        auth_repo::set_active(conn, user.id, false)
+            .await
+            .unwrap_or_else(|e| panic!("{e:?}"));
+    }
+    user
+}
+
+/// The customer id of `user_id`.
+pub async fn customer_of(conn: &mut AsyncPgConnection, user_id: i64) -> i64 {
+    storefront::customers::repo::find_by_user(conn, user_id)
+        .await
+        .ok()
+        .flatten()
+        .map(|c| c.id)
+        .unwrap_or_else(|| panic!("user {user_id} has no customer"))
+}
+
+/// An order of `customer_id` with one line for `product_id` (the orders domain has no
+/// repo yet).
+pub async fn order_for(conn: &mut AsyncPgConnection, customer_id: i64, product_id: i64) {
     diesel::sql_query(
-        "WITH o AS (INSERT INTO orders DEFAULT VALUES RETURNING id) \
+        "WITH o AS (INSERT INTO orders (customer_id) VALUES ($1) RETURNING id) \
          INSERT INTO order_items (order_id, product_id, quantity, unit_price) \
-         SELECT o.id, $1, 1, 9.99 FROM o",
+         SELECT o.id, $2, 1, 9.99 FROM o",
     )
+    .bind::<diesel::sql_types::BigInt, _>(customer_id)
     .bind::<diesel::sql_types::BigInt, _>(product_id)
     .execute(conn)
     .await
     .unwrap_or_else(|e| panic!("order item: {e}"));
+}
+
+/// An order with one line for `product_id`, placed by a new customer.
+pub async fn order_item(conn: &mut AsyncPgConnection, auth: &Auth, product_id: i64) {
+    let name = format!("buyer{}", uuid::Uuid::new_v4().simple());
+    let buyer = user(conn, auth, &name, Kind::Customer).await;
+    let customer = customer_of(conn, buyer.id).await;
+    order_for(conn, customer, product_id).await;
 }

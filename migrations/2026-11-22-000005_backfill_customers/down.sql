@@ -1,0 +1,2 @@
+-- Backfilled rows cannot be told apart from others; nothing to undo.
+SELECT 1;

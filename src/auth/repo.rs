@@ -1,0 +1,384 @@
+//! Queries of the identity tables.
+
+use std::collections::HashSet;
+
+use chrono::Utc;
+use diesel::dsl::exists;
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+
+use super::model::{GroupRow, NewUser, UserChanges, UserRow};
+use super::rules::{EMAIL_TAKEN, USERNAME_TAKEN};
+use crate::db::schema::{
+    content_types, customers, group_permissions, groups, permissions, user_groups,
+    user_permissions, users,
+};
+use crate::error::{AppError, AppResult, FieldErrors, ResultExt};
+
+/// Creates a user **and** its customer profile in one transaction (SIG-01): no user ever
+/// exists without a customer, and a failed insert leaves neither.
+pub async fn create_user(conn: &mut AsyncPgConnection, new: &NewUser) -> AppResult<UserRow> {
+    conn.transaction::<_, AppError, _>(async |conn| {
+        let user = diesel::insert_into(users::table)
+            .values(new)
+            .returning(UserRow::as_returning())
+            .get_result(conn)
+            .await
+            .on_constraint("users_username_key", || {
+                AppError::bad_input("username", USERNAME_TAKEN)
+            })
+            .on_constraint("users_email_key", || {
+                AppError::bad_input("email", EMAIL_TAKEN)
+            })?;
+        diesel::insert_into(customers::table)
+            .values(customers::user_id.eq(user.id))
+            .execute(conn)
+            .await?;
+        Ok(user)
+    })
+    .await
+}
+
+pub async fn find_user(conn: &mut AsyncPgConnection, id: i64) -> AppResult<Option<UserRow>> {
+    Ok(users::table
+        .find(id)
+        .select(UserRow::as_select())
+        .first(conn)
+        .await
+        .optional()?)
+}
+
+pub async fn find_user_by_username(
+    conn: &mut AsyncPgConnection,
+    username: &str,
+) -> AppResult<Option<UserRow>> {
+    Ok(users::table
+        .filter(users::username.eq(username))
+        .select(UserRow::as_select())
+        .first(conn)
+        .await
+        .optional()?)
+}
+
+pub async fn users_by_ids(conn: &mut AsyncPgConnection, ids: &[i64]) -> AppResult<Vec<UserRow>> {
+    Ok(users::table
+        .filter(users::id.eq_any(ids))
+        .select(UserRow::as_select())
+        .load(conn)
+        .await?)
+}
+
+/// Adds the uniqueness errors of a username and an email (another user's, when updating).
+pub async fn check_unique(
+    conn: &mut AsyncPgConnection,
+    errors: &mut FieldErrors,
+    username: Option<&str>,
+    email: Option<&str>,
+    except: Option<i64>,
+) -> AppResult<()> {
+    let except = except.unwrap_or(0);
+    if let Some(username) = username {
+        let taken: bool = diesel::select(exists(
+            users::table.filter(users::username.eq(username).and(users::id.ne(except))),
+        ))
+        .get_result(conn)
+        .await?;
+        if taken {
+            errors.add("username", USERNAME_TAKEN);
+        }
+    }
+    if let Some(email) = email {
+        let taken: bool = diesel::select(exists(
+            users::table.filter(
+                diesel::dsl::sql::<diesel::sql_types::Bool>("lower(email) = lower(")
+                    .bind::<diesel::sql_types::Text, _>(email.to_owned())
+                    .sql(")")
+                    .and(users::id.ne(except)),
+            ),
+        ))
+        .get_result(conn)
+        .await?;
+        if taken {
+            errors.add("email", EMAIL_TAKEN);
+        }
+    }
+    Ok(())
+}
+
+pub async fn touch_last_login(conn: &mut AsyncPgConnection, id: i64) -> AppResult<()> {
+    diesel::update(users::table.find(id))
+        .set(users::last_login.eq(Utc::now()))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn update_user(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    changes: &UserChanges,
+) -> AppResult<UserRow> {
+    if changes.first_name.is_none() && changes.last_name.is_none() && changes.email.is_none() {
+        return find_user(conn, id).await?.ok_or_else(AppError::not_found);
+    }
+    diesel::update(users::table.find(id))
+        .set(changes)
+        .returning(UserRow::as_returning())
+        .get_result(conn)
+        .await
+        .on_constraint("users_email_key", || {
+            AppError::bad_input("email", EMAIL_TAKEN)
+        })
+}
+
+pub async fn set_password(conn: &mut AsyncPgConnection, id: i64, hash: &str) -> AppResult<()> {
+    diesel::update(users::table.find(id))
+        .set(users::password.eq(hash))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_staff(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    is_staff: bool,
+) -> AppResult<Option<UserRow>> {
+    Ok(diesel::update(users::table.find(id))
+        .set(users::is_staff.eq(is_staff))
+        .returning(UserRow::as_returning())
+        .get_result(conn)
+        .await
+        .optional()?)
+}
+
+pub async fn set_active(conn: &mut AsyncPgConnection, id: i64, is_active: bool) -> AppResult<()> {
+    diesel::update(users::table.find(id))
+        .set(users::is_active.eq(is_active))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// Permissions and groups
+// ---------------------------------------------------------------------------------------
+
+/// `"<app_label>.<codename>"` of every permission the user holds directly or through a
+/// group, in one statement.
+pub async fn permissions_of(
+    conn: &mut AsyncPgConnection,
+    user_id: i64,
+) -> AppResult<HashSet<String>> {
+    let direct = user_permissions::table
+        .filter(user_permissions::user_id.eq(user_id))
+        .select(user_permissions::permission_id);
+    let through_groups = user_groups::table
+        .inner_join(
+            group_permissions::table.on(group_permissions::group_id.eq(user_groups::group_id)),
+        )
+        .filter(user_groups::user_id.eq(user_id))
+        .select(group_permissions::permission_id);
+    let rows: Vec<(String, String)> = permissions::table
+        .inner_join(content_types::table)
+        .filter(
+            permissions::id
+                .eq_any(direct)
+                .or(permissions::id.eq_any(through_groups)),
+        )
+        .select((content_types::app_label, permissions::codename))
+        .load(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(app, codename)| format!("{app}.{codename}"))
+        .collect())
+}
+
+/// Every permission as `(id, "<app_label>.<codename>", name)`, by app label and codename.
+pub async fn all_permissions(
+    conn: &mut AsyncPgConnection,
+) -> AppResult<Vec<(i32, String, String)>> {
+    let rows: Vec<(i32, String, String, String)> = permissions::table
+        .inner_join(content_types::table)
+        .select((
+            permissions::id,
+            content_types::app_label,
+            permissions::codename,
+            permissions::name,
+        ))
+        .order((
+            content_types::app_label.asc(),
+            content_types::model.asc(),
+            permissions::codename.asc(),
+        ))
+        .load(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, app, codename, name)| (id, format!("{app}.{codename}"), name))
+        .collect())
+}
+
+/// Resolves `"app.codename"` strings to permission ids; unknown ones are reported on
+/// `field`.
+pub async fn resolve_permissions(
+    conn: &mut AsyncPgConnection,
+    names: &[String],
+    field: &str,
+) -> AppResult<Vec<i32>> {
+    let known = all_permissions(conn).await?;
+    let mut errors = FieldErrors::new();
+    let mut ids = Vec::new();
+    for name in names {
+        match known.iter().find(|(_, full, _)| full == name.trim()) {
+            Some((id, _, _)) => ids.push(*id),
+            None => errors.add(field, format!("Invalid permission \"{name}\".")),
+        }
+    }
+    errors.into_result()?;
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(ids)
+}
+
+pub async fn create_group(
+    conn: &mut AsyncPgConnection,
+    name: &str,
+    permission_ids: &[i32],
+) -> AppResult<GroupRow> {
+    conn.transaction::<_, AppError, _>(async |conn| {
+        let group = diesel::insert_into(groups::table)
+            .values(groups::name.eq(name))
+            .returning(GroupRow::as_returning())
+            .get_result(conn)
+            .await
+            .on_constraint("groups_name_key", || {
+                AppError::bad_input("name", "group with this name already exists.")
+            })?;
+        let rows: Vec<_> = permission_ids
+            .iter()
+            .map(|p| {
+                (
+                    group_permissions::group_id.eq(group.id),
+                    group_permissions::permission_id.eq(*p),
+                )
+            })
+            .collect();
+        diesel::insert_into(group_permissions::table)
+            .values(&rows)
+            .execute(conn)
+            .await?;
+        Ok(group)
+    })
+    .await
+}
+
+pub async fn list_groups(conn: &mut AsyncPgConnection) -> AppResult<Vec<GroupRow>> {
+    Ok(groups::table
+        .select(GroupRow::as_select())
+        .order((groups::name.asc(), groups::id.asc()))
+        .load(conn)
+        .await?)
+}
+
+pub async fn find_group(conn: &mut AsyncPgConnection, id: i32) -> AppResult<Option<GroupRow>> {
+    Ok(groups::table
+        .find(id)
+        .select(GroupRow::as_select())
+        .first(conn)
+        .await
+        .optional()?)
+}
+
+/// `"app.codename"` permissions of each group in `ids`.
+pub async fn group_permission_names(
+    conn: &mut AsyncPgConnection,
+    ids: &[i32],
+) -> AppResult<Vec<(i32, String)>> {
+    let rows: Vec<(i32, String, String)> = group_permissions::table
+        .inner_join(permissions::table.inner_join(content_types::table))
+        .filter(group_permissions::group_id.eq_any(ids))
+        .select((
+            group_permissions::group_id,
+            content_types::app_label,
+            permissions::codename,
+        ))
+        .order((
+            group_permissions::group_id.asc(),
+            content_types::app_label.asc(),
+            permissions::codename.asc(),
+        ))
+        .load(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(group, app, codename)| (group, format!("{app}.{codename}")))
+        .collect())
+}
+
+pub async fn add_user_to_group(
+    conn: &mut AsyncPgConnection,
+    user_id: i64,
+    group_id: i32,
+) -> AppResult<()> {
+    diesel::insert_into(user_groups::table)
+        .values((
+            user_groups::user_id.eq(user_id),
+            user_groups::group_id.eq(group_id),
+        ))
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn remove_user_from_group(
+    conn: &mut AsyncPgConnection,
+    user_id: i64,
+    group_id: i32,
+) -> AppResult<bool> {
+    let removed = diesel::delete(
+        user_groups::table.filter(
+            user_groups::user_id
+                .eq(user_id)
+                .and(user_groups::group_id.eq(group_id)),
+        ),
+    )
+    .execute(conn)
+    .await?;
+    Ok(removed > 0)
+}
+
+pub async fn grant_permission(
+    conn: &mut AsyncPgConnection,
+    user_id: i64,
+    permission_id: i32,
+) -> AppResult<()> {
+    diesel::insert_into(user_permissions::table)
+        .values((
+            user_permissions::user_id.eq(user_id),
+            user_permissions::permission_id.eq(permission_id),
+        ))
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn revoke_permission(
+    conn: &mut AsyncPgConnection,
+    user_id: i64,
+    permission_id: i32,
+) -> AppResult<bool> {
+    let removed = diesel::delete(
+        user_permissions::table.filter(
+            user_permissions::user_id
+                .eq(user_id)
+                .and(user_permissions::permission_id.eq(permission_id)),
+        ),
+    )
+    .execute(conn)
+    .await?;
+    Ok(removed > 0)
+}

@@ -1,0 +1,382 @@
+//! The customer profile API (spec part B §6): a user's own profile, staff CRUD and the
+//! permission-guarded history.
+
+use async_graphql::{Context, Enum, InputObject, MaybeUndefined, Object};
+use chrono::NaiveDate;
+
+use super::model::{CustomerChanges, CustomerRow, NewCustomer};
+use super::repo;
+use crate::auth::graphql::User;
+use crate::error::{AppError, AppResult, FieldErrors};
+use crate::graphql::context::ContextExt;
+use crate::graphql::guards::{Authenticated, HasPerm, Staff};
+use crate::graphql::pagination::{self, Edge, PageInfo, PageRequest, Window};
+use crate::validation::{self, Mode};
+
+/// Membership level (stored as `B`, `S`, `G`).
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum Membership {
+    Bronze,
+    Silver,
+    Gold,
+}
+
+impl Membership {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Bronze => "B",
+            Self::Silver => "S",
+            Self::Gold => "G",
+        }
+    }
+
+    fn from_code(code: &str) -> Self {
+        match code {
+            "S" => Self::Silver,
+            "G" => Self::Gold,
+            _ => Self::Bronze,
+        }
+    }
+}
+
+/// A customer profile; names and email live on the user.
+#[derive(Clone)]
+pub struct Customer(pub CustomerRow);
+
+#[Object]
+impl Customer {
+    async fn id(&self) -> i64 {
+        self.0.id
+    }
+
+    async fn user_id(&self) -> i64 {
+        self.0.user_id
+    }
+
+    async fn user(&self, ctx: &Context<'_>) -> AppResult<User> {
+        ctx.loaders()?
+            .user_by_id
+            .load_one(self.0.user_id)
+            .await?
+            .map(User)
+            .ok_or_else(AppError::not_found)
+    }
+
+    async fn phone(&self) -> &str {
+        &self.0.phone
+    }
+
+    async fn birth_date(&self) -> Option<NaiveDate> {
+        self.0.birth_date
+    }
+
+    async fn membership(&self) -> Membership {
+        Membership::from_code(&self.0.membership)
+    }
+}
+
+/// A page of customers, by the user's first then last name.
+pub struct CustomerConnection {
+    edges: Vec<Edge<Customer>>,
+    page_info: PageInfo,
+}
+
+#[Object]
+impl CustomerConnection {
+    async fn total_count(&self, ctx: &Context<'_>) -> AppResult<i64> {
+        let mut conn = ctx.conn().await?;
+        repo::count_customers(&mut conn).await
+    }
+
+    async fn page_info(&self) -> &PageInfo {
+        &self.page_info
+    }
+
+    async fn edges(&self) -> &[Edge<Customer>] {
+        &self.edges
+    }
+
+    async fn nodes(&self) -> Vec<Customer> {
+        self.edges.iter().map(|edge| edge.node.clone()).collect()
+    }
+}
+
+const CUSTOMER_ORDERING: &str = "USER_NAME";
+
+macro_rules! customer_input {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(InputObject, Default)]
+        pub struct $name {
+            /// Not blank, at most 255 characters.
+            pub phone: MaybeUndefined<String>,
+            /// Optional; null clears it.
+            pub birth_date: MaybeUndefined<NaiveDate>,
+            pub membership: MaybeUndefined<Membership>,
+        }
+
+        impl $name {
+            fn validate(self, mode: Mode, errors: &mut FieldErrors) -> CustomerChanges {
+                validate_fields(self.phone, self.birth_date, self.membership, mode, errors)
+            }
+        }
+    };
+}
+
+customer_input!(
+    /// A whole profile: `phone` is required; an omitted `birthDate` or `membership` keeps
+    /// its value.
+    CustomerInput
+);
+customer_input!(
+    /// Some fields of a profile.
+    CustomerPatch
+);
+
+/// A profile for a user who has none yet (staff).
+#[derive(InputObject)]
+pub struct NewCustomerInput {
+    pub user_id: i64,
+    pub phone: MaybeUndefined<String>,
+    pub birth_date: MaybeUndefined<NaiveDate>,
+    pub membership: MaybeUndefined<Membership>,
+}
+
+fn validate_fields(
+    phone: MaybeUndefined<String>,
+    birth_date: MaybeUndefined<NaiveDate>,
+    membership: MaybeUndefined<Membership>,
+    mode: Mode,
+    errors: &mut FieldErrors,
+) -> CustomerChanges {
+    let phone = validation::present(errors, "phone", phone, mode)
+        .and_then(|v| validation::char_field(errors, "phone", &v, Some(255), false));
+    let birth_date = match birth_date {
+        MaybeUndefined::Undefined => None,
+        MaybeUndefined::Null => Some(None),
+        MaybeUndefined::Value(date) => Some(Some(date)),
+    };
+    let membership = match membership {
+        MaybeUndefined::Undefined => None,
+        MaybeUndefined::Null => {
+            errors.add("membership", validation::NOT_NULL);
+            None
+        }
+        MaybeUndefined::Value(m) => Some(m.code().to_owned()),
+    };
+    CustomerChanges {
+        phone,
+        birth_date,
+        membership,
+    }
+}
+
+async fn my_customer_row(ctx: &Context<'_>) -> AppResult<CustomerRow> {
+    let viewer = ctx.viewer()?;
+    let mut conn = ctx.conn().await?;
+    // Every user has a customer (created with the user); a missing one is NOT_FOUND (D-7).
+    repo::find_by_user(&mut conn, viewer.id())
+        .await?
+        .ok_or_else(AppError::not_found)
+}
+
+#[derive(Default)]
+pub struct CustomersQuery;
+
+#[Object]
+impl CustomersQuery {
+    /// The signed-in user's profile.
+    #[graphql(guard = "Authenticated")]
+    async fn my_customer(&self, ctx: &Context<'_>) -> AppResult<Customer> {
+        Ok(Customer(my_customer_row(ctx).await?))
+    }
+
+    /// Every customer, by the user's first then last name (staff only).
+    #[graphql(guard = "Staff")]
+    async fn customers(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 10)] first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> AppResult<CustomerConnection> {
+        let page = PageRequest::new(first, after, last, before, CUSTOMER_ORDERING)?;
+        let decode = |field: &str, keys: &Option<Vec<serde_json::Value>>| {
+            keys.as_ref()
+                .map(|k| {
+                    repo::cursor_binds(k)
+                        .ok_or_else(|| AppError::bad_input(field, "Invalid cursor."))
+                })
+                .transpose()
+        };
+        let after = decode("after", &page.after)?;
+        let before = decode("before", &page.before)?;
+        let mut conn = ctx.conn().await?;
+        let other_side = match (page.direction, &after, &before) {
+            (pagination::Direction::Forward, Some(values), _) => {
+                repo::customers_beyond(&mut conn, values.clone(), false).await?
+            }
+            (pagination::Direction::Backward, _, Some(values)) => {
+                repo::customers_beyond(&mut conn, values.clone(), true).await?
+            }
+            _ => false,
+        };
+        let rows = repo::list_customers(&mut conn, &page, after, before).await?;
+        let window = Window::from_rows(rows, &page);
+        let window = Window {
+            has_more: window.has_more,
+            rows: window
+                .rows
+                .into_iter()
+                .map(|r| {
+                    let keys = vec![
+                        serde_json::Value::from(r.first_name),
+                        serde_json::Value::from(r.last_name),
+                        serde_json::Value::from(r.customer.id),
+                    ];
+                    (
+                        pagination::encode_cursor(CUSTOMER_ORDERING, keys),
+                        Customer(r.customer),
+                    )
+                })
+                .collect(),
+        };
+        let (edges, page_info) = pagination::page_with_cursors(window, &page, other_side);
+        Ok(CustomerConnection { edges, page_info })
+    }
+
+    /// One customer (staff only).
+    #[graphql(guard = "Staff")]
+    async fn customer(&self, ctx: &Context<'_>, id: i64) -> AppResult<Customer> {
+        let mut conn = ctx.conn().await?;
+        repo::find_customer(&mut conn, id)
+            .await?
+            .map(Customer)
+            .ok_or_else(AppError::not_found)
+    }
+
+    /// A customer's history: `"ok"` for holders of `store.view_history` (directly, through
+    /// a group, or as superuser), whoever they are.
+    #[graphql(guard = "HasPerm(\"store.view_history\")")]
+    async fn customer_history(&self, _id: i64) -> String {
+        "ok".to_owned()
+    }
+}
+
+#[derive(Default)]
+pub struct CustomersMutation;
+
+#[Object]
+impl CustomersMutation {
+    /// Replaces the signed-in user's profile (`phone` required).
+    #[graphql(guard = "Authenticated")]
+    async fn update_my_customer(
+        &self,
+        ctx: &Context<'_>,
+        input: CustomerInput,
+    ) -> AppResult<Customer> {
+        let row = my_customer_row(ctx).await?;
+        let mut errors = FieldErrors::new();
+        let changes = input.validate(Mode::Replace, &mut errors);
+        errors.into_result()?;
+        save(ctx, row.id, &changes).await
+    }
+
+    /// A profile for a user who has none (staff only).
+    #[graphql(guard = "Staff")]
+    async fn create_customer(
+        &self,
+        ctx: &Context<'_>,
+        input: NewCustomerInput,
+    ) -> AppResult<Customer> {
+        let mut errors = FieldErrors::new();
+        let changes = validate_fields(
+            input.phone,
+            input.birth_date,
+            input.membership,
+            Mode::Create,
+            &mut errors,
+        );
+        let mut conn = ctx.conn().await?;
+        if crate::auth::repo::find_user(&mut conn, input.user_id)
+            .await?
+            .is_none()
+        {
+            errors.add(
+                "userId",
+                format!("Invalid pk \"{}\" - object does not exist.", input.user_id),
+            );
+        } else if repo::find_by_user(&mut conn, input.user_id)
+            .await?
+            .is_some()
+        {
+            errors.add("userId", "customer with this user already exists.");
+        }
+        errors.into_result()?;
+        let new = NewCustomer {
+            user_id: input.user_id,
+            phone: changes.phone.unwrap_or_default(),
+            birth_date: changes.birth_date.flatten(),
+            membership: changes.membership.unwrap_or_else(|| "B".to_owned()),
+        };
+        Ok(Customer(repo::insert_customer(&mut conn, &new).await?))
+    }
+
+    /// Replaces a profile (staff only).
+    #[graphql(guard = "Staff")]
+    async fn update_customer(
+        &self,
+        ctx: &Context<'_>,
+        id: i64,
+        input: CustomerInput,
+    ) -> AppResult<Customer> {
+        require_customer(ctx, id).await?;
+        let mut errors = FieldErrors::new();
+        let changes = input.validate(Mode::Replace, &mut errors);
+        errors.into_result()?;
+        save(ctx, id, &changes).await
+    }
+
+    /// Changes the fields sent (staff only).
+    #[graphql(guard = "Staff")]
+    async fn patch_customer(
+        &self,
+        ctx: &Context<'_>,
+        id: i64,
+        input: CustomerPatch,
+    ) -> AppResult<Customer> {
+        require_customer(ctx, id).await?;
+        let mut errors = FieldErrors::new();
+        let changes = input.validate(Mode::Patch, &mut errors);
+        errors.into_result()?;
+        save(ctx, id, &changes).await
+    }
+
+    /// Refused (METHOD_NOT_ALLOWED) while the customer has orders (staff only).
+    #[graphql(guard = "Staff")]
+    async fn delete_customer(&self, ctx: &Context<'_>, id: i64) -> AppResult<bool> {
+        let mut conn = ctx.conn().await?;
+        if repo::delete_customer(&mut conn, id).await? {
+            Ok(true)
+        } else {
+            Err(AppError::not_found())
+        }
+    }
+}
+
+async fn require_customer(ctx: &Context<'_>, id: i64) -> AppResult<()> {
+    let mut conn = ctx.conn().await?;
+    repo::find_customer(&mut conn, id)
+        .await?
+        .map(|_| ())
+        .ok_or_else(AppError::not_found)
+}
+
+async fn save(ctx: &Context<'_>, id: i64, changes: &CustomerChanges) -> AppResult<Customer> {
+    let mut conn = ctx.conn().await?;
+    repo::update_customer(&mut conn, id, changes)
+        .await?
+        .map(Customer)
+        .ok_or_else(AppError::not_found)
+}

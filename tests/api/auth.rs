@@ -1,0 +1,485 @@
+//! Registration, tokens, the current user and how tokens are checked.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::Utc;
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use serde_json::{Value, json};
+use storefront::auth::jwt::{Claims, TokenType};
+use storefront::db::schema::{customers, users};
+
+use crate::common::{Kind, TestApp, error, field_errors};
+
+const REGISTER: &str = "mutation($input: RegisterInput!) { register(input: $input) { id username email firstName lastName } }";
+const LOGIN: &str = "mutation($u: String!, $p: String!) { createToken(username: $u, password: $p) { access refresh } }";
+const REFRESH: &str = "mutation($r: String!) { refreshToken(refresh: $r) { access } }";
+const ME: &str = "{ me { id username email firstName lastName } }";
+
+fn payload(token: &str) -> Value {
+    let part = token.split('.').nth(1).unwrap_or_default();
+    let bytes = URL_SAFE_NO_PAD.decode(part).unwrap_or_default();
+    serde_json::from_slice(&bytes).unwrap_or_default()
+}
+
+fn header(token: &str) -> Value {
+    let part = token.split('.').next().unwrap_or_default();
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).unwrap_or_default()).unwrap_or_default()
+}
+
+fn registration() -> Value {
+    json!({ "username": "user2", "password": "ILoveDjango", "email": "user2@domain.com", "firstName": "Joe", "lastName": "Smith" })
+}
+
+async fn count(app: &TestApp) -> (i64, i64) {
+    let mut conn = app.conn().await;
+    let users: i64 = users::table
+        .count()
+        .get_result(&mut conn)
+        .await
+        .unwrap_or(-1);
+    let customers: i64 = customers::table
+        .count()
+        .get_result(&mut conn)
+        .await
+        .unwrap_or(-1);
+    (users, customers)
+}
+
+#[tokio::test]
+async fn register_creates_the_user_and_its_customer_in_one_go() {
+    let app = TestApp::new().await;
+    let data = app.data(REGISTER, json!({ "input": registration() })).await;
+    let user = &data["register"];
+    let id = user["id"].as_i64().unwrap_or_default();
+    assert_eq!(
+        user,
+        &json!({ "id": id, "username": "user2", "email": "user2@domain.com", "firstName": "Joe", "lastName": "Smith" })
+    );
+    let mut conn = app.conn().await;
+    let hash: String = users::table
+        .find(id)
+        .select(users::password)
+        .get_result(&mut conn)
+        .await
+        .unwrap_or_default();
+    assert!(
+        hash.starts_with("$argon2id$"),
+        "stored as an argon2id PHC string"
+    );
+    let customer: (String, Option<chrono::NaiveDate>, String) = customers::table
+        .filter(customers::user_id.eq(id))
+        .select((
+            customers::phone,
+            customers::birth_date,
+            customers::membership,
+        ))
+        .get_result(&mut conn)
+        .await
+        .unwrap_or_else(|e| panic!("no customer: {e}"));
+    assert_eq!(customer, (String::new(), None, "B".to_owned()));
+    drop(conn);
+    // The minimal form (no names) is valid too.
+    let minimal =
+        json!({ "username": "min", "password": "ILoveDjango", "email": "min@domain.com" });
+    let data = app.data(REGISTER, json!({ "input": minimal })).await;
+    assert_eq!(data["register"]["firstName"], "");
+    assert_eq!(count(&app).await, (2, 2));
+}
+
+#[tokio::test]
+async fn registration_rules_report_every_error() {
+    let app = TestApp::new().await;
+    app.data(REGISTER, json!({ "input": registration() })).await;
+    let required = json!(["This field is required."]);
+    let missing = app.gql(REGISTER, json!({ "input": {} })).await;
+    assert_eq!(
+        field_errors(&missing),
+        json!({ "email": required, "password": required, "username": required })
+    );
+
+    let taken = app
+        .gql(REGISTER, json!({ "input": { "username": "user2", "password": "ILoveDjango", "email": "USER2@Domain.com" } }))
+        .await;
+    assert_eq!(
+        field_errors(&taken),
+        json!({ "email": ["user with this email already exists."], "username": ["A user with that username already exists."] })
+    );
+    let bad = app
+        .gql(REGISTER, json!({ "input": { "username": "no spaces", "password": "ILoveDjango", "email": "not-an-email", "firstName": "x".repeat(151) } }))
+        .await;
+    assert_eq!(
+        field_errors(&bad),
+        json!({
+            "email": ["Enter a valid email address."],
+            "firstName": ["Ensure this field has no more than 150 characters."],
+            "username": ["Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters."]
+        })
+    );
+    let password = async |username: &str, password: &str| {
+        let input = json!({ "username": username, "password": password, "email": format!("{username}@example.com") });
+        field_errors(&app.gql(REGISTER, json!({ "input": input })).await)["password"].clone()
+    };
+    assert_eq!(
+        password("ann", "xk9#").await,
+        json!(["This password is too short. It must contain at least 8 characters."])
+    );
+    assert_eq!(
+        password("ann", "password").await,
+        json!(["This password is too common."])
+    );
+    assert_eq!(
+        password("ann", "8203948572").await,
+        json!(["This password is entirely numeric."])
+    );
+    assert_eq!(
+        password("johnsmith", "johnsmith1").await,
+        json!(["The password is too similar to the username."])
+    );
+    assert_eq!(
+        password("ann", "1234").await,
+        json!([
+            "This password is too short. It must contain at least 8 characters.",
+            "This password is too common.",
+            "This password is entirely numeric."
+        ])
+    );
+    assert_eq!(
+        count(&app).await,
+        (1, 1),
+        "nothing was written by the refused registrations"
+    );
+}
+
+#[tokio::test]
+async fn a_failing_customer_insert_leaves_no_user() {
+    let app = TestApp::new().await;
+    let mut conn = app.conn().await;
+    diesel::sql_query(
+        "ALTER TABLE customers ADD CONSTRAINT test_refuse CHECK (user_id < 0) NOT VALID",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    drop(conn);
+    let response = app.gql(REGISTER, json!({ "input": registration() })).await;
+    assert_eq!(
+        error(&response, "INTERNAL_SERVER_ERROR", 500)["message"],
+        "Internal server error"
+    );
+    assert_eq!(count(&app).await, (0, 0));
+}
+
+#[tokio::test]
+async fn login_issues_hs256_access_and_refresh_tokens() {
+    let app = TestApp::new().await;
+    app.data(REGISTER, json!({ "input": registration() })).await;
+    let tokens = app
+        .data(LOGIN, json!({ "u": "user2", "p": "ILoveDjango" }))
+        .await["createToken"]
+        .clone();
+    let (access, refresh) = (
+        tokens["access"].as_str().unwrap_or_default(),
+        tokens["refresh"].as_str().unwrap_or_default(),
+    );
+    assert_eq!(header(access)["alg"], "HS256");
+    assert_eq!(header(access)["typ"], "JWT");
+    let (a, r) = (payload(access), payload(refresh));
+    assert_eq!(
+        (a["token_type"].as_str(), r["token_type"].as_str()),
+        (Some("access"), Some("refresh"))
+    );
+    let now = Utc::now().timestamp();
+    for claims in [&a, &r] {
+        let exp = claims["exp"].as_i64().unwrap_or_default();
+        assert!((exp - now - 86_400).abs() < 60, "one day: {claims}");
+        assert!(claims["jti"].is_string() && claims["user_id"].is_i64() && claims["iat"].is_i64());
+    }
+    assert_ne!(a["jti"], r["jti"]);
+
+    let me = app
+        .gql_with(Some(&format!("JWT {access}")), ME, json!({}))
+        .await;
+    assert_eq!(
+        me["data"]["me"]["username"], "user2",
+        "the notes' JWT prefix works"
+    );
+    let me = app.data_as(access, ME, json!({})).await;
+    assert_eq!(me["me"]["email"], "user2@domain.com");
+    let mut conn = app.conn().await;
+    let last_login: Option<chrono::DateTime<Utc>> = users::table
+        .select(users::last_login)
+        .first(&mut conn)
+        .await
+        .unwrap_or_default();
+    assert!(
+        last_login.is_some_and(|t| (Utc::now() - t).num_seconds() < 60),
+        "lastLogin is updated"
+    );
+}
+
+#[tokio::test]
+async fn wrong_credentials_and_inactive_accounts_cannot_log_in() {
+    let app = TestApp::new().await;
+    app.user("ann", Kind::Customer).await;
+    app.user("idle", Kind::Inactive).await;
+    for (username, password) in [
+        ("ann", "wrong-password"),
+        ("nobody", "a-strong-pass-9"),
+        ("idle", "a-strong-pass-9"),
+    ] {
+        let response = app
+            .gql(LOGIN, json!({ "u": username, "p": password }))
+            .await;
+        assert_eq!(
+            error(&response, "UNAUTHENTICATED", 401)["message"],
+            "No active account found with the given credentials."
+        );
+    }
+    app.data(LOGIN, json!({ "u": "ann", "p": "a-strong-pass-9" }))
+        .await;
+}
+
+#[tokio::test]
+async fn how_tokens_are_checked() {
+    let app = TestApp::new().await;
+    let (ann, token) = app.user("ann", Kind::Customer).await;
+    let (_, idle_token) = app.user("idle", Kind::Inactive).await;
+    let me = async |authorization: Option<&str>| app.gql_with(authorization, ME, json!({})).await;
+
+    let anonymous = me(None).await;
+    assert_eq!(
+        error(&anonymous, "UNAUTHENTICATED", 401)["message"],
+        "Authentication credentials were not provided."
+    );
+    let other_scheme = me(Some(&format!("Basic {token}"))).await;
+    assert_eq!(
+        error(&other_scheme, "UNAUTHENTICATED", 401)["message"],
+        "Authentication credentials were not provided."
+    );
+    for malformed in ["Bearer", "JWT a b"] {
+        let response = me(Some(malformed)).await;
+        assert_eq!(
+            error(&response, "UNAUTHENTICATED", 401)["message"],
+            "Authorization header must contain two space-delimited values"
+        );
+    }
+    let claims = Claims {
+        token_type: TokenType::Access,
+        exp: Utc::now().timestamp() - 5,
+        iat: 0,
+        jti: "x".into(),
+        user_id: ann.id,
+    };
+    let expired = app.auth.jwt.sign(&claims).unwrap_or_default();
+    let refresh = app
+        .auth
+        .jwt
+        .issue(ann.id, TokenType::Refresh)
+        .unwrap_or_default();
+    let mut tampered = token.clone();
+    tampered.pop();
+    tampered.push(if token.ends_with('A') { 'B' } else { 'A' });
+    let forged_payload = {
+        let parts: Vec<&str> = token.split('.').collect();
+        let mut body = payload(&token);
+        body["user_id"] = json!(1);
+        format!(
+            "{}.{}.{}",
+            parts[0],
+            URL_SAFE_NO_PAD.encode(body.to_string()),
+            parts[2]
+        )
+    };
+    for bad in [
+        expired,
+        refresh,
+        tampered,
+        forged_payload,
+        "garbage".to_owned(),
+    ] {
+        let response = me(Some(&format!("Bearer {bad}"))).await;
+        assert_eq!(
+            error(&response, "UNAUTHENTICATED", 401)["message"],
+            "Token is invalid or expired.",
+            "{bad}"
+        );
+    }
+    let inactive = me(Some(&format!("Bearer {idle_token}"))).await;
+    assert_eq!(
+        error(&inactive, "UNAUTHENTICATED", 401)["message"],
+        "User is inactive"
+    );
+    let ghost = app
+        .auth
+        .jwt
+        .issue(987_654, TokenType::Access)
+        .unwrap_or_default();
+    let deleted = me(Some(&format!("Bearer {ghost}"))).await;
+    assert_eq!(
+        error(&deleted, "UNAUTHENTICATED", 401)["message"],
+        "User not found"
+    );
+
+    // A bad token fails even a public query (D-13), and nothing runs.
+    let public = app
+        .gql_with(
+            Some("Bearer garbage"),
+            "{ products { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(public["data"], Value::Null);
+    error(&public, "UNAUTHENTICATED", 401);
+    let ok = app
+        .gql_as(&token, "{ products { totalCount } }", json!({}))
+        .await;
+    assert_eq!(ok["data"]["products"]["totalCount"], 0);
+}
+
+#[tokio::test]
+async fn a_short_access_lifetime_expires_tokens() {
+    let mut app = TestApp::new().await;
+    app.auth = crate::common::test_auth(std::time::Duration::from_secs(1));
+    let (ann, _) = app.user("ann", Kind::Customer).await;
+    let token = app.token(&ann);
+    let exp = payload(&token)["exp"].as_i64().unwrap_or_default();
+    assert!(exp - Utc::now().timestamp() <= 1);
+    // The router still validates with the same secret: the token works until it expires.
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let response = app.gql_as(&token, ME, json!({})).await;
+    assert_eq!(
+        error(&response, "UNAUTHENTICATED", 401)["message"],
+        "Token is invalid or expired."
+    );
+}
+
+#[tokio::test]
+async fn refresh_gives_a_new_access_token_only() {
+    let app = TestApp::new().await;
+    let (ann, access) = app.user("ann", Kind::Customer).await;
+    let refresh = app
+        .auth
+        .jwt
+        .issue(ann.id, TokenType::Refresh)
+        .unwrap_or_default();
+    let data = app.data(REFRESH, json!({ "r": refresh })).await;
+    let new_access = data["refreshToken"]["access"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(data["refreshToken"].get("refresh").is_none());
+    assert_eq!(payload(&new_access)["token_type"], "access");
+    assert_eq!(
+        app.data_as(&new_access, ME, json!({})).await["me"]["id"],
+        ann.id
+    );
+
+    let wrong_type = app.gql(REFRESH, json!({ "r": access })).await;
+    assert_eq!(
+        error(&wrong_type, "UNAUTHENTICATED", 401)["message"],
+        "Token has wrong type"
+    );
+    let claims = Claims {
+        token_type: TokenType::Refresh,
+        exp: Utc::now().timestamp() - 1,
+        iat: 0,
+        jti: "y".into(),
+        user_id: ann.id,
+    };
+    let expired = app.auth.jwt.sign(&claims).unwrap_or_default();
+    for bad in [expired, "garbage".to_owned()] {
+        let response = app.gql(REFRESH, json!({ "r": bad })).await;
+        assert_eq!(
+            error(&response, "UNAUTHENTICATED", 401)["message"],
+            "Token is invalid or expired"
+        );
+    }
+}
+
+#[tokio::test]
+async fn users_change_their_names_email_and_password() {
+    let app = TestApp::new().await;
+    let (_, token) = app.user("ann", Kind::Customer).await;
+    app.user("bob", Kind::Customer).await;
+    let update = "mutation($input: UpdateMeInput!) { updateMe(input: $input) { username email firstName lastName } }";
+    let updated = app
+        .data_as(
+            &token,
+            update,
+            json!({ "input": { "firstName": "Ann", "email": "ann@NEW.example" } }),
+        )
+        .await;
+    assert_eq!(
+        updated["updateMe"],
+        json!({ "username": "ann", "email": "ann@new.example", "firstName": "Ann", "lastName": "" })
+    );
+    let taken = app
+        .gql_as(
+            &token,
+            update,
+            json!({ "input": { "email": "BOB@example.com" } }),
+        )
+        .await;
+    assert_eq!(
+        field_errors(&taken),
+        json!({ "email": ["user with this email already exists."] })
+    );
+    let anonymous = app.gql_anon(update, json!({ "input": {} })).await;
+    error(&anonymous, "UNAUTHENTICATED", 401);
+
+    let change = "mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }";
+    let refused = app
+        .gql_as(&token, change, json!({ "c": "nope", "n": "password" }))
+        .await;
+    assert_eq!(
+        field_errors(&refused),
+        json!({ "currentPassword": ["Invalid password."], "newPassword": ["This password is too common."] })
+    );
+    assert_eq!(
+        app.data_as(
+            &token,
+            change,
+            json!({ "c": "a-strong-pass-9", "n": "tangerine-orbit-42" })
+        )
+        .await["changePassword"],
+        true
+    );
+    app.data(LOGIN, json!({ "u": "ann", "p": "tangerine-orbit-42" }))
+        .await;
+    let old = app
+        .gql(LOGIN, json!({ "u": "ann", "p": "a-strong-pass-9" }))
+        .await;
+    error(&old, "UNAUTHENTICATED", 401);
+}
+
+#[tokio::test]
+async fn create_superuser_makes_a_staff_superuser_with_a_customer() {
+    let app = TestApp::new().await;
+    let mut conn = app.conn().await;
+    let refused =
+        storefront::auth::admin::create_superuser(&mut conn, "boss", "boss@example.com", "boss")
+            .await;
+    let message = refused.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(message.contains("This password is too short"), "{message}");
+    let user = storefront::auth::admin::create_superuser(
+        &mut conn,
+        "boss",
+        "boss@example.com",
+        "tangerine-orbit-42",
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e:#}"));
+    assert!(user.is_staff && user.is_superuser && user.is_active);
+    drop(conn);
+    assert_eq!(count(&app).await, (1, 1));
+    let token = app.token(&user);
+    let created = app
+        .data_as(
+            &token,
+            "mutation { createCollection(input: { title: \"Boss\" }) { id } }",
+            json!({}),
+        )
+        .await;
+    assert!(created["createCollection"]["id"].is_i64());
+}

@@ -1,0 +1,405 @@
+//! Customer profiles: the user's own, staff CRUD, and the history permission.
+
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use serde_json::{Value, json};
+use storefront::db::schema::{customers, users};
+
+use crate::common::{Kind, TestApp, error, factories, field_errors};
+
+const MY: &str = "{ myCustomer { id userId phone birthDate membership user { username } } }";
+const UPDATE_MY: &str = "mutation($input: CustomerInput!) { updateMyCustomer(input: $input) { userId phone birthDate membership } }";
+
+#[tokio::test]
+async fn my_customer_reads_and_replaces_the_callers_profile() {
+    let app = TestApp::new().await;
+    let (ann, token) = app.user("ann", Kind::Customer).await;
+    error(&app.gql_anon(MY, json!({})).await, "UNAUTHENTICATED", 401);
+    let mine = app.data_as(&token, MY, json!({})).await["myCustomer"].clone();
+    assert_eq!(mine["userId"], ann.id);
+    assert_eq!(
+        (
+            &mine["phone"],
+            &mine["birthDate"],
+            &mine["membership"],
+            &mine["user"]
+        ),
+        (
+            &json!(""),
+            &Value::Null,
+            &json!("BRONZE"),
+            &json!({ "username": "ann" })
+        )
+    );
+
+    let input = json!({ "phone": "9876", "birthDate": "1998-05-15", "membership": "GOLD" });
+    let updated = app
+        .data_as(&token, UPDATE_MY, json!({ "input": input }))
+        .await;
+    assert_eq!(
+        updated["updateMyCustomer"],
+        json!({ "userId": ann.id, "phone": "9876", "birthDate": "1998-05-15", "membership": "GOLD" })
+    );
+    let kept = app
+        .data_as(&token, UPDATE_MY, json!({ "input": { "phone": "1111" } }))
+        .await;
+    assert_eq!(
+        kept["updateMyCustomer"]["birthDate"], "1998-05-15",
+        "an omitted birthDate is kept"
+    );
+    assert_eq!(kept["updateMyCustomer"]["membership"], "GOLD");
+    let cleared = app
+        .data_as(
+            &token,
+            UPDATE_MY,
+            json!({ "input": { "phone": "1111", "birthDate": null } }),
+        )
+        .await;
+    assert_eq!(cleared["updateMyCustomer"]["birthDate"], Value::Null);
+
+    let missing = app
+        .gql_as(
+            &token,
+            UPDATE_MY,
+            json!({ "input": { "membership": "SILVER" } }),
+        )
+        .await;
+    assert_eq!(
+        field_errors(&missing),
+        json!({ "phone": ["This field is required."] })
+    );
+    let blank = app
+        .gql_as(&token, UPDATE_MY, json!({ "input": { "phone": " " } }))
+        .await;
+    assert_eq!(
+        field_errors(&blank),
+        json!({ "phone": ["This field may not be blank."] })
+    );
+    for bad in [
+        json!({ "phone": "1", "membership": "PLATINUM" }),
+        json!({ "phone": "1", "birthDate": "15/05/1998" }),
+    ] {
+        error(
+            &app.gql_as(&token, UPDATE_MY, json!({ "input": bad })).await,
+            "BAD_USER_INPUT",
+            400,
+        );
+    }
+    error(
+        &app.gql_anon(UPDATE_MY, json!({ "input": { "phone": "1" } }))
+            .await,
+        "UNAUTHENTICATED",
+        401,
+    );
+}
+
+#[tokio::test]
+async fn staff_manage_customers_and_others_cannot() {
+    let app = TestApp::new().await;
+    let (_, staff) = app.user("staff", Kind::Staff).await;
+    let (_, ann_token) = app.user("ann", Kind::Customer).await;
+    let mut conn = app.conn().await;
+    for (username, first, last) in [
+        ("zed", "Zed", "Able"),
+        ("amy", "Amy", "Zulu"),
+        ("amy2", "Amy", "Baker"),
+    ] {
+        let user = factories::user(&mut conn, &app.auth, username, Kind::Customer).await;
+        diesel::update(users::table.find(user.id))
+            .set((users::first_name.eq(first), users::last_name.eq(last)))
+            .execute(&mut conn)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    drop(conn);
+    let list = "query($n: Int, $a: String) { customers(first: $n, after: $a) { totalCount pageInfo { hasNextPage endCursor } nodes { user { username } } } }";
+    for denied in [
+        app.gql_anon(list, json!({})).await,
+        app.gql_as(&ann_token, list, json!({})).await,
+    ] {
+        let code = denied["errors"][0]["extensions"]["code"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        assert!(code == "UNAUTHENTICATED" || code == "FORBIDDEN", "{denied}");
+    }
+    error(&app.gql_anon(list, json!({})).await, "UNAUTHENTICATED", 401);
+    error(
+        &app.gql_as(&ann_token, list, json!({})).await,
+        "FORBIDDEN",
+        403,
+    );
+
+    let mut names = Vec::new();
+    let mut after = Value::Null;
+    loop {
+        let page = app
+            .data_as(&staff, list, json!({ "n": 2, "a": after }))
+            .await["customers"]
+            .clone();
+        assert_eq!(page["totalCount"], 5);
+        names.extend(
+            page["nodes"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|n| n["user"]["username"].clone()),
+        );
+        if page["pageInfo"]["hasNextPage"] != true {
+            break;
+        }
+        after = page["pageInfo"]["endCursor"].clone();
+    }
+    // Empty first names sort first; then by first name, last name.
+    assert_eq!(
+        names,
+        [
+            json!("staff"),
+            json!("ann"),
+            json!("amy2"),
+            json!("amy"),
+            json!("zed")
+        ]
+    );
+
+    let mut conn = app.conn().await;
+    let zed = factories::customer_of(&mut conn, 3).await;
+    drop(conn);
+    let one = app
+        .data_as(
+            &staff,
+            "query($id: Int!) { customer(id: $id) { id user { username } } }",
+            json!({ "id": zed }),
+        )
+        .await;
+    assert_eq!(one["customer"]["user"]["username"], "zed");
+    error(
+        &app.gql_as(&staff, "{ customer(id: 99999) { id } }", json!({}))
+            .await,
+        "NOT_FOUND",
+        404,
+    );
+    error(
+        &app.gql_as(&ann_token, "{ customer(id: 1) { id } }", json!({}))
+            .await,
+        "FORBIDDEN",
+        403,
+    );
+
+    let patch = "mutation($id: Int!, $input: CustomerPatch!) { patchCustomer(id: $id, input: $input) { phone membership } }";
+    let patched = app
+        .data_as(
+            &staff,
+            patch,
+            json!({ "id": zed, "input": { "membership": "SILVER" } }),
+        )
+        .await;
+    assert_eq!(
+        patched["patchCustomer"],
+        json!({ "phone": "", "membership": "SILVER" })
+    );
+    let update = "mutation($id: Int!, $input: CustomerInput!) { updateCustomer(id: $id, input: $input) { phone membership } }";
+    let updated = app
+        .data_as(
+            &staff,
+            update,
+            json!({ "id": zed, "input": { "phone": "555" } }),
+        )
+        .await;
+    assert_eq!(
+        updated["updateCustomer"],
+        json!({ "phone": "555", "membership": "SILVER" })
+    );
+    error(
+        &app.gql_as(
+            &ann_token,
+            patch,
+            json!({ "id": zed, "input": { "phone": "x" } }),
+        )
+        .await,
+        "FORBIDDEN",
+        403,
+    );
+    error(
+        &app.gql_as(
+            &staff,
+            patch,
+            json!({ "id": 99999, "input": { "phone": "x" } }),
+        )
+        .await,
+        "NOT_FOUND",
+        404,
+    );
+}
+
+#[tokio::test]
+async fn create_and_delete_customers() {
+    let app = TestApp::new().await;
+    let (_, staff) = app.user("staff", Kind::Staff).await;
+    let (ann, _) = app.user("ann", Kind::Customer).await;
+    let (bob, _) = app.user("bob", Kind::Customer).await;
+    let mut conn = app.conn().await;
+    let bob_customer = factories::customer_of(&mut conn, bob.id).await;
+    let collection = factories::collection(&mut conn, "C").await;
+    let product = factories::product(collection.id).insert(&mut conn).await;
+    factories::order_for(&mut conn, bob_customer, product.id).await;
+    diesel::delete(customers::table.filter(customers::user_id.eq(ann.id)))
+        .execute(&mut conn)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    drop(conn);
+
+    let create = "mutation($input: NewCustomerInput!) { createCustomer(input: $input) { userId phone membership } }";
+    let has_one = app
+        .gql_as(
+            &staff,
+            create,
+            json!({ "input": { "userId": bob.id, "phone": "1" } }),
+        )
+        .await;
+    assert_eq!(
+        field_errors(&has_one),
+        json!({ "userId": ["customer with this user already exists."] })
+    );
+    let unknown = app
+        .gql_as(
+            &staff,
+            create,
+            json!({ "input": { "userId": 4242, "phone": "" } }),
+        )
+        .await;
+    assert_eq!(
+        field_errors(&unknown),
+        json!({ "phone": ["This field may not be blank."], "userId": ["Invalid pk \"4242\" - object does not exist."] })
+    );
+    let created = app
+        .data_as(
+            &staff,
+            create,
+            json!({ "input": { "userId": ann.id, "phone": "123" } }),
+        )
+        .await;
+    assert_eq!(
+        created["createCustomer"],
+        json!({ "userId": ann.id, "phone": "123", "membership": "BRONZE" })
+    );
+
+    let delete = "mutation($id: Int!) { deleteCustomer(id: $id) }";
+    let refused = app
+        .gql_as(&staff, delete, json!({ "id": bob_customer }))
+        .await;
+    assert_eq!(
+        error(&refused, "METHOD_NOT_ALLOWED", 405)["message"],
+        "Customer cannot be deleted because it is associated with one or more orders."
+    );
+    let mut conn = app.conn().await;
+    let ann_customer = factories::customer_of(&mut conn, ann.id).await;
+    drop(conn);
+    assert_eq!(
+        app.data_as(&staff, delete, json!({ "id": ann_customer }))
+            .await["deleteCustomer"],
+        true
+    );
+    error(
+        &app.gql_as(&staff, delete, json!({ "id": ann_customer }))
+            .await,
+        "NOT_FOUND",
+        404,
+    );
+}
+
+#[tokio::test]
+async fn customer_history_needs_the_view_history_permission() {
+    let app = TestApp::new().await;
+    let (_, staff) = app.user("staff", Kind::Staff).await;
+    let (ann, ann_token) = app.user("ann", Kind::Customer).await;
+    let (bob, bob_token) = app.user("bob", Kind::Customer).await;
+    let (_, root) = app.user("root", Kind::SuperuserNotStaff).await;
+    let history = "{ customerHistory(id: 12345) }";
+    error(
+        &app.gql_anon(history, json!({})).await,
+        "UNAUTHENTICATED",
+        401,
+    );
+    error(
+        &app.gql_as(&ann_token, history, json!({})).await,
+        "FORBIDDEN",
+        403,
+    );
+    error(
+        &app.gql_as(&staff, history, json!({})).await,
+        "FORBIDDEN",
+        403,
+    );
+    assert_eq!(
+        app.data_as(&root, history, json!({})).await["customerHistory"],
+        "ok"
+    );
+    let (_, boss) = app.user("boss", Kind::Superuser).await;
+    assert_eq!(
+        app.data_as(&boss, history, json!({})).await["customerHistory"],
+        "ok"
+    );
+
+    let grant =
+        "mutation($u: Int!) { grantPermission(userId: $u, permission: \"store.view_history\") }";
+    app.data_as(&staff, grant, json!({ "u": ann.id })).await;
+    assert_eq!(
+        app.data_as(&ann_token, history, json!({})).await["customerHistory"],
+        "ok"
+    );
+    let revoke =
+        "mutation($u: Int!) { revokePermission(userId: $u, permission: \"store.view_history\") }";
+    app.data_as(&staff, revoke, json!({ "u": ann.id })).await;
+    error(
+        &app.gql_as(&ann_token, history, json!({})).await,
+        "FORBIDDEN",
+        403,
+    );
+
+    let group = app
+        .data_as(&staff, "mutation { createGroup(name: \"Customer Service\", permissions: [\"store.view_customer\", \"store.view_history\"]) { id name permissions } }", json!({}))
+        .await["createGroup"]
+        .clone();
+    assert_eq!(
+        group["permissions"],
+        json!(["store.view_customer", "store.view_history"])
+    );
+    let join = "mutation($u: Int!, $g: Int!) { addUserToGroup(userId: $u, groupId: $g) }";
+    app.data_as(&staff, join, json!({ "u": bob.id, "g": group["id"] }))
+        .await;
+    assert_eq!(
+        app.data_as(&bob_token, history, json!({})).await["customerHistory"],
+        "ok"
+    );
+    // Permissions are read once per request, however many checks it makes.
+    app.statements.reset();
+    let twice = app
+        .data_as(
+            &bob_token,
+            "{ a: customerHistory(id: 1) b: customerHistory(id: 2) }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(twice, json!({ "a": "ok", "b": "ok" }));
+    assert_eq!(
+        app.statements.get(),
+        2,
+        "one for the token's user, one for the permissions"
+    );
+
+    let leave = "mutation($u: Int!, $g: Int!) { removeUserFromGroup(userId: $u, groupId: $g) }";
+    app.data_as(&staff, leave, json!({ "u": bob.id, "g": group["id"] }))
+        .await;
+    error(
+        &app.gql_as(&bob_token, history, json!({})).await,
+        "FORBIDDEN",
+        403,
+    );
+    error(
+        &app.gql_as(&staff, leave, json!({ "u": bob.id, "g": group["id"] }))
+            .await,
+        "NOT_FOUND",
+        404,
+    );
+}

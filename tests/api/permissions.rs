@@ -1,0 +1,215 @@
+//! Catalogue writes are staff-only; the staff administration of groups and permissions.
+
+use serde_json::{Value, json};
+
+use crate::common::{Kind, TestApp, error, factories, field_errors};
+
+#[tokio::test]
+async fn catalogue_writes_need_staff_and_refusals_write_nothing() {
+    let app = TestApp::new().await;
+    let (_, customer) = app.user("ann", Kind::Customer).await;
+    let (_, staff) = app.user("staff", Kind::Staff).await;
+    let (_, root_not_staff) = app.user("root", Kind::SuperuserNotStaff).await;
+    let mut conn = app.conn().await;
+    let c = factories::collection(&mut conn, "C").await;
+    let empty = factories::collection(&mut conn, "Empty").await;
+    let p = factories::product(c.id)
+        .title("Mug")
+        .insert(&mut conn)
+        .await;
+    drop(conn);
+    let input = json!({ "title": "New", "slug": "new", "unitPrice": 2, "inventory": 1, "collectionId": c.id });
+    let writes: Vec<(&str, Value)> = vec![
+        (
+            "mutation($i: ProductInput!) { createProduct(input: $i) { id } }",
+            json!({ "i": input }),
+        ),
+        (
+            "mutation($id: Int!, $i: ProductInput!) { updateProduct(id: $id, input: $i) { id } }",
+            json!({ "id": p.id, "i": input }),
+        ),
+        (
+            "mutation($id: Int!) { patchProduct(id: $id, input: { title: \"Hacked\" }) { id } }",
+            json!({ "id": p.id }),
+        ),
+        (
+            "mutation($id: Int!) { deleteProduct(id: $id) }",
+            json!({ "id": p.id }),
+        ),
+        (
+            "mutation { createCollection(input: { title: \"X\" }) { id } }",
+            json!({}),
+        ),
+        (
+            "mutation($id: Int!) { updateCollection(id: $id, input: { title: \"Hacked\" }) { id } }",
+            json!({ "id": c.id }),
+        ),
+        (
+            "mutation($id: Int!) { deleteCollection(id: $id) }",
+            json!({ "id": empty.id }),
+        ),
+    ];
+    let snapshot = "{ products { totalCount nodes { title } } collections { title } }";
+    let before = app.data(snapshot, json!({})).await;
+    for (query, variables) in &writes {
+        error(
+            &app.gql_anon(query, variables.clone()).await,
+            "UNAUTHENTICATED",
+            401,
+        );
+        let forbidden = app.gql_as(&customer, query, variables.clone()).await;
+        assert_eq!(
+            error(&forbidden, "FORBIDDEN", 403)["message"],
+            "You do not have permission to perform this action."
+        );
+        // IsAdminOrReadOnly checks is_staff only: a superuser without it is refused too.
+        error(
+            &app.gql_as(&root_not_staff, query, variables.clone()).await,
+            "FORBIDDEN",
+            403,
+        );
+    }
+    assert_eq!(
+        app.data(snapshot, json!({})).await,
+        before,
+        "refused writes changed nothing"
+    );
+    for (query, variables) in &writes {
+        app.data_as(&staff, query, variables.clone()).await;
+    }
+    // Reads stay public, and reviews stay open to everyone.
+    app.data("{ products { totalCount } collections { id } }", json!({}))
+        .await;
+    let review = "mutation($p: Int!) { createReview(productId: $p, input: { name: \"a\", description: \"b\" }) { id } }";
+    let mut conn = app.conn().await;
+    let other = factories::product(c.id).insert(&mut conn).await;
+    drop(conn);
+    app.data(review, json!({ "p": other.id })).await;
+}
+
+#[tokio::test]
+async fn staff_administer_groups_permissions_and_staff_flags() {
+    let app = TestApp::new().await;
+    let (_, staff) = app.user("staff", Kind::Staff).await;
+    let (ann, ann_token) = app.user("ann", Kind::Customer).await;
+    let admin_ops = [
+        "{ groups { id } }",
+        "{ permissions { codename } }",
+        "mutation { createGroup(name: \"G\") { id } }",
+        "mutation { addUserToGroup(userId: 1, groupId: 1) }",
+        "mutation { removeUserFromGroup(userId: 1, groupId: 1) }",
+        "mutation { grantPermission(userId: 1, permission: \"store.view_history\") }",
+        "mutation { revokePermission(userId: 1, permission: \"store.view_history\") }",
+        "mutation { setStaff(userId: 1, isStaff: true) { id } }",
+    ];
+    for query in admin_ops {
+        error(
+            &app.gql_anon(query, json!({})).await,
+            "UNAUTHENTICATED",
+            401,
+        );
+        error(
+            &app.gql_as(&ann_token, query, json!({})).await,
+            "FORBIDDEN",
+            403,
+        );
+    }
+
+    let catalogue = app
+        .data_as(&staff, "{ permissions { codename name } }", json!({}))
+        .await;
+    let codenames: Vec<&str> = catalogue["permissions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p["codename"].as_str())
+        .collect();
+    for required in [
+        "store.view_customer",
+        "store.add_customer",
+        "store.change_customer",
+        "store.delete_customer",
+        "store.view_order",
+        "store.add_order",
+        "store.change_order",
+        "store.delete_order",
+        "store.add_product",
+        "store.view_collection",
+        "core.view_user",
+        "auth.change_group",
+        "store.view_history",
+        "store.cancel_order",
+    ] {
+        assert!(codenames.contains(&required), "{required} missing");
+    }
+    let names: Vec<&Value> = catalogue["permissions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|p| p["codename"] == "store.view_history" || p["codename"] == "store.cancel_order")
+        .map(|p| &p["name"])
+        .collect();
+    assert_eq!(names.len(), 2);
+    assert!(
+        names.contains(&&json!("Can view history")) && names.contains(&&json!("Can cancel order"))
+    );
+
+    let bad = app
+        .gql_as(
+            &staff,
+            "mutation { createGroup(name: \" \", permissions: [\"store.fly\"]) { id } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        field_errors(&bad),
+        json!({ "name": ["This field may not be blank."], "permissions": ["Invalid permission \"store.fly\"."] })
+    );
+    app.data_as(
+        &staff,
+        "mutation { createGroup(name: \"Support\") { id } }",
+        json!({}),
+    )
+    .await;
+    let dup = app
+        .gql_as(
+            &staff,
+            "mutation { createGroup(name: \"Support\") { id } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        field_errors(&dup),
+        json!({ "name": ["group with this name already exists."] })
+    );
+    error(
+        &app.gql_as(
+            &staff,
+            "mutation { addUserToGroup(userId: 999, groupId: 1) }",
+            json!({}),
+        )
+        .await,
+        "NOT_FOUND",
+        404,
+    );
+
+    // setStaff opens the catalogue to the promoted user.
+    let create = "mutation { createCollection(input: { title: \"Mine\" }) { id } }";
+    error(
+        &app.gql_as(&ann_token, create, json!({})).await,
+        "FORBIDDEN",
+        403,
+    );
+    let promoted = app
+        .data_as(
+            &staff,
+            "mutation($u: Int!) { setStaff(userId: $u, isStaff: true) { username isStaff } }",
+            json!({ "u": ann.id }),
+        )
+        .await;
+    assert_eq!(
+        promoted["setStaff"],
+        json!({ "username": "ann", "isStaff": true })
+    );
+    app.data_as(&ann_token, create, json!({})).await;
+}
