@@ -8,6 +8,7 @@
 //! | `JWT_SECRET` | random | HS256 secret for tokens (at least 32 characters); when unset a random one is generated with a warning (and kept in `./.storefront/jwt-secret` for the embedded default). |
 //! | `ACCESS_TOKEN_TTL` | `1d` | Lifetime of access tokens: seconds, or a number with `s`, `m`, `h` or `d`. |
 //! | `REFRESH_TOKEN_TTL` | `1d` | Lifetime of refresh tokens, same format. |
+//! | `CART_HOLD_MINUTES` | `15` | How long a cart holds its products' stock after its last change. |
 //! | `DEBUG` | `false` | Development mode: debug-level logs by default. |
 //! | `RUST_LOG` | `info` (`debug` with `DEBUG`) | Log filter (tracing-subscriber `EnvFilter` syntax). |
 //!
@@ -28,6 +29,7 @@ pub struct Config {
     pub jwt_secret: Option<String>,
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
+    pub cart_hold: Duration,
     pub debug: bool,
     pub rust_log: Option<String>,
 }
@@ -76,6 +78,11 @@ impl Config {
             jwt_secret,
             access_token_ttl: ttl(&get, "ACCESS_TOKEN_TTL")?,
             refresh_token_ttl: ttl(&get, "REFRESH_TOKEN_TTL")?,
+            cart_hold: match parsed::<u64>(&get, "CART_HOLD_MINUTES")? {
+                None => Duration::from_secs(15 * 60),
+                Some(0) => return Err(anyhow!("CART_HOLD_MINUTES must be at least 1")),
+                Some(minutes) => Duration::from_secs(minutes.saturating_mul(60)),
+            },
             debug: match get("DEBUG") {
                 None => false,
                 Some(value) => parse_bool(&value).context("DEBUG must be true or false")?,
@@ -175,6 +182,8 @@ mod tests {
             ("JWT_SECRET", "short"),
             ("ACCESS_TOKEN_TTL", "soon"),
             ("REFRESH_TOKEN_TTL", "0"),
+            ("CART_HOLD_MINUTES", "0"),
+            ("CART_HOLD_MINUTES", "soon"),
         ] {
             let error = match config(&[(key, value)]) {
                 Ok(_) => panic!("{key}={value} was accepted"),

@@ -9,26 +9,47 @@ pub mod loaders;
 pub mod pagination;
 pub mod scalars;
 
-use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
+use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
 
 use crate::auth::graphql::{AuthMutation, AuthQuery};
+use crate::carts::graphql::{CartsMutation, CartsQuery};
 use crate::catalog::graphql::{CatalogMutation, CatalogQuery};
 use crate::customers::graphql::{CustomersMutation, CustomersQuery};
+use crate::orders::graphql::{OrdersMutation, OrdersQuery, OrdersSubscription};
 
 #[derive(MergedObject, Default)]
-pub struct Query(CatalogQuery, AuthQuery, CustomersQuery);
+pub struct Query(
+    CatalogQuery,
+    AuthQuery,
+    CustomersQuery,
+    CartsQuery,
+    OrdersQuery,
+);
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(CatalogMutation, AuthMutation, CustomersMutation);
+pub struct Mutation(
+    CatalogMutation,
+    AuthMutation,
+    CustomersMutation,
+    CartsMutation,
+    OrdersMutation,
+);
 
-pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
+#[derive(MergedSubscription, Default)]
+pub struct Subscription(OrdersSubscription);
+
+pub type AppSchema = Schema<Query, Mutation, Subscription>;
 
 /// The schema builder with every extension and limit, but no data attached.
-pub fn build_schema() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
-        .extension(error_codes::ErrorCodes)
-        .limit_depth(16)
-        .limit_complexity(5_000)
+pub fn build_schema() -> SchemaBuilder<Query, Mutation, Subscription> {
+    Schema::build(
+        Query::default(),
+        Mutation::default(),
+        Subscription::default(),
+    )
+    .extension(error_codes::ErrorCodes)
+    .limit_depth(16)
+    .limit_complexity(5_000)
 }
 
 /// The SDL as committed in `schema.graphql`.

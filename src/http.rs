@@ -3,9 +3,11 @@
 
 use std::time::Duration;
 
+use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql::http::GraphiQLSource;
-use async_graphql_axum::GraphQLRequest;
+use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLWebSocket};
 use axum::body::Body;
+use axum::extract::WebSocketUpgrade;
 use axum::extract::{FromRequest, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
@@ -42,6 +44,7 @@ pub fn build_app(state: AppState) -> Router {
         .layer(RequestBodyLimitLayer::new(JSON_BODY_LIMIT));
     Router::new()
         .merge(graphql)
+        .route("/graphql/ws", get(graphql_ws))
         .route("/healthz", get(healthz))
         .with_state(state)
         .layer(
@@ -190,6 +193,54 @@ fn respond(headers: &HeaderMap, response: async_graphql::Response) -> Response {
 
 fn error_response(status: StatusCode, message: &str) -> Response {
     (status, Json(json!({ "errors": [{ "message": message }] }))).into_response()
+}
+
+/// GraphQL subscriptions over WebSocket (graphql-transport-ws, also the older
+/// graphql-ws protocol). The token travels in the `connection_init` payload as
+/// `{"Authorization": "Bearer <access>"}` (or `{"token": "<access>"}`).
+async fn graphql_ws(
+    State(state): State<AppState>,
+    protocol: GraphQLProtocol,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    let schema = state.schema.clone();
+    upgrade
+        .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |stream| {
+            GraphQLWebSocket::new(stream, schema, protocol)
+                .on_connection_init(move |payload| connection_init(state, payload))
+                .serve()
+        })
+}
+
+async fn connection_init(
+    state: AppState,
+    payload: serde_json::Value,
+) -> async_graphql::Result<async_graphql::Data> {
+    let mut data = async_graphql::Data::default();
+    data.insert(state.loaders());
+    let header = payload
+        .get("Authorization")
+        .or_else(|| payload.get("authorization"))
+        .and_then(|v| v.as_str())
+        .map(str::to_owned)
+        .or_else(|| {
+            payload
+                .get("token")
+                .and_then(|v| v.as_str())
+                .map(|t| format!("Bearer {t}"))
+        });
+    if let Some(header) = header {
+        let mut headers = HeaderMap::new();
+        let value = HeaderValue::from_str(&header)
+            .map_err(|_| AppError::InvalidToken(viewer::BAD_HEADER.into()))?;
+        headers.insert(header::AUTHORIZATION, value);
+        if let Some(token) = viewer::bearer_token(&headers)? {
+            let viewer = viewer::authenticate(&state.auth, &state.pool, &token).await?;
+            data.insert(Arc::new(viewer));
+        }
+    }
+    Ok(data)
 }
 
 /// 200 when the database answers, 503 otherwise.

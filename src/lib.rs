@@ -3,6 +3,7 @@
 pub mod app;
 pub mod auth;
 pub mod bench;
+pub mod carts;
 pub mod catalog;
 pub mod config;
 pub mod customers;
@@ -10,6 +11,7 @@ pub mod db;
 pub mod error;
 pub mod graphql;
 pub mod http;
+pub mod orders;
 pub mod seed;
 pub mod server;
 pub mod validation;

@@ -5,11 +5,12 @@ use std::net::SocketAddr;
 use anyhow::Context;
 use tokio::net::TcpListener;
 
-use crate::app::AppState;
+use crate::app::{AppOptions, AppState, Settings};
 use crate::auth::Auth;
 use crate::config::Config;
 use crate::db::embedded::{ClusterOptions, EmbeddedCluster};
 use crate::db::{self, DbPool};
+use crate::orders::events::Listener;
 use crate::{http, seed};
 
 /// Folder of the embedded default cluster (relative to the working directory).
@@ -121,7 +122,15 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
 
 async fn serve_on(database: &Database, config: &Config) -> anyhow::Result<()> {
     let pool = prepare(database, config, true).await?;
-    let app = http::build_app(AppState::new(pool, database.auth(config)?));
+    let options = AppOptions {
+        settings: Settings {
+            cart_hold: config.cart_hold,
+        },
+        ..AppOptions::default()
+    };
+    let state = AppState::with_options(pool, database.auth(config)?, options);
+    let listener_task = Listener::spawn(database.url.clone(), state.events.clone());
+    let app = http::build_app(state);
     let listener = TcpListener::bind(config.bind_addr)
         .await
         .with_context(|| format!("could not listen on {} (BIND_ADDR)", config.bind_addr))?;
@@ -132,6 +141,7 @@ async fn serve_on(database: &Database, config: &Config) -> anyhow::Result<()> {
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("the HTTP server failed")?;
+    listener_task.stop();
     tracing::info!("shut down gracefully");
     Ok(())
 }

@@ -94,6 +94,17 @@ impl Product {
         Ok(rows.into_iter().map(Review).collect())
     }
 
+    /// Units that can still be added to a cart: inventory minus the quantities other
+    /// carts hold right now.
+    async fn available_inventory(&self, ctx: &Context<'_>) -> AppResult<i64> {
+        Ok(ctx
+            .loaders()?
+            .available_by_product
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or(0))
+    }
+
     async fn inventory_status(&self) -> InventoryStatus {
         if self.0.inventory < LOW_INVENTORY_THRESHOLD {
             InventoryStatus::Low

@@ -1,6 +1,25 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
+    cart_items (id) {
+        id -> Int8,
+        cart_id -> Uuid,
+        product_id -> Int8,
+        quantity -> Int2,
+    }
+}
+
+diesel::table! {
+    carts (id) {
+        id -> Uuid,
+        user_id -> Nullable<Int8>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        held_until -> Timestamptz,
+    }
+}
+
+diesel::table! {
     collections (id) {
         id -> Int8,
         #[max_length = 255]
@@ -158,6 +177,9 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(cart_items -> carts (cart_id));
+diesel::joinable!(cart_items -> products (product_id));
+diesel::joinable!(carts -> users (user_id));
 diesel::joinable!(customers -> users (user_id));
 diesel::joinable!(group_permissions -> groups (group_id));
 diesel::joinable!(group_permissions -> permissions (permission_id));
@@ -175,6 +197,8 @@ diesel::joinable!(user_permissions -> permissions (permission_id));
 diesel::joinable!(user_permissions -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    cart_items,
+    carts,
     collections,
     content_types,
     customers,

@@ -15,6 +15,7 @@ pub enum Bind {
     Timestamptz(DateTime<Utc>),
     BigInt(i64),
     BigIntArray(Vec<i64>),
+    Uuid(uuid::Uuid),
 }
 
 #[derive(Debug, Clone)]
@@ -99,6 +100,9 @@ impl diesel::query_builder::QueryFragment<Pg> for Sql {
                 Part::Bind(Bind::Timestamptz(v)) => out.push_bind_param::<Timestamptz, _>(v)?,
                 Part::Bind(Bind::BigInt(v)) => out.push_bind_param::<BigInt, _>(v)?,
                 Part::Bind(Bind::BigIntArray(v)) => out.push_bind_param::<Array<BigInt>, _>(v)?,
+                Part::Bind(Bind::Uuid(v)) => {
+                    out.push_bind_param::<diesel::sql_types::Uuid, _>(v)?;
+                }
             }
         }
         Ok(())

@@ -17,6 +17,8 @@ pub trait ContextExt {
     fn loaders(&self) -> Result<&Loaders, AppError>;
     /// Token keys and the password hasher (schema-level data).
     fn auth(&self) -> Result<&Auth, AppError>;
+    /// Service tunables.
+    fn settings(&self) -> Result<&crate::app::Settings, AppError>;
     /// The authenticated caller, or `UNAUTHENTICATED`.
     fn viewer(&self) -> Result<&Viewer, AppError>;
     /// The caller when authenticated.
@@ -40,6 +42,11 @@ impl ContextExt for Context<'_> {
     fn auth(&self) -> Result<&Auth, AppError> {
         self.data::<Auth>()
             .map_err(|_| AppError::internal(anyhow::anyhow!("no auth services in the schema")))
+    }
+
+    fn settings(&self) -> Result<&crate::app::Settings, AppError> {
+        self.data::<crate::app::Settings>()
+            .map_err(|_| AppError::internal(anyhow::anyhow!("no settings in the schema")))
     }
 
     fn viewer(&self) -> Result<&Viewer, AppError> {

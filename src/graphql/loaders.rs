@@ -6,12 +6,14 @@ use std::time::Duration;
 use async_graphql::dataloader::DataLoader;
 
 use crate::auth::loaders::UserById;
+use crate::carts::loaders::AvailableByProductId;
 use crate::catalog::loaders::{
     CollectionById, FirstProductsByCollection, ProductById, ProductsCountByCollectionId,
     ReviewsByProductId,
 };
 use crate::customers::loaders::CustomerById;
 use crate::db::DbPool;
+use crate::orders::loaders::ItemsByOrderId;
 
 pub struct Loaders {
     pub product_by_id: DataLoader<ProductById>,
@@ -21,6 +23,8 @@ pub struct Loaders {
     pub first_products_by_collection: DataLoader<FirstProductsByCollection>,
     pub user_by_id: DataLoader<UserById>,
     pub customer_by_id: DataLoader<CustomerById>,
+    pub available_by_product: DataLoader<AvailableByProductId>,
+    pub items_by_order: DataLoader<ItemsByOrderId>,
 }
 
 /// How long a loader collects keys before it queries: async-graphql's default.
@@ -41,6 +45,8 @@ impl Loaders {
             first_products_by_collection: loader(FirstProductsByCollection(pool.clone()), window),
             user_by_id: loader(UserById(pool.clone()), window),
             customer_by_id: loader(CustomerById(pool.clone()), window),
+            available_by_product: loader(AvailableByProductId(pool.clone()), window),
+            items_by_order: loader(ItemsByOrderId(pool.clone()), window),
         }
     }
 }

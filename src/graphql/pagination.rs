@@ -141,7 +141,8 @@ pub struct PageInfo {
 #[derive(SimpleObject)]
 #[graphql(
     concrete(name = "ProductEdge", params(crate::catalog::graphql::Product)),
-    concrete(name = "CustomerEdge", params(crate::customers::graphql::Customer))
+    concrete(name = "CustomerEdge", params(crate::customers::graphql::Customer)),
+    concrete(name = "OrderEdge", params(crate::orders::graphql::Order))
 )]
 pub struct Edge<T: OutputType> {
     /// Opaque cursor of this row.

@@ -41,6 +41,27 @@ impl ScalarType for Money {
     }
 }
 
+/// A UUID in canonical hyphenated form (cart ids). Malformed input is refused with
+/// DRF's `Must be a valid UUID.`
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Uuid(pub uuid::Uuid);
+
+#[Scalar(name = "UUID")]
+impl ScalarType for Uuid {
+    fn parse(value: Value) -> InputValueResult<Self> {
+        match &value {
+            Value::String(text) => uuid::Uuid::parse_str(text.trim())
+                .map(Uuid)
+                .map_err(|_| InputValueError::custom("Must be a valid UUID.")),
+            _ => Err(InputValueError::custom("Must be a valid UUID.")),
+        }
+    }
+
+    fn to_value(&self) -> Value {
+        Value::String(self.0.hyphenated().to_string())
+    }
+}
+
 /// Parses plain or exponent notation exactly (no silent rounding).
 fn parse_decimal(text: &str) -> Option<Decimal> {
     if text.is_empty() {

@@ -87,6 +87,7 @@ async fn product_by_id_exposes_exactly_the_api_fields() {
     assert_eq!(
         names,
         [
+            "availableInventory",
             "collection",
             "collectionId",
             "description",

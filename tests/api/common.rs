@@ -17,6 +17,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection};
 use futures_util::FutureExt;
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
+use storefront::app::AppOptions;
 use storefront::auth::Auth;
 use storefront::auth::jwt::{JwtKeys, TokenType};
 use storefront::auth::model::UserRow;
@@ -60,11 +61,16 @@ pub struct TestApp {
     pub default_authorization: Option<String>,
     pub statements: StatementCounter,
     /// Last, so the database is dropped after the pool.
-    pub _db: TestDb,
+    pub db: TestDb,
 }
 
 impl TestApp {
     pub async fn new() -> Self {
+        Self::with_options(AppOptions::default()).await
+    }
+
+    /// An app with its own options (hold time, event subscribers, …) on a new database.
+    pub async fn with_options(options: AppOptions) -> Self {
         let db = TestDb::create().await;
         let statements = StatementCounter::default();
         let counter = statements.0.clone();
@@ -84,8 +90,11 @@ impl TestApp {
         // A wide batch window keeps batching deterministic on a busy 2-core machine
         // (debug builds resolve a 100-row page slower than the 1 ms default).
         let auth = test_auth(Duration::from_secs(86_400));
-        let state =
-            AppState::new(pool.clone(), auth.clone()).with_batch_window(Duration::from_millis(25));
+        let options = AppOptions {
+            batch_window: Duration::from_millis(25),
+            ..options
+        };
+        let state = AppState::with_options(pool.clone(), auth.clone(), options);
         let router = build_app(state);
         Self {
             router,
@@ -93,7 +102,7 @@ impl TestApp {
             auth,
             default_authorization: None,
             statements,
-            _db: db,
+            db,
         }
     }
 
@@ -204,6 +213,14 @@ impl TestApp {
         let user = factories::user(&mut conn, &self.auth, username, kind).await;
         let token = self.token(&user);
         (user, token)
+    }
+
+    /// Counts the statements one operation of `token`'s user runs (including the token's
+    /// user lookup).
+    pub async fn count_statements_as(&self, token: &str, query: &str, variables: Value) -> usize {
+        self.statements.reset();
+        let _ = self.data_as(token, query, variables).await;
+        self.statements.get()
     }
 
     /// Counts the statements one anonymous operation runs.

@@ -403,3 +403,27 @@ async fn customer_history_needs_the_view_history_permission() {
         404,
     );
 }
+
+#[tokio::test]
+async fn the_backfill_migration_creates_missing_customers() {
+    let app = TestApp::new().await;
+    let (ann, _) = app.user("ann", Kind::Customer).await;
+    let (bob, _) = app.user("bob", Kind::Customer).await;
+    let mut conn = app.conn().await;
+    diesel::delete(customers::table.filter(customers::user_id.eq(ann.id)))
+        .execute(&mut conn)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let backfill = include_str!("../../migrations/2026-11-22-000005_backfill_customers/up.sql");
+    diesel::sql_query(backfill)
+        .execute(&mut conn)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let owners: Vec<i64> = customers::table
+        .select(customers::user_id)
+        .order(customers::user_id)
+        .load(&mut conn)
+        .await
+        .unwrap_or_default();
+    assert_eq!(owners, [ann.id, bob.id], "exactly one customer per user");
+}

@@ -4,10 +4,12 @@
 mod common;
 
 mod auth;
+mod carts;
 mod catalog;
 mod collections;
 mod customers;
 mod http;
+mod orders;
 mod permissions;
 mod reviews;
 mod seed;

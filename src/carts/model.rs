@@ -1,0 +1,36 @@
+//! Cart rows.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use crate::db::schema::{cart_items, carts};
+
+pub const MAX_QUANTITY: i32 = 32_767;
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = carts, check_for_backend(diesel::pg::Pg))]
+pub struct CartRow {
+    pub id: Uuid,
+    /// The owner; `None` for a guest cart (usable by anyone holding its id).
+    pub user_id: Option<i64>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub held_until: DateTime<Utc>,
+}
+
+impl CartRow {
+    /// Guest carts are open to anyone with the id; owned carts only to their owner.
+    pub fn visible_to(&self, user_id: Option<i64>) -> bool {
+        self.user_id.is_none() || self.user_id == user_id
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = cart_items, check_for_backend(diesel::pg::Pg))]
+pub struct CartItemRow {
+    pub id: i64,
+    pub cart_id: Uuid,
+    pub product_id: i64,
+    pub quantity: i16,
+}

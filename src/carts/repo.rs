@@ -1,0 +1,420 @@
+//! Cart queries and the stock holds.
+//!
+//! A cart's lines hold their quantities while `carts.held_until` is in the future; every
+//! write to a cart renews it. A product's available inventory is its inventory minus the
+//! quantities held by live carts, evaluated in SQL at read time (expired holds simply stop
+//! counting). Writes that raise a line lock the product row first, so two carts racing for
+//! the last units are served one after the other.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Nullable};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use super::model::{CartItemRow, CartRow, MAX_QUANTITY};
+use crate::db::schema::{cart_items, carts, products};
+use crate::db::sql::{Bind, Sql};
+use crate::error::{AppError, AppResult};
+
+pub const NO_PRODUCT: &str = "No product with the given ID was found.";
+
+fn hold_interval(hold: Duration) -> String {
+    format!("{} milliseconds", hold.as_millis())
+}
+
+fn too_many() -> AppError {
+    AppError::bad_input(
+        "quantity",
+        format!("Ensure this value is less than or equal to {MAX_QUANTITY}."),
+    )
+}
+
+fn only_left(available: i64) -> AppError {
+    AppError::bad_input(
+        "quantity",
+        format!("Only {} left in stock.", available.max(0)),
+    )
+}
+
+/// A new cart; for a signed-in user, their open cart if they already have one.
+pub async fn create_cart(conn: &mut AsyncPgConnection, user_id: Option<i64>) -> AppResult<CartRow> {
+    if let Some(user_id) = user_id
+        && let Some(existing) = find_user_cart(conn, user_id).await?
+    {
+        return Ok(existing);
+    }
+    let inserted: Option<CartRow> = diesel::insert_into(carts::table)
+        .values((carts::id.eq(Uuid::new_v4()), carts::user_id.eq(user_id)))
+        .on_conflict_do_nothing()
+        .returning(CartRow::as_returning())
+        .get_result(conn)
+        .await
+        .optional()?;
+    match (inserted, user_id) {
+        (Some(cart), _) => Ok(cart),
+        // Another request created the user's cart at the same moment.
+        (None, Some(user_id)) => find_user_cart(conn, user_id)
+            .await?
+            .ok_or_else(|| AppError::internal(anyhow::anyhow!("user cart vanished"))),
+        (None, None) => Err(AppError::internal(anyhow::anyhow!("cart id collision"))),
+    }
+}
+
+pub async fn find_cart(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<Option<CartRow>> {
+    Ok(carts::table
+        .find(id)
+        .select(CartRow::as_select())
+        .first(conn)
+        .await
+        .optional()?)
+}
+
+pub async fn find_user_cart(
+    conn: &mut AsyncPgConnection,
+    user_id: i64,
+) -> AppResult<Option<CartRow>> {
+    Ok(carts::table
+        .filter(carts::user_id.eq(user_id))
+        .select(CartRow::as_select())
+        .first(conn)
+        .await
+        .optional()?)
+}
+
+pub async fn delete_cart(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<bool> {
+    Ok(diesel::delete(carts::table.find(id)).execute(conn).await? > 0)
+}
+
+/// Lines of one cart, oldest first.
+pub async fn items_of(conn: &mut AsyncPgConnection, cart_id: Uuid) -> AppResult<Vec<CartItemRow>> {
+    Ok(cart_items::table
+        .filter(cart_items::cart_id.eq(cart_id))
+        .order(cart_items::id.asc())
+        .select(CartItemRow::as_select())
+        .load(conn)
+        .await?)
+}
+
+pub async fn find_item(
+    conn: &mut AsyncPgConnection,
+    cart_id: Uuid,
+    id: i64,
+) -> AppResult<Option<CartItemRow>> {
+    Ok(cart_items::table
+        .filter(cart_items::id.eq(id).and(cart_items::cart_id.eq(cart_id)))
+        .select(CartItemRow::as_select())
+        .first(conn)
+        .await
+        .optional()?)
+}
+
+/// Renews the cart's holds (and its last-change time).
+async fn touch(conn: &mut AsyncPgConnection, cart_id: Uuid, hold: Duration) -> AppResult<()> {
+    let mut sql = Sql::default();
+    sql.push("UPDATE carts SET updated_at = now(), held_until = now() + ")
+        .bind(Bind::Text(hold_interval(hold)))
+        .push("::interval WHERE id = ")
+        .bind(Bind::Uuid(cart_id));
+    sql.execute(conn).await?;
+    Ok(())
+}
+
+/// Locks `product_id` and returns how many units `cart_id` may hold in total: the
+/// inventory minus what other carts hold right now. `None` when the product is gone.
+async fn lock_available_for(
+    conn: &mut AsyncPgConnection,
+    product_id: i64,
+    cart_id: Uuid,
+) -> AppResult<Option<i64>> {
+    let inventory: Option<i32> = products::table
+        .find(product_id)
+        .select(products::inventory)
+        .for_no_key_update()
+        .first(conn)
+        .await
+        .optional()?;
+    let Some(inventory) = inventory else {
+        return Ok(None);
+    };
+    #[derive(QueryableByName)]
+    struct Held {
+        #[diesel(sql_type = Nullable<BigInt>)]
+        held: Option<i64>,
+    }
+    let mut sql = Sql::default();
+    sql.push(
+        "SELECT sum(ci.quantity)::bigint AS held FROM cart_items ci \
+         JOIN carts c ON c.id = ci.cart_id WHERE c.held_until > now() AND ci.product_id = ",
+    )
+    .bind(Bind::BigInt(product_id))
+    .push(" AND ci.cart_id <> ")
+    .bind(Bind::Uuid(cart_id));
+    let held: Held = sql.get_result(conn).await?;
+    Ok(Some(i64::from(inventory) - held.held.unwrap_or(0)))
+}
+
+/// Adds `quantity` of a product to a cart, merging into its line with one upsert (D-4).
+pub async fn add_item(
+    conn: &mut AsyncPgConnection,
+    cart_id: Uuid,
+    product_id: i64,
+    quantity: i32,
+    hold: Duration,
+) -> AppResult<CartItemRow> {
+    conn.transaction::<_, AppError, _>(async |conn| {
+        let available = lock_available_for(conn, product_id, cart_id)
+            .await?
+            .ok_or_else(|| AppError::bad_input("productId", NO_PRODUCT))?;
+        let current: i32 = cart_items::table
+            .filter(
+                cart_items::cart_id
+                    .eq(cart_id)
+                    .and(cart_items::product_id.eq(product_id)),
+            )
+            .select(cart_items::quantity)
+            .first::<i16>(conn)
+            .await
+            .optional()?
+            .map_or(0, i32::from);
+        let total = current + quantity;
+        if total > MAX_QUANTITY {
+            return Err(too_many());
+        }
+        if i64::from(total) > available {
+            return Err(only_left(available));
+        }
+        let quantity = i16::try_from(quantity).map_err(|_| too_many())?;
+        let item = diesel::insert_into(cart_items::table)
+            .values((
+                cart_items::cart_id.eq(cart_id),
+                cart_items::product_id.eq(product_id),
+                cart_items::quantity.eq(quantity),
+            ))
+            .on_conflict((cart_items::cart_id, cart_items::product_id))
+            .do_update()
+            .set(cart_items::quantity.eq(cart_items::quantity + quantity))
+            .returning(CartItemRow::as_returning())
+            .get_result(conn)
+            .await?;
+        touch(conn, cart_id, hold).await?;
+        Ok(item)
+    })
+    .await
+}
+
+/// Sets a line's quantity (checking stock when it grows). `None` when the line is not in
+/// the cart.
+pub async fn set_quantity(
+    conn: &mut AsyncPgConnection,
+    cart_id: Uuid,
+    id: i64,
+    quantity: i32,
+    hold: Duration,
+) -> AppResult<Option<CartItemRow>> {
+    conn.transaction::<_, AppError, _>(async |conn| {
+        let Some(item) = find_item(conn, cart_id, id).await? else {
+            return Ok(None);
+        };
+        if quantity > i32::from(item.quantity) {
+            let available = lock_available_for(conn, item.product_id, cart_id)
+                .await?
+                .unwrap_or(0);
+            if i64::from(quantity) > available {
+                return Err(only_left(available));
+            }
+        }
+        let quantity = i16::try_from(quantity).map_err(|_| too_many())?;
+        let item = diesel::update(cart_items::table.find(id))
+            .set(cart_items::quantity.eq(quantity))
+            .returning(CartItemRow::as_returning())
+            .get_result(conn)
+            .await?;
+        touch(conn, cart_id, hold).await?;
+        Ok(Some(item))
+    })
+    .await
+}
+
+/// The short notes' "decrease": one less, deleting the line at 1. `None` when the line is
+/// not in the cart, `Some(None)` when it was deleted.
+pub async fn decrement(
+    conn: &mut AsyncPgConnection,
+    cart_id: Uuid,
+    id: i64,
+    hold: Duration,
+) -> AppResult<Option<Option<CartItemRow>>> {
+    conn.transaction::<_, AppError, _>(async |conn| {
+        let Some(item) = find_item(conn, cart_id, id).await? else {
+            return Ok(None);
+        };
+        let result = if item.quantity <= 1 {
+            diesel::delete(cart_items::table.find(id))
+                .execute(conn)
+                .await?;
+            None
+        } else {
+            Some(
+                diesel::update(cart_items::table.find(id))
+                    .set(cart_items::quantity.eq(cart_items::quantity - 1))
+                    .returning(CartItemRow::as_returning())
+                    .get_result(conn)
+                    .await?,
+            )
+        };
+        touch(conn, cart_id, hold).await?;
+        Ok(Some(result))
+    })
+    .await
+}
+
+pub async fn delete_item(
+    conn: &mut AsyncPgConnection,
+    cart_id: Uuid,
+    id: i64,
+    hold: Duration,
+) -> AppResult<bool> {
+    conn.transaction::<_, AppError, _>(async |conn| {
+        let deleted = diesel::delete(
+            cart_items::table.filter(cart_items::id.eq(id).and(cart_items::cart_id.eq(cart_id))),
+        )
+        .execute(conn)
+        .await?;
+        if deleted > 0 {
+            touch(conn, cart_id, hold).await?;
+        }
+        Ok(deleted > 0)
+    })
+    .await
+}
+
+/// Attaches a guest cart to `user_id`. When the user already has a cart, the guest cart's
+/// lines are merged into it (quantities add) and the guest cart is deleted. One
+/// transaction. `None` when the cart does not exist or belongs to someone else.
+pub async fn claim(
+    conn: &mut AsyncPgConnection,
+    cart_id: Uuid,
+    user_id: i64,
+    hold: Duration,
+) -> AppResult<Option<CartRow>> {
+    conn.transaction::<_, AppError, _>(async |conn| {
+        let cart: Option<CartRow> = carts::table
+            .find(cart_id)
+            .select(CartRow::as_select())
+            .for_update()
+            .first(conn)
+            .await
+            .optional()?;
+        let Some(cart) = cart.filter(|c| c.visible_to(Some(user_id))) else {
+            return Ok(None);
+        };
+        if cart.user_id == Some(user_id) {
+            touch(conn, cart.id, hold).await?;
+            return find_cart(conn, cart.id).await;
+        }
+        let own: Option<CartRow> = carts::table
+            .filter(carts::user_id.eq(user_id))
+            .select(CartRow::as_select())
+            .for_update()
+            .first(conn)
+            .await
+            .optional()?;
+        let target = match own {
+            None => {
+                diesel::update(carts::table.find(cart.id))
+                    .set(carts::user_id.eq(user_id))
+                    .execute(conn)
+                    .await?;
+                cart.id
+            }
+            Some(own) => {
+                let mut merge = Sql::default();
+                merge
+                    .push(
+                        "INSERT INTO cart_items (cart_id, product_id, quantity) \
+                         SELECT ",
+                    )
+                    .bind(Bind::Uuid(own.id))
+                    .push(", product_id, quantity FROM cart_items WHERE cart_id = ")
+                    .bind(Bind::Uuid(cart.id))
+                    .push(
+                        " ON CONFLICT (cart_id, product_id) DO UPDATE \
+                         SET quantity = cart_items.quantity + EXCLUDED.quantity",
+                    );
+                merge.execute(conn).await.map_err(|error| match error {
+                    // smallint overflow: a merged line would exceed the maximum.
+                    diesel::result::Error::DatabaseError(_, ref info)
+                        if info.message().contains("out of range") =>
+                    {
+                        too_many()
+                    }
+                    other => AppError::from(other),
+                })?;
+                diesel::delete(carts::table.find(cart.id))
+                    .execute(conn)
+                    .await?;
+                own.id
+            }
+        };
+        touch(conn, target, hold).await?;
+        find_cart(conn, target).await
+    })
+    .await
+}
+
+/// Lines of several carts (for the loader), grouped by cart.
+pub async fn items_by_cart_ids(
+    conn: &mut AsyncPgConnection,
+    ids: &[Uuid],
+) -> AppResult<HashMap<Uuid, Vec<CartItemRow>>> {
+    let rows: Vec<CartItemRow> = cart_items::table
+        .filter(cart_items::cart_id.eq_any(ids))
+        .order(cart_items::id.asc())
+        .select(CartItemRow::as_select())
+        .load(conn)
+        .await?;
+    let mut grouped: HashMap<Uuid, Vec<CartItemRow>> =
+        ids.iter().map(|id| (*id, Vec::new())).collect();
+    for row in rows {
+        grouped.entry(row.cart_id).or_default().push(row);
+    }
+    Ok(grouped)
+}
+
+/// Inventory minus live holds, per product (never below zero).
+pub async fn available_inventory(
+    conn: &mut AsyncPgConnection,
+    product_ids: &[i64],
+) -> AppResult<Vec<(i64, i64)>> {
+    #[derive(QueryableByName)]
+    struct Available {
+        #[diesel(sql_type = BigInt)]
+        id: i64,
+        #[diesel(sql_type = BigInt)]
+        available: i64,
+    }
+    let mut sql = Sql::default();
+    sql.push(
+        "SELECT p.id, greatest(p.inventory - coalesce((SELECT sum(ci.quantity) FROM cart_items ci \
+         JOIN carts c ON c.id = ci.cart_id WHERE ci.product_id = p.id AND c.held_until > now()), 0), 0)::bigint \
+         AS available FROM products p WHERE p.id = ANY(",
+    )
+    .bind(Bind::BigIntArray(product_ids.to_vec()))
+    .push(")");
+    let rows: Vec<Available> = sql.load(conn).await?;
+    Ok(rows.into_iter().map(|r| (r.id, r.available)).collect())
+}
+
+/// Deletes carts untouched since `older_than` ago (housekeeping, D-17).
+pub async fn delete_stale_carts(
+    conn: &mut AsyncPgConnection,
+    older_than: Duration,
+) -> AppResult<usize> {
+    let mut sql = Sql::default();
+    sql.push("DELETE FROM carts WHERE updated_at < now() - ")
+        .bind(Bind::Text(hold_interval(older_than)))
+        .push("::interval");
+    Ok(sql.execute(conn).await?)
+}

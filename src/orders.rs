@@ -1,0 +1,8 @@
+//! Orders: atomic checkout of a cart, scoped reads, staff updates, and order events
+//! (spec part B §8, §9).
+
+pub mod events;
+pub mod graphql;
+pub mod loaders;
+pub mod model;
+pub mod repo;

@@ -1,0 +1,182 @@
+//! Order events (SIG-04 `order_created`, and payment-status changes).
+//!
+//! Writers queue `pg_notify` inside their transaction, and PostgreSQL delivers the
+//! notification only when that transaction commits. So an event is published after the
+//! commit (D-12) and never for a rolled-back order. Every service instance runs a
+//! [`Listener`] that `LISTEN`s on the channel and hands each event to the in-process
+//! [`OrderEvents`] hub. The hub feeds the GraphQL subscriptions and calls the registered
+//! subscribers. A failing or panicking subscriber is logged and affects nothing else.
+//! Because the channel is in PostgreSQL, a subscriber connected to one instance sees the
+//! orders placed through any other instance.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+use futures_util::future::BoxFuture;
+use futures_util::{FutureExt, StreamExt};
+use serde::{Deserialize, Serialize};
+use tokio::sync::{broadcast, watch};
+use tokio::task::JoinHandle;
+
+use crate::db::sql::{Bind, Sql};
+use crate::error::AppResult;
+
+/// The PostgreSQL notification channel.
+pub const CHANNEL: &str = "storefront_order_events";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderEventKind {
+    Created,
+    /// The payment status changed.
+    Updated,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderEvent {
+    pub kind: OrderEventKind,
+    pub order_id: i64,
+    /// The user who owns the order.
+    pub user_id: i64,
+}
+
+/// Queues `event` on the current transaction (delivered at commit).
+pub async fn notify(conn: &mut AsyncPgConnection, event: &OrderEvent) -> AppResult<()> {
+    let payload = serde_json::to_string(event).map_err(crate::error::AppError::internal)?;
+    let mut sql = Sql::default();
+    sql.push("SELECT pg_notify(")
+        .bind(Bind::Text(CHANNEL.to_owned()))
+        .push(", ")
+        .bind(Bind::Text(payload))
+        .push(")");
+    diesel_async::RunQueryDsl::execute(sql, conn).await?;
+    Ok(())
+}
+
+/// Something that reacts to order events, like the notes' `on_order_created`.
+pub trait OrderSubscriber: Send + Sync {
+    fn name(&self) -> &str;
+    fn on_event<'a>(&'a self, event: &'a OrderEvent) -> BoxFuture<'a, anyhow::Result<()>>;
+}
+
+/// The reference subscriber: logs every order event.
+pub struct LogOrders;
+
+impl OrderSubscriber for LogOrders {
+    fn name(&self) -> &str {
+        "log"
+    }
+
+    fn on_event<'a>(&'a self, event: &'a OrderEvent) -> BoxFuture<'a, anyhow::Result<()>> {
+        async move {
+            tracing::info!(order_id = event.order_id, user_id = event.user_id, kind = ?event.kind, "order event");
+            Ok(())
+        }
+        .boxed()
+    }
+}
+
+/// The in-process hub: a broadcast channel for subscriptions plus the subscribers.
+#[derive(Clone)]
+pub struct OrderEvents {
+    sender: broadcast::Sender<OrderEvent>,
+    subscribers: Arc<Vec<Arc<dyn OrderSubscriber>>>,
+}
+
+impl Default for OrderEvents {
+    fn default() -> Self {
+        Self::new(vec![Arc::new(LogOrders)])
+    }
+}
+
+impl OrderEvents {
+    pub fn new(subscribers: Vec<Arc<dyn OrderSubscriber>>) -> Self {
+        let (sender, _) = broadcast::channel(1024);
+        Self {
+            sender,
+            subscribers: Arc::new(subscribers),
+        }
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<OrderEvent> {
+        self.sender.subscribe()
+    }
+
+    /// Delivers one event: to the live subscriptions, then to every subscriber, each
+    /// isolated (an error or a panic is logged and the others still run).
+    pub async fn dispatch(&self, event: OrderEvent) {
+        let _ = self.sender.send(event.clone());
+        for subscriber in self.subscribers.iter() {
+            let outcome = std::panic::AssertUnwindSafe(subscriber.on_event(&event))
+                .catch_unwind()
+                .await;
+            match outcome {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => tracing::error!(
+                    subscriber = subscriber.name(),
+                    order_id = event.order_id,
+                    error = format!("{error:#}"),
+                    "order event subscriber failed"
+                ),
+                Err(_) => tracing::error!(
+                    subscriber = subscriber.name(),
+                    order_id = event.order_id,
+                    "order event subscriber panicked"
+                ),
+            }
+        }
+    }
+}
+
+/// The task that listens for this database's order events.
+pub struct Listener {
+    handle: JoinHandle<()>,
+    ready: watch::Receiver<bool>,
+}
+
+impl Listener {
+    /// Starts listening on `url`, reconnecting after failures.
+    pub fn spawn(url: String, hub: OrderEvents) -> Self {
+        let (ready_tx, ready) = watch::channel(false);
+        let handle = tokio::spawn(async move {
+            loop {
+                if let Err(error) = listen(&url, &hub, &ready_tx).await {
+                    tracing::warn!(
+                        error = format!("{error:#}"),
+                        "order event listener lost its connection; reconnecting"
+                    );
+                }
+                let _ = ready_tx.send(false);
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        });
+        Self { handle, ready }
+    }
+
+    /// Resolves once `LISTEN` is active (events from then on are received).
+    pub async fn ready(&mut self) {
+        let _ = self.ready.wait_for(|ready| *ready).await;
+    }
+
+    pub fn stop(self) {
+        self.handle.abort();
+    }
+}
+
+async fn listen(url: &str, hub: &OrderEvents, ready: &watch::Sender<bool>) -> anyhow::Result<()> {
+    let mut conn = AsyncPgConnection::establish(url).await?;
+    conn.batch_execute(&format!("LISTEN {CHANNEL}")).await?;
+    let _ = ready.send(true);
+    let mut notifications = std::pin::pin!(conn.notifications_stream());
+    while let Some(notification) = notifications.next().await {
+        let notification = notification?;
+        match serde_json::from_str::<OrderEvent>(&notification.payload) {
+            Ok(event) => hub.dispatch(event).await,
+            Err(error) => {
+                tracing::warn!(%error, payload = notification.payload, "unreadable order event")
+            }
+        }
+    }
+    anyhow::bail!("the notification stream ended")
+}

@@ -1,0 +1,358 @@
+//! The orders API (spec part B §8) and the order subscriptions.
+
+use async_graphql::{Context, Enum, Object, Subscription};
+use chrono::{DateTime, Utc};
+use futures_util::StreamExt;
+use futures_util::stream::BoxStream;
+use rust_decimal::Decimal;
+
+use super::events::{OrderEvent, OrderEventKind, OrderEvents};
+use super::model::{OrderItemRow, OrderRow};
+use super::repo::{self, Scope};
+use crate::catalog::graphql::Product;
+use crate::customers::graphql::Customer;
+use crate::db::DbPool;
+use crate::error::{AppError, AppResult};
+use crate::graphql::context::ContextExt;
+use crate::graphql::guards::{Authenticated, Staff};
+use crate::graphql::pagination::{self, Direction, Edge, PageInfo, PageRequest, Window};
+use crate::graphql::scalars::{Money, Uuid};
+
+/// Payment status (stored as `P`, `C`, `F`).
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum PaymentStatus {
+    Pending,
+    Complete,
+    Failed,
+}
+
+impl PaymentStatus {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Pending => "P",
+            Self::Complete => "C",
+            Self::Failed => "F",
+        }
+    }
+
+    fn from_code(code: &str) -> Self {
+        match code {
+            "C" => Self::Complete,
+            "F" => Self::Failed,
+            _ => Self::Pending,
+        }
+    }
+}
+
+/// A placed order.
+#[derive(Clone)]
+pub struct Order(pub OrderRow);
+
+impl Order {
+    async fn item_rows(&self, ctx: &Context<'_>) -> AppResult<Vec<OrderItemRow>> {
+        Ok(ctx
+            .loaders()?
+            .items_by_order
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default())
+    }
+}
+
+#[Object]
+impl Order {
+    async fn id(&self) -> i64 {
+        self.0.id
+    }
+
+    async fn customer_id(&self) -> i64 {
+        self.0.customer_id
+    }
+
+    async fn customer(&self, ctx: &Context<'_>) -> AppResult<Customer> {
+        ctx.loaders()?
+            .customer_by_id
+            .load_one(self.0.customer_id)
+            .await?
+            .map(Customer)
+            .ok_or_else(AppError::not_found)
+    }
+
+    async fn placed_at(&self) -> DateTime<Utc> {
+        self.0.placed_at
+    }
+
+    async fn payment_status(&self) -> PaymentStatus {
+        PaymentStatus::from_code(&self.0.payment_status)
+    }
+
+    async fn items(&self, ctx: &Context<'_>) -> AppResult<Vec<OrderItem>> {
+        Ok(self
+            .item_rows(ctx)
+            .await?
+            .into_iter()
+            .map(OrderItem)
+            .collect())
+    }
+
+    /// Σ unitPrice × quantity over the items (the prices paid).
+    async fn total_price(&self, ctx: &Context<'_>) -> AppResult<Money> {
+        let total = self
+            .item_rows(ctx)
+            .await?
+            .iter()
+            .map(|i| i.unit_price * Decimal::from(i.quantity))
+            .sum();
+        Ok(Money(total))
+    }
+}
+
+/// One line of an order, with the price paid.
+#[derive(Clone)]
+pub struct OrderItem(pub OrderItemRow);
+
+#[Object]
+impl OrderItem {
+    async fn id(&self) -> i64 {
+        self.0.id
+    }
+
+    async fn product_id(&self) -> i64 {
+        self.0.product_id
+    }
+
+    async fn product(&self, ctx: &Context<'_>) -> AppResult<Product> {
+        ctx.loaders()?
+            .product_by_id
+            .load_one(self.0.product_id)
+            .await?
+            .map(Product)
+            .ok_or_else(AppError::not_found)
+    }
+
+    /// The product's price when the order was placed.
+    async fn unit_price(&self) -> Money {
+        Money(self.0.unit_price)
+    }
+
+    async fn quantity(&self) -> i32 {
+        i32::from(self.0.quantity)
+    }
+}
+
+/// A page of orders, newest first.
+pub struct OrderConnection {
+    edges: Vec<Edge<Order>>,
+    page_info: PageInfo,
+    scope: Scope,
+}
+
+#[Object]
+impl OrderConnection {
+    async fn total_count(&self, ctx: &Context<'_>) -> AppResult<i64> {
+        let mut conn = ctx.conn().await?;
+        repo::count_orders(&mut conn, self.scope).await
+    }
+
+    async fn page_info(&self) -> &PageInfo {
+        &self.page_info
+    }
+
+    async fn edges(&self) -> &[Edge<Order>] {
+        &self.edges
+    }
+
+    async fn nodes(&self) -> Vec<Order> {
+        self.edges.iter().map(|edge| edge.node.clone()).collect()
+    }
+}
+
+const ORDER_ORDERING: &str = "PLACED_AT_DESC";
+
+fn scope_of(ctx: &Context<'_>) -> AppResult<Scope> {
+    let viewer = ctx.viewer()?;
+    Ok(if viewer.is_staff() {
+        Scope::All
+    } else {
+        Scope::User(viewer.id())
+    })
+}
+
+#[derive(Default)]
+pub struct OrdersQuery;
+
+#[Object]
+impl OrdersQuery {
+    /// Orders, newest first: staff see all, others their own.
+    #[graphql(guard = "Authenticated")]
+    async fn orders(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 10)] first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> AppResult<OrderConnection> {
+        let scope = scope_of(ctx)?;
+        let page = PageRequest::new(first, after, last, before, ORDER_ORDERING)?;
+        let decode = |field: &str, keys: &Option<Vec<serde_json::Value>>| {
+            keys.as_ref()
+                .map(|k| {
+                    repo::cursor_binds(k)
+                        .ok_or_else(|| AppError::bad_input(field, "Invalid cursor."))
+                })
+                .transpose()
+        };
+        let after = decode("after", &page.after)?;
+        let before = decode("before", &page.before)?;
+        let mut conn = ctx.conn().await?;
+        let other_side = match (page.direction, &after, &before) {
+            (Direction::Forward, Some(values), _) => {
+                repo::orders_beyond(&mut conn, scope, values.clone(), false).await?
+            }
+            (Direction::Backward, _, Some(values)) => {
+                repo::orders_beyond(&mut conn, scope, values.clone(), true).await?
+            }
+            _ => false,
+        };
+        let rows = repo::list_orders(&mut conn, scope, &page, after, before).await?;
+        let window = Window::from_rows(rows.into_iter().map(Order).collect(), &page);
+        let (edges, page_info) = pagination::page(window, &page, other_side, |order| {
+            let keys = vec![
+                serde_json::Value::from(
+                    order
+                        .0
+                        .placed_at
+                        .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+                ),
+                serde_json::Value::from(order.0.id),
+            ];
+            pagination::encode_cursor(ORDER_ORDERING, keys)
+        });
+        Ok(OrderConnection {
+            edges,
+            page_info,
+            scope,
+        })
+    }
+
+    /// One order (another user's is NOT_FOUND).
+    #[graphql(guard = "Authenticated")]
+    async fn order(&self, ctx: &Context<'_>, id: i64) -> AppResult<Order> {
+        let scope = scope_of(ctx)?;
+        let mut conn = ctx.conn().await?;
+        repo::find_order(&mut conn, scope, id)
+            .await?
+            .map(Order)
+            .ok_or_else(AppError::not_found)
+    }
+}
+
+#[derive(Default)]
+pub struct OrdersMutation;
+
+#[Object]
+impl OrdersMutation {
+    /// Places an order from a cart (a guest cart or the caller's own): stock is taken,
+    /// prices are kept, the cart is deleted, all at once.
+    #[graphql(guard = "Authenticated")]
+    async fn create_order(&self, ctx: &Context<'_>, cart_id: Uuid) -> AppResult<Order> {
+        let viewer = ctx.viewer()?;
+        let mut conn = ctx.conn().await?;
+        repo::validate_cart(&mut conn, cart_id.0, viewer.id()).await?;
+        Ok(Order(
+            repo::place_order(&mut conn, cart_id.0, viewer.id()).await?,
+        ))
+    }
+
+    /// Changes the payment status (staff only).
+    #[graphql(guard = "Staff")]
+    async fn update_order(
+        &self,
+        ctx: &Context<'_>,
+        id: i64,
+        payment_status: PaymentStatus,
+    ) -> AppResult<Order> {
+        let mut conn = ctx.conn().await?;
+        repo::update_payment_status(&mut conn, id, payment_status.code())
+            .await?
+            .map(Order)
+            .ok_or_else(AppError::not_found)
+    }
+
+    /// Deletes an order with its items (staff only).
+    #[graphql(guard = "Staff")]
+    async fn delete_order(&self, ctx: &Context<'_>, id: i64) -> AppResult<bool> {
+        let mut conn = ctx.conn().await?;
+        if repo::delete_order(&mut conn, id).await? {
+            Ok(true)
+        } else {
+            Err(AppError::not_found())
+        }
+    }
+}
+
+/// Order events as they happen, loaded fresh from the database.
+fn order_stream(
+    ctx: &Context<'_>,
+    wanted: impl Fn(&OrderEvent) -> bool + Send + 'static,
+) -> AppResult<BoxStream<'static, AppResult<Order>>> {
+    let receiver = ctx
+        .data::<OrderEvents>()
+        .map_err(|_| AppError::internal(anyhow::anyhow!("no order events in the schema")))?
+        .subscribe();
+    let pool: DbPool = ctx.pool()?.clone();
+    Ok(futures_util::stream::unfold(
+        (receiver, pool, wanted),
+        |(mut receiver, pool, wanted)| async move {
+            loop {
+                let event = match receiver.recv().await {
+                    Ok(event) => event,
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+                };
+                if !wanted(&event) {
+                    continue;
+                }
+                let order = async {
+                    let mut conn = pool.get().await?;
+                    repo::find_order(&mut conn, Scope::All, event.order_id).await
+                }
+                .await;
+                match order {
+                    Ok(Some(row)) => return Some((Ok(Order(row)), (receiver, pool, wanted))),
+                    Ok(None) => continue,
+                    Err(error) => return Some((Err(error), (receiver, pool, wanted))),
+                }
+            }
+        },
+    )
+    .boxed())
+}
+
+#[derive(Default)]
+pub struct OrdersSubscription;
+
+#[Subscription]
+impl OrdersSubscription {
+    /// Every new order, on any instance of the service (staff only).
+    #[graphql(guard = "Staff")]
+    async fn order_created(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<BoxStream<'static, AppResult<Order>>> {
+        Ok(order_stream(ctx, |event| {
+            event.kind == OrderEventKind::Created
+        })?)
+    }
+
+    /// The caller's orders when they are placed or their payment status changes.
+    #[graphql(guard = "Authenticated")]
+    async fn my_order_updated(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<BoxStream<'static, AppResult<Order>>> {
+        let user_id = ctx.viewer()?.id();
+        Ok(order_stream(ctx, move |event| event.user_id == user_id)?)
+    }
+}

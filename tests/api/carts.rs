@@ -1,0 +1,445 @@
+//! Carts: guests and owners, lines, merging, totals, holds and the race for the last unit.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use storefront::app::{AppOptions, Settings};
+
+use crate::common::{Kind, TestApp, error, factories, field_errors};
+
+const CREATE: &str = "mutation { createCart { id items { id } totalPrice itemsCount } }";
+const ADD: &str = "mutation($c: UUID!, $p: Int!, $q: Int) { addCartItem(cartId: $c, productId: $p, quantity: $q) { id productId quantity totalPrice } }";
+const CART: &str = "query($id: UUID!) { cart(id: $id) { id itemsCount totalPrice items { id quantity totalPrice product { id title unitPrice } } } }";
+
+async fn new_cart(app: &TestApp, token: Option<&str>) -> String {
+    let data = match token {
+        Some(token) => app.data_as(token, CREATE, json!({})).await,
+        None => app.data(CREATE, json!({})).await,
+    };
+    data["createCart"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+async fn products(app: &TestApp, specs: &[(&str, &str, i32)]) -> Vec<i64> {
+    let mut conn = app.conn().await;
+    let c = factories::collection(&mut conn, "C").await;
+    let mut ids = Vec::new();
+    for (title, price, inventory) in specs {
+        ids.push(
+            factories::product(c.id)
+                .title(title)
+                .price(price)
+                .inventory(*inventory)
+                .insert(&mut conn)
+                .await
+                .id,
+        );
+    }
+    ids
+}
+
+#[tokio::test]
+async fn guests_create_carts_and_fill_them() {
+    let app = TestApp::new().await;
+    let ids = products(
+        &app,
+        &[("Coffee Mug", "8.99", 50), ("T-Shirt", "25.00", 50)],
+    )
+    .await;
+    let created = app.data(CREATE, json!({})).await["createCart"].clone();
+    let id = created["id"].as_str().unwrap_or_default().to_owned();
+    assert!(uuid::Uuid::parse_str(&id).is_ok_and(|u| u.get_version_num() == 4));
+    assert_eq!(created["items"], json!([]));
+    assert_eq!(created["totalPrice"], json!(0));
+    assert_ne!(new_cart(&app, None).await, id, "every cart gets its own id");
+
+    let first = app
+        .data(ADD, json!({ "c": id, "p": ids[0], "q": 10 }))
+        .await["addCartItem"]
+        .clone();
+    assert_eq!(
+        (first["productId"].as_i64(), first["quantity"].as_i64()),
+        (Some(ids[0]), Some(10))
+    );
+    let merged = app
+        .data(ADD, json!({ "c": id, "p": ids[0], "q": 10 }))
+        .await["addCartItem"]
+        .clone();
+    assert_eq!(
+        merged["id"], first["id"],
+        "adding again raises the same line"
+    );
+    assert_eq!(merged["quantity"], 20);
+    let one = app
+        .data(
+            "mutation($c: UUID!, $p: Int!) { addCartItem(cartId: $c, productId: $p) { quantity } }",
+            json!({ "c": id, "p": ids[1] }),
+        )
+        .await;
+    assert_eq!(one["addCartItem"]["quantity"], 1, "quantity defaults to 1");
+    let update = "mutation($c: UUID!, $i: Int!, $q: Int!) { updateCartItem(cartId: $c, id: $i, quantity: $q) { id quantity totalPrice } }";
+    let updated = app
+        .data(update, json!({ "c": id, "i": first["id"], "q": 2 }))
+        .await;
+    assert_eq!(updated["updateCartItem"]["totalPrice"], json!(17.98));
+
+    let cart = app.data(CART, json!({ "id": id })).await["cart"].clone();
+    assert_eq!(cart["totalPrice"], json!(42.98));
+    assert_eq!(cart["itemsCount"], 3);
+    assert_eq!(
+        cart["items"][0]["product"],
+        json!({ "id": ids[0], "title": "Coffee Mug", "unitPrice": 8.99 })
+    );
+    assert_eq!(cart["items"][1]["totalPrice"], json!(25));
+
+    // Totals follow the current price.
+    let mut conn = app.conn().await;
+    storefront::catalog::repo::update_product(
+        &mut conn,
+        ids[1],
+        &storefront::catalog::model::ProductChanges {
+            unit_price: Some(rust_decimal::Decimal::new(3000, 2)),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e:?}"));
+    drop(conn);
+    assert_eq!(
+        app.data(CART, json!({ "id": id })).await["cart"]["totalPrice"],
+        json!(47.98)
+    );
+
+    let items = app
+        .data(
+            "query($c: UUID!) { cartItems(cartId: $c) { id } }",
+            json!({ "c": id }),
+        )
+        .await;
+    assert_eq!(items["cartItems"].as_array().map(Vec::len), Some(2));
+    let statements = app.count_statements(CART, json!({ "id": id })).await;
+    assert!(statements <= 3, "{statements} statements");
+}
+
+#[tokio::test]
+async fn cart_item_rules_and_not_found_cases() {
+    let app = TestApp::new().await;
+    let ids = products(&app, &[("Mug", "8.99", 50_000)]).await;
+    let cart = new_cart(&app, None).await;
+    let other = new_cart(&app, None).await;
+    let both = app
+        .gql(ADD, json!({ "c": cart, "p": 999_999, "q": 0 }))
+        .await;
+    assert_eq!(
+        field_errors(&both),
+        json!({ "productId": ["No product with the given ID was found."], "quantity": ["Ensure this value is greater than or equal to 1."] })
+    );
+    for (q, message) in [
+        (-1, "Ensure this value is greater than or equal to 1."),
+        (32_768, "Ensure this value is less than or equal to 32767."),
+    ] {
+        let response = app
+            .gql(ADD, json!({ "c": cart, "p": ids[0], "q": q }))
+            .await;
+        assert_eq!(field_errors(&response), json!({ "quantity": [message] }));
+    }
+    app.data(ADD, json!({ "c": cart, "p": ids[0], "q": 32_000 }))
+        .await;
+    let overflow = app
+        .gql(ADD, json!({ "c": cart, "p": ids[0], "q": 800 }))
+        .await;
+    assert_eq!(
+        field_errors(&overflow),
+        json!({ "quantity": ["Ensure this value is less than or equal to 32767."] })
+    );
+
+    let unknown = uuid::Uuid::new_v4().to_string();
+    error(
+        &app.gql(ADD, json!({ "c": unknown, "p": ids[0], "q": 1 }))
+            .await,
+        "NOT_FOUND",
+        404,
+    );
+    error(
+        &app.gql(CART, json!({ "id": unknown })).await,
+        "NOT_FOUND",
+        404,
+    );
+    let malformed = app.gql(CART, json!({ "id": "invalid-cart-id" })).await;
+    let message = error(&malformed, "BAD_USER_INPUT", 400)["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(message.contains("Must be a valid UUID."), "{message}");
+    assert_eq!(
+        app.data(
+            "query($c: UUID!) { cartItems(cartId: $c) { id } }",
+            json!({ "c": unknown })
+        )
+        .await["cartItems"],
+        json!([])
+    );
+
+    let line = app
+        .data(
+            "query($c: UUID!) { cart(id: $c) { items { id } } }",
+            json!({ "c": cart }),
+        )
+        .await["cart"]["items"][0]["id"]
+        .clone();
+    let item = "query($c: UUID!, $i: Int!) { cartItem(cartId: $c, id: $i) { id quantity } }";
+    error(
+        &app.gql(item, json!({ "c": other, "i": line })).await,
+        "NOT_FOUND",
+        404,
+    );
+    let update = "mutation($c: UUID!, $i: Int!, $q: Int!) { updateCartItem(cartId: $c, id: $i, quantity: $q) { quantity } }";
+    error(
+        &app.gql(update, json!({ "c": other, "i": line, "q": 1 }))
+            .await,
+        "NOT_FOUND",
+        404,
+    );
+    for q in [0, -5] {
+        let response = app
+            .gql(update, json!({ "c": cart, "i": line, "q": q }))
+            .await;
+        assert_eq!(
+            field_errors(&response),
+            json!({ "quantity": ["Ensure this value is greater than or equal to 1."] })
+        );
+    }
+    let decrement =
+        "mutation($c: UUID!, $i: Int!) { decrementCartItem(cartId: $c, id: $i) { quantity } }";
+    app.data(update, json!({ "c": cart, "i": line, "q": 2 }))
+        .await;
+    assert_eq!(
+        app.data(decrement, json!({ "c": cart, "i": line })).await["decrementCartItem"],
+        json!({ "quantity": 1 })
+    );
+    assert_eq!(
+        app.data(decrement, json!({ "c": cart, "i": line })).await["decrementCartItem"],
+        Value::Null,
+        "deleted at 1"
+    );
+    error(
+        &app.gql(item, json!({ "c": cart, "i": line })).await,
+        "NOT_FOUND",
+        404,
+    );
+
+    let added = app
+        .data(ADD, json!({ "c": cart, "p": ids[0], "q": 1 }))
+        .await["addCartItem"]["id"]
+        .clone();
+    let delete_item = "mutation($c: UUID!, $i: Int!) { deleteCartItem(cartId: $c, id: $i) }";
+    assert_eq!(
+        app.data(delete_item, json!({ "c": cart, "i": added }))
+            .await["deleteCartItem"],
+        true
+    );
+    error(
+        &app.gql(delete_item, json!({ "c": cart, "i": added })).await,
+        "NOT_FOUND",
+        404,
+    );
+    app.data(ADD, json!({ "c": cart, "p": ids[0], "q": 1 }))
+        .await;
+    let delete_cart = "mutation($c: UUID!) { deleteCart(id: $c) }";
+    assert_eq!(
+        app.data(delete_cart, json!({ "c": cart })).await["deleteCart"],
+        true
+    );
+    error(
+        &app.gql(CART, json!({ "id": cart })).await,
+        "NOT_FOUND",
+        404,
+    );
+    error(
+        &app.gql(delete_cart, json!({ "c": cart })).await,
+        "NOT_FOUND",
+        404,
+    );
+    let mut conn = app.conn().await;
+    let lines: i64 = diesel_async::RunQueryDsl::get_result(
+        diesel::QueryDsl::count(storefront::db::schema::cart_items::table),
+        &mut conn,
+    )
+    .await
+    .unwrap_or(-1);
+    assert_eq!(lines, 0, "the cart's lines went with it");
+}
+
+#[tokio::test]
+async fn owned_carts_are_private_and_guest_carts_can_be_claimed_and_merged() {
+    let app = TestApp::new().await;
+    let ids = products(&app, &[("A", "1.00", 100), ("B", "2.00", 100)]).await;
+    let (_, ann) = app.user("ann", Kind::Customer).await;
+    let (_, bob) = app.user("bob", Kind::Customer).await;
+    let owned = new_cart(&app, Some(&ann)).await;
+    assert_eq!(
+        new_cart(&app, Some(&ann)).await,
+        owned,
+        "one open cart per user"
+    );
+    let mine = app.data_as(&ann, "{ myCart { id } }", json!({})).await;
+    assert_eq!(mine["myCart"]["id"], owned);
+    assert_eq!(
+        app.data_as(&bob, "{ myCart { id } }", json!({})).await["myCart"],
+        Value::Null
+    );
+    error(
+        &app.gql_anon("{ myCart { id } }", json!({})).await,
+        "UNAUTHENTICATED",
+        401,
+    );
+    for outsider in [
+        app.gql_as(&bob, CART, json!({ "id": owned })).await,
+        app.gql_anon(CART, json!({ "id": owned })).await,
+    ] {
+        error(&outsider, "NOT_FOUND", 404);
+    }
+    error(
+        &app.gql_as(&bob, ADD, json!({ "c": owned, "p": ids[0], "q": 1 }))
+            .await,
+        "NOT_FOUND",
+        404,
+    );
+
+    app.data_as(&ann, ADD, json!({ "c": owned, "p": ids[0], "q": 2 }))
+        .await;
+    let guest = new_cart(&app, None).await;
+    app.data(ADD, json!({ "c": guest, "p": ids[0], "q": 3 }))
+        .await;
+    app.data(ADD, json!({ "c": guest, "p": ids[1], "q": 1 }))
+        .await;
+    let claim = "mutation($c: UUID!) { claimCart(cartId: $c) { id itemsCount items { productId quantity } } }";
+    error(
+        &app.gql_anon(claim, json!({ "c": guest })).await,
+        "UNAUTHENTICATED",
+        401,
+    );
+    error(
+        &app.gql_as(&bob, claim, json!({ "c": owned })).await,
+        "NOT_FOUND",
+        404,
+    );
+    let merged = app.data_as(&ann, claim, json!({ "c": guest })).await["claimCart"].clone();
+    assert_eq!(merged["id"], owned);
+    assert_eq!(
+        merged["items"],
+        json!([{ "productId": ids[0], "quantity": 5 }, { "productId": ids[1], "quantity": 1 }])
+    );
+    error(
+        &app.gql(CART, json!({ "id": guest })).await,
+        "NOT_FOUND",
+        404,
+    );
+
+    let bob_guest = new_cart(&app, None).await;
+    app.data(ADD, json!({ "c": bob_guest, "p": ids[1], "q": 4 }))
+        .await;
+    let attached = app.data_as(&bob, claim, json!({ "c": bob_guest })).await["claimCart"].clone();
+    assert_eq!(
+        attached["id"], bob_guest,
+        "without a cart of their own, the guest cart becomes theirs"
+    );
+    error(
+        &app.gql_anon(CART, json!({ "id": bob_guest })).await,
+        "NOT_FOUND",
+        404,
+    );
+}
+
+#[tokio::test]
+async fn holds_reserve_stock_until_they_expire() {
+    let options = AppOptions {
+        settings: Settings {
+            cart_hold: Duration::from_secs(2),
+        },
+        ..AppOptions::default()
+    };
+    let app = TestApp::with_options(options).await;
+    let ids = products(&app, &[("Last ones", "5.00", 3)]).await;
+    let available = "query($p: Int!) { product(id: $p) { inventory availableInventory } }";
+    let first = new_cart(&app, None).await;
+    let second = new_cart(&app, None).await;
+    app.data(ADD, json!({ "c": first, "p": ids[0], "q": 2 }))
+        .await;
+    assert_eq!(
+        app.data(available, json!({ "p": ids[0] })).await["product"],
+        json!({ "inventory": 3, "availableInventory": 1 })
+    );
+    let refused = app
+        .gql(ADD, json!({ "c": second, "p": ids[0], "q": 2 }))
+        .await;
+    assert_eq!(
+        field_errors(&refused),
+        json!({ "quantity": ["Only 1 left in stock."] })
+    );
+    let lines = app
+        .data(
+            "query($c: UUID!) { cartItems(cartId: $c) { id } }",
+            json!({ "c": second }),
+        )
+        .await;
+    assert_eq!(
+        lines["cartItems"],
+        json!([]),
+        "the refused add changed nothing"
+    );
+    // The holding cart itself may go up to the whole inventory, no further.
+    let more = app
+        .gql(ADD, json!({ "c": first, "p": ids[0], "q": 2 }))
+        .await;
+    assert_eq!(
+        field_errors(&more),
+        json!({ "quantity": ["Only 3 left in stock."] })
+    );
+
+    tokio::time::sleep(Duration::from_millis(2200)).await;
+    assert_eq!(
+        app.data(available, json!({ "p": ids[0] })).await["product"]["availableInventory"],
+        3,
+        "expired holds stop counting"
+    );
+    app.data(ADD, json!({ "c": second, "p": ids[0], "q": 2 }))
+        .await;
+    assert_eq!(
+        app.data(available, json!({ "p": ids[0] })).await["product"]["availableInventory"],
+        1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_carts_racing_for_the_last_units_one_wins() {
+    let app = TestApp::new().await;
+    let ids = products(&app, &[("Last", "5.00", 2)]).await;
+    for _ in 0..5 {
+        let a = new_cart(&app, None).await;
+        let b = new_cart(&app, None).await;
+        let (ra, rb) = tokio::join!(
+            app.gql(ADD, json!({ "c": a, "p": ids[0], "q": 2 })),
+            app.gql(ADD, json!({ "c": b, "p": ids[0], "q": 2 }))
+        );
+        let wins = [&ra, &rb]
+            .iter()
+            .filter(|r| r.get("errors").is_none())
+            .count();
+        assert_eq!(wins, 1, "{ra} {rb}");
+        let loser = if ra.get("errors").is_some() { &ra } else { &rb };
+        assert_eq!(
+            field_errors(loser),
+            json!({ "quantity": ["Only 0 left in stock."] })
+        );
+        for cart in [a, b] {
+            app.data(
+                "mutation($c: UUID!) { deleteCart(id: $c) }",
+                json!({ "c": cart }),
+            )
+            .await;
+        }
+    }
+}

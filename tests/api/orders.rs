@@ -1,0 +1,653 @@
+//! Orders: atomic checkout, scoping, staff updates, events and subscriptions.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use futures_util::future::BoxFuture;
+use futures_util::{FutureExt, SinkExt, StreamExt};
+use serde_json::{Value, json};
+use storefront::app::AppOptions;
+use storefront::db::schema::{carts, order_items, orders, products};
+use storefront::orders::events::{Listener, OrderEvent, OrderEvents, OrderSubscriber};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+use crate::common::{Kind, TestApp, error, factories, field_errors};
+
+const ADD: &str = "mutation($c: UUID!, $p: Int!, $q: Int!) { addCartItem(cartId: $c, productId: $p, quantity: $q) { id } }";
+const ORDER: &str = "mutation($c: UUID!) { createOrder(cartId: $c) { id customerId placedAt paymentStatus totalPrice items { productId unitPrice quantity product { title unitPrice } } } }";
+
+async fn catalogue(app: &TestApp, specs: &[(&str, &str, i32)]) -> Vec<i64> {
+    let mut conn = app.conn().await;
+    let c = factories::collection(&mut conn, "C").await;
+    let mut ids = Vec::new();
+    for (title, price, inventory) in specs {
+        ids.push(
+            factories::product(c.id)
+                .title(title)
+                .price(price)
+                .inventory(*inventory)
+                .insert(&mut conn)
+                .await
+                .id,
+        );
+    }
+    ids
+}
+
+async fn cart_with(app: &TestApp, token: Option<&str>, lines: &[(i64, i32)]) -> String {
+    let create = "mutation { createCart { id } }";
+    let data = match token {
+        Some(token) => app.data_as(token, create, json!({})).await,
+        None => app.data(create, json!({})).await,
+    };
+    let id = data["createCart"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    for (product, quantity) in lines {
+        let vars = json!({ "c": id, "p": product, "q": quantity });
+        match token {
+            Some(token) => app.data_as(token, ADD, vars).await,
+            None => app.data(ADD, vars).await,
+        };
+    }
+    id
+}
+
+async fn inventory(app: &TestApp, id: i64) -> i32 {
+    let mut conn = app.conn().await;
+    products::table
+        .find(id)
+        .select(products::inventory)
+        .get_result(&mut conn)
+        .await
+        .unwrap_or(-1)
+}
+
+async fn counts(app: &TestApp) -> (i64, i64, i64) {
+    let mut conn = app.conn().await;
+    let o: i64 = orders::table
+        .count()
+        .get_result(&mut conn)
+        .await
+        .unwrap_or(-1);
+    let i: i64 = order_items::table
+        .count()
+        .get_result(&mut conn)
+        .await
+        .unwrap_or(-1);
+    let c: i64 = carts::table
+        .count()
+        .get_result(&mut conn)
+        .await
+        .unwrap_or(-1);
+    (o, i, c)
+}
+
+#[tokio::test]
+async fn checkout_turns_a_cart_into_an_order_atomically() {
+    let app = TestApp::new().await;
+    let ids = catalogue(&app, &[("Laptop", "1000.00", 15), ("Mouse", "50.00", 30)]).await;
+    let (ann, token) = app.user("ann", Kind::Customer).await;
+    let cart = cart_with(&app, None, &[(ids[0], 10), (ids[1], 20)]).await;
+    error(
+        &app.gql_anon(ORDER, json!({ "c": cart })).await,
+        "UNAUTHENTICATED",
+        401,
+    );
+
+    let order = app.data_as(&token, ORDER, json!({ "c": cart })).await["createOrder"].clone();
+    let mut conn = app.conn().await;
+    let customer = factories::customer_of(&mut conn, ann.id).await;
+    drop(conn);
+    assert_eq!(order["customerId"], customer);
+    assert_eq!(order["paymentStatus"], "PENDING");
+    assert_eq!(order["totalPrice"], json!(11000));
+    let placed: chrono::DateTime<chrono::Utc> = order["placedAt"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_default();
+    assert!((chrono::Utc::now() - placed).num_seconds() < 60);
+    assert_eq!(
+        order["items"],
+        json!([
+            { "productId": ids[0], "unitPrice": 1000, "quantity": 10, "product": { "title": "Laptop", "unitPrice": 1000 } },
+            { "productId": ids[1], "unitPrice": 50, "quantity": 20, "product": { "title": "Mouse", "unitPrice": 50 } }
+        ])
+    );
+    assert_eq!(
+        (inventory(&app, ids[0]).await, inventory(&app, ids[1]).await),
+        (5, 10),
+        "stock was taken"
+    );
+    error(
+        &app.gql(
+            "query($c: UUID!) { cart(id: $c) { id } }",
+            json!({ "c": cart }),
+        )
+        .await,
+        "NOT_FOUND",
+        404,
+    );
+    assert_eq!(
+        counts(&app).await,
+        (1, 2, 0),
+        "the cart and its lines are gone"
+    );
+
+    // The prices paid do not follow later price changes.
+    let staff = app.user("staff", Kind::Staff).await.1;
+    app.data_as(
+        &staff,
+        "mutation($id: Int!) { patchProduct(id: $id, input: { unitPrice: 1200 }) { id } }",
+        json!({ "id": ids[0] }),
+    )
+    .await;
+    let again = app
+        .data_as(
+            &token,
+            "query($id: Int!) { order(id: $id) { items { unitPrice product { unitPrice } } } }",
+            json!({ "id": order["id"] }),
+        )
+        .await;
+    assert_eq!(
+        again["order"]["items"][0],
+        json!({ "unitPrice": 1000, "product": { "unitPrice": 1200 } })
+    );
+}
+
+#[tokio::test]
+async fn checkout_validation_in_order() {
+    let app = TestApp::new().await;
+    let ids = catalogue(&app, &[("A", "1.00", 10)]).await;
+    let (_, ann) = app.user("ann", Kind::Customer).await;
+    let (_, bob) = app.user("bob", Kind::Customer).await;
+    let unknown = app
+        .gql_as(&ann, ORDER, json!({ "c": uuid::Uuid::new_v4() }))
+        .await;
+    assert_eq!(
+        field_errors(&unknown),
+        json!({ "cartId": ["No cart with the given ID was found."] })
+    );
+    let malformed = app
+        .gql_as(&ann, ORDER, json!({ "c": "invalid-cart-id" }))
+        .await;
+    let message = error(&malformed, "BAD_USER_INPUT", 400)["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(message.contains("Must be a valid UUID."), "{message}");
+    let empty = cart_with(&app, None, &[]).await;
+    let response = app.gql_as(&ann, ORDER, json!({ "c": empty })).await;
+    assert_eq!(
+        field_errors(&response),
+        json!({ "cartId": ["The cart is empty."] })
+    );
+    app.data(
+        "query($c: UUID!) { cart(id: $c) { id } }",
+        json!({ "c": empty }),
+    )
+    .await;
+    // Someone else's cart is as good as missing; one's own cart works.
+    let bobs = cart_with(&app, Some(&bob), &[(ids[0], 1)]).await;
+    let theirs = app.gql_as(&ann, ORDER, json!({ "c": bobs })).await;
+    assert_eq!(
+        field_errors(&theirs),
+        json!({ "cartId": ["No cart with the given ID was found."] })
+    );
+    app.data_as(&bob, ORDER, json!({ "c": bobs })).await;
+    assert_eq!(counts(&app).await.0, 1);
+}
+
+#[tokio::test]
+async fn a_shortfall_rolls_everything_back() {
+    let app = TestApp::new().await;
+    let ids = catalogue(&app, &[("A", "1.00", 10), ("B", "2.00", 10)]).await;
+    let (_, ann) = app.user("ann", Kind::Customer).await;
+    let cart = cart_with(&app, None, &[(ids[0], 4), (ids[1], 6)]).await;
+    // Stock of B drops behind the cart's back (a sale elsewhere, an inventory count).
+    let mut conn = app.conn().await;
+    diesel::update(products::table.find(ids[1]))
+        .set(products::inventory.eq(5))
+        .execute(&mut conn)
+        .await
+        .unwrap_or_default();
+    drop(conn);
+    let before = counts(&app).await;
+    let response = app.gql_as(&ann, ORDER, json!({ "c": cart })).await;
+    assert_eq!(
+        field_errors(&response),
+        json!({ "cartId": ["Only 5 left in stock."] })
+    );
+    assert_eq!(
+        counts(&app).await,
+        before,
+        "no order, no items, the cart intact"
+    );
+    assert_eq!(
+        (inventory(&app, ids[0]).await, inventory(&app, ids[1]).await),
+        (10, 5),
+        "A's stock was given back"
+    );
+    let lines = app
+        .data(
+            "query($c: UUID!) { cart(id: $c) { items { quantity } } }",
+            json!({ "c": cart }),
+        )
+        .await;
+    assert_eq!(
+        lines["cart"]["items"],
+        json!([{ "quantity": 4 }, { "quantity": 6 }])
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cart_is_ordered_once_even_by_concurrent_requests() {
+    let app = TestApp::new().await;
+    let ids = catalogue(&app, &[("A", "1.00", 1000)]).await;
+    let (_, ann) = app.user("ann", Kind::Customer).await;
+    for _ in 0..5 {
+        let cart = cart_with(&app, None, &[(ids[0], 3)]).await;
+        let (a, b) = tokio::join!(
+            app.gql_as(&ann, ORDER, json!({ "c": cart })),
+            app.gql_as(&ann, ORDER, json!({ "c": cart }))
+        );
+        let ok: Vec<&Value> = [&a, &b]
+            .into_iter()
+            .filter(|r| r.get("errors").is_none())
+            .collect();
+        assert_eq!(ok.len(), 1, "{a} {b}");
+        let failed = if a.get("errors").is_some() { &a } else { &b };
+        assert_eq!(
+            field_errors(failed),
+            json!({ "cartId": ["No cart with the given ID was found."] })
+        );
+    }
+    assert_eq!(counts(&app).await.0, 5);
+    assert_eq!(inventory(&app, ids[0]).await, 1000 - 15);
+}
+
+#[tokio::test]
+async fn orders_are_scoped_and_only_staff_change_them() {
+    let app = TestApp::new().await;
+    let ids = catalogue(&app, &[("A", "1.00", 100)]).await;
+    let (_, ann) = app.user("ann", Kind::Customer).await;
+    let (_, bob) = app.user("bob", Kind::Customer).await;
+    let (carl, carl_token) = app.user("carl", Kind::Customer).await;
+    let (_, staff) = app.user("staff", Kind::Staff).await;
+    let mut placed = Vec::new();
+    for token in [&ann, &bob, &ann] {
+        let cart = cart_with(&app, None, &[(ids[0], 1)]).await;
+        placed.push(
+            app.data_as(token, ORDER, json!({ "c": cart })).await["createOrder"]["id"]
+                .as_i64()
+                .unwrap_or_default(),
+        );
+    }
+    let list = "{ orders(first: 10) { totalCount nodes { id } } }";
+    let ids_of = |v: &Value| {
+        v["orders"]["nodes"]
+            .as_array()
+            .map(|n| {
+                n.iter()
+                    .filter_map(|x| x["id"].as_i64())
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        ids_of(&app.data_as(&ann, list, json!({})).await),
+        [placed[2], placed[0]],
+        "own orders, newest first"
+    );
+    assert_eq!(
+        ids_of(&app.data_as(&staff, list, json!({})).await),
+        [placed[2], placed[1], placed[0]]
+    );
+    error(&app.gql_anon(list, json!({})).await, "UNAUTHENTICATED", 401);
+    let one = "query($id: Int!) { order(id: $id) { id } }";
+    error(
+        &app.gql_as(&ann, one, json!({ "id": placed[1] })).await,
+        "NOT_FOUND",
+        404,
+    );
+    app.data_as(&staff, one, json!({ "id": placed[1] })).await;
+
+    // A user without a customer sees nothing, and none is created for them.
+    let mut conn = app.conn().await;
+    diesel::delete(
+        storefront::db::schema::customers::table
+            .filter(storefront::db::schema::customers::user_id.eq(carl.id)),
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap_or_default();
+    drop(conn);
+    assert_eq!(
+        app.data_as(&carl_token, list, json!({})).await["orders"]["totalCount"],
+        0
+    );
+    let mut conn = app.conn().await;
+    assert!(
+        storefront::customers::repo::find_by_user(&mut conn, carl.id)
+            .await
+            .ok()
+            .flatten()
+            .is_none()
+    );
+    drop(conn);
+
+    let update = "mutation($id: Int!, $s: PaymentStatus!) { updateOrder(id: $id, paymentStatus: $s) { id paymentStatus items { quantity } } }";
+    error(
+        &app.gql_as(&ann, update, json!({ "id": placed[0], "s": "COMPLETE" }))
+            .await,
+        "FORBIDDEN",
+        403,
+    );
+    let updated = app
+        .data_as(&staff, update, json!({ "id": placed[0], "s": "COMPLETE" }))
+        .await;
+    assert_eq!(
+        updated["updateOrder"],
+        json!({ "id": placed[0], "paymentStatus": "COMPLETE", "items": [{ "quantity": 1 }] })
+    );
+    error(
+        &app.gql_as(&staff, update, json!({ "id": placed[0], "s": "completed" }))
+            .await,
+        "BAD_USER_INPUT",
+        400,
+    );
+    error(
+        &app.gql_as(&staff, update, json!({ "id": 99999, "s": "FAILED" }))
+            .await,
+        "NOT_FOUND",
+        404,
+    );
+    let delete = "mutation($id: Int!) { deleteOrder(id: $id) }";
+    error(
+        &app.gql_as(&ann, delete, json!({ "id": placed[0] })).await,
+        "FORBIDDEN",
+        403,
+    );
+    assert_eq!(
+        app.data_as(&staff, delete, json!({ "id": placed[0] }))
+            .await["deleteOrder"],
+        true
+    );
+    error(
+        &app.gql_as(&staff, delete, json!({ "id": placed[0] })).await,
+        "NOT_FOUND",
+        404,
+    );
+    assert_eq!(
+        counts(&app).await.1,
+        2,
+        "the deleted order's items went with it"
+    );
+}
+
+#[tokio::test]
+async fn an_order_page_runs_a_fixed_number_of_statements() {
+    let app = TestApp::new().await;
+    let ids = catalogue(&app, &[("A", "1.00", 1000), ("B", "2.00", 1000)]).await;
+    let (_, staff) = app.user("staff", Kind::Staff).await;
+    for i in 0..12 {
+        let (_, token) = app.user(&format!("buyer{i}"), Kind::Customer).await;
+        let cart = cart_with(&app, None, &[(ids[0], 1), (ids[1], 2)]).await;
+        app.data_as(&token, ORDER, json!({ "c": cart })).await;
+    }
+    let query = "query($n: Int) { orders(first: $n) { nodes { items { product { title } } customer { user { username } } } } }";
+    let small = app
+        .count_statements_as(&staff, query, json!({ "n": 2 }))
+        .await;
+    let large = app
+        .count_statements_as(&staff, query, json!({ "n": 50 }))
+        .await;
+    assert_eq!(small, large);
+    assert!(
+        large <= 6,
+        "{large} statements (the token's user lookup included)"
+    );
+}
+
+/// A subscriber that records what it sees.
+struct Recorder(Arc<Mutex<Vec<OrderEvent>>>);
+
+impl OrderSubscriber for Recorder {
+    fn name(&self) -> &str {
+        "recorder"
+    }
+    fn on_event<'a>(&'a self, event: &'a OrderEvent) -> BoxFuture<'a, anyhow::Result<()>> {
+        async move {
+            self.0
+                .lock()
+                .map_err(|_| anyhow::anyhow!("poisoned"))?
+                .push(event.clone());
+            Ok(())
+        }
+        .boxed()
+    }
+}
+
+/// A subscriber that always fails (or panics).
+struct Broken(bool);
+
+impl OrderSubscriber for Broken {
+    fn name(&self) -> &str {
+        "broken"
+    }
+    fn on_event<'a>(&'a self, _: &'a OrderEvent) -> BoxFuture<'a, anyhow::Result<()>> {
+        let panics = self.0;
+        async move {
+            if panics {
+                panic!("subscriber bug");
+            }
+            anyhow::bail!("mail server down")
+        }
+        .boxed()
+    }
+}
+
+#[tokio::test]
+async fn order_created_is_published_after_commit_and_subscribers_are_isolated() {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let events = OrderEvents::new(vec![
+        Arc::new(Broken(true)),
+        Arc::new(Broken(false)),
+        Arc::new(Recorder(seen.clone())),
+    ]);
+    let app = TestApp::with_options(AppOptions {
+        events: events.clone(),
+        ..AppOptions::default()
+    })
+    .await;
+    let mut listener = Listener::spawn(app.db.url.clone(), events);
+    listener.ready().await;
+    let ids = catalogue(&app, &[("A", "1.00", 1)]).await;
+    let (ann, token) = app.user("ann", Kind::Customer).await;
+
+    // A rolled-back order publishes nothing.
+    let too_many = cart_with(&app, None, &[(ids[0], 1)]).await;
+    let mut conn = app.conn().await;
+    diesel::update(products::table.find(ids[0]))
+        .set(products::inventory.eq(0))
+        .execute(&mut conn)
+        .await
+        .unwrap_or_default();
+    drop(conn);
+    error(
+        &app.gql_as(&token, ORDER, json!({ "c": too_many })).await,
+        "BAD_USER_INPUT",
+        400,
+    );
+    let mut conn = app.conn().await;
+    diesel::update(products::table.find(ids[0]))
+        .set(products::inventory.eq(1))
+        .execute(&mut conn)
+        .await
+        .unwrap_or_default();
+    drop(conn);
+
+    let order = app.data_as(&token, ORDER, json!({ "c": too_many })).await["createOrder"]["id"]
+        .as_i64()
+        .unwrap_or_default();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while seen.lock().map(|s| s.is_empty()).unwrap_or(true)
+        && tokio::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let recorded = seen.lock().map(|s| s.clone()).unwrap_or_default();
+    assert_eq!(
+        recorded.len(),
+        1,
+        "exactly one event, for the committed order: {recorded:?}"
+    );
+    assert_eq!((recorded[0].order_id, recorded[0].user_id), (order, ann.id));
+    listener.stop();
+}
+
+/// A graphql-transport-ws client.
+struct WsClient(
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+);
+
+impl WsClient {
+    async fn connect(addr: std::net::SocketAddr, token: &str) -> Self {
+        let mut request = format!("ws://{addr}/graphql/ws")
+            .into_client_request()
+            .unwrap_or_else(|e| panic!("{e}"));
+        request.headers_mut().insert(
+            "sec-websocket-protocol",
+            "graphql-transport-ws"
+                .parse()
+                .unwrap_or_else(|e| panic!("{e}")),
+        );
+        let (stream, _) = tokio_tungstenite::connect_async(request)
+            .await
+            .unwrap_or_else(|e| panic!("ws: {e}"));
+        let mut client = Self(stream);
+        client.send(json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {token}") } })).await;
+        assert_eq!(client.next().await["type"], "connection_ack");
+        client
+    }
+
+    async fn send(&mut self, message: Value) {
+        self.0
+            .send(Message::Text(message.to_string().into()))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    async fn next(&mut self) -> Value {
+        loop {
+            let message = tokio::time::timeout(Duration::from_secs(10), self.0.next())
+                .await
+                .unwrap_or_else(|_| panic!("no message within 10 s"))
+                .unwrap_or_else(|| panic!("socket closed"))
+                .unwrap_or_else(|e| panic!("{e}"));
+            if let Message::Text(text) = message {
+                return serde_json::from_str(&text).unwrap_or_default();
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn subscriptions_see_orders_placed_through_another_instance() {
+    // Instance A serves WebSockets and listens; instance B shares the database.
+    let events = OrderEvents::default();
+    let a = TestApp::with_options(AppOptions {
+        events: events.clone(),
+        ..AppOptions::default()
+    })
+    .await;
+    let mut listener = Listener::spawn(a.db.url.clone(), events);
+    listener.ready().await;
+    let tcp = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let addr = tcp.local_addr().unwrap_or_else(|e| panic!("{e}"));
+    let router = a.router.clone();
+    let server = tokio::spawn(async move { axum::serve(tcp, router).await });
+    let pool_b = storefront::db::create_pool(&a.db.url, 2).unwrap_or_else(|e| panic!("{e}"));
+    let b = storefront::build_app(storefront::AppState::new(pool_b, a.auth.clone()));
+
+    let ids = catalogue(&a, &[("A", "1.00", 100)]).await;
+    let (_, staff) = a.user("staff", Kind::Staff).await;
+    let (ann, ann_token) = a.user("ann", Kind::Customer).await;
+
+    let mut staff_ws = WsClient::connect(addr, &staff).await;
+    staff_ws.send(json!({ "id": "1", "type": "subscribe", "payload": { "query": "subscription { orderCreated { id customerId items { quantity } } }" } })).await;
+    let mut ann_ws = WsClient::connect(addr, &ann_token).await;
+    ann_ws.send(json!({ "id": "2", "type": "subscribe", "payload": { "query": "subscription { myOrderUpdated { id paymentStatus } }" } })).await;
+    // Only staff may watch every order.
+    let mut nosy = WsClient::connect(addr, &ann_token).await;
+    nosy.send(json!({ "id": "3", "type": "subscribe", "payload": { "query": "subscription { orderCreated { id } }" } })).await;
+    let refused = nosy.next().await;
+    assert_eq!(
+        refused["payload"]["errors"][0]["extensions"]["code"], "FORBIDDEN",
+        "{refused}"
+    );
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    // Place the order through instance B.
+    let gql_b = async |token: &str, query: &str, variables: Value| -> Value {
+        let request = axum::http::Request::post("/graphql")
+            .header("content-type", "application/json")
+            .header("authorization", format!("Bearer {token}"))
+            .body(axum::body::Body::from(
+                json!({ "query": query, "variables": variables }).to_string(),
+            ))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let response = tower::ServiceExt::oneshot(b.clone(), request)
+            .await
+            .unwrap_or_else(|e| match e {});
+        let body = http_body_util::BodyExt::collect(response.into_body())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .to_bytes();
+        serde_json::from_slice(&body).unwrap_or_default()
+    };
+    let cart = cart_with(&a, None, &[(ids[0], 2)]).await;
+    let placed = gql_b(
+        &ann_token,
+        "mutation($c: UUID!) { createOrder(cartId: $c) { id } }",
+        json!({ "c": cart }),
+    )
+    .await;
+    let order_id = placed["data"]["createOrder"]["id"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("{placed}"));
+
+    let created = staff_ws.next().await;
+    assert_eq!(created["type"], "next");
+    assert_eq!(created["payload"]["data"]["orderCreated"]["id"], order_id);
+    assert_eq!(
+        created["payload"]["data"]["orderCreated"]["items"],
+        json!([{ "quantity": 2 }])
+    );
+    let mine = ann_ws.next().await;
+    assert_eq!(
+        mine["payload"]["data"]["myOrderUpdated"],
+        json!({ "id": order_id, "paymentStatus": "PENDING" })
+    );
+
+    gql_b(
+        &staff,
+        "mutation($id: Int!) { updateOrder(id: $id, paymentStatus: COMPLETE) { id } }",
+        json!({ "id": order_id }),
+    )
+    .await;
+    let paid = ann_ws.next().await;
+    assert_eq!(
+        paid["payload"]["data"]["myOrderUpdated"],
+        json!({ "id": order_id, "paymentStatus": "COMPLETE" })
+    );
+    let _ = ann.id;
+    listener.stop();
+    server.abort();
+}
