@@ -6,6 +6,7 @@ use crate::auth::Auth;
 use crate::db::DbPool;
 use crate::graphql::loaders::{DEFAULT_BATCH_WINDOW, Loaders};
 use crate::graphql::{AppSchema, build_schema};
+use crate::images::storage::Media;
 use crate::orders::events::OrderEvents;
 
 /// Tunables the resolvers read (schema-level data).
@@ -13,29 +14,67 @@ use crate::orders::events::OrderEvents;
 pub struct Settings {
     /// How long a cart's lines hold their stock after the cart's last change.
     pub cart_hold: Duration,
+    /// Upload storage and publication.
+    pub media: Media,
 }
 
 impl Default for Settings {
     fn default() -> Self {
         Self {
             cart_hold: Duration::from_secs(15 * 60),
+            media: Media {
+                root: std::path::PathBuf::from(".storefront/media"),
+                public_base_url: "http://127.0.0.1:8000".to_owned(),
+                max_image_bytes: 500 * 1024,
+            },
+        }
+    }
+}
+
+impl Settings {
+    pub fn from_config(config: &crate::config::Config) -> Self {
+        Self {
+            cart_hold: config.cart_hold,
+            media: Media {
+                root: config.media_root.clone(),
+                public_base_url: config.public_base_url.clone(),
+                max_image_bytes: config.max_image_bytes,
+            },
         }
     }
 }
 
 /// Everything but the pool and auth that shapes an [`AppState`].
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct AppOptions {
     pub settings: Settings,
+    pub cors_origins: Vec<String>,
     pub events: OrderEvents,
     /// DataLoader batch window (`DEFAULT_BATCH_WINDOW` when zero).
     pub batch_window: Duration,
+}
+
+impl Default for AppOptions {
+    fn default() -> Self {
+        Self {
+            settings: Settings::default(),
+            cors_origins: crate::config::DEFAULT_CORS_ORIGINS
+                .iter()
+                .map(|o| (*o).to_owned())
+                .collect(),
+            events: OrderEvents::default(),
+            batch_window: Duration::ZERO,
+        }
+    }
 }
 
 /// Cheap to clone: the pool and the schema are reference-counted.
 #[derive(Clone)]
 pub struct AppState {
     pub pool: DbPool,
+    pub settings: Settings,
+    /// Browser origins allowed by CORS.
+    pub cors_origins: Vec<String>,
     pub schema: AppSchema,
     pub auth: Auth,
     pub events: OrderEvents,
@@ -55,7 +94,7 @@ impl AppState {
         let schema = build_schema()
             .data(pool.clone())
             .data(auth.clone())
-            .data(options.settings)
+            .data(options.settings.clone())
             .data(options.events.clone())
             .finish();
         let batch_window = if options.batch_window.is_zero() {
@@ -65,6 +104,8 @@ impl AppState {
         };
         Self {
             pool,
+            settings: options.settings,
+            cors_origins: options.cors_origins,
             schema,
             auth,
             events: options.events,

@@ -9,6 +9,10 @@
 //! | `ACCESS_TOKEN_TTL` | `1d` | Lifetime of access tokens: seconds, or a number with `s`, `m`, `h` or `d`. |
 //! | `REFRESH_TOKEN_TTL` | `1d` | Lifetime of refresh tokens, same format. |
 //! | `CART_HOLD_MINUTES` | `15` | How long a cart holds its products' stock after its last change. |
+//! | `MEDIA_ROOT` | `./.storefront/media` | Where uploaded files are stored (served at `/media/`). |
+//! | `PUBLIC_BASE_URL` | `http://<BIND_ADDR>` | Absolute base of media URLs. |
+//! | `MAX_IMAGE_SIZE_KB` | `500` | Largest accepted image, in KiB (500 → 512,000 bytes). |
+//! | `CORS_ALLOWED_ORIGINS` | `http://localhost:8001,http://127.0.0.1:8001` | Browser origins allowed to call the API (comma-separated; empty for none). |
 //! | `DEBUG` | `false` | Development mode: debug-level logs by default. |
 //! | `RUST_LOG` | `info` (`debug` with `DEBUG`) | Log filter (tracing-subscriber `EnvFilter` syntax). |
 //!
@@ -20,6 +24,9 @@ use std::time::Duration;
 
 use anyhow::{Context, anyhow};
 
+/// The course's client app (`npm start` on port 8001).
+pub const DEFAULT_CORS_ORIGINS: [&str; 2] = ["http://localhost:8001", "http://127.0.0.1:8001"];
+
 #[derive(Clone)]
 pub struct Config {
     pub database_url: Option<String>,
@@ -30,6 +37,10 @@ pub struct Config {
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
     pub cart_hold: Duration,
+    pub media_root: std::path::PathBuf,
+    pub public_base_url: String,
+    pub max_image_bytes: usize,
+    pub cors_allowed_origins: Vec<String>,
     pub debug: bool,
     pub rust_log: Option<String>,
 }
@@ -70,10 +81,47 @@ impl Config {
         {
             return Err(anyhow!("JWT_SECRET must be at least 32 characters long"));
         }
+        let bind_addr: SocketAddr =
+            parsed(&get, "BIND_ADDR")?.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8000)));
+        let public_base_url = get("PUBLIC_BASE_URL")
+            .map(|url| url.trim().trim_end_matches('/').to_owned())
+            .unwrap_or_else(|| format!("http://{bind_addr}"));
+        if !public_base_url.starts_with("http://") && !public_base_url.starts_with("https://") {
+            return Err(anyhow!(
+                "PUBLIC_BASE_URL must start with http:// or https://"
+            ));
+        }
+        let max_image_kb: usize = parsed(&get, "MAX_IMAGE_SIZE_KB")?.unwrap_or(500);
+        if max_image_kb == 0 {
+            return Err(anyhow!("MAX_IMAGE_SIZE_KB must be at least 1"));
+        }
+        let cors_allowed_origins: Vec<String> = match lookup("CORS_ALLOWED_ORIGINS") {
+            None => DEFAULT_CORS_ORIGINS
+                .iter()
+                .map(|o| (*o).to_owned())
+                .collect(),
+            Some(list) => list
+                .split(',')
+                .map(|o| o.trim().trim_end_matches('/').to_owned())
+                .filter(|o| !o.is_empty())
+                .collect(),
+        };
+        for origin in &cors_allowed_origins {
+            if axum::http::HeaderValue::from_str(origin).is_err() || !origin.contains("://") {
+                return Err(anyhow!(
+                    "CORS_ALLOWED_ORIGINS has an invalid origin {origin:?}"
+                ));
+            }
+        }
         Ok(Self {
             database_url: get("DATABASE_URL"),
-            bind_addr: parsed(&get, "BIND_ADDR")?
-                .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8000))),
+            bind_addr,
+            media_root: get("MEDIA_ROOT")
+                .map(std::path::PathBuf::from)
+                .unwrap_or_else(|| std::path::PathBuf::from(".storefront/media")),
+            public_base_url,
+            max_image_bytes: max_image_kb.saturating_mul(1024),
+            cors_allowed_origins,
             db_pool_size,
             jwt_secret,
             access_token_ttl: ttl(&get, "ACCESS_TOKEN_TTL")?,
@@ -184,6 +232,9 @@ mod tests {
             ("REFRESH_TOKEN_TTL", "0"),
             ("CART_HOLD_MINUTES", "0"),
             ("CART_HOLD_MINUTES", "soon"),
+            ("PUBLIC_BASE_URL", "example.com"),
+            ("MAX_IMAGE_SIZE_KB", "0"),
+            ("CORS_ALLOWED_ORIGINS", "not an origin"),
         ] {
             let error = match config(&[(key, value)]) {
                 Ok(_) => panic!("{key}={value} was accepted"),

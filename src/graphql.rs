@@ -15,6 +15,7 @@ use crate::auth::graphql::{AuthMutation, AuthQuery};
 use crate::carts::graphql::{CartsMutation, CartsQuery};
 use crate::catalog::graphql::{CatalogMutation, CatalogQuery};
 use crate::customers::graphql::{CustomersMutation, CustomersQuery};
+use crate::images::graphql::{ImagesMutation, ImagesQuery};
 use crate::orders::graphql::{OrdersMutation, OrdersQuery, OrdersSubscription};
 
 #[derive(MergedObject, Default)]
@@ -24,6 +25,7 @@ pub struct Query(
     CustomersQuery,
     CartsQuery,
     OrdersQuery,
+    ImagesQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -33,6 +35,7 @@ pub struct Mutation(
     CustomersMutation,
     CartsMutation,
     OrdersMutation,
+    ImagesMutation,
 );
 
 #[derive(MergedSubscription, Default)]

@@ -3,20 +3,25 @@
 
 use std::time::Duration;
 
+use async_graphql::ParseRequestError;
 use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql::http::GraphiQLSource;
-use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLWebSocket};
+use async_graphql::http::MultipartOptions;
+use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::body::Body;
 use axum::extract::WebSocketUpgrade;
-use axum::extract::{FromRequest, Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use futures_util::TryStreamExt;
 use serde_json::json;
 use tower::ServiceBuilder;
-use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
@@ -30,6 +35,11 @@ use crate::graphql::error_codes;
 
 /// Largest JSON GraphQL request body.
 pub const JSON_BODY_LIMIT: usize = 1024 * 1024;
+/// Largest multipart (upload) request body.
+pub const UPLOAD_BODY_LIMIT: usize = 8 * 1024 * 1024;
+/// Hard cap on one uploaded file; the configurable image limit is checked below it with
+/// the spec's message.
+pub const UPLOAD_FILE_CAP: usize = 5 * 1024 * 1024;
 /// Longest time a request may take.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -39,14 +49,20 @@ pub struct RequestId(pub String);
 
 /// The service's router, with every layer; tests drive it in-process.
 pub fn build_app(state: AppState) -> Router {
-    let graphql = Router::new()
-        .route("/graphql", get(graphql_handler).post(graphql_handler))
-        .layer(RequestBodyLimitLayer::new(JSON_BODY_LIMIT));
+    let media = ServiceBuilder::new()
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=86400"),
+        ))
+        .service(ServeDir::new(&state.settings.media.root));
+    let cors = cors_layer(&state.cors_origins);
     Router::new()
-        .merge(graphql)
+        .route("/graphql", get(graphql_handler).post(graphql_handler))
         .route("/graphql/ws", get(graphql_ws))
         .route("/healthz", get(healthz))
+        .nest_service("/media", media)
         .with_state(state)
+        .layer(cors)
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
@@ -69,6 +85,20 @@ pub fn build_app(state: AppState) -> Router {
                     REQUEST_TIMEOUT,
                 )),
         )
+}
+
+/// CORS for browser clients on the configured origins (preflights answered here).
+fn cors_layer(origins: &[String]) -> CorsLayer {
+    let origins: Vec<HeaderValue> = origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
+        .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION, header::ACCEPT])
+        .expose_headers([HeaderName::from_static("x-request-id")])
+        .max_age(Duration::from_secs(3600))
 }
 
 fn request_id(headers: &HeaderMap) -> String {
@@ -112,11 +142,10 @@ async fn graphql_handler(State(state): State<AppState>, request: Request) -> Res
             "Missing Content-Type: send application/json (or multipart/form-data).",
         );
     }
-    let gql_request =
-        match <GraphQLRequest as FromRequest<AppState>>::from_request(request, &state).await {
-            Ok(request) => request.into_inner(),
-            Err(rejection) => return rejection.into_response(),
-        };
+    let gql_request = match read_request(request).await {
+        Ok(request) => request,
+        Err(response) => return *response,
+    };
     if method == Method::GET && is_mutation(&gql_request) {
         let mut response = error_response(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -148,6 +177,69 @@ fn error_document(error: AppError, request_id: &RequestId) -> async_graphql::Res
     server_error.locations.clear();
     error_codes::annotate(&mut server_error, Some(request_id));
     async_graphql::Response::from_errors(vec![server_error])
+}
+
+/// Reads a GraphQL request: the query string for GET; for POST a JSON body (up to 1 MiB)
+/// or a GraphQL multipart request (up to 8 MiB, files up to 5 MiB).
+async fn read_request(request: Request) -> Result<async_graphql::Request, Box<Response>> {
+    let bad = |status: StatusCode, message: &str| Box::new(error_response(status, message));
+    if request.method() == Method::GET {
+        let query = request.uri().query().unwrap_or_default();
+        return async_graphql::http::parse_query_string(query).map_err(|e| {
+            bad(
+                StatusCode::BAD_REQUEST,
+                &format!("Invalid GraphQL request: {e}"),
+            )
+        });
+    }
+    let content_type = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let multipart = content_type
+        .as_deref()
+        .is_some_and(|t| t.starts_with("multipart/form-data"));
+    let limit = if multipart {
+        UPLOAD_BODY_LIMIT
+    } else {
+        JSON_BODY_LIMIT
+    };
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|length| length > limit) {
+        return Err(bad(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "The request body is too large.",
+        ));
+    }
+    let body = Body::new(http_body_util::Limited::new(request.into_body(), limit));
+    let reader = body
+        .into_data_stream()
+        .map_err(std::io::Error::other)
+        .into_async_read();
+    let options = MultipartOptions::default()
+        .max_file_size(UPLOAD_FILE_CAP)
+        .max_num_files(4);
+    async_graphql::http::receive_body(content_type, reader, options)
+        .await
+        .map_err(|error| match error {
+            ParseRequestError::PayloadTooLarge => bad(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "The uploaded file is too large.",
+            ),
+            ParseRequestError::Io(e) if e.to_string().contains("length limit") => bad(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "The request body is too large.",
+            ),
+            other => bad(
+                StatusCode::BAD_REQUEST,
+                &format!("Invalid GraphQL request: {other}"),
+            ),
+        })
 }
 
 fn is_mutation(request: &async_graphql::Request) -> bool {

@@ -11,6 +11,7 @@ pub mod db;
 pub mod error;
 pub mod graphql;
 pub mod http;
+pub mod images;
 pub mod orders;
 pub mod seed;
 pub mod server;

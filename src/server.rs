@@ -123,9 +123,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
 async fn serve_on(database: &Database, config: &Config) -> anyhow::Result<()> {
     let pool = prepare(database, config, true).await?;
     let options = AppOptions {
-        settings: Settings {
-            cart_hold: config.cart_hold,
-        },
+        settings: Settings::from_config(config),
+        cors_origins: config.cors_allowed_origins.clone(),
         ..AppOptions::default()
     };
     let state = AppState::with_options(pool, database.auth(config)?, options);

@@ -105,6 +105,23 @@ impl Product {
             .unwrap_or(0))
     }
 
+    /// The product's images, oldest first.
+    async fn images(
+        &self,
+        ctx: &Context<'_>,
+    ) -> AppResult<Vec<crate::images::graphql::ProductImage>> {
+        let rows = ctx
+            .loaders()?
+            .images_by_product
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default();
+        Ok(rows
+            .into_iter()
+            .map(crate::images::graphql::ProductImage)
+            .collect())
+    }
+
     async fn inventory_status(&self) -> InventoryStatus {
         if self.0.inventory < LOW_INVENTORY_THRESHOLD {
             InventoryStatus::Low

@@ -98,6 +98,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    product_images (id) {
+        id -> Int8,
+        product_id -> Int8,
+        #[max_length = 255]
+        image -> Varchar,
+        width -> Int4,
+        height -> Int4,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     product_promotions (id) {
         id -> Int8,
         product_id -> Int8,
@@ -187,6 +199,7 @@ diesel::joinable!(order_items -> orders (order_id));
 diesel::joinable!(order_items -> products (product_id));
 diesel::joinable!(orders -> customers (customer_id));
 diesel::joinable!(permissions -> content_types (content_type_id));
+diesel::joinable!(product_images -> products (product_id));
 diesel::joinable!(product_promotions -> products (product_id));
 diesel::joinable!(product_promotions -> promotions (promotion_id));
 diesel::joinable!(products -> collections (collection_id));
@@ -207,6 +220,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     order_items,
     orders,
     permissions,
+    product_images,
     product_promotions,
     products,
     promotions,

@@ -13,6 +13,7 @@ use crate::catalog::loaders::{
 };
 use crate::customers::loaders::CustomerById;
 use crate::db::DbPool;
+use crate::images::loaders::ImagesByProductId;
 use crate::orders::loaders::ItemsByOrderId;
 
 pub struct Loaders {
@@ -25,6 +26,7 @@ pub struct Loaders {
     pub customer_by_id: DataLoader<CustomerById>,
     pub available_by_product: DataLoader<AvailableByProductId>,
     pub items_by_order: DataLoader<ItemsByOrderId>,
+    pub images_by_product: DataLoader<ImagesByProductId>,
 }
 
 /// How long a loader collects keys before it queries: async-graphql's default.
@@ -47,6 +49,7 @@ impl Loaders {
             customer_by_id: loader(CustomerById(pool.clone()), window),
             available_by_product: loader(AvailableByProductId(pool.clone()), window),
             items_by_order: loader(ItemsByOrderId(pool.clone()), window),
+            images_by_product: loader(ImagesByProductId(pool.clone()), window),
         }
     }
 }

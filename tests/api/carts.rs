@@ -42,7 +42,7 @@ async fn products(app: &TestApp, specs: &[(&str, &str, i32)]) -> Vec<i64> {
 
 #[tokio::test]
 async fn guests_create_carts_and_fill_them() {
-    let app = TestApp::new().await;
+    let app = TestApp::counting().await;
     let ids = products(
         &app,
         &[("Coffee Mug", "8.99", 50), ("T-Shirt", "25.00", 50)],
@@ -358,6 +358,7 @@ async fn holds_reserve_stock_until_they_expire() {
     let options = AppOptions {
         settings: Settings {
             cart_hold: Duration::from_secs(2),
+            ..Settings::default()
         },
         ..AppOptions::default()
     };

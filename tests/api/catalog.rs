@@ -92,6 +92,7 @@ async fn product_by_id_exposes_exactly_the_api_fields() {
             "collectionId",
             "description",
             "id",
+            "images",
             "inventory",
             "inventoryStatus",
             "lastUpdate",
@@ -915,7 +916,7 @@ async fn page_arguments_are_validated() {
 
 #[tokio::test]
 async fn product_page_with_relations_runs_a_fixed_number_of_statements() {
-    let app = TestApp::as_staff().await;
+    let app = TestApp::counting_as_staff().await;
     let mut conn = app.conn().await;
     let mut collections = Vec::new();
     for i in 0..5 {

@@ -161,7 +161,7 @@ async fn delete_collection_guard() {
 
 #[tokio::test]
 async fn collection_products_are_a_connection_batched_across_collections() {
-    let app = TestApp::as_staff().await;
+    let app = TestApp::counting_as_staff().await;
     let mut conn = app.conn().await;
     let mut expected = Vec::new();
     for c in 0..6 {

@@ -57,6 +57,8 @@ pub struct TestApp {
     pub router: Router,
     pub pool: DbPool,
     pub auth: Auth,
+    /// This test's `MEDIA_ROOT` (removed with the app).
+    pub media: MediaDir,
     /// `Authorization` value sent by [`gql`](Self::gql) and [`data`](Self::data).
     pub default_authorization: Option<String>,
     pub statements: StatementCounter,
@@ -90,20 +92,42 @@ impl TestApp {
         // A wide batch window keeps batching deterministic on a busy 2-core machine
         // (debug builds resolve a 100-row page slower than the 1 ms default).
         let auth = test_auth(Duration::from_secs(86_400));
-        let options = AppOptions {
-            batch_window: Duration::from_millis(25),
-            ..options
-        };
+        let media = MediaDir::new();
+        let mut options = options;
+        if options.batch_window.is_zero() {
+            options.batch_window = Duration::from_millis(25);
+        }
+        options.settings.media.root = media.0.clone();
         let state = AppState::with_options(pool.clone(), auth.clone(), options);
         let router = build_app(state);
         Self {
             router,
             pool,
             auth,
+            media,
             default_authorization: None,
             statements,
             db,
         }
+    }
+
+    /// An app for statement-count tests: a wide DataLoader batch window, so a batch is
+    /// never split by a busy machine (the count would then grow with the page, which is
+    /// exactly what these tests must catch, so they cannot pass by accident either way).
+    pub async fn counting() -> Self {
+        Self::with_options(AppOptions {
+            batch_window: COUNTING_BATCH_WINDOW,
+            ..AppOptions::default()
+        })
+        .await
+    }
+
+    /// [`counting`](Self::counting) with staff as the default caller.
+    pub async fn counting_as_staff() -> Self {
+        let mut app = Self::counting().await;
+        let (_, token) = app.user("staff", Kind::Staff).await;
+        app.default_authorization = Some(format!("Bearer {token}"));
+        app
     }
 
     /// An app whose default requests come from a staff user (for catalogue writes).
@@ -234,6 +258,39 @@ impl TestApp {
         self.statements.get()
     }
 }
+
+/// A private media folder under the target directory, removed on drop.
+pub struct MediaDir(pub std::path::PathBuf);
+
+impl MediaDir {
+    fn new() -> Self {
+        let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("media-{}", uuid::Uuid::new_v4().simple()));
+        Self(dir)
+    }
+
+    /// Files stored so far (relative paths, sorted).
+    pub fn files(&self) -> Vec<String> {
+        let dir = self.0.join("store/images");
+        let mut names: Vec<String> = std::fs::read_dir(&dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| format!("store/images/{}", e.file_name().to_string_lossy()))
+            .collect();
+        names.sort();
+        names
+    }
+}
+
+impl Drop for MediaDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The batch window of statement-count tests.
+pub const COUNTING_BATCH_WINDOW: Duration = Duration::from_millis(300);
 
 /// Who a factory user is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,6 +9,7 @@ mod catalog;
 mod collections;
 mod customers;
 mod http;
+mod images;
 mod orders;
 mod permissions;
 mod reviews;

@@ -391,7 +391,7 @@ async fn orders_are_scoped_and_only_staff_change_them() {
 
 #[tokio::test]
 async fn an_order_page_runs_a_fixed_number_of_statements() {
-    let app = TestApp::new().await;
+    let app = TestApp::counting().await;
     let ids = catalogue(&app, &[("A", "1.00", 1000), ("B", "2.00", 1000)]).await;
     let (_, staff) = app.user("staff", Kind::Staff).await;
     for i in 0..12 {
