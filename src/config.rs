@@ -13,6 +13,11 @@
 //! | `PUBLIC_BASE_URL` | `http://<BIND_ADDR>` | Absolute base of media URLs. |
 //! | `MAX_IMAGE_SIZE_KB` | `500` | Largest accepted image, in KiB (500 → 512,000 bytes). |
 //! | `CORS_ALLOWED_ORIGINS` | `http://localhost:8001,http://127.0.0.1:8001` | Browser origins allowed to call the API (comma-separated; empty for none). |
+//! | `EMAIL_URL` | unset | SMTP URL (`smtp://user:pass@host:port`, `?tls=required` for STARTTLS, `smtps://` for TLS). Unset: mail is written to `MAIL_DIR`. |
+//! | `MAIL_DIR` | `./.storefront/mail` | Where `.eml` files go without `EMAIL_URL`. |
+//! | `DEFAULT_FROM_EMAIL` | `Storefront <noreply@storefront.example>` | Sender of every message. |
+//! | `ADMINS` | empty | Comma-separated admin addresses (`Name <a@b.c>`). |
+//! | `RUN_WORKERS` | `true` | Whether `serve` also runs the job workers and the schedule. |
 //! | `DEBUG` | `false` | Development mode: debug-level logs by default. |
 //! | `RUST_LOG` | `info` (`debug` with `DEBUG`) | Log filter (tracing-subscriber `EnvFilter` syntax). |
 //!
@@ -41,6 +46,11 @@ pub struct Config {
     pub public_base_url: String,
     pub max_image_bytes: usize,
     pub cors_allowed_origins: Vec<String>,
+    pub email_url: Option<String>,
+    pub mail_dir: std::path::PathBuf,
+    pub default_from_email: String,
+    pub admins: Vec<String>,
+    pub run_workers: bool,
     pub debug: bool,
     pub rust_log: Option<String>,
 }
@@ -122,6 +132,24 @@ impl Config {
             public_base_url,
             max_image_bytes: max_image_kb.saturating_mul(1024),
             cors_allowed_origins,
+            email_url: get("EMAIL_URL"),
+            mail_dir: get("MAIL_DIR")
+                .map(std::path::PathBuf::from)
+                .unwrap_or_else(|| std::path::PathBuf::from(".storefront/mail")),
+            default_from_email: get("DEFAULT_FROM_EMAIL")
+                .unwrap_or_else(|| "Storefront <noreply@storefront.example>".to_owned()),
+            admins: get("ADMINS")
+                .map(|list| {
+                    list.split(',')
+                        .map(|a| a.trim().to_owned())
+                        .filter(|a| !a.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default(),
+            run_workers: match get("RUN_WORKERS") {
+                None => true,
+                Some(value) => parse_bool(&value).context("RUN_WORKERS must be true or false")?,
+            },
             db_pool_size,
             jwt_secret,
             access_token_ttl: ttl(&get, "ACCESS_TOKEN_TTL")?,
@@ -235,6 +263,7 @@ mod tests {
             ("PUBLIC_BASE_URL", "example.com"),
             ("MAX_IMAGE_SIZE_KB", "0"),
             ("CORS_ALLOWED_ORIGINS", "not an origin"),
+            ("RUN_WORKERS", "sometimes"),
         ] {
             let error = match config(&[(key, value)]) {
                 Ok(_) => panic!("{key}={value} was accepted"),

@@ -55,11 +55,11 @@ pub fn create_pool_with_config(
 /// `AsyncConnectionWrapper` (as crates.io's `migrate` does), so this works from any
 /// tokio runtime flavour, including the tests' current-thread runtime.
 pub async fn run_migrations(url: &str) -> anyhow::Result<Vec<String>> {
-    let url = url.to_owned();
+    let owned = url.to_owned();
     let (tx, rx) = tokio::sync::oneshot::channel();
     std::thread::spawn(move || {
         let result = (|| -> anyhow::Result<Vec<String>> {
-            let mut conn = AsyncConnectionWrapper::<AsyncPgConnection>::establish(&url)
+            let mut conn = AsyncConnectionWrapper::<AsyncPgConnection>::establish(&owned)
                 .context("could not connect to the database to migrate it")?;
             let applied = conn
                 .run_pending_migrations(MIGRATIONS)
@@ -68,7 +68,10 @@ pub async fn run_migrations(url: &str) -> anyhow::Result<Vec<String>> {
         })();
         let _ = tx.send(result);
     });
-    rx.await.context("the migration thread stopped")?
+    let applied = rx.await.context("the migration thread stopped")??;
+    // The job queue keeps its own schema, migrated by graphile_worker.
+    crate::jobs::migrate(url).await?;
+    Ok(applied)
 }
 
 /// Creates database `name` on the server behind `maintenance_url` unless it exists.

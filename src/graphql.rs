@@ -16,6 +16,7 @@ use crate::carts::graphql::{CartsMutation, CartsQuery};
 use crate::catalog::graphql::{CatalogMutation, CatalogQuery};
 use crate::customers::graphql::{CustomersMutation, CustomersQuery};
 use crate::images::graphql::{ImagesMutation, ImagesQuery};
+use crate::jobs::graphql::{JobsMutation, JobsQuery};
 use crate::orders::graphql::{OrdersMutation, OrdersQuery, OrdersSubscription};
 
 #[derive(MergedObject, Default)]
@@ -26,6 +27,7 @@ pub struct Query(
     CartsQuery,
     OrdersQuery,
     ImagesQuery,
+    JobsQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -36,6 +38,7 @@ pub struct Mutation(
     CartsMutation,
     OrdersMutation,
     ImagesMutation,
+    JobsMutation,
 );
 
 #[derive(MergedSubscription, Default)]

@@ -25,6 +25,9 @@ enum Command {
     /// Run the HTTP server (GraphQL, GraphiQL, health). Without DATABASE_URL it starts a
     /// private PostgreSQL under ./.storefront/pg, migrates it and seeds a demo catalogue.
     Serve,
+    /// Run the background job workers and the schedule (`serve` runs them too unless
+    /// RUN_WORKERS=false).
+    Worker,
     /// Apply pending migrations and exit.
     Migrate,
     /// Load the demo catalogue (refuses a non-empty catalogue unless --force).
@@ -64,6 +67,7 @@ async fn main() -> anyhow::Result<()> {
     init_tracing(&config);
     match cli.command {
         Command::Serve => server::serve(config).await,
+        Command::Worker => server::worker(config).await,
         Command::Migrate => {
             let database = Database::resolve(&config).await?;
             let result = db::run_migrations(&database.url).await;

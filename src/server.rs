@@ -5,11 +5,15 @@ use std::net::SocketAddr;
 use anyhow::Context;
 use tokio::net::TcpListener;
 
+use std::sync::Arc;
+
 use crate::app::{AppOptions, AppState, Settings};
 use crate::auth::Auth;
 use crate::config::Config;
 use crate::db::embedded::{ClusterOptions, EmbeddedCluster};
 use crate::db::{self, DbPool};
+use crate::email::Mailer;
+use crate::jobs::{self, JobDeps, WorkerConfig};
 use crate::orders::events::Listener;
 use crate::{http, seed};
 
@@ -129,6 +133,27 @@ async fn serve_on(database: &Database, config: &Config) -> anyhow::Result<()> {
     };
     let state = AppState::with_options(pool, database.auth(config)?, options);
     let listener_task = Listener::spawn(database.url.clone(), state.events.clone());
+    let (stop_workers, stopped) = tokio::sync::watch::channel(false);
+    let workers = if config.run_workers {
+        let deps = JobDeps {
+            pool: state.pool.clone(),
+            mailer: Arc::new(Mailer::from_config(config)?),
+        };
+        let url = database.url.clone();
+        let mut stopped = stopped.clone();
+        tracing::info!("job workers and schedule running in this process (RUN_WORKERS)");
+        Some(tokio::spawn(async move {
+            let signal = async move {
+                let _ = stopped.wait_for(|stop| *stop).await;
+            };
+            if let Err(error) = jobs::run_worker(&url, deps, WorkerConfig::default(), signal).await
+            {
+                tracing::error!(error = format!("{error:#}"), "job workers stopped");
+            }
+        }))
+    } else {
+        None
+    };
     let app = http::build_app(state);
     let listener = TcpListener::bind(config.bind_addr)
         .await
@@ -140,9 +165,37 @@ async fn serve_on(database: &Database, config: &Config) -> anyhow::Result<()> {
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("the HTTP server failed")?;
+    let _ = stop_workers.send(true);
+    if let Some(workers) = workers {
+        let _ = workers.await;
+    }
+    drop(stopped);
     listener_task.stop();
     tracing::info!("shut down gracefully");
     Ok(())
+}
+
+/// `storefront worker`: the job workers and the schedule, until SIGINT or SIGTERM.
+pub async fn worker(config: Config) -> anyhow::Result<()> {
+    let database = Database::resolve(&config).await?;
+    let result = async {
+        let pool = prepare(&database, &config, false).await?;
+        let deps = JobDeps {
+            pool,
+            mailer: Arc::new(Mailer::from_config(&config)?),
+        };
+        println!("Storefront workers are running (Ctrl-C to stop).");
+        jobs::run_worker(
+            &database.url,
+            deps,
+            WorkerConfig::default(),
+            shutdown_signal(),
+        )
+        .await
+    }
+    .await;
+    database.shutdown().await;
+    result
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM.

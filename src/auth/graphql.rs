@@ -211,7 +211,7 @@ pub async fn register_user(ctx: &Context<'_>, input: RegisterInput) -> AppResult
         is_superuser: false,
     };
     let mut conn = ctx.conn().await?;
-    repo::create_user(&mut conn, &new).await
+    repo::register_user(&mut conn, &new).await
 }
 
 fn issue(auth: &Auth, user_id: i64) -> AppResult<TokenPair> {
@@ -365,6 +365,51 @@ impl AuthMutation {
         let hash = auth.passwords.hash(&new_password).await?;
         let mut conn = ctx.conn().await?;
         repo::set_password(&mut conn, viewer.id(), &hash).await?;
+        Ok(true)
+    }
+
+    /// Mails a single-use, expiring reset token when an active account has this email.
+    /// Always answers `true`, so it reveals nothing about which addresses exist.
+    async fn request_password_reset(&self, ctx: &Context<'_>, email: String) -> AppResult<bool> {
+        let mut conn = ctx.conn().await?;
+        if let Some(user) = repo::find_active_user_by_email(&mut conn, &email).await? {
+            repo::create_password_reset(&mut conn, user.id).await?;
+        }
+        Ok(true)
+    }
+
+    /// Sets a new password with a reset token (single use, expiring); the password
+    /// rules apply.
+    async fn reset_password(
+        &self,
+        ctx: &Context<'_>,
+        token: String,
+        new_password: String,
+    ) -> AppResult<bool> {
+        use diesel_async::AsyncConnection;
+        let auth = ctx.auth()?.clone();
+        let mut conn = ctx.conn().await?;
+        conn.transaction::<_, AppError, _>(async |conn| {
+            let user_id = repo::consume_password_reset(conn, &token)
+                .await?
+                .ok_or_else(|| AppError::bad_input("token", "Invalid or expired token."))?;
+            let user = repo::find_user(conn, user_id)
+                .await?
+                .ok_or_else(AppError::not_found)?;
+            let mut errors = FieldErrors::new();
+            let attributes = UserAttributes {
+                username: &user.username,
+                first_name: &user.first_name,
+                last_name: &user.last_name,
+                email: &user.email,
+            };
+            check_password(&mut errors, "newPassword", &new_password, &attributes);
+            // A refused password leaves the token usable (the transaction rolls back).
+            errors.into_result()?;
+            let hash = auth.passwords.hash(&new_password).await?;
+            repo::set_password(conn, user_id, &hash).await
+        })
+        .await?;
         Ok(true)
     }
 

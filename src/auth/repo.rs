@@ -39,6 +39,22 @@ pub async fn create_user(conn: &mut AsyncPgConnection, new: &NewUser) -> AppResu
     .await
 }
 
+/// [`create_user`] plus the welcome mail, queued in the same transaction.
+pub async fn register_user(conn: &mut AsyncPgConnection, new: &NewUser) -> AppResult<UserRow> {
+    conn.transaction::<_, AppError, _>(async |conn| {
+        let user = create_user(conn, new).await?;
+        crate::jobs::enqueue(
+            conn,
+            crate::jobs::tasks::SEND_WELCOME_EMAIL,
+            serde_json::json!({ "user_id": user.id }),
+            Some(10),
+        )
+        .await?;
+        Ok(user)
+    })
+    .await
+}
+
 pub async fn find_user(conn: &mut AsyncPgConnection, id: i64) -> AppResult<Option<UserRow>> {
     Ok(users::table
         .find(id)
@@ -158,6 +174,89 @@ pub async fn set_active(conn: &mut AsyncPgConnection, id: i64, is_active: bool) 
         .execute(conn)
         .await?;
     Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// Password resets
+// ---------------------------------------------------------------------------------------
+
+/// How long a reset token stays valid.
+pub const PASSWORD_RESET_MINUTES: i64 = 60;
+
+/// Only the SHA-256 of a token is stored.
+pub fn hash_token(token: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(token.trim().as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Creates a single-use token for `user_id` and queues its mail, in one transaction.
+pub async fn create_password_reset(conn: &mut AsyncPgConnection, user_id: i64) -> AppResult<()> {
+    use crate::db::schema::password_resets;
+    let token = format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    );
+    conn.transaction::<_, AppError, _>(async |conn| {
+        diesel::insert_into(password_resets::table)
+            .values((
+                password_resets::user_id.eq(user_id),
+                password_resets::token_hash.eq(hash_token(&token)),
+                password_resets::expires_at.eq(Utc::now() + chrono::Duration::minutes(PASSWORD_RESET_MINUTES)),
+            ))
+            .execute(conn)
+            .await?;
+        crate::jobs::enqueue(
+            conn,
+            crate::jobs::tasks::SEND_PASSWORD_RESET,
+            serde_json::json!({ "user_id": user_id, "token": token, "minutes": PASSWORD_RESET_MINUTES }),
+            Some(10),
+        )
+        .await?;
+        Ok(())
+    })
+    .await
+}
+
+/// Marks a live token used and returns its user (inside the caller's transaction).
+pub async fn consume_password_reset(
+    conn: &mut AsyncPgConnection,
+    token: &str,
+) -> AppResult<Option<i64>> {
+    use crate::db::schema::password_resets;
+    Ok(diesel::update(
+        password_resets::table.filter(
+            password_resets::token_hash
+                .eq(hash_token(token))
+                .and(password_resets::used_at.is_null())
+                .and(password_resets::expires_at.gt(Utc::now())),
+        ),
+    )
+    .set(password_resets::used_at.eq(Utc::now()))
+    .returning(password_resets::user_id)
+    .get_result(conn)
+    .await
+    .optional()?)
+}
+
+pub async fn find_active_user_by_email(
+    conn: &mut AsyncPgConnection,
+    email: &str,
+) -> AppResult<Option<UserRow>> {
+    Ok(users::table
+        .filter(
+            diesel::dsl::sql::<diesel::sql_types::Bool>("lower(email) = lower(")
+                .bind::<diesel::sql_types::Text, _>(email.trim().to_owned())
+                .sql(")")
+                .and(users::is_active.eq(true)),
+        )
+        .select(UserRow::as_select())
+        .first(conn)
+        .await
+        .optional()?)
 }
 
 // ---------------------------------------------------------------------------------------

@@ -87,6 +87,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    password_resets (id) {
+        id -> Int8,
+        user_id -> Int8,
+        #[max_length = 64]
+        token_hash -> Varchar,
+        expires_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     permissions (id) {
         id -> Int4,
         #[max_length = 255]
@@ -198,6 +210,7 @@ diesel::joinable!(group_permissions -> permissions (permission_id));
 diesel::joinable!(order_items -> orders (order_id));
 diesel::joinable!(order_items -> products (product_id));
 diesel::joinable!(orders -> customers (customer_id));
+diesel::joinable!(password_resets -> users (user_id));
 diesel::joinable!(permissions -> content_types (content_type_id));
 diesel::joinable!(product_images -> products (product_id));
 diesel::joinable!(product_promotions -> products (product_id));
@@ -219,6 +232,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     groups,
     order_items,
     orders,
+    password_resets,
     permissions,
     product_images,
     product_promotions,

@@ -129,6 +129,14 @@ pub async fn place_order(
         diesel::delete(carts::table.find(cart_id))
             .execute(conn)
             .await?;
+        // The confirmation mail commits (or rolls back) with the order.
+        crate::jobs::enqueue(
+            conn,
+            crate::jobs::tasks::SEND_ORDER_CONFIRMATION,
+            serde_json::json!({ "order_id": order.id }),
+            Some(10),
+        )
+        .await?;
         events::notify(
             conn,
             &OrderEvent {

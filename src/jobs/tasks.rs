@@ -1,0 +1,298 @@
+//! The task handlers. Each reads what it needs from the database when it runs, so a
+//! retried job uses current data; a returned error makes graphile_worker retry it with
+//! exponential backoff until its `max_attempts`.
+
+use std::time::Duration;
+
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use graphile_worker::{IntoTaskHandlerResult, TaskHandler, WorkerContext, WorkerOptions};
+use lettre::message::Mailbox;
+use lettre::message::header::ContentType;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::JobDeps;
+use crate::auth::model::UserRow;
+use crate::db::schema::{customers, order_items, orders, products, users};
+use crate::email::{Email, templates};
+
+pub const SEND_WELCOME_EMAIL: &str = "send_welcome_email";
+pub const SEND_ORDER_CONFIRMATION: &str = "send_order_confirmation";
+pub const SEND_PASSWORD_RESET: &str = "send_password_reset";
+pub const NOTIFY_CUSTOMERS: &str = "notify_customers";
+pub const CLEANUP_CARTS: &str = "cleanup_carts";
+pub const CLEANUP_PASSWORD_RESETS: &str = "cleanup_password_resets";
+
+/// Carts untouched for this long are deleted (D-17: three months).
+pub const STALE_CART_AGE: Duration = Duration::from_secs(90 * 24 * 3600);
+
+pub fn define_all(options: WorkerOptions) -> WorkerOptions {
+    options
+        .define_job::<SendWelcomeEmail>()
+        .define_job::<SendOrderConfirmation>()
+        .define_job::<SendPasswordReset>()
+        .define_job::<NotifyCustomers>()
+        .define_job::<CleanupCarts>()
+        .define_job::<CleanupPasswordResets>()
+}
+
+fn deps(ctx: &WorkerContext) -> Result<&JobDeps, String> {
+    ctx.get_ext::<JobDeps>()
+        .ok_or_else(|| "job dependencies missing".to_owned())
+}
+
+fn mailbox(user: &UserRow) -> Result<Mailbox, String> {
+    let name = format!("{} {}", user.first_name, user.last_name)
+        .trim()
+        .to_owned();
+    let address = user
+        .email
+        .parse()
+        .map_err(|e| format!("bad address: {e}"))?;
+    Ok(Mailbox::new((!name.is_empty()).then_some(name), address))
+}
+
+async fn load_user(deps: &JobDeps, user_id: i64) -> Result<Option<UserRow>, String> {
+    let mut conn = deps.pool.get().await.map_err(|e| e.to_string())?;
+    users::table
+        .find(user_id)
+        .select(UserRow::as_select())
+        .first(&mut conn)
+        .await
+        .optional()
+        .map_err(|e| e.to_string())
+}
+
+fn err(e: impl std::fmt::Display) -> String {
+    format!("{e:#}")
+}
+
+/// Welcome mail after registration.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct SendWelcomeEmail {
+    pub user_id: i64,
+}
+
+impl TaskHandler for SendWelcomeEmail {
+    const IDENTIFIER: &'static str = SEND_WELCOME_EMAIL;
+
+    async fn run(self, ctx: WorkerContext) -> impl IntoTaskHandlerResult {
+        let deps = deps(&ctx)?;
+        let Some(user) = load_user(deps, self.user_id).await? else {
+            return Ok(()); // the account is gone: nothing to say
+        };
+        let rendered = templates::render(
+            "welcome",
+            json!({ "username": user.username, "first_name": user.first_name }),
+        )
+        .map_err(err)?;
+        let email = Email {
+            to: vec![mailbox(&user)?],
+            subject: rendered.subject,
+            text: rendered.text,
+            html: Some(rendered.html),
+            attachments: Vec::new(),
+        };
+        deps.mailer.send(email).await.map_err(err)
+    }
+}
+
+/// Order confirmation with the order's lines, total and a text receipt attached.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct SendOrderConfirmation {
+    pub order_id: i64,
+}
+
+impl TaskHandler for SendOrderConfirmation {
+    const IDENTIFIER: &'static str = SEND_ORDER_CONFIRMATION;
+
+    async fn run(self, ctx: WorkerContext) -> impl IntoTaskHandlerResult {
+        let deps = deps(&ctx)?;
+        let mut conn = deps.pool.get().await.map_err(err)?;
+        let order: Option<(i64, chrono::DateTime<chrono::Utc>, i64)> = orders::table
+            .inner_join(customers::table)
+            .filter(orders::id.eq(self.order_id))
+            .select((orders::id, orders::placed_at, customers::user_id))
+            .first(&mut conn)
+            .await
+            .optional()
+            .map_err(err)?;
+        let Some((order_id, placed_at, user_id)) = order else {
+            return Ok(()); // deleted since: nothing to confirm
+        };
+        let lines: Vec<(String, i16, Decimal)> = order_items::table
+            .inner_join(products::table)
+            .filter(order_items::order_id.eq(order_id))
+            .order(order_items::id.asc())
+            .select((
+                products::title,
+                order_items::quantity,
+                order_items::unit_price,
+            ))
+            .load(&mut conn)
+            .await
+            .map_err(err)?;
+        drop(conn);
+        let Some(user) = load_user(deps, user_id).await? else {
+            return Ok(());
+        };
+        let items: Vec<_> = lines
+            .iter()
+            .map(|(title, quantity, price)| {
+                json!({
+                    "title": title,
+                    "quantity": quantity,
+                    "unit_price": price.to_string(),
+                    "total": (*price * Decimal::from(*quantity)).to_string(),
+                })
+            })
+            .collect();
+        let total: Decimal = lines.iter().map(|(_, q, p)| *p * Decimal::from(*q)).sum();
+        let context = json!({
+            "order_id": order_id,
+            "placed_at": placed_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+            "items": items,
+            "total": total.to_string(),
+            "username": user.username,
+            "first_name": user.first_name,
+        });
+        let rendered = templates::render("order_confirmation", &context).map_err(err)?;
+        let receipt = format!("Order #{order_id}\n\n{}", rendered.text);
+        let email = Email {
+            to: vec![mailbox(&user)?],
+            subject: rendered.subject,
+            text: rendered.text,
+            html: Some(rendered.html),
+            attachments: vec![(
+                format!("receipt-{order_id}.txt"),
+                ContentType::TEXT_PLAIN,
+                receipt.into_bytes(),
+            )],
+        };
+        deps.mailer.send(email).await.map_err(err)
+    }
+}
+
+/// The password-reset token, mailed only to existing users.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct SendPasswordReset {
+    pub user_id: i64,
+    pub token: String,
+    pub minutes: i64,
+}
+
+impl TaskHandler for SendPasswordReset {
+    const IDENTIFIER: &'static str = SEND_PASSWORD_RESET;
+
+    async fn run(self, ctx: WorkerContext) -> impl IntoTaskHandlerResult {
+        let deps = deps(&ctx)?;
+        let Some(user) = load_user(deps, self.user_id).await? else {
+            return Ok(());
+        };
+        let rendered = templates::render(
+            "password_reset",
+            json!({ "username": user.username, "token": self.token, "minutes": self.minutes }),
+        )
+        .map_err(err)?;
+        let email = Email {
+            to: vec![mailbox(&user)?],
+            subject: rendered.subject,
+            text: rendered.text,
+            html: Some(rendered.html),
+            attachments: Vec::new(),
+        };
+        deps.mailer.send(email).await.map_err(err)
+    }
+}
+
+/// The notes' `notify_customers`: mails every customer, in batches, through the pooled
+/// SMTP connection (`send_mass_mail`).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct NotifyCustomers {
+    pub message: String,
+}
+
+const NOTIFY_BATCH: i64 = 100;
+
+impl TaskHandler for NotifyCustomers {
+    const IDENTIFIER: &'static str = NOTIFY_CUSTOMERS;
+
+    async fn run(self, ctx: WorkerContext) -> impl IntoTaskHandlerResult {
+        let deps = deps(&ctx)?;
+        let mut after = 0_i64;
+        let mut sent = 0_usize;
+        loop {
+            let mut conn = deps.pool.get().await.map_err(err)?;
+            let batch: Vec<UserRow> = users::table
+                .inner_join(customers::table)
+                .filter(users::id.gt(after).and(users::is_active.eq(true)))
+                .order(users::id.asc())
+                .limit(NOTIFY_BATCH)
+                .select(UserRow::as_select())
+                .load(&mut conn)
+                .await
+                .map_err(err)?;
+            drop(conn);
+            let Some(last) = batch.last() else { break };
+            after = last.id;
+            for user in &batch {
+                let rendered = templates::render(
+                    "notify",
+                    json!({ "username": user.username, "first_name": user.first_name, "message": self.message }),
+                )
+                .map_err(err)?;
+                let email = Email {
+                    to: vec![mailbox(user)?],
+                    subject: rendered.subject,
+                    text: rendered.text,
+                    html: Some(rendered.html),
+                    attachments: Vec::new(),
+                };
+                deps.mailer.send(email).await.map_err(err)?;
+                sent += 1;
+            }
+        }
+        tracing::info!(sent, "customers notified");
+        Ok::<(), String>(())
+    }
+}
+
+/// Nightly: delete carts untouched for three months.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct CleanupCarts {}
+
+impl TaskHandler for CleanupCarts {
+    const IDENTIFIER: &'static str = CLEANUP_CARTS;
+
+    async fn run(self, ctx: WorkerContext) -> impl IntoTaskHandlerResult {
+        let deps = deps(&ctx)?;
+        let mut conn = deps.pool.get().await.map_err(err)?;
+        let deleted = crate::carts::repo::delete_stale_carts(&mut conn, STALE_CART_AGE)
+            .await
+            .map_err(err)?;
+        tracing::info!(deleted, "stale carts deleted");
+        Ok::<(), String>(())
+    }
+}
+
+/// Nightly: delete used or expired password-reset tokens.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct CleanupPasswordResets {}
+
+impl TaskHandler for CleanupPasswordResets {
+    const IDENTIFIER: &'static str = CLEANUP_PASSWORD_RESETS;
+
+    async fn run(self, ctx: WorkerContext) -> impl IntoTaskHandlerResult {
+        let deps = deps(&ctx)?;
+        let mut conn = deps.pool.get().await.map_err(err)?;
+        diesel::sql_query(
+            "DELETE FROM password_resets WHERE used_at IS NOT NULL OR expires_at < now()",
+        )
+        .execute(&mut conn)
+        .await
+        .map_err(err)?;
+        Ok::<(), String>(())
+    }
+}
