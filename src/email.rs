@@ -18,6 +18,15 @@ enum Transport {
     Files(PathBuf, AsyncFileTransport<Tokio1Executor>),
 }
 
+/// A header value on one line: control characters (CR, LF, …) become spaces.
+fn one_line(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect::<String>()
+        .trim()
+        .to_owned()
+}
+
 /// Sends mail through the configured transport.
 pub struct Mailer {
     transport: Transport,
@@ -93,9 +102,10 @@ impl Mailer {
     pub fn message(&self, email: Email) -> anyhow::Result<Message> {
         let mut builder = Message::builder()
             .from(self.from.clone())
-            .subject(email.subject);
+            .subject(one_line(&email.subject));
         for to in email.to {
-            builder = builder.to(to);
+            // lettre encodes display names; a line break in one must not even reach it.
+            builder = builder.to(Mailbox::new(to.name.as_deref().map(one_line), to.email));
         }
         let body = match email.html {
             Some(html) => MultiPart::alternative_plain_html(email.text, html),

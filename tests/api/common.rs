@@ -3,6 +3,7 @@
 
 pub mod db;
 pub mod factories;
+pub mod smtp;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

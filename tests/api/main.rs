@@ -10,6 +10,7 @@ mod collections;
 mod customers;
 mod http;
 mod images;
+mod mail;
 mod orders;
 mod permissions;
 mod reviews;

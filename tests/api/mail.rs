@@ -1,0 +1,487 @@
+//! E-mail through a real SMTP conversation, and the durable job queue behind it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use diesel::sql_types::{BigInt, Text};
+use diesel_async::RunQueryDsl;
+use lettre::message::Mailbox;
+use serde_json::json;
+use storefront::email::{Email, Mailer};
+use storefront::jobs::{self, JobDeps, WorkerConfig};
+
+use crate::common::smtp::SmtpSink;
+use crate::common::{Kind, TestApp, error, factories, field_errors};
+
+const FROM: &str = "Storefront <noreply@storefront.example>";
+
+struct RunningWorker {
+    stop: tokio::sync::oneshot::Sender<()>,
+    handle: tokio::task::JoinHandle<()>,
+}
+
+impl RunningWorker {
+    async fn start(app: &TestApp, sink: &SmtpSink) -> Self {
+        let from: Mailbox = FROM.parse().unwrap_or_else(|e| panic!("{e}"));
+        let mailer =
+            Mailer::smtp(&sink.url(), from, Vec::new()).unwrap_or_else(|e| panic!("{e:#}"));
+        let deps = JobDeps {
+            pool: app.pool.clone(),
+            mailer: Arc::new(mailer),
+        };
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let url = app.db.url.clone();
+        let config = WorkerConfig {
+            concurrency: 2,
+            poll_interval: Duration::from_millis(100),
+            schedule: false,
+        };
+        let handle = tokio::spawn(async move {
+            let signal = async move {
+                let _ = stopped.await;
+            };
+            jobs::run_worker(&url, deps, config, signal)
+                .await
+                .unwrap_or_else(|e| panic!("worker: {e:#}"));
+        });
+        Self { stop, handle }
+    }
+
+    async fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = tokio::time::timeout(Duration::from_secs(10), self.handle).await;
+    }
+}
+
+async fn job_count(app: &TestApp, task: &str) -> i64 {
+    #[derive(diesel::QueryableByName)]
+    struct N {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let mut conn = app.conn().await;
+    let row: N = diesel::sql_query(
+        "SELECT count(*) AS n FROM graphile_worker._private_jobs j \
+         JOIN graphile_worker._private_tasks t ON t.id = j.task_id WHERE t.identifier = $1",
+    )
+    .bind::<Text, _>(task)
+    .get_result(&mut conn)
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    row.n
+}
+
+/// Makes retries due now instead of after their backoff.
+async fn hurry_retries(app: &TestApp) {
+    let mut conn = app.conn().await;
+    diesel::sql_query(
+        "UPDATE graphile_worker._private_jobs SET run_at = now() WHERE locked_at IS NULL",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+}
+
+const REGISTER: &str = "mutation($u: String!, $e: String!) { register(input: { username: $u, password: \"tangerine-orbit-42\", email: $e, firstName: \"Joe\" }) { id } }";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registration_and_checkout_send_templated_mail() {
+    let app = TestApp::new().await;
+    let sink = SmtpSink::start().await;
+    app.data(REGISTER, json!({ "u": "joe", "e": "joe@example.com" }))
+        .await;
+    let login = app.data("mutation { createToken(username: \"joe\", password: \"tangerine-orbit-42\") { access } }", json!({})).await;
+    let token = login["createToken"]["access"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let mut conn = app.conn().await;
+    let c = factories::collection(&mut conn, "C").await;
+    let p = factories::product(c.id)
+        .title("Laptop")
+        .price("999.99")
+        .inventory(5)
+        .insert(&mut conn)
+        .await;
+    drop(conn);
+    let cart =
+        app.data("mutation { createCart { id } }", json!({})).await["createCart"]["id"].clone();
+    app.data("mutation($c: UUID!, $p: Int!) { addCartItem(cartId: $c, productId: $p, quantity: 2) { id } }", json!({ "c": cart, "p": p.id })).await;
+    let order = app
+        .data_as(
+            &token,
+            "mutation($c: UUID!) { createOrder(cartId: $c) { id } }",
+            json!({ "c": cart }),
+        )
+        .await["createOrder"]["id"]
+        .clone();
+    assert_eq!(
+        (
+            job_count(&app, "send_welcome_email").await,
+            job_count(&app, "send_order_confirmation").await
+        ),
+        (1, 1)
+    );
+
+    let worker = RunningWorker::start(&app, &sink).await;
+    let messages = sink.wait_for(2, 20).await;
+    worker.stop().await;
+    let welcome = messages
+        .iter()
+        .find(|m| m.data.contains("Subject: Welcome to Storefront, joe!"))
+        .unwrap_or_else(|| panic!("{messages:#?}"));
+    assert_eq!(welcome.to, ["joe@example.com"]);
+    assert!(
+        welcome
+            .data
+            .contains("From: Storefront <noreply@storefront.example>")
+    );
+    assert!(
+        welcome.data.contains("multipart/alternative"),
+        "text and HTML parts"
+    );
+    assert!(welcome.data.contains("text/plain") && welcome.data.contains("text/html"));
+    let confirmation = messages
+        .iter()
+        .find(|m| {
+            m.data
+                .contains(&format!("Subject: Your Storefront order #{order}"))
+        })
+        .unwrap_or_else(|| panic!("{messages:#?}"));
+    assert!(
+        confirmation.data.contains("Laptop") && confirmation.data.contains("1999.98"),
+        "lines and total"
+    );
+    assert!(
+        confirmation
+            .data
+            .contains(&format!("filename=\"receipt-{order}.txt\"")),
+        "the receipt is attached"
+    );
+    assert_eq!(
+        (
+            job_count(&app, "send_welcome_email").await,
+            job_count(&app, "send_order_confirmation").await
+        ),
+        (0, 0),
+        "done jobs leave the queue"
+    );
+}
+
+#[tokio::test]
+async fn a_rolled_back_order_queues_no_mail() {
+    let app = TestApp::new().await;
+    let (_, token) = app.user("ann", Kind::Customer).await;
+    let mut conn = app.conn().await;
+    let c = factories::collection(&mut conn, "C").await;
+    let p = factories::product(c.id)
+        .inventory(3)
+        .insert(&mut conn)
+        .await;
+    drop(conn);
+    let cart =
+        app.data("mutation { createCart { id } }", json!({})).await["createCart"]["id"].clone();
+    app.data("mutation($c: UUID!, $p: Int!) { addCartItem(cartId: $c, productId: $p, quantity: 3) { id } }", json!({ "c": cart, "p": p.id })).await;
+    let mut conn = app.conn().await;
+    diesel::sql_query("UPDATE products SET inventory = 1")
+        .execute(&mut conn)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    drop(conn);
+    let failed = app
+        .gql_as(
+            &token,
+            "mutation($c: UUID!) { createOrder(cartId: $c) { id } }",
+            json!({ "c": cart }),
+        )
+        .await;
+    assert_eq!(
+        field_errors(&failed),
+        json!({ "cartId": ["Only 1 left in stock."] })
+    );
+    assert_eq!(job_count(&app, "send_order_confirmation").await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transient_smtp_failure_is_retried_and_a_lasting_one_ends_visibly_failed() {
+    let app = TestApp::new().await;
+    let sink = SmtpSink::start().await;
+    let (_, staff) = app.user("staff", Kind::Staff).await;
+    sink.fail_next(1);
+    app.data(REGISTER, json!({ "u": "joe", "e": "joe@example.com" }))
+        .await;
+    let worker = RunningWorker::start(&app, &sink).await;
+    // The first attempt fails (451); the retry, made due at once, succeeds.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while sink.messages().is_empty() && tokio::time::Instant::now() < deadline {
+        hurry_retries(&app).await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(sink.messages().len(), 1, "delivered after a retry");
+
+    // A job that keeps failing stops after its attempts and stays visible.
+    sink.fail_next(1000);
+    let mut conn = app.conn().await;
+    jobs::enqueue(
+        &mut conn,
+        "send_welcome_email",
+        json!({ "user_id": 2 }),
+        Some(2),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e:?}"));
+    drop(conn);
+    let failed_jobs = "{ jobs(state: FAILED) { kind attempts maxAttempts lastError state } }";
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let mut failed = json!([]);
+    while tokio::time::Instant::now() < deadline {
+        hurry_retries(&app).await;
+        failed = app.data_as(&staff, failed_jobs, json!({})).await["jobs"].clone();
+        if failed.as_array().is_some_and(|a| !a.is_empty()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    worker.stop().await;
+    let job = &failed[0];
+    assert_eq!(
+        (
+            job["kind"].as_str(),
+            job["attempts"].as_i64(),
+            job["maxAttempts"].as_i64()
+        ),
+        (Some("send_welcome_email"), Some(2), Some(2)),
+        "{failed}"
+    );
+    assert!(
+        job["lastError"]
+            .as_str()
+            .is_some_and(|e| e.contains("451") || e.to_lowercase().contains("temporary")),
+        "{job}"
+    );
+    let (_, customer) = app.user("ann", Kind::Customer).await;
+    error(
+        &app.gql_as(&customer, failed_jobs, json!({})).await,
+        "FORBIDDEN",
+        403,
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_worker_loses_nothing() {
+    let app = TestApp::new().await;
+    let sink = SmtpSink::start().await;
+    for i in 0..8 {
+        app.data(
+            REGISTER,
+            json!({ "u": format!("user{i}"), "e": format!("user{i}@example.com") }),
+        )
+        .await;
+    }
+    let first = RunningWorker::start(&app, &sink).await;
+    sink.wait_for(1, 20).await;
+    first.stop().await;
+    let second = RunningWorker::start(&app, &sink).await;
+    let messages = sink.wait_for(8, 30).await;
+    second.stop().await;
+    let mut recipients: Vec<String> = messages.iter().flat_map(|m| m.to.clone()).collect();
+    recipients.sort();
+    recipients.dedup();
+    assert_eq!(recipients.len(), 8, "every queued mail was sent");
+    assert_eq!(job_count(&app, "send_welcome_email").await, 0);
+}
+
+fn token_in(data: &str) -> String {
+    data.split(|c: char| !c.is_ascii_hexdigit())
+        .find(|word| word.len() == 64)
+        .unwrap_or_else(|| panic!("no token in {data}"))
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn password_reset_end_to_end() {
+    let app = TestApp::new().await;
+    let sink = SmtpSink::start().await;
+    app.data(REGISTER, json!({ "u": "joe", "e": "joe@example.com" }))
+        .await;
+    let request = "mutation($e: String!) { requestPasswordReset(email: $e) }";
+    assert_eq!(
+        app.data(request, json!({ "e": "nobody@example.com" }))
+            .await["requestPasswordReset"],
+        true
+    );
+    assert_eq!(
+        job_count(&app, "send_password_reset").await,
+        0,
+        "no mail for unknown addresses"
+    );
+    assert_eq!(
+        app.data(request, json!({ "e": "JOE@example.com" })).await["requestPasswordReset"],
+        true
+    );
+    let worker = RunningWorker::start(&app, &sink).await;
+    let messages = sink.wait_for(2, 20).await;
+    worker.stop().await;
+    let mail = messages
+        .iter()
+        .find(|m| m.data.contains("Subject: Reset your Storefront password"))
+        .unwrap_or_else(|| panic!("{messages:#?}"));
+    let token = token_in(&mail.data);
+
+    let reset = "mutation($t: String!, $p: String!) { resetPassword(token: $t, newPassword: $p) }";
+    let weak = app.gql(reset, json!({ "t": token, "p": "password" })).await;
+    assert_eq!(
+        field_errors(&weak),
+        json!({ "newPassword": ["This password is too common."] })
+    );
+    assert_eq!(
+        app.data(reset, json!({ "t": token, "p": "brand-new-orbit-7" }))
+            .await["resetPassword"],
+        true,
+        "a refused password leaves the token usable"
+    );
+    app.data(
+        "mutation { createToken(username: \"joe\", password: \"brand-new-orbit-7\") { access } }",
+        json!({}),
+    )
+    .await;
+    let again = app
+        .gql(reset, json!({ "t": token, "p": "another-orbit-8" }))
+        .await;
+    assert_eq!(
+        field_errors(&again),
+        json!({ "token": ["Invalid or expired token."] }),
+        "single use"
+    );
+
+    let mut conn = app.conn().await;
+    diesel::sql_query("INSERT INTO password_resets (user_id, token_hash, expires_at) SELECT id, $1, now() - interval '1 minute' FROM users")
+        .bind::<Text, _>(storefront::auth::repo::hash_token(&"e".repeat(64)))
+        .execute(&mut conn)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    drop(conn);
+    let expired = app
+        .gql(
+            reset,
+            json!({ "t": "e".repeat(64), "p": "another-orbit-8" }),
+        )
+        .await;
+    assert_eq!(
+        field_errors(&expired),
+        json!({ "token": ["Invalid or expired token."] })
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notify_customers_mails_every_customer_in_the_background() {
+    let app = TestApp::new().await;
+    let sink = SmtpSink::start().await;
+    let (_, staff) = app.user("staff", Kind::Staff).await;
+    let (_, customer) = app.user("ann", Kind::Customer).await;
+    app.user("bob", Kind::Customer).await;
+    let notify = "mutation { notifyCustomers(message: \"Summer sale!\") { id state } }";
+    error(
+        &app.gql_as(&customer, notify, json!({})).await,
+        "FORBIDDEN",
+        403,
+    );
+    let receipt = app.data_as(&staff, notify, json!({})).await["notifyCustomers"].clone();
+    assert!(receipt["id"].is_i64());
+    assert_eq!(receipt["state"], "QUEUED");
+    let listed = app
+        .data_as(&staff, "{ jobs { id kind state } }", json!({}))
+        .await;
+    assert_eq!(
+        listed["jobs"][0],
+        json!({ "id": receipt["id"], "kind": "notify_customers", "state": "QUEUED" })
+    );
+    let worker = RunningWorker::start(&app, &sink).await;
+    let messages = sink.wait_for(3, 20).await;
+    worker.stop().await;
+    let mut to: Vec<String> = messages.iter().flat_map(|m| m.to.clone()).collect();
+    to.sort();
+    assert_eq!(
+        to,
+        ["ann@example.com", "bob@example.com", "staff@example.com"]
+    );
+    assert!(messages.iter().all(|m| m.data.contains("Summer sale!")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_schedule_deletes_carts_untouched_for_three_months() {
+    let app = TestApp::new().await;
+    let sink = SmtpSink::start().await;
+    let old =
+        app.data("mutation { createCart { id } }", json!({})).await["createCart"]["id"].clone();
+    let fresh =
+        app.data("mutation { createCart { id } }", json!({})).await["createCart"]["id"].clone();
+    let mut conn = app.conn().await;
+    diesel::sql_query(
+        "UPDATE carts SET updated_at = now() - interval '91 days' WHERE id = $1::uuid",
+    )
+    .bind::<Text, _>(old.as_str().unwrap_or_default())
+    .execute(&mut conn)
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    // What the nightly cron entry queues.
+    jobs::enqueue(&mut conn, "cleanup_carts", json!({}), None)
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    drop(conn);
+    let worker = RunningWorker::start(&app, &sink).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while job_count(&app, "cleanup_carts").await > 0 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    worker.stop().await;
+    let cart = "query($c: UUID!) { cart(id: $c) { id } }";
+    error(&app.gql(cart, json!({ "c": old })).await, "NOT_FOUND", 404);
+    app.data(cart, json!({ "c": fresh })).await;
+    assert!(jobs::CRONTAB.contains("cleanup_carts"));
+}
+
+#[tokio::test]
+async fn headers_cannot_be_injected_and_files_are_the_default_transport() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("mail-{}", uuid::Uuid::new_v4().simple()));
+    let mailer = Mailer::files(
+        &dir,
+        FROM.parse().unwrap_or_else(|e| panic!("{e}")),
+        Vec::new(),
+    )
+    .unwrap_or_else(|e| panic!("{e:#}"));
+    let evil = Mailbox::new(
+        Some("Eve\r\nBcc: victim@example.com".to_owned()),
+        "eve@example.com".parse().unwrap_or_else(|e| panic!("{e}")),
+    );
+    let email = Email {
+        to: vec![evil],
+        subject: "Hello\r\nBcc: victim@example.com".to_owned(),
+        text: "hi".to_owned(),
+        html: Some("<p>hi</p>".to_owned()),
+        attachments: Vec::new(),
+    };
+    let formatted = String::from_utf8_lossy(
+        &mailer
+            .message(email.clone())
+            .unwrap_or_else(|e| panic!("{e:#}"))
+            .formatted(),
+    )
+    .into_owned();
+    assert!(
+        !formatted
+            .lines()
+            .any(|l| l.to_ascii_lowercase().starts_with("bcc:")),
+        "{formatted}"
+    );
+    mailer.send(email).await.unwrap_or_else(|e| panic!("{e:#}"));
+    let files: Vec<_> = std::fs::read_dir(&dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .collect();
+    assert_eq!(files.len(), 1);
+    assert!(files[0].file_name().to_string_lossy().ends_with(".eml"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
