@@ -6,7 +6,6 @@
 //! counting). Writes that raise a line lock the product row first, so two carts racing for
 //! the last units are served one after the other.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use diesel::prelude::*;
@@ -362,25 +361,6 @@ pub async fn claim(
         find_cart(conn, target).await
     })
     .await
-}
-
-/// Lines of several carts (for the loader), grouped by cart.
-pub async fn items_by_cart_ids(
-    conn: &mut AsyncPgConnection,
-    ids: &[Uuid],
-) -> AppResult<HashMap<Uuid, Vec<CartItemRow>>> {
-    let rows: Vec<CartItemRow> = cart_items::table
-        .filter(cart_items::cart_id.eq_any(ids))
-        .order(cart_items::id.asc())
-        .select(CartItemRow::as_select())
-        .load(conn)
-        .await?;
-    let mut grouped: HashMap<Uuid, Vec<CartItemRow>> =
-        ids.iter().map(|id| (*id, Vec::new())).collect();
-    for row in rows {
-        grouped.entry(row.cart_id).or_default().push(row);
-    }
-    Ok(grouped)
 }
 
 /// Inventory minus live holds, per product (never below zero).

@@ -8,6 +8,7 @@ use super::model::{CollectionRow, ProductRow, ReviewRow};
 use super::repo::{self, ProductOrdering};
 use crate::db::DbPool;
 use crate::error::AppError;
+use crate::graphql::loaders::group_by_key;
 use crate::graphql::pagination::Direction;
 
 /// `Product.collection`, `OrderItem.product`, `Collection.featuredProduct`, …
@@ -61,12 +62,8 @@ impl Loader<i64> for ReviewsByProductId {
 
     async fn load(&self, ids: &[i64]) -> Result<HashMap<i64, Vec<ReviewRow>>, AppError> {
         let mut conn = self.0.get().await?;
-        let mut grouped: HashMap<i64, Vec<ReviewRow>> =
-            ids.iter().map(|id| (*id, Vec::new())).collect();
-        for review in repo::reviews_by_product_ids(&mut conn, ids).await? {
-            grouped.entry(review.product_id).or_default().push(review);
-        }
-        Ok(grouped)
+        let rows = repo::reviews_by_product_ids(&mut conn, ids).await?;
+        Ok(group_by_key(ids, rows, |r| r.product_id))
     }
 }
 
@@ -104,11 +101,7 @@ impl Loader<CollectionPageKey> for FirstProductsByCollection {
             let rows =
                 repo::first_products_by_collection(&mut conn, &ids, &ordering, direction, limit)
                     .await?;
-            let mut grouped: HashMap<i64, Vec<ProductRow>> =
-                ids.iter().map(|id| (*id, Vec::new())).collect();
-            for row in rows {
-                grouped.entry(row.collection_id).or_default().push(row);
-            }
+            let grouped = group_by_key(&ids, rows, |r| r.collection_id);
             for (collection_id, rows) in grouped {
                 let key = CollectionPageKey {
                     collection_id,

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use diesel::dsl::{count, exists};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool};
+use diesel::sql_types::BigInt;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use rust_decimal::Decimal;
 use serde_json::Value as Json;
@@ -291,15 +291,9 @@ pub async fn products_beyond_cursor(
     // Rows at or before the `after` cursor = rows not strictly after it (and vice versa).
     sql.push(" AND NOT (TRUE");
     sql.keyset(&query.ordering.columns(), values, !beyond_after);
-    sql.push(")) AS found");
-    #[derive(QueryableByName)]
-    struct Found {
-        #[diesel(sql_type = Bool)]
-        found: bool,
-    }
+    sql.push(")) AS value");
     sql.uncached = !query.ordering.is_common();
-    let row: Found = sql.get_result(conn).await?;
-    Ok(row.found)
+    Ok(sql.fetch_bool(conn).await?)
 }
 
 /// Number of products matching `filter`.
@@ -308,15 +302,9 @@ pub async fn count_products(
     filter: &ProductFilter,
 ) -> AppResult<i64> {
     let mut sql = Sql::default();
-    sql.push("SELECT count(*) AS total FROM products p WHERE TRUE");
+    sql.push("SELECT count(*) AS value FROM products p WHERE TRUE");
     push_filter(&mut sql, filter);
-    #[derive(QueryableByName)]
-    struct Total {
-        #[diesel(sql_type = BigInt)]
-        total: i64,
-    }
-    let row: Total = sql.get_result(conn).await?;
-    Ok(row.total)
+    Ok(sql.fetch_i64(conn).await?)
 }
 
 /// The first (or last) `limit + 1` products of each collection, in one statement.

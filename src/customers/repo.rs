@@ -92,14 +92,8 @@ pub async fn customers_beyond(
         "SELECT EXISTS (SELECT 1 FROM customers c JOIN users u ON u.id = c.user_id WHERE NOT (TRUE",
     );
     sql.keyset(&CUSTOMER_ORDER, values, !beyond_after);
-    sql.push(")) AS found");
-    #[derive(QueryableByName)]
-    struct Found {
-        #[diesel(sql_type = diesel::sql_types::Bool)]
-        found: bool,
-    }
-    let row: Found = sql.get_result(conn).await?;
-    Ok(row.found)
+    sql.push(")) AS value");
+    Ok(sql.fetch_bool(conn).await?)
 }
 
 #[derive(Debug, Clone, QueryableByName)]

@@ -83,6 +83,32 @@ impl Sql {
     }
 }
 
+#[derive(diesel::QueryableByName)]
+struct BoolValue {
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    value: bool,
+}
+
+#[derive(diesel::QueryableByName)]
+struct CountValue {
+    #[diesel(sql_type = BigInt)]
+    value: i64,
+}
+
+impl Sql {
+    /// Runs a statement whose single row has a boolean column named `value`.
+    pub async fn fetch_bool(self, conn: &mut diesel_async::AsyncPgConnection) -> QueryResult<bool> {
+        let row: BoolValue = diesel_async::RunQueryDsl::get_result(self, conn).await?;
+        Ok(row.value)
+    }
+
+    /// Runs a statement whose single row has a bigint column named `value`.
+    pub async fn fetch_i64(self, conn: &mut diesel_async::AsyncPgConnection) -> QueryResult<i64> {
+        let row: CountValue = diesel_async::RunQueryDsl::get_result(self, conn).await?;
+        Ok(row.value)
+    }
+}
+
 impl diesel::query_builder::QueryFragment<Pg> for Sql {
     fn walk_ast<'b>(
         &'b self,

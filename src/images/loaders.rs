@@ -8,6 +8,7 @@ use super::model::ProductImageRow;
 use super::repo;
 use crate::db::DbPool;
 use crate::error::AppError;
+use crate::graphql::loaders::group_by_key;
 
 /// `Product.images` (empty for products without images).
 pub struct ImagesByProductId(pub DbPool);
@@ -18,11 +19,7 @@ impl Loader<i64> for ImagesByProductId {
 
     async fn load(&self, ids: &[i64]) -> Result<HashMap<i64, Vec<ProductImageRow>>, AppError> {
         let mut conn = self.0.get().await?;
-        let mut grouped: HashMap<i64, Vec<ProductImageRow>> =
-            ids.iter().map(|id| (*id, Vec::new())).collect();
-        for row in repo::for_products(&mut conn, ids).await? {
-            grouped.entry(row.product_id).or_default().push(row);
-        }
-        Ok(grouped)
+        let rows = repo::for_products(&mut conn, ids).await?;
+        Ok(group_by_key(ids, rows, |r| r.product_id))
     }
 }

@@ -210,27 +210,15 @@ pub async fn orders_beyond(
     push_scope(&mut sql, scope);
     sql.push(" AND NOT (TRUE");
     sql.keyset(&ORDER_ORDER, values, !beyond_after);
-    sql.push(")) AS found");
-    #[derive(QueryableByName)]
-    struct Found {
-        #[diesel(sql_type = diesel::sql_types::Bool)]
-        found: bool,
-    }
-    let row: Found = sql.get_result(conn).await?;
-    Ok(row.found)
+    sql.push(")) AS value");
+    Ok(sql.fetch_bool(conn).await?)
 }
 
 pub async fn count_orders(conn: &mut AsyncPgConnection, scope: Scope) -> AppResult<i64> {
     let mut sql = Sql::default();
-    sql.push("SELECT count(*) AS n FROM orders o WHERE TRUE");
+    sql.push("SELECT count(*) AS value FROM orders o WHERE TRUE");
     push_scope(&mut sql, scope);
-    #[derive(QueryableByName)]
-    struct Count {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
-    let row: Count = sql.get_result(conn).await?;
-    Ok(row.n)
+    Ok(sql.fetch_i64(conn).await?)
 }
 
 /// One order within `scope`.
@@ -258,12 +246,9 @@ pub async fn items_by_order_ids(
         .select(OrderItemRow::as_select())
         .load(conn)
         .await?;
-    let mut grouped: HashMap<i64, Vec<OrderItemRow>> =
-        ids.iter().map(|id| (*id, Vec::new())).collect();
-    for row in rows {
-        grouped.entry(row.order_id).or_default().push(row);
-    }
-    Ok(grouped)
+    Ok(crate::graphql::loaders::group_by_key(ids, rows, |r| {
+        r.order_id
+    }))
 }
 
 /// Sets the payment status and notifies the order's owner. `None` when missing.
