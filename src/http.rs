@@ -109,6 +109,25 @@ fn request_id(headers: &HeaderMap) -> String {
         .to_owned()
 }
 
+/// JSON (`application/json`, `application/graphql-response+json`) or multipart.
+fn supported_content_type(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .is_some_and(|media| {
+            media == "application/json"
+                || media == "application/graphql-response+json"
+                || media == "multipart/form-data"
+        })
+}
+
 fn wants_html(headers: &HeaderMap) -> bool {
     headers
         .get(header::ACCEPT)
@@ -136,10 +155,10 @@ async fn graphql_handler(State(state): State<AppState>, request: Request) -> Res
     if method == Method::GET && wants_html(&headers) && request.uri().query().is_none() {
         return graphiql().into_response();
     }
-    if method == Method::POST && !headers.contains_key(header::CONTENT_TYPE) {
+    if method == Method::POST && !supported_content_type(&headers) {
         return error_response(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "Missing Content-Type: send application/json (or multipart/form-data).",
+            "Send application/json (or multipart/form-data for uploads).",
         );
     }
     let gql_request = match read_request(request).await {

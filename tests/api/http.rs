@@ -129,6 +129,11 @@ async fn malformed_requests_are_client_errors() {
         app.send(no_type).await.0,
         StatusCode::UNSUPPORTED_MEDIA_TYPE
     );
+    let text = Request::post("/graphql")
+        .header(header::CONTENT_TYPE, "text/plain;charset=UTF-8")
+        .body(Body::from(r#"{"query":"{__typename}"}"#))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(app.send(text).await.0, StatusCode::UNSUPPORTED_MEDIA_TYPE);
     let bad_json = Request::post("/graphql")
         .header(header::CONTENT_TYPE, "application/json")
         .body(Body::from("{not json"))
