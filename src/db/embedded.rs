@@ -146,6 +146,13 @@ impl EmbeddedCluster {
             lock.lock_shared()
                 .context("could not lock the cluster folder")?;
             if self.is_running()? {
+                // Joining: make sure someone will stop the cluster once it is idle (the
+                // watchdog that started with it may have been killed).
+                if let Some(grace) = options.idle_shutdown
+                    && !self.watchdog_alive()
+                {
+                    self.spawn_watchdog(grace);
+                }
                 self.lock = Some(lock);
                 return Ok(());
             }
@@ -269,10 +276,23 @@ impl EmbeddedCluster {
         check(&output, "pg_ctl")
     }
 
-    /// Stops the cluster once no process has held the lock for `grace`.
+    fn watchdog_pid_file(&self) -> PathBuf {
+        self.dir.with_extension("watchdog")
+    }
+
+    fn watchdog_alive(&self) -> bool {
+        fs::read_to_string(self.watchdog_pid_file())
+            .ok()
+            .and_then(|pid| pid.trim().parse::<u32>().ok())
+            .is_some_and(|pid| Path::new(&format!("/proc/{pid}")).exists())
+    }
+
+    /// Stops the cluster once no process has held the lock for `grace`. It runs in its
+    /// own session and records its pid next to the data folder.
     fn spawn_watchdog(&self, grace: Duration) {
         const SCRIPT: &str = r#"
-lock="$1"; pg_ctl="$2"; data="$3"; grace="$4"; idle=0
+lock="$1"; pg_ctl="$2"; data="$3"; grace="$4"; pidfile="$5"; idle=0
+echo $$ > "$pidfile"
 while sleep 1; do
   "$pg_ctl" status -D "$data" >/dev/null 2>&1 || exit 0
   if flock -n -x "$lock" true; then idle=$((idle + 1)); else idle=0; fi
@@ -282,18 +302,24 @@ while sleep 1; do
 done
 "#;
         let pg_ctl = self.bin_dir.join("pg_ctl");
-        let mut command = Command::new("sh");
+        let pid_file = self.watchdog_pid_file();
+        if let Some(account) = &self.account {
+            // The watchdog runs as the cluster's account and must be able to write it.
+            let _ = fs::write(&pid_file, "");
+            let _ = std::os::unix::fs::chown(&pid_file, Some(account.uid), Some(account.gid));
+        }
+        let mut command = Command::new("setsid");
         command
-            .args(["-c", SCRIPT, "storefront-pg-watchdog"])
+            .args(["sh", "-c", SCRIPT, "storefront-pg-watchdog"])
             .arg(&self.lock_path)
             .arg(&pg_ctl)
             .arg(&self.dir)
             .arg(grace.as_secs().max(1).to_string())
+            .arg(&pid_file)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
-            .current_dir("/")
-            .process_group(0);
+            .current_dir("/");
         if let Some(account) = &self.account {
             command.uid(account.uid).gid(account.gid);
         }

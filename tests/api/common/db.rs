@@ -168,6 +168,15 @@ async fn prepare_template(url_template: &str, sweep: bool) -> String {
         storefront::db::run_migrations(&url_template.replace("{db}", &building))
             .await
             .unwrap_or_else(|e| panic!("migrating the template: {e:#}"));
+        // The job queue's migration pool may still be closing its sessions.
+        exec(
+            &mut conn,
+            format!(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                 WHERE datname = '{building}' AND pid <> pg_backend_pid()"
+            ),
+        )
+        .await;
         exec(
             &mut conn,
             format!("ALTER DATABASE \"{building}\" RENAME TO \"{template}\""),
