@@ -69,6 +69,34 @@ fn err(e: impl std::fmt::Display) -> String {
     format!("{e:#}")
 }
 
+/// Renders `template` with `context` and mails it to `user` (text and HTML parts).
+async fn send_templated(
+    deps: &JobDeps,
+    user: &UserRow,
+    template: &str,
+    context: serde_json::Value,
+) -> Result<(), String> {
+    let rendered = templates::render(template, &context).map_err(err)?;
+    send_rendered(deps, user, rendered, Vec::new()).await
+}
+
+/// Mails a rendered message to `user`.
+async fn send_rendered(
+    deps: &JobDeps,
+    user: &UserRow,
+    rendered: templates::Rendered,
+    attachments: Vec<(String, ContentType, Vec<u8>)>,
+) -> Result<(), String> {
+    let email = Email {
+        to: vec![mailbox(user)?],
+        subject: rendered.subject,
+        text: rendered.text,
+        html: Some(rendered.html),
+        attachments,
+    };
+    deps.mailer.send(email).await.map_err(err)
+}
+
 /// Welcome mail after registration.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct SendWelcomeEmail {
@@ -83,19 +111,8 @@ impl TaskHandler for SendWelcomeEmail {
         let Some(user) = load_user(deps, self.user_id).await? else {
             return Ok(()); // the account is gone: nothing to say
         };
-        let rendered = templates::render(
-            "welcome",
-            json!({ "username": user.username, "first_name": user.first_name }),
-        )
-        .map_err(err)?;
-        let email = Email {
-            to: vec![mailbox(&user)?],
-            subject: rendered.subject,
-            text: rendered.text,
-            html: Some(rendered.html),
-            attachments: Vec::new(),
-        };
-        deps.mailer.send(email).await.map_err(err)
+        let context = json!({ "username": user.username, "first_name": user.first_name });
+        send_templated(deps, &user, "welcome", context).await
     }
 }
 
@@ -160,18 +177,12 @@ impl TaskHandler for SendOrderConfirmation {
         });
         let rendered = templates::render("order_confirmation", &context).map_err(err)?;
         let receipt = format!("Order #{order_id}\n\n{}", rendered.text);
-        let email = Email {
-            to: vec![mailbox(&user)?],
-            subject: rendered.subject,
-            text: rendered.text,
-            html: Some(rendered.html),
-            attachments: vec![(
-                format!("receipt-{order_id}.txt"),
-                ContentType::TEXT_PLAIN,
-                receipt.into_bytes(),
-            )],
-        };
-        deps.mailer.send(email).await.map_err(err)
+        let attachment = (
+            format!("receipt-{order_id}.txt"),
+            ContentType::TEXT_PLAIN,
+            receipt.into_bytes(),
+        );
+        send_rendered(deps, &user, rendered, vec![attachment]).await
     }
 }
 
@@ -191,19 +202,9 @@ impl TaskHandler for SendPasswordReset {
         let Some(user) = load_user(deps, self.user_id).await? else {
             return Ok(());
         };
-        let rendered = templates::render(
-            "password_reset",
-            json!({ "username": user.username, "token": self.token, "minutes": self.minutes }),
-        )
-        .map_err(err)?;
-        let email = Email {
-            to: vec![mailbox(&user)?],
-            subject: rendered.subject,
-            text: rendered.text,
-            html: Some(rendered.html),
-            attachments: Vec::new(),
-        };
-        deps.mailer.send(email).await.map_err(err)
+        let context =
+            json!({ "username": user.username, "token": self.token, "minutes": self.minutes });
+        send_templated(deps, &user, "password_reset", context).await
     }
 }
 
@@ -238,19 +239,8 @@ impl TaskHandler for NotifyCustomers {
             let Some(last) = batch.last() else { break };
             after = last.id;
             for user in &batch {
-                let rendered = templates::render(
-                    "notify",
-                    json!({ "username": user.username, "first_name": user.first_name, "message": self.message }),
-                )
-                .map_err(err)?;
-                let email = Email {
-                    to: vec![mailbox(user)?],
-                    subject: rendered.subject,
-                    text: rendered.text,
-                    html: Some(rendered.html),
-                    attachments: Vec::new(),
-                };
-                deps.mailer.send(email).await.map_err(err)?;
+                let context = json!({ "username": user.username, "first_name": user.first_name, "message": self.message });
+                send_templated(deps, user, "notify", context).await?;
                 sent += 1;
             }
         }
