@@ -99,6 +99,15 @@ impl AppError {
         Self::NotFound(Cow::Borrowed("Not found."))
     }
 
+    /// `Ok(true)` when something was deleted, else `NOT_FOUND` (the delete mutations).
+    pub fn deleted(done: bool) -> AppResult<bool> {
+        if done {
+            Ok(true)
+        } else {
+            Err(Self::not_found())
+        }
+    }
+
     pub fn internal(error: impl Into<anyhow::Error>) -> Self {
         Self::Internal(Arc::new(error.into()))
     }

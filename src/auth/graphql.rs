@@ -464,11 +464,7 @@ impl AuthMutation {
         group_id: i32,
     ) -> AppResult<bool> {
         let mut conn = ctx.conn().await?;
-        if repo::remove_user_from_group(&mut conn, user_id, group_id).await? {
-            Ok(true)
-        } else {
-            Err(AppError::not_found())
-        }
+        AppError::deleted(repo::remove_user_from_group(&mut conn, user_id, group_id).await?)
     }
 
     /// Grants a permission such as `store.view_history` directly (staff only).
@@ -504,11 +500,7 @@ impl AuthMutation {
         for id in ids {
             revoked |= repo::revoke_permission(&mut conn, user_id, id).await?;
         }
-        if revoked {
-            Ok(true)
-        } else {
-            Err(AppError::not_found())
-        }
+        AppError::deleted(revoked)
     }
 
     /// Makes a user staff or not (staff only).

@@ -210,11 +210,7 @@ impl CartsMutation {
     async fn delete_cart(&self, ctx: &Context<'_>, id: Uuid) -> AppResult<bool> {
         let cart = visible_cart(ctx, id).await?;
         let mut conn = ctx.conn().await?;
-        if repo::delete_cart(&mut conn, cart.id).await? {
-            Ok(true)
-        } else {
-            Err(AppError::not_found())
-        }
+        AppError::deleted(repo::delete_cart(&mut conn, cart.id).await?)
     }
 
     /// Adds a product; a product already in the cart gets its quantity raised.
@@ -282,11 +278,7 @@ impl CartsMutation {
         let cart = visible_cart(ctx, cart_id).await?;
         let hold = ctx.settings()?.cart_hold;
         let mut conn = ctx.conn().await?;
-        if repo::delete_item(&mut conn, cart.id, id, hold).await? {
-            Ok(true)
-        } else {
-            Err(AppError::not_found())
-        }
+        AppError::deleted(repo::delete_item(&mut conn, cart.id, id, hold).await?)
     }
 
     /// Attaches a guest cart to the signed-in user, merging it into their open cart if

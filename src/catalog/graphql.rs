@@ -700,11 +700,7 @@ impl CatalogMutation {
     #[graphql(guard = "CatalogWrite")]
     async fn delete_product(&self, ctx: &Context<'_>, id: i64) -> AppResult<bool> {
         let mut conn = ctx.conn().await?;
-        if repo::delete_product(&mut conn, id).await? {
-            Ok(true)
-        } else {
-            Err(AppError::not_found())
-        }
+        AppError::deleted(repo::delete_product(&mut conn, id).await?)
     }
 
     #[graphql(guard = "CatalogWrite")]
@@ -745,11 +741,7 @@ impl CatalogMutation {
     #[graphql(guard = "CatalogWrite")]
     async fn delete_collection(&self, ctx: &Context<'_>, id: i64) -> AppResult<bool> {
         let mut conn = ctx.conn().await?;
-        if repo::delete_collection(&mut conn, id).await? {
-            Ok(true)
-        } else {
-            Err(AppError::not_found())
-        }
+        AppError::deleted(repo::delete_collection(&mut conn, id).await?)
     }
 
     async fn create_review(
@@ -794,11 +786,7 @@ impl CatalogMutation {
 
     async fn delete_review(&self, ctx: &Context<'_>, product_id: i64, id: i64) -> AppResult<bool> {
         let mut conn = ctx.conn().await?;
-        if repo::delete_review(&mut conn, product_id, id).await? {
-            Ok(true)
-        } else {
-            Err(AppError::not_found())
-        }
+        AppError::deleted(repo::delete_review(&mut conn, product_id, id).await?)
     }
 }
 

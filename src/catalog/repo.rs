@@ -5,12 +5,12 @@ use chrono::{DateTime, Utc};
 use diesel::dsl::{count, exists};
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use rust_decimal::Decimal;
 use serde_json::Value as Json;
 
 use super::model::*;
-use crate::db::schema::{collections, order_items, products, reviews};
+use crate::db::schema::{collections, products, reviews};
 use crate::db::sql::{Bind, Sql};
 use crate::error::{AppError, AppResult, ResultExt};
 use crate::graphql::pagination::{Direction, PageRequest};
@@ -396,37 +396,17 @@ fn collection_gone() -> AppError {
     )
 }
 
-/// Deletes a product unless an order item refers to it (API-DEL-1). `false` when missing.
+/// Deletes a product unless an order item refers to it (API-DEL-1): the RESTRICT foreign
+/// key refuses the delete atomically, and its violation becomes the guard message.
+/// `false` when missing.
 pub async fn delete_product(conn: &mut AsyncPgConnection, id: i64) -> AppResult<bool> {
-    conn.transaction::<_, AppError, _>(async |conn| {
-        // Lock the row so the guard and the delete see the same state.
-        let found: Option<i64> = products::table
-            .find(id)
-            .select(products::id)
-            .for_update()
-            .first(conn)
-            .await
-            .optional()?;
-        if found.is_none() {
-            return Ok(false);
-        }
-        let ordered: bool = diesel::select(exists(
-            order_items::table.filter(order_items::product_id.eq(id)),
-        ))
-        .get_result(conn)
-        .await?;
-        if ordered {
-            return Err(AppError::MethodNotAllowed(PRODUCT_DELETE_GUARD.into()));
-        }
-        diesel::delete(products::table.find(id))
-            .execute(conn)
-            .await
-            .on_constraint("order_items_product_id_fkey", || {
-                AppError::MethodNotAllowed(PRODUCT_DELETE_GUARD.into())
-            })?;
-        Ok(true)
-    })
-    .await
+    let deleted = diesel::delete(products::table.find(id))
+        .execute(conn)
+        .await
+        .on_constraint("order_items_product_id_fkey", || {
+            AppError::MethodNotAllowed(PRODUCT_DELETE_GUARD.into())
+        })?;
+    Ok(deleted > 0)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -557,36 +537,16 @@ fn featured_gone() -> AppError {
     )
 }
 
-/// Deletes a collection unless it still has products (API-COL-7). `false` when missing.
+/// Deletes a collection unless it still has products (API-COL-7), through the RESTRICT
+/// foreign key as for products. `false` when missing.
 pub async fn delete_collection(conn: &mut AsyncPgConnection, id: i64) -> AppResult<bool> {
-    conn.transaction::<_, AppError, _>(async |conn| {
-        let found: Option<i64> = collections::table
-            .find(id)
-            .select(collections::id)
-            .for_update()
-            .first(conn)
-            .await
-            .optional()?;
-        if found.is_none() {
-            return Ok(false);
-        }
-        let has_products: bool = diesel::select(exists(
-            products::table.filter(products::collection_id.eq(id)),
-        ))
-        .get_result(conn)
-        .await?;
-        if has_products {
-            return Err(AppError::MethodNotAllowed(COLLECTION_DELETE_GUARD.into()));
-        }
-        diesel::delete(collections::table.find(id))
-            .execute(conn)
-            .await
-            .on_constraint("products_collection_id_fkey", || {
-                AppError::MethodNotAllowed(COLLECTION_DELETE_GUARD.into())
-            })?;
-        Ok(true)
-    })
-    .await
+    let deleted = diesel::delete(collections::table.find(id))
+        .execute(conn)
+        .await
+        .on_constraint("products_collection_id_fkey", || {
+            AppError::MethodNotAllowed(COLLECTION_DELETE_GUARD.into())
+        })?;
+    Ok(deleted > 0)
 }
 
 // ---------------------------------------------------------------------------------------

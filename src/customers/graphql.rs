@@ -357,11 +357,7 @@ impl CustomersMutation {
     #[graphql(guard = "Staff")]
     async fn delete_customer(&self, ctx: &Context<'_>, id: i64) -> AppResult<bool> {
         let mut conn = ctx.conn().await?;
-        if repo::delete_customer(&mut conn, id).await? {
-            Ok(true)
-        } else {
-            Err(AppError::not_found())
-        }
+        AppError::deleted(repo::delete_customer(&mut conn, id).await?)
     }
 }
 

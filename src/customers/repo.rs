@@ -1,11 +1,10 @@
 //! Customer queries.
 
-use diesel::dsl::exists;
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use super::model::{CUSTOMER_DELETE_GUARD, CustomerChanges, CustomerRow, NewCustomer};
-use crate::db::schema::{customers, orders};
+use crate::db::schema::customers;
 use crate::db::sql::{Bind, Sql};
 use crate::error::{AppError, AppResult, ResultExt};
 use crate::graphql::pagination::{Direction, PageRequest};
@@ -140,35 +139,16 @@ pub async fn update_customer(
         .optional()?)
 }
 
-/// Deletes a customer unless they have orders (D-9). `false` when missing.
+/// Deletes a customer unless they have orders (D-9), through the RESTRICT foreign key.
+/// `false` when missing.
 pub async fn delete_customer(conn: &mut AsyncPgConnection, id: i64) -> AppResult<bool> {
-    conn.transaction::<_, AppError, _>(async |conn| {
-        let found: Option<i64> = customers::table
-            .find(id)
-            .select(customers::id)
-            .for_update()
-            .first(conn)
-            .await
-            .optional()?;
-        if found.is_none() {
-            return Ok(false);
-        }
-        let has_orders: bool =
-            diesel::select(exists(orders::table.filter(orders::customer_id.eq(id))))
-                .get_result(conn)
-                .await?;
-        if has_orders {
-            return Err(AppError::MethodNotAllowed(CUSTOMER_DELETE_GUARD.into()));
-        }
-        diesel::delete(customers::table.find(id))
-            .execute(conn)
-            .await
-            .on_constraint("orders_customer_id_fkey", || {
-                AppError::MethodNotAllowed(CUSTOMER_DELETE_GUARD.into())
-            })?;
-        Ok(true)
-    })
-    .await
+    let deleted = diesel::delete(customers::table.find(id))
+        .execute(conn)
+        .await
+        .on_constraint("orders_customer_id_fkey", || {
+            AppError::MethodNotAllowed(CUSTOMER_DELETE_GUARD.into())
+        })?;
+    Ok(deleted > 0)
 }
 
 /// Cursor keys of a customer row.

@@ -284,11 +284,7 @@ impl OrdersMutation {
     #[graphql(guard = "Staff")]
     async fn delete_order(&self, ctx: &Context<'_>, id: i64) -> AppResult<bool> {
         let mut conn = ctx.conn().await?;
-        if repo::delete_order(&mut conn, id).await? {
-            Ok(true)
-        } else {
-            Err(AppError::not_found())
-        }
+        AppError::deleted(repo::delete_order(&mut conn, id).await?)
     }
 }
 
