@@ -1,11 +1,16 @@
 //! Application state shared by every request.
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use tokio::sync::{Semaphore, watch};
+
 use crate::auth::Auth;
+use crate::config::Budget;
 use crate::db::DbPool;
 use crate::graphql::loaders::{DEFAULT_BATCH_WINDOW, Loaders};
-use crate::graphql::{AppSchema, build_schema};
+use crate::graphql::{AppSchema, build_schema_with};
+use crate::http::ws::SessionWatch;
 use crate::images::storage::Media;
 use crate::orders::events::OrderEvents;
 
@@ -26,6 +31,7 @@ impl Default for Settings {
                 root: std::path::PathBuf::from(".storefront/media"),
                 public_base_url: "http://127.0.0.1:8000".to_owned(),
                 max_image_bytes: 500 * 1024,
+                max_image_pixels: Budget::default().max_image_pixels,
             },
         }
     }
@@ -39,6 +45,7 @@ impl Settings {
                 root: config.media_root.clone(),
                 public_base_url: config.public_base_url.clone(),
                 max_image_bytes: config.max_image_bytes,
+                max_image_pixels: config.budget.max_image_pixels,
             },
         }
     }
@@ -52,6 +59,12 @@ pub struct AppOptions {
     pub events: OrderEvents,
     /// DataLoader batch window (`DEFAULT_BATCH_WINDOW` when zero).
     pub batch_window: Duration,
+    /// What one request may use.
+    pub budget: Budget,
+    /// Serve GraphiQL to browsers at `GET /graphql`.
+    pub graphiql: bool,
+    /// Answer introspection queries.
+    pub introspection: bool,
 }
 
 impl Default for AppOptions {
@@ -64,6 +77,9 @@ impl Default for AppOptions {
                 .collect(),
             events: OrderEvents::default(),
             batch_window: Duration::ZERO,
+            budget: Budget::default(),
+            graphiql: true,
+            introspection: true,
         }
     }
 }
@@ -80,6 +96,15 @@ pub struct AppState {
     pub events: OrderEvents,
     /// DataLoader batch window.
     pub batch_window: Duration,
+    pub budget: Budget,
+    pub graphiql: bool,
+    /// Requests in flight (the guard sheds load beyond `budget.max_in_flight`).
+    pub in_flight: Arc<Semaphore>,
+    /// Re-checks the users of signed-in WebSockets.
+    pub sessions: SessionWatch,
+    /// Turns `true` when the service begins shutting down.
+    pub shutdown: watch::Receiver<bool>,
+    shutdown_tx: Arc<watch::Sender<bool>>,
 }
 
 impl AppState {
@@ -91,7 +116,7 @@ impl AppState {
     /// Builds the schema once, with the pool, auth services, settings and the order
     /// event hub as schema-level data.
     pub fn with_options(pool: DbPool, auth: Auth, options: AppOptions) -> Self {
-        let schema = build_schema()
+        let schema = build_schema_with(&options.budget.query, options.introspection)
             .data(pool.clone())
             .data(auth.clone())
             .data(options.settings.clone())
@@ -102,6 +127,7 @@ impl AppState {
         } else {
             options.batch_window
         };
+        let (shutdown_tx, shutdown) = watch::channel(false);
         Self {
             pool,
             settings: options.settings,
@@ -110,7 +136,18 @@ impl AppState {
             auth,
             events: options.events,
             batch_window,
+            in_flight: Arc::new(Semaphore::new(options.budget.max_in_flight)),
+            budget: options.budget,
+            graphiql: options.graphiql,
+            sessions: SessionWatch::default(),
+            shutdown,
+            shutdown_tx: Arc::new(shutdown_tx),
         }
+    }
+
+    /// Tells long-lived connections (WebSockets) that the service is going away.
+    pub fn begin_shutdown(&self) {
+        let _ = self.shutdown_tx.send(true);
     }
 
     /// A request's loaders.

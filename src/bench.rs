@@ -14,6 +14,7 @@ use tokio::net::{TcpListener, TcpStream};
 use crate::app::AppState;
 use crate::config::Config;
 use crate::http;
+use crate::seed;
 use crate::server::{self, Database};
 
 #[derive(Debug, Clone, Copy)]
@@ -72,6 +73,14 @@ pub async fn run(config: Config, options: BenchOptions) -> anyhow::Result<()> {
 
 async fn run_on(database: &Database, config: &Config, options: BenchOptions) -> anyhow::Result<()> {
     let pool = server::prepare(database, config, true).await?;
+    {
+        // A configured database is never seeded by `serve`; the benchmark needs the
+        // catalogue (without the development accounts).
+        let mut conn = pool.get().await?;
+        if seed::catalogue_is_empty(&mut conn).await? {
+            seed::seed(&mut conn, false, false).await?;
+        }
+    }
     let app = http::build_app(AppState::new(pool, database.auth(config)?));
     let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
     let addr = listener.local_addr()?;

@@ -20,6 +20,11 @@
 //! | `RUN_WORKERS` | `true` | Whether `serve` also runs the job workers and the schedule. |
 //! | `DEBUG` | `false` | Development mode: debug-level logs by default. |
 //! | `RUST_LOG` | `info` (`debug` with `DEBUG`) | Log filter (tracing-subscriber `EnvFilter` syntax). |
+//! | `GRAPHIQL` | on without `DATABASE_URL`, off with it | Serve GraphiQL at `GET /graphql` for browsers. |
+//! | `INTROSPECTION` | `true` | Answer introspection queries. |
+//!
+//! The request budget (every variable of [`Budget`]) is listed in the README's "Running in
+//! production" section.
 //!
 //! A bad value stops start-up with a message that names the variable.
 
@@ -28,6 +33,8 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use anyhow::{Context, anyhow};
+
+use crate::graphql::limits::QueryLimits;
 
 /// The course's client app (`npm start` on port 8001).
 pub const DEFAULT_CORS_ORIGINS: [&str; 2] = ["http://localhost:8001", "http://127.0.0.1:8001"];
@@ -53,6 +60,85 @@ pub struct Config {
     pub run_workers: bool,
     pub debug: bool,
     pub rust_log: Option<String>,
+    /// `None`: GraphiQL only in the embedded default.
+    pub graphiql: Option<bool>,
+    pub introspection: bool,
+    pub budget: Budget,
+}
+
+/// What one request may use, on every transport (see the README's "Running in production").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Budget {
+    /// Cost, depth, aliases, root fields, directives, size and string limits of a document.
+    pub query: QueryLimits,
+    /// Longest time an HTTP request may take (`REQUEST_TIMEOUT`).
+    pub request_timeout: Duration,
+    /// PostgreSQL `statement_timeout` of every pooled connection (`DB_STATEMENT_TIMEOUT`).
+    pub statement_timeout: Duration,
+    /// Longest time a client may take to send a request's headers (`HEADER_READ_TIMEOUT`).
+    pub header_read_timeout: Duration,
+    /// HTTP requests served at once; more are shed with 503 (`MAX_IN_FLIGHT_REQUESTS`).
+    pub max_in_flight: usize,
+    /// Time a WebSocket has to send `connection_init` (`WS_INIT_TIMEOUT`).
+    pub ws_init_timeout: Duration,
+    /// Largest WebSocket message (`WS_MAX_MESSAGE_BYTES`); larger closes with 1009.
+    pub ws_max_message_bytes: usize,
+    /// Operations running at once on one WebSocket (`WS_MAX_OPERATIONS`).
+    pub ws_max_operations: usize,
+    /// Largest image, in pixels, accepted for upload (`MAX_IMAGE_PIXELS`).
+    pub max_image_pixels: u64,
+}
+
+impl Default for Budget {
+    fn default() -> Self {
+        Self {
+            query: QueryLimits::default(),
+            request_timeout: Duration::from_secs(15),
+            statement_timeout: Duration::from_secs(5),
+            header_read_timeout: Duration::from_secs(10),
+            max_in_flight: 1_024,
+            ws_init_timeout: Duration::from_secs(3),
+            ws_max_message_bytes: 64 * 1024,
+            ws_max_operations: 25,
+            max_image_pixels: 40_000_000,
+        }
+    }
+}
+
+impl Budget {
+    /// Reads every budget variable; unset ones keep their default.
+    fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
+        let d = Self::default();
+        let q = &d.query;
+        let query = QueryLimits {
+            max_cost: bounded(get, "MAX_QUERY_COST", q.max_cost, 1, u64::MAX)?,
+            max_depth: bounded(get, "MAX_QUERY_DEPTH", q.max_depth, 1, 16)?,
+            max_aliases: bounded(get, "MAX_QUERY_ALIASES", q.max_aliases, 0, 10_000)?,
+            max_root_fields: bounded(get, "MAX_ROOT_FIELDS", q.max_root_fields, 1, 10_000)?,
+            max_directives: bounded(get, "MAX_DIRECTIVES_PER_FIELD", q.max_directives, 0, 100)?,
+            max_bytes: bounded(get, "MAX_QUERY_BYTES", q.max_bytes, 64, 1024 * 1024)?,
+            max_tokens: bounded(get, "MAX_QUERY_TOKENS", q.max_tokens, 16, 1_000_000)?,
+            max_string_chars: bounded(get, "MAX_STRING_LENGTH", q.max_string_chars, 1, 1 << 20)?,
+            assumed_list_size: bounded(get, "ASSUMED_LIST_SIZE", q.assumed_list_size, 1, 10_000)?,
+        };
+        Ok(Self {
+            query,
+            request_timeout: duration(get, "REQUEST_TIMEOUT", d.request_timeout)?,
+            statement_timeout: duration(get, "DB_STATEMENT_TIMEOUT", d.statement_timeout)?,
+            header_read_timeout: duration(get, "HEADER_READ_TIMEOUT", d.header_read_timeout)?,
+            max_in_flight: bounded(get, "MAX_IN_FLIGHT_REQUESTS", d.max_in_flight, 1, 1 << 20)?,
+            ws_init_timeout: duration(get, "WS_INIT_TIMEOUT", d.ws_init_timeout)?,
+            ws_max_message_bytes: bounded(
+                get,
+                "WS_MAX_MESSAGE_BYTES",
+                d.ws_max_message_bytes,
+                1024,
+                16 * 1024 * 1024,
+            )?,
+            ws_max_operations: bounded(get, "WS_MAX_OPERATIONS", d.ws_max_operations, 1, 10_000)?,
+            max_image_pixels: bounded(get, "MAX_IMAGE_PIXELS", d.max_image_pixels, 1, u64::MAX)?,
+        })
+    }
 }
 
 impl std::fmt::Debug for Config {
@@ -164,8 +250,48 @@ impl Config {
                 Some(value) => parse_bool(&value).context("DEBUG must be true or false")?,
             },
             rust_log: get("RUST_LOG"),
+            graphiql: get("GRAPHIQL")
+                .map(|v| parse_bool(&v).context("GRAPHIQL must be true or false"))
+                .transpose()?,
+            introspection: match get("INTROSPECTION") {
+                None => true,
+                Some(value) => parse_bool(&value).context("INTROSPECTION must be true or false")?,
+            },
+            budget: Budget::from_lookup(&get)?,
         })
     }
+
+    /// Production mode: a configured database (`DATABASE_URL`), as opposed to the
+    /// embedded development default.
+    pub fn is_production(&self) -> bool {
+        self.database_url.is_some()
+    }
+
+    /// Whether GraphiQL is served: `GRAPHIQL`, else only in the embedded default.
+    pub fn graphiql_enabled(&self) -> bool {
+        self.graphiql.unwrap_or(!self.is_production())
+    }
+}
+
+/// A number within `min..=max`, or `default` when unset.
+fn bounded<T>(
+    get: &impl Fn(&str) -> Option<String>,
+    key: &str,
+    default: T,
+    min: T,
+    max: T,
+) -> anyhow::Result<T>
+where
+    T: FromStr + PartialOrd + std::fmt::Display + Copy,
+    T::Err: std::fmt::Display,
+{
+    let value = parsed(get, key)?.unwrap_or(default);
+    if value < min || value > max {
+        return Err(anyhow!(
+            "{key} must be between {min} and {max}, got {value}"
+        ));
+    }
+    Ok(value)
 }
 
 fn parsed<T>(get: &impl Fn(&str) -> Option<String>, key: &str) -> anyhow::Result<Option<T>>
@@ -184,9 +310,23 @@ where
 
 /// A token lifetime (default one day): `3600`, `90s`, `15m`, `12h`, `7d`.
 fn ttl(get: &impl Fn(&str) -> Option<String>, key: &str) -> anyhow::Result<Duration> {
+    duration(get, key, Duration::from_secs(86_400))
+}
+
+/// A duration: seconds, or a number with `s`, `m`, `h` or `d` (`ms` for milliseconds).
+fn duration(
+    get: &impl Fn(&str) -> Option<String>,
+    key: &str,
+    default: Duration,
+) -> anyhow::Result<Duration> {
     let Some(raw) = get(key) else {
-        return Ok(Duration::from_secs(86_400));
+        return Ok(default);
     };
+    if let Some(ms) = raw.trim().strip_suffix("ms")
+        && let Ok(n @ 1..) = ms.parse::<u64>()
+    {
+        return Ok(Duration::from_millis(n));
+    }
     let text = raw.trim().to_ascii_lowercase();
     let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
         Some(i) => text.split_at(i),
@@ -237,6 +377,34 @@ mod tests {
         assert!(!config.debug);
         assert_eq!(config.access_token_ttl, Duration::from_secs(86_400));
         assert_eq!(config.refresh_token_ttl, Duration::from_secs(86_400));
+        assert_eq!(config.budget, Budget::default());
+        assert!(config.graphiql_enabled() && config.introspection);
+        Ok(())
+    }
+
+    #[test]
+    fn production_mode_switches_graphiql_off() -> anyhow::Result<()> {
+        let config = config(&[("DATABASE_URL", "postgres://db/shop")])?;
+        assert!(config.is_production() && !config.graphiql_enabled() && config.introspection);
+        let config = config_with_graphiql()?;
+        assert!(config.graphiql_enabled());
+        Ok(())
+    }
+
+    fn config_with_graphiql() -> anyhow::Result<Config> {
+        config(&[("DATABASE_URL", "postgres://db/shop"), ("GRAPHIQL", "on")])
+    }
+
+    #[test]
+    fn budget_variables() -> anyhow::Result<()> {
+        let config = config(&[
+            ("MAX_QUERY_COST", "100"),
+            ("DB_STATEMENT_TIMEOUT", "250ms"),
+            ("WS_INIT_TIMEOUT", "1s"),
+        ])?;
+        assert_eq!(config.budget.query.max_cost, 100);
+        assert_eq!(config.budget.statement_timeout, Duration::from_millis(250));
+        assert_eq!(config.budget.ws_init_timeout, Duration::from_secs(1));
         Ok(())
     }
 
@@ -264,6 +432,13 @@ mod tests {
             ("MAX_IMAGE_SIZE_KB", "0"),
             ("CORS_ALLOWED_ORIGINS", "not an origin"),
             ("RUN_WORKERS", "sometimes"),
+            ("GRAPHIQL", "perhaps"),
+            ("INTROSPECTION", "perhaps"),
+            ("MAX_QUERY_COST", "lots"),
+            ("MAX_QUERY_DEPTH", "17"),
+            ("DB_STATEMENT_TIMEOUT", "0"),
+            ("REQUEST_TIMEOUT", "soon"),
+            ("WS_MAX_OPERATIONS", "0"),
         ] {
             let error = match config(&[(key, value)]) {
                 Ok(_) => panic!("{key}={value} was accepted"),

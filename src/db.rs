@@ -21,6 +21,21 @@ pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("./migrations");
 pub type DbPool = Pool<AsyncPgConnection>;
 pub type DbConn = Object<AsyncPgConnection>;
 
+/// `url` with a server-side `statement_timeout` for every session opened through it
+/// (libpq's `options` parameter, so it costs no extra round trip per connection).
+/// A statement that runs longer is cancelled by PostgreSQL itself, so a request that
+/// times out never leaves its SQL running. Key-value connection strings are left alone.
+pub fn with_statement_timeout(url: &str, timeout: Duration) -> String {
+    if !url.contains("://") {
+        return url.to_owned();
+    }
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!(
+        "{url}{separator}options=-c%20statement_timeout%3D{}",
+        timeout.as_millis().max(1)
+    )
+}
+
 /// A pool of `size` connections to `url`.
 ///
 /// Connections are recycled with `RecyclingMethod::Fast`: a connection whose socket closed

@@ -87,9 +87,27 @@ pub enum AppError {
     /// Delete guards (spec part A DA-1): the exact guard text.
     #[error("{0}")]
     MethodNotAllowed(Cow<'static, str>),
+    /// A request budget was exceeded before execution (cost, depth, aliases, size, …).
+    /// `cost` is `(requested, maximum)` whenever the cost is over its maximum.
+    #[error("{message}")]
+    TooComplex {
+        message: Cow<'static, str>,
+        cost: Option<(u64, u64)>,
+    },
+    /// Throttled: try again after `retry_after` seconds.
+    #[error("Request was throttled. Expected available in {retry_after} seconds.")]
+    RateLimited { retry_after: u64 },
+    /// The database (or the service) cannot answer right now; the client may retry.
+    #[error("{0}")]
+    Unavailable(Cow<'static, str>),
     #[error("Internal server error")]
     Internal(Arc<anyhow::Error>),
 }
+
+/// The message of [`AppError::Unavailable`] when the database cannot be reached.
+pub const UNAVAILABLE: &str = "The service is temporarily unavailable. Please try again shortly.";
+/// The message of [`AppError::Unavailable`] when a statement or the request ran too long.
+pub const TIMED_OUT: &str = "The request took too long. Please try again shortly.";
 
 pub type AppResult<T> = Result<T, AppError>;
 
@@ -124,6 +142,9 @@ impl AppError {
             Self::NotFound(_) => "NOT_FOUND",
             Self::BadUserInput(_) => "BAD_USER_INPUT",
             Self::MethodNotAllowed(_) => "METHOD_NOT_ALLOWED",
+            Self::TooComplex { .. } => "QUERY_TOO_COMPLEX",
+            Self::RateLimited { .. } => "RATE_LIMITED",
+            Self::Unavailable(_) => "SERVICE_UNAVAILABLE",
             Self::Internal(_) => "INTERNAL_SERVER_ERROR",
         }
     }
@@ -136,6 +157,9 @@ impl AppError {
             Self::NotFound(_) => 404,
             Self::BadUserInput(_) => 400,
             Self::MethodNotAllowed(_) => 405,
+            Self::TooComplex { .. } => 400,
+            Self::RateLimited { .. } => 429,
+            Self::Unavailable(_) => 503,
             Self::Internal(_) => 500,
         }
     }
@@ -152,14 +176,46 @@ impl From<DieselError> for AppError {
     fn from(error: DieselError) -> Self {
         match error {
             DieselError::NotFound => Self::not_found(),
+            DieselError::DatabaseError(kind, ref info) => {
+                match unavailable_kind(&kind, info.message()) {
+                    Some(message) => {
+                        tracing::warn!(error = %info.message(), "database unavailable or too slow");
+                        Self::Unavailable(Cow::Borrowed(message))
+                    }
+                    None => Self::internal(error),
+                }
+            }
             other => Self::internal(other),
         }
     }
 }
 
+/// Whether a database error means "not now" rather than "wrong": a lost connection, a
+/// server shutting down or starting up, or a statement cancelled by `statement_timeout`.
+fn unavailable_kind(kind: &DatabaseErrorKind, message: &str) -> Option<&'static str> {
+    if message.contains("statement timeout") || message.contains("canceling statement") {
+        return Some(TIMED_OUT);
+    }
+    let lost = matches!(kind, DatabaseErrorKind::ClosedConnection)
+        || [
+            "terminating connection",
+            "the database system is shutting down",
+            "the database system is starting up",
+            "the database system is in recovery mode",
+            "connection closed",
+            "Connection refused",
+        ]
+        .iter()
+        .any(|needle| message.contains(needle));
+    lost.then_some(UNAVAILABLE)
+}
+
 impl From<diesel_async::pooled_connection::deadpool::PoolError> for AppError {
+    /// Every pool failure (no connection within the wait timeout, the server refusing
+    /// connections) is `SERVICE_UNAVAILABLE`: the client may retry.
     fn from(error: diesel_async::pooled_connection::deadpool::PoolError) -> Self {
-        Self::internal(error)
+        tracing::warn!(error = %error, "no database connection");
+        Self::Unavailable(Cow::Borrowed(UNAVAILABLE))
     }
 }
 

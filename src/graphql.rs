@@ -5,6 +5,7 @@
 pub mod context;
 pub mod error_codes;
 pub mod guards;
+pub mod limits;
 pub mod loaders;
 pub mod pagination;
 pub mod scalars;
@@ -46,16 +47,30 @@ pub struct Subscription(OrdersSubscription);
 
 pub type AppSchema = Schema<Query, Mutation, Subscription>;
 
-/// The schema builder with every extension and limit, but no data attached.
+/// The schema builder with the default budget and introspection on, but no data attached.
 pub fn build_schema() -> SchemaBuilder<Query, Mutation, Subscription> {
-    Schema::build(
+    build_schema_with(&limits::QueryLimits::default(), true)
+}
+
+/// The schema builder with a budget (checked before validation, see [`limits`]) and
+/// introspection switched on or off.
+pub fn build_schema_with(
+    query_limits: &limits::QueryLimits,
+    introspection: bool,
+) -> SchemaBuilder<Query, Mutation, Subscription> {
+    let builder = Schema::build(
         Query::default(),
         Mutation::default(),
         Subscription::default(),
     )
-    .extension(error_codes::ErrorCodes)
-    .limit_depth(16)
-    .limit_complexity(5_000)
+    .extension(limits::Limits(std::sync::Arc::new(query_limits.clone())))
+    // A backstop behind the budget's own depth check (which runs first).
+    .limit_depth(query_limits.max_depth);
+    if introspection {
+        builder
+    } else {
+        builder.disable_introspection()
+    }
 }
 
 /// The SDL as committed in `schema.graphql`.

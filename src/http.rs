@@ -1,28 +1,30 @@
-//! The HTTP surface: `POST`/`GET /graphql` (GraphiQL for browsers), `GET /healthz`, request
-//! ids, body limits, tracing and timeouts.
+//! The HTTP surface: `POST`/`GET /graphql` (GraphiQL for browsers when enabled),
+//! `GET /graphql/ws` (see [`ws`]), `GET /healthz`, `/media`; request ids, body limits,
+//! security headers, and the request guard (in-flight cap, time limit, panics).
 
+pub mod serve;
+pub mod ws;
+
+use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
 use async_graphql::ParseRequestError;
-use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql::http::GraphiQLSource;
 use async_graphql::http::MultipartOptions;
-use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::body::Body;
-use axum::extract::WebSocketUpgrade;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use futures_util::TryStreamExt;
+use futures_util::{FutureExt, TryStreamExt};
 use serde_json::json;
 use tower::ServiceBuilder;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
@@ -30,7 +32,7 @@ use std::sync::Arc;
 
 use crate::app::AppState;
 use crate::auth::viewer;
-use crate::error::AppError;
+use crate::error::{AppError, TIMED_OUT, UNAVAILABLE};
 use crate::graphql::error_codes;
 
 /// Largest JSON GraphQL request body.
@@ -40,10 +42,10 @@ pub const UPLOAD_BODY_LIMIT: usize = 8 * 1024 * 1024;
 /// Hard cap on one uploaded file; the configurable image limit is checked below it with
 /// the spec's message.
 pub const UPLOAD_FILE_CAP: usize = 5 * 1024 * 1024;
-/// Longest time a request may take.
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// The message of a request shed because too many are in flight.
+pub const BUSY: &str = "The service is busy. Please try again shortly.";
 
-/// The request's id (`x-request-id`), in every log line and in internal errors.
+/// The request's id (`x-request-id`), in every log line and every error.
 #[derive(Clone, Debug)]
 pub struct RequestId(pub String);
 
@@ -55,36 +57,102 @@ pub fn build_app(state: AppState) -> Router {
             HeaderValue::from_static("public, max-age=86400"),
         ))
         .service(ServeDir::new(&state.settings.media.root));
-    let cors = cors_layer(&state.cors_origins);
-    Router::new()
+    let routes = Router::new()
         .route("/graphql", get(graphql_handler).post(graphql_handler))
-        .route("/graphql/ws", get(graphql_ws))
+        .route("/graphql/ws", get(ws::graphql_ws))
         .route("/healthz", get(healthz))
         .nest_service("/media", media)
-        .with_state(state)
-        .layer(cors)
-        .layer(
-            ServiceBuilder::new()
-                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-                .layer(
-                    TraceLayer::new_for_http()
-                        .make_span_with(|request: &Request<Body>| {
-                            let id = request_id(request.headers());
-                            tracing::info_span!(
-                                "request",
-                                request_id = %id,
-                                method = %request.method(),
-                                uri = %request.uri(),
-                            )
-                        })
-                        .on_response(DefaultOnResponse::new().level(Level::INFO)),
-                )
-                .layer(PropagateRequestIdLayer::x_request_id())
-                .layer(TimeoutLayer::with_status_code(
-                    StatusCode::REQUEST_TIMEOUT,
-                    REQUEST_TIMEOUT,
-                )),
+        .with_state(state.clone());
+    with_layers(routes, &state)
+}
+
+/// Every layer of the service around `routes`: request ids, tracing, the request guard,
+/// CORS and security headers (tests wrap their own routes with it too).
+pub fn with_layers(routes: Router, state: &AppState) -> Router {
+    let cors = cors_layer(&state.cors_origins);
+    routes.layer(cors).layer(
+        ServiceBuilder::new()
+            .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+            .layer(
+                TraceLayer::new_for_http()
+                    .make_span_with(|request: &Request<Body>| {
+                        let id = request_id(request.headers());
+                        tracing::info_span!(
+                            "request",
+                            request_id = %id,
+                            method = %request.method(),
+                            uri = %request.uri(),
+                        )
+                    })
+                    .on_response(DefaultOnResponse::new().level(Level::INFO)),
+            )
+            .layer(PropagateRequestIdLayer::x_request_id())
+            .layer(SetResponseHeaderLayer::if_not_present(
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            ))
+            .layer(SetResponseHeaderLayer::if_not_present(
+                header::REFERRER_POLICY,
+                HeaderValue::from_static("no-referrer"),
+            ))
+            .layer(SetResponseHeaderLayer::if_not_present(
+                header::X_FRAME_OPTIONS,
+                HeaderValue::from_static("DENY"),
+            ))
+            .layer(SetResponseHeaderLayer::if_not_present(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static("frame-ancestors 'none'"),
+            ))
+            .layer(axum::middleware::from_fn_with_state(state.clone(), guard)),
+    )
+}
+
+/// The request guard: sheds load beyond `MAX_IN_FLIGHT_REQUESTS` (503), bounds every
+/// request by `REQUEST_TIMEOUT` (503; WebSocket upgrades are bounded by their own
+/// rules), and turns a panic into a coded `INTERNAL_SERVER_ERROR` with the request id.
+async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let id = request_id(request.headers());
+    let Ok(_permit) = state.in_flight.clone().try_acquire_owned() else {
+        tracing::warn!("shedding a request: too many in flight");
+        return coded_response(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "SERVICE_UNAVAILABLE",
+            BUSY,
+            &id,
+        );
+    };
+    let upgrade = request.headers().contains_key(header::UPGRADE);
+    let run = AssertUnwindSafe(next.run(request)).catch_unwind();
+    let outcome = if upgrade {
+        run.await
+    } else {
+        match tokio::time::timeout(state.budget.request_timeout, run).await {
+            Ok(outcome) => outcome,
+            Err(_) => {
+                tracing::warn!("request timed out");
+                return coded_response(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "SERVICE_UNAVAILABLE",
+                    TIMED_OUT,
+                    &id,
+                );
+            }
+        }
+    };
+    outcome.unwrap_or_else(|panic| {
+        let message = panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        tracing::error!(request_id = %id, panic = %message, "a request panicked");
+        coded_response(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL_SERVER_ERROR",
+            "Internal server error",
+            &id,
         )
+    })
 }
 
 /// CORS for browser clients on the configured origins (preflights answered here).
@@ -101,7 +169,7 @@ fn cors_layer(origins: &[String]) -> CorsLayer {
         .max_age(Duration::from_secs(3600))
 }
 
-fn request_id(headers: &HeaderMap) -> String {
+pub(crate) fn request_id(headers: &HeaderMap) -> String {
     headers
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
@@ -148,60 +216,75 @@ pub fn graphiql() -> Html<String> {
 
 /// Executes a GraphQL request with GraphQL-over-HTTP content negotiation: JSON for
 /// `application/json` clients (the default), `application/graphql-response+json` with
-/// 4xx for request errors when asked for, no mutations over GET.
+/// 4xx for request errors when asked for, no mutations over GET. Requests refused before
+/// execution answer a coded GraphQL error body too.
 async fn graphql_handler(State(state): State<AppState>, request: Request) -> Response {
     let method = request.method().clone();
     let headers = request.headers().clone();
+    let request_id = RequestId(request_id(&headers));
     if method == Method::GET && wants_html(&headers) && request.uri().query().is_none() {
-        return graphiql().into_response();
-    }
-    if method == Method::POST && !supported_content_type(&headers) {
-        return error_response(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "Send application/json (or multipart/form-data for uploads).",
+        if state.graphiql {
+            return graphiql().into_response();
+        }
+        return refused(
+            StatusCode::NOT_FOUND,
+            "GraphiQL is switched off on this server (GRAPHIQL).",
+            &request_id.0,
         );
     }
-    let gql_request = match read_request(request).await {
+    if method == Method::POST && !supported_content_type(&headers) {
+        return refused(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Send application/json (or multipart/form-data for uploads).",
+            &request_id.0,
+        );
+    }
+    let gql_request = match read_request(request, &request_id.0).await {
         Ok(request) => request,
         Err(response) => return *response,
     };
     if method == Method::GET && is_mutation(&gql_request) {
-        let mut response = error_response(
+        let mut response = refused(
             StatusCode::METHOD_NOT_ALLOWED,
             "Mutations are only allowed over POST.",
+            &request_id.0,
         );
         response
             .headers_mut()
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
-    let request_id = RequestId(request_id(&headers));
     let mut gql_request = gql_request.data(state.loaders());
     match viewer::bearer_token(&headers) {
         Ok(None) => {}
         Ok(Some(token)) => match viewer::authenticate(&state.auth, &state.pool, &token).await {
             Ok(viewer) => gql_request = gql_request.data(Arc::new(viewer)),
-            Err(error) => return respond(&headers, error_document(error, &request_id)),
+            Err(error) => return respond(&headers, error_document(error), &request_id.0),
         },
-        Err(error) => return respond(&headers, error_document(error, &request_id)),
+        Err(error) => return respond(&headers, error_document(error), &request_id.0),
     }
-    let response = state.schema.execute(gql_request.data(request_id)).await;
-    respond(&headers, response)
+    let response = state
+        .schema
+        .execute(gql_request.data(request_id.clone()))
+        .await;
+    respond(&headers, response, &request_id.0)
 }
 
-/// A response for a request refused before execution (e.g. a bad token, D-13).
-fn error_document(error: AppError, request_id: &RequestId) -> async_graphql::Response {
+/// A response for a request refused before execution (e.g. a bad token).
+fn error_document(error: AppError) -> async_graphql::Response {
     let mut server_error =
         async_graphql::Error::from(error).into_server_error(async_graphql::Pos::default());
     server_error.locations.clear();
-    error_codes::annotate(&mut server_error, Some(request_id));
     async_graphql::Response::from_errors(vec![server_error])
 }
 
 /// Reads a GraphQL request: the query string for GET; for POST a JSON body (up to 1 MiB)
 /// or a GraphQL multipart request (up to 8 MiB, files up to 5 MiB).
-async fn read_request(request: Request) -> Result<async_graphql::Request, Box<Response>> {
-    let bad = |status: StatusCode, message: &str| Box::new(error_response(status, message));
+async fn read_request(
+    request: Request,
+    request_id: &str,
+) -> Result<async_graphql::Request, Box<Response>> {
+    let bad = |status: StatusCode, message: &str| Box::new(refused(status, message, request_id));
     if request.method() == Method::GET {
         let query = request.uri().query().unwrap_or_default();
         return async_graphql::http::parse_query_string(query).map_err(|e| {
@@ -273,85 +356,82 @@ fn is_mutation(request: &async_graphql::Request) -> bool {
     })
 }
 
-fn respond(headers: &HeaderMap, response: async_graphql::Response) -> Response {
+/// Parse, validation, budget and coercion errors: nothing executed, no error has a path.
+pub(crate) fn is_request_error(response: &async_graphql::Response) -> bool {
+    response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| e.path.is_empty())
+}
+
+/// Codes every error with the request id and serialises the response. A response with a
+/// `SERVICE_UNAVAILABLE` error is HTTP 503 (`RATE_LIMITED`: 429) with `Retry-After`.
+fn respond(
+    headers: &HeaderMap,
+    mut response: async_graphql::Response,
+    request_id: &str,
+) -> Response {
+    error_codes::annotate_response(&mut response, request_id);
     let accept = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     let graphql_json = accept.contains("application/graphql-response+json")
         && !accept.contains("application/json");
-    // Parse, validation and coercion errors: nothing executed, no error has a path.
-    let request_error = response.data == async_graphql::Value::Null
-        && !response.errors.is_empty()
-        && response.errors.iter().all(|e| e.path.is_empty());
+    let retry = error_codes::retry_after(&response);
+    let request_error = is_request_error(&response);
     // Serialised straight from the response so fields keep the query's order.
-    let (status, body) = if graphql_json && request_error {
+    let (status, body) = if let Some((status, _)) = retry {
+        (
+            StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE),
+            serde_json::to_string(&response),
+        )
+    } else if graphql_json && request_error {
         let errors = serde_json::json!({ "errors": response.errors });
         (StatusCode::BAD_REQUEST, serde_json::to_string(&errors))
     } else {
         (StatusCode::OK, serde_json::to_string(&response))
     };
     let Ok(body) = body else {
-        return error_response(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error");
+        return coded_response(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL_SERVER_ERROR",
+            "Internal server error",
+            request_id,
+        );
     };
     let content_type = if graphql_json {
         "application/graphql-response+json; charset=utf-8"
     } else {
         "application/json; charset=utf-8"
     };
-    (status, [(header::CONTENT_TYPE, content_type)], body).into_response()
-}
-
-fn error_response(status: StatusCode, message: &str) -> Response {
-    (status, Json(json!({ "errors": [{ "message": message }] }))).into_response()
-}
-
-/// GraphQL subscriptions over WebSocket (graphql-transport-ws, also the older
-/// graphql-ws protocol). The token travels in the `connection_init` payload as
-/// `{"Authorization": "Bearer <access>"}` (or `{"token": "<access>"}`).
-async fn graphql_ws(
-    State(state): State<AppState>,
-    protocol: GraphQLProtocol,
-    upgrade: WebSocketUpgrade,
-) -> Response {
-    let schema = state.schema.clone();
-    upgrade
-        .protocols(ALL_WEBSOCKET_PROTOCOLS)
-        .on_upgrade(move |stream| {
-            GraphQLWebSocket::new(stream, schema, protocol)
-                .on_connection_init(move |payload| connection_init(state, payload))
-                .serve()
-        })
-}
-
-async fn connection_init(
-    state: AppState,
-    payload: serde_json::Value,
-) -> async_graphql::Result<async_graphql::Data> {
-    let mut data = async_graphql::Data::default();
-    data.insert(state.loaders());
-    let header = payload
-        .get("Authorization")
-        .or_else(|| payload.get("authorization"))
-        .and_then(|v| v.as_str())
-        .map(str::to_owned)
-        .or_else(|| {
-            payload
-                .get("token")
-                .and_then(|v| v.as_str())
-                .map(|t| format!("Bearer {t}"))
-        });
-    if let Some(header) = header {
-        let mut headers = HeaderMap::new();
-        let value = HeaderValue::from_str(&header)
-            .map_err(|_| AppError::InvalidToken(viewer::BAD_HEADER.into()))?;
-        headers.insert(header::AUTHORIZATION, value);
-        if let Some(token) = viewer::bearer_token(&headers)? {
-            let viewer = viewer::authenticate(&state.auth, &state.pool, &token).await?;
-            data.insert(Arc::new(viewer));
-        }
+    let mut response = (status, [(header::CONTENT_TYPE, content_type)], body).into_response();
+    if let Some((_, wait)) = retry
+        && let Ok(value) = HeaderValue::from_str(&wait.to_string())
+    {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
     }
-    Ok(data)
+    response
+}
+
+/// A request refused before execution: a GraphQL error body coded `BAD_USER_INPUT`
+/// with the HTTP status in `extensions.status`.
+fn refused(status: StatusCode, message: &str, request_id: &str) -> Response {
+    coded_response(status, "BAD_USER_INPUT", message, request_id)
+}
+
+/// A GraphQL error body outside execution; 503 carries `Retry-After: 1`.
+fn coded_response(status: StatusCode, code: &str, message: &str, request_id: &str) -> Response {
+    let body = json!({ "errors": [{
+        "message": message,
+        "extensions": { "code": code, "status": status.as_u16(), "requestId": request_id },
+    }] });
+    let mut response = (status, Json(body)).into_response();
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    }
+    response
 }
 
 /// 200 when the database answers, 503 otherwise.
@@ -363,10 +443,16 @@ async fn healthz(State(state): State<AppState>) -> Response {
     };
     match check.await {
         Some(_) => Json(json!({ "status": "ok" })).into_response(),
-        None => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({ "status": "unavailable" })),
-        )
-            .into_response(),
+        None => {
+            let mut response = (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({ "status": "unavailable", "message": UNAVAILABLE })),
+            )
+                .into_response();
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            response
+        }
     }
 }

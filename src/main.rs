@@ -35,6 +35,10 @@ enum Command {
         /// Replace an existing catalogue.
         #[arg(long)]
         force: bool,
+        /// Also create the development accounts admin/storefront-admin (staff superuser)
+        /// and demo/storefront-demo. Never on a database reachable from the internet.
+        #[arg(long)]
+        demo_accounts: bool,
     },
     /// Print the GraphQL schema (SDL).
     ExportSchema,
@@ -76,9 +80,12 @@ async fn main() -> anyhow::Result<()> {
             println!("{} migration(s) applied", applied.len());
             Ok(())
         }
-        Command::Seed { force } => {
+        Command::Seed {
+            force,
+            demo_accounts,
+        } => {
             let database = Database::resolve(&config).await?;
-            let result = run_seed(&database, &config, force).await;
+            let result = run_seed(&database, &config, force, demo_accounts).await;
             database.shutdown().await;
             result
         }
@@ -118,18 +125,25 @@ async fn main() -> anyhow::Result<()> {
     }
 }
 
-async fn run_seed(database: &Database, config: &Config, force: bool) -> anyhow::Result<()> {
+async fn run_seed(
+    database: &Database,
+    config: &Config,
+    force: bool,
+    demo_accounts: bool,
+) -> anyhow::Result<()> {
     let pool = server::prepare(database, config, false).await?;
     let mut conn = pool
         .get()
         .await
         .context("could not connect to the database")?;
-    let report = seed::seed(&mut conn, force).await?;
+    let report = seed::seed(&mut conn, force, demo_accounts).await?;
     println!(
         "Seeded {} collections, {} products and {} reviews.",
         report.collections, report.products, report.reviews
     );
-    print_demo_accounts();
+    if demo_accounts {
+        print_demo_accounts();
+    }
     Ok(())
 }
 

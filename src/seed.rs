@@ -49,8 +49,13 @@ pub async fn catalogue_is_empty(conn: &mut AsyncPgConnection) -> Result<bool, Ap
 }
 
 /// Loads the demo catalogue in one transaction. Refuses a non-empty catalogue unless
-/// `force`, which replaces it (and everything that refers to it).
-pub async fn seed(conn: &mut AsyncPgConnection, force: bool) -> Result<SeedReport, SeedError> {
+/// `force`, which replaces it (and everything that refers to it). The development
+/// accounts (`admin`, `demo`, with published passwords) only with `demo_accounts`.
+pub async fn seed(
+    conn: &mut AsyncPgConnection,
+    force: bool,
+    demo_accounts: bool,
+) -> Result<SeedReport, SeedError> {
     conn.transaction::<_, SeedError, _>(async |conn| {
         if !force && !catalogue_is_empty(conn).await? {
             return Err(SeedError::NotEmpty);
@@ -112,10 +117,15 @@ pub async fn seed(conn: &mut AsyncPgConnection, force: bool) -> Result<SeedRepor
         }
         let mut users = 0;
         let passwords = Passwords::production()?;
-        for ((username, password), staff, names) in [
-            (DEMO_STAFF, true, ("Ada", "Admin")),
-            (DEMO_CUSTOMER, false, ("Dana", "Demo")),
-        ] {
+        let accounts = if demo_accounts {
+            vec![
+                (DEMO_STAFF, true, ("Ada", "Admin")),
+                (DEMO_CUSTOMER, false, ("Dana", "Demo")),
+            ]
+        } else {
+            Vec::new()
+        };
+        for ((username, password), staff, names) in accounts {
             if auth_repo::find_user_by_username(conn, username)
                 .await?
                 .is_none()

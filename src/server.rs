@@ -77,9 +77,27 @@ impl Database {
             }
         }
     }
+
+    /// Whether this is the embedded development default (no `DATABASE_URL`).
+    pub fn is_embedded(&self) -> bool {
+        self.cluster.is_some()
+    }
 }
 
-/// Migrates, builds the pool, and seeds the demo catalogue when the catalogue is empty.
+/// Production mode (`DATABASE_URL` set) needs a `JWT_SECRET` shared by every instance.
+pub fn require_production_secret(config: &Config) -> anyhow::Result<()> {
+    if config.is_production() && config.jwt_secret.is_none() {
+        anyhow::bail!(
+            "JWT_SECRET is not set. With DATABASE_URL set (production mode) every instance \
+             must share one secret: set JWT_SECRET to at least 32 random characters"
+        );
+    }
+    Ok(())
+}
+
+/// Migrates and builds the pool (every connection with `DB_STATEMENT_TIMEOUT`). Only the
+/// embedded default (`seed_if_empty`) seeds: the demo catalogue and the demo accounts,
+/// when the catalogue is empty. A configured database never gets either from `serve`.
 pub async fn prepare(
     database: &Database,
     config: &Config,
@@ -89,14 +107,15 @@ pub async fn prepare(
     if !applied.is_empty() {
         tracing::info!(migrations = ?applied, "database migrated");
     }
-    let pool = db::create_pool(&database.url, config.db_pool_size)?;
-    if seed_if_empty {
+    let url = db::with_statement_timeout(&database.url, config.budget.statement_timeout);
+    let pool = db::create_pool(&url, config.db_pool_size)?;
+    if seed_if_empty && database.is_embedded() {
         let mut conn = pool
             .get()
             .await
             .context("could not connect to the database")?;
         if seed::catalogue_is_empty(&mut conn).await? {
-            let report = seed::seed(&mut conn, false).await?;
+            let report = seed::seed(&mut conn, false, true).await?;
             tracing::info!(
                 collections = report.collections,
                 products = report.products,
@@ -118,6 +137,7 @@ pub async fn prepare(
 
 /// `storefront serve`.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
+    require_production_secret(&config)?;
     let database = Database::resolve(&config).await?;
     let result = serve_on(&database, &config).await;
     database.shutdown().await;
@@ -129,6 +149,9 @@ async fn serve_on(database: &Database, config: &Config) -> anyhow::Result<()> {
     let options = AppOptions {
         settings: Settings::from_config(config),
         cors_origins: config.cors_allowed_origins.clone(),
+        budget: config.budget.clone(),
+        graphiql: config.graphiql_enabled(),
+        introspection: config.introspection,
         ..AppOptions::default()
     };
     let state = AppState::with_options(pool, database.auth(config)?, options);
@@ -154,17 +177,26 @@ async fn serve_on(database: &Database, config: &Config) -> anyhow::Result<()> {
     } else {
         None
     };
-    let app = http::build_app(state);
+    let app = http::build_app(state.clone());
     let listener = TcpListener::bind(config.bind_addr)
         .await
         .with_context(|| format!("could not listen on {} (BIND_ADDR)", config.bind_addr))?;
     let addr: SocketAddr = listener.local_addr()?;
     tracing::info!(%addr, "listening");
-    println!("Storefront is running. GraphiQL: http://{addr}/graphql (Ctrl-C to stop)");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("the HTTP server failed")?;
+    if config.graphiql_enabled() {
+        println!("Storefront is running. GraphiQL: http://{addr}/graphql (Ctrl-C to stop)");
+    } else {
+        println!("Storefront is running. GraphQL: http://{addr}/graphql (Ctrl-C to stop)");
+    }
+    let options = http::serve::ServeOptions {
+        header_read_timeout: config.budget.header_read_timeout,
+        shutdown_grace: SHUTDOWN_GRACE,
+    };
+    let shutdown = async {
+        shutdown_signal().await;
+        state.begin_shutdown();
+    };
+    http::serve::serve(listener, app, options, shutdown).await;
     let _ = stop_workers.send(true);
     if let Some(workers) = workers {
         let _ = workers.await;
@@ -175,8 +207,12 @@ async fn serve_on(database: &Database, config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// How long requests in flight may take to finish once shutdown begins.
+pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// `storefront worker`: the job workers and the schedule, until SIGINT or SIGTERM.
 pub async fn worker(config: Config) -> anyhow::Result<()> {
+    require_production_secret(&config)?;
     let database = Database::resolve(&config).await?;
     let result = async {
         let pool = prepare(&database, &config, false).await?;

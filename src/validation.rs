@@ -11,6 +11,9 @@ use crate::error::FieldErrors;
 pub const REQUIRED: &str = "This field is required.";
 pub const NOT_NULL: &str = "This field may not be null.";
 pub const NOT_BLANK: &str = "This field may not be blank.";
+/// Longest free text (product and review descriptions), in characters. Every other
+/// string has its own limit, and no string argument may exceed `MAX_STRING_LENGTH`.
+pub const MAX_TEXT_CHARS: usize = 5_000;
 
 /// Whether omitted fields are errors (create, full update) or left alone (partial update).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -232,11 +232,19 @@ impl AuthQuery {
         Ok(User(ctx.viewer()?.user.clone()))
     }
 
-    /// Every group (staff only).
-    #[graphql(guard = "Staff")]
-    async fn groups(&self, ctx: &Context<'_>) -> AppResult<Vec<Group>> {
+    /// Groups by name (staff only; at most `first`, up to 100).
+    #[graphql(
+        guard = "Staff",
+        directive = crate::graphql::limits::list_size::apply(None, crate::graphql::limits::first_only(), None, Some(false))
+    )]
+    async fn groups(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 100)] first: Option<i32>,
+    ) -> AppResult<Vec<Group>> {
+        let limit = crate::graphql::pagination::list_limit(first, 100)?;
         let mut conn = ctx.conn().await?;
-        Ok(repo::list_groups(&mut conn)
+        Ok(repo::list_groups(&mut conn, limit)
             .await?
             .into_iter()
             .map(Group)
@@ -244,7 +252,10 @@ impl AuthQuery {
     }
 
     /// The permission catalogue (staff only).
-    #[graphql(guard = "Staff")]
+    #[graphql(
+        guard = "Staff",
+        directive = crate::graphql::limits::list_size::apply(crate::graphql::limits::assumed(), None, None, None)
+    )]
     async fn permissions(&self, ctx: &Context<'_>) -> AppResult<Vec<Permission>> {
         let mut conn = ctx.conn().await?;
         Ok(repo::all_permissions(&mut conn)

@@ -64,6 +64,19 @@ pub async fn find_user(conn: &mut AsyncPgConnection, id: i64) -> AppResult<Optio
         .optional()?)
 }
 
+/// `(id, is_active, is_staff)` of each of `ids` that still exists (one statement; the
+/// WebSocket session watch re-checks signed-in sockets with it).
+pub async fn standings(
+    conn: &mut AsyncPgConnection,
+    ids: &[i64],
+) -> AppResult<Vec<(i64, bool, bool)>> {
+    Ok(users::table
+        .filter(users::id.eq_any(ids))
+        .select((users::id, users::is_active, users::is_staff))
+        .load(conn)
+        .await?)
+}
+
 pub async fn find_user_by_username(
     conn: &mut AsyncPgConnection,
     username: &str,
@@ -373,10 +386,11 @@ pub async fn create_group(
     .await
 }
 
-pub async fn list_groups(conn: &mut AsyncPgConnection) -> AppResult<Vec<GroupRow>> {
+pub async fn list_groups(conn: &mut AsyncPgConnection, limit: i64) -> AppResult<Vec<GroupRow>> {
     Ok(groups::table
         .select(GroupRow::as_select())
         .order((groups::name.asc(), groups::id.asc()))
+        .limit(limit)
         .load(conn)
         .await?)
 }

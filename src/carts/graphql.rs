@@ -47,6 +47,7 @@ impl Cart {
     }
 
     /// Lines of the cart, oldest first.
+    #[graphql(directive = crate::graphql::limits::list_size::apply(crate::graphql::limits::assumed(), None, None, None))]
     async fn items(&self, ctx: &Context<'_>) -> AppResult<Vec<CartItem>> {
         Ok(self
             .lines(ctx)
@@ -171,6 +172,7 @@ impl CartsQuery {
     }
 
     /// Lines of a cart (empty for an unknown cart).
+    #[graphql(directive = crate::graphql::limits::list_size::apply(crate::graphql::limits::assumed(), None, None, None))]
     async fn cart_items(&self, ctx: &Context<'_>, cart_id: Uuid) -> AppResult<Vec<CartItem>> {
         match visible_cart(ctx, cart_id).await {
             Ok(cart) => {

@@ -13,7 +13,7 @@ use super::repo::{self, ProductFilter, ProductOrdering, ProductPageQuery, SortFi
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::graphql::context::ContextExt;
 use crate::graphql::guards::CatalogWrite;
-use crate::graphql::pagination::{self, Edge, PageInfo, PageRequest, Window};
+use crate::graphql::pagination::{self, Edge, PageInfo, PageRequest, Window, list_limit};
 use crate::graphql::scalars::Money;
 use crate::validation::{self, Mode};
 
@@ -83,15 +83,21 @@ impl Product {
         Ok(Collection::new(row, None))
     }
 
-    /// Reviews of this product, oldest first.
-    async fn reviews(&self, ctx: &Context<'_>) -> AppResult<Vec<Review>> {
+    /// Reviews of this product, oldest first (at most `first`, up to 100).
+    #[graphql(directive = crate::graphql::limits::list_size::apply(None, crate::graphql::limits::first_only(), None, Some(false)))]
+    async fn reviews(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 10)] first: Option<i32>,
+    ) -> AppResult<Vec<Review>> {
+        let limit = usize::try_from(list_limit(first, 10)?).unwrap_or(0);
         let rows = ctx
             .loaders()?
             .reviews_by_product
             .load_one(self.0.id)
             .await?
             .unwrap_or_default();
-        Ok(rows.into_iter().map(Review).collect())
+        Ok(rows.into_iter().take(limit).map(Review).collect())
     }
 
     /// Units that can still be added to a cart: inventory minus the quantities other
@@ -105,11 +111,14 @@ impl Product {
             .unwrap_or(0))
     }
 
-    /// The product's images, oldest first.
+    /// The product's images, oldest first (at most `first`, up to 100).
+    #[graphql(directive = crate::graphql::limits::list_size::apply(None, crate::graphql::limits::first_only(), None, Some(false)))]
     async fn images(
         &self,
         ctx: &Context<'_>,
+        #[graphql(default = 10)] first: Option<i32>,
     ) -> AppResult<Vec<crate::images::graphql::ProductImage>> {
+        let limit = usize::try_from(list_limit(first, 10)?).unwrap_or(0);
         let rows = ctx
             .loaders()?
             .images_by_product
@@ -118,6 +127,7 @@ impl Product {
             .unwrap_or_default();
         Ok(rows
             .into_iter()
+            .take(limit)
             .map(crate::images::graphql::ProductImage)
             .collect())
     }
@@ -184,6 +194,7 @@ impl Collection {
     }
 
     /// The collection's products, a Relay connection ordered like `products`.
+    #[graphql(directive = crate::graphql::limits::list_size::apply(None, crate::graphql::limits::first_or_last(), crate::graphql::limits::page_fields(), Some(false)))]
     async fn products(
         &self,
         ctx: &Context<'_>,
@@ -440,7 +451,14 @@ impl ProductFields {
         let description = match self.description {
             MaybeUndefined::Undefined => None,
             MaybeUndefined::Null => Some(None),
-            MaybeUndefined::Value(text) => Some(Some(text.trim().to_owned())),
+            MaybeUndefined::Value(text) => validation::char_field(
+                e,
+                "description",
+                &text,
+                Some(validation::MAX_TEXT_CHARS),
+                true,
+            )
+            .map(Some),
         };
         let unit_price = validation::present(e, "unitPrice", self.unit_price, mode)
             .and_then(|v| validation::decimal_field(e, "unitPrice", v.0, 6, 2, Some(Decimal::ONE)));
@@ -524,7 +542,7 @@ macro_rules! review_input {
         pub struct $name {
             /// Name of the reviewer: at most 255 characters, not blank.
             pub name: MaybeUndefined<String>,
-            /// The review itself, not blank.
+            /// The review itself: at most 5,000 characters, not blank.
             pub description: MaybeUndefined<String>,
         }
 
@@ -535,7 +553,9 @@ macro_rules! review_input {
                 let name = validation::present(e, "name", self.name, mode)
                     .and_then(|v| validation::char_field(e, "name", &v, Some(255), false));
                 let description = validation::present(e, "description", self.description, mode)
-                    .and_then(|v| validation::char_field(e, "description", &v, None, false));
+                    .and_then(|v| {
+                        validation::char_field(e, "description", &v, Some(validation::MAX_TEXT_CHARS), false)
+                    });
                 errors.into_result()?;
                 Ok(ReviewChanges { name, description })
             }
@@ -552,6 +572,32 @@ review_input!(
     ReviewPatch
 );
 
+/// Most terms a `search` may have (counted after splitting, before removing duplicates).
+pub const MAX_SEARCH_TERMS: usize = 10;
+/// Longest term of a `search`, in characters.
+pub const MAX_SEARCH_TERM_CHARS: usize = 100;
+
+/// The search budget: at most 10 terms of at most 100 characters each.
+fn check_search_terms(terms: &[String]) -> AppResult<()> {
+    let mut errors = crate::error::FieldErrors::new();
+    if terms.len() > MAX_SEARCH_TERMS {
+        errors.add(
+            "search",
+            format!("Ensure this field has no more than {MAX_SEARCH_TERMS} terms."),
+        );
+    }
+    if terms
+        .iter()
+        .any(|term| term.chars().count() > MAX_SEARCH_TERM_CHARS)
+    {
+        errors.add(
+            "search",
+            format!("Ensure each term has no more than {MAX_SEARCH_TERM_CHARS} characters."),
+        );
+    }
+    errors.into_result()
+}
+
 // ---------------------------------------------------------------------------------------
 // Queries
 // ---------------------------------------------------------------------------------------
@@ -563,6 +609,7 @@ pub struct CatalogQuery;
 impl CatalogQuery {
     /// Products, filtered, searched and ordered, as a Relay connection (default order:
     /// title, then id; at most 100 per page).
+    #[graphql(directive = crate::graphql::limits::list_size::apply(None, crate::graphql::limits::first_or_last(), crate::graphql::limits::page_fields(), Some(false)))]
     #[allow(clippy::too_many_arguments)]
     async fn products(
         &self,
@@ -582,14 +629,16 @@ impl CatalogQuery {
     ) -> AppResult<ProductConnection> {
         let ordering = ordering_of(order_by);
         let page = PageRequest::new(first, after, last, before, &ordering.signature())?;
+        let search_terms = search
+            .as_deref()
+            .map(ProductFilter::split_search)
+            .unwrap_or_default();
+        check_search_terms(&search_terms)?;
         let filter = ProductFilter {
             collection_id,
             unit_price_gt: unit_price_gt.map(|m| m.0),
             unit_price_lt: unit_price_lt.map(|m| m.0),
-            search_terms: search
-                .as_deref()
-                .map(ProductFilter::split_search)
-                .unwrap_or_default(),
+            search_terms,
         };
         if let Some(id) = collection_id {
             let mut conn = ctx.conn().await?;
@@ -617,11 +666,17 @@ impl CatalogQuery {
             .ok_or_else(AppError::not_found)
     }
 
-    /// Every collection, by title then id.
-    async fn collections(&self, ctx: &Context<'_>) -> AppResult<Vec<Collection>> {
+    /// Collections by title then id (at most `first`, up to 100).
+    #[graphql(directive = crate::graphql::limits::list_size::apply(None, crate::graphql::limits::first_only(), None, Some(false)))]
+    async fn collections(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 100)] first: Option<i32>,
+    ) -> AppResult<Vec<Collection>> {
+        let limit = list_limit(first, 100)?;
         let with_counts = ctx.look_ahead().field("productsCount").exists();
         let mut conn = ctx.conn().await?;
-        let rows = repo::list_collections(&mut conn, with_counts).await?;
+        let rows = repo::list_collections(&mut conn, with_counts, limit).await?;
         Ok(rows
             .into_iter()
             .map(|(row, count)| Collection::new(row, count))
@@ -637,10 +692,18 @@ impl CatalogQuery {
         Ok(Collection::new(row, count))
     }
 
-    /// Reviews of one product, oldest first (empty for an unknown product).
-    async fn reviews(&self, ctx: &Context<'_>, product_id: i64) -> AppResult<Vec<Review>> {
+    /// Reviews of one product, oldest first (empty for an unknown product; at most
+    /// `first`, up to 100).
+    #[graphql(directive = crate::graphql::limits::list_size::apply(None, crate::graphql::limits::first_only(), None, Some(false)))]
+    async fn reviews(
+        &self,
+        ctx: &Context<'_>,
+        product_id: i64,
+        #[graphql(default = 20)] first: Option<i32>,
+    ) -> AppResult<Vec<Review>> {
+        let limit = list_limit(first, 20)?;
         let mut conn = ctx.conn().await?;
-        let rows = repo::list_reviews(&mut conn, product_id).await?;
+        let rows = repo::list_reviews(&mut conn, product_id, limit).await?;
         Ok(rows.into_iter().map(Review).collect())
     }
 

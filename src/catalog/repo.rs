@@ -432,11 +432,13 @@ const COUNTED_COLLECTIONS: &str = "SELECT c.id, c.title, c.featured_product_id, 
 pub async fn list_collections(
     conn: &mut AsyncPgConnection,
     with_counts: bool,
+    limit: i64,
 ) -> AppResult<Vec<(CollectionRow, Option<i64>)>> {
     if with_counts {
         let mut sql = Sql::default();
         sql.push(COUNTED_COLLECTIONS)
-            .push(" ORDER BY c.title, c.id");
+            .push(" ORDER BY c.title, c.id LIMIT ")
+            .bind(Bind::BigInt(limit));
         let rows: Vec<CountedCollection> = sql.load(conn).await?;
         Ok(rows
             .into_iter()
@@ -446,6 +448,7 @@ pub async fn list_collections(
         let rows: Vec<CollectionRow> = collections::table
             .select(CollectionRow::as_select())
             .order((collections::title.asc(), collections::id.asc()))
+            .limit(limit)
             .load(conn)
             .await?;
         Ok(rows.into_iter().map(|c| (c, None)).collect())
@@ -556,10 +559,12 @@ pub async fn delete_collection(conn: &mut AsyncPgConnection, id: i64) -> AppResu
 pub async fn list_reviews(
     conn: &mut AsyncPgConnection,
     product_id: i64,
+    limit: i64,
 ) -> AppResult<Vec<ReviewRow>> {
     Ok(reviews::table
         .filter(reviews::product_id.eq(product_id))
         .order(reviews::id.asc())
+        .limit(limit)
         .select(ReviewRow::as_select())
         .load(conn)
         .await?)

@@ -192,7 +192,10 @@ impl CustomersQuery {
     }
 
     /// Every customer, by the user's first then last name (staff only).
-    #[graphql(guard = "Staff")]
+    #[graphql(
+        guard = "Staff",
+        directive = crate::graphql::limits::list_size::apply(None, crate::graphql::limits::first_or_last(), crate::graphql::limits::page_fields(), Some(false))
+    )]
     async fn customers(
         &self,
         ctx: &Context<'_>,

@@ -1,63 +1,27 @@
-//! The schema extension that gives every error its `extensions.code` and `status`.
+//! Where every error gets its `extensions.code`, `status` and `requestId`.
 //!
-//! Resolvers only ever return [`AppError`]; this is the one place where it becomes
-//! `extensions.code` / `status` (and `fields` for validation errors). Errors that do not
-//! carry an `AppError` come from async-graphql itself (parse, validation, input coercion,
-//! depth or complexity limits) and are client errors: `BAD_USER_INPUT` / 400.
+//! Resolvers only ever return [`AppError`]; the transports (HTTP and WebSocket) call
+//! [`annotate_response`] on every response they send, which is the one place where it
+//! becomes `extensions.code` / `status` (and `fields` for validation errors, `cost` for
+//! refused documents, `retryAfter` for throttling). The transport knows the request id,
+//! so every error carries it and every internal error is logged with it. Errors that do
+//! not carry an `AppError` come from async-graphql itself (parse, validation, input
+//! coercion) and are client errors: `BAD_USER_INPUT` / 400.
 
-use std::sync::Arc;
-
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextRequest, NextSubscribe,
-};
 use async_graphql::{ErrorExtensionValues, Response, ServerError, Value};
-use futures_util::StreamExt;
-use futures_util::stream::BoxStream;
 
 use crate::error::AppError;
-use crate::http::RequestId;
 
-pub struct ErrorCodes;
-
-impl ExtensionFactory for ErrorCodes {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(ErrorCodesExtension)
+/// Codes every error of `response` (see [`annotate`]).
+pub fn annotate_response(response: &mut Response, request_id: &str) {
+    for error in &mut response.errors {
+        annotate(error, request_id);
     }
 }
 
-struct ErrorCodesExtension;
-
-#[async_graphql::async_trait::async_trait]
-impl Extension for ErrorCodesExtension {
-    /// Wraps the whole request, so parse and validation errors are coded too.
-    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
-        let request_id = ctx.data_opt::<RequestId>().cloned();
-        let mut response = next.run(ctx).await;
-        for error in &mut response.errors {
-            annotate(error, request_id.as_ref());
-        }
-        response
-    }
-
-    fn subscribe<'s>(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        stream: BoxStream<'s, Response>,
-        next: NextSubscribe<'_>,
-    ) -> BoxStream<'s, Response> {
-        next.run(ctx, stream)
-            .map(|mut response| {
-                for error in &mut response.errors {
-                    annotate(error, None);
-                }
-                response
-            })
-            .boxed()
-    }
-}
-
-/// Fills in `code`, `status` and `fields` for one error (idempotent).
-pub fn annotate(error: &mut ServerError, request_id: Option<&RequestId>) {
+/// Fills in `code`, `status`, `requestId` and the code's details for one error, and logs
+/// internal errors with the request id. Idempotent.
+pub fn annotate(error: &mut ServerError, request_id: &str) {
     let app_error = error.source::<AppError>().cloned();
     let extensions = error
         .extensions
@@ -65,6 +29,7 @@ pub fn annotate(error: &mut ServerError, request_id: Option<&RequestId>) {
     if extensions.get("code").is_some() {
         return;
     }
+    extensions.set("requestId", request_id);
     let Some(app_error) = app_error else {
         extensions.set("code", "BAD_USER_INPUT");
         extensions.set("status", 400);
@@ -72,26 +37,54 @@ pub fn annotate(error: &mut ServerError, request_id: Option<&RequestId>) {
     };
     extensions.set("code", app_error.code());
     extensions.set("status", app_error.status());
-    if let Some(fields) = app_error.fields() {
-        let map = fields
-            .iter()
-            .map(|(field, messages)| {
-                let list = messages.iter().map(|m| Value::String(m.clone())).collect();
-                (async_graphql::Name::new(field), Value::List(list))
-            })
-            .collect();
-        extensions.set("fields", Value::Object(map));
-    }
-    if let AppError::Internal(source) = &app_error {
-        let request_id = request_id.map(|id| id.0.as_str()).unwrap_or("-");
-        tracing::error!(
-            request_id,
-            path = ?error.path,
-            error = format!("{source:#}"),
-            "internal error"
-        );
-        if let Some(extensions) = &mut error.extensions {
-            extensions.set("requestId", request_id);
+    match &app_error {
+        AppError::BadUserInput(fields) => {
+            let map = fields
+                .iter()
+                .map(|(field, messages)| {
+                    let list = messages.iter().map(|m| Value::String(m.clone())).collect();
+                    (async_graphql::Name::new(field), Value::List(list))
+                })
+                .collect();
+            extensions.set("fields", Value::Object(map));
         }
+        AppError::TooComplex {
+            cost: Some((requested, maximum)),
+            ..
+        } => {
+            let mut cost = async_graphql::indexmap::IndexMap::new();
+            cost.insert(
+                async_graphql::Name::new("requested"),
+                Value::from(*requested),
+            );
+            cost.insert(async_graphql::Name::new("maximum"), Value::from(*maximum));
+            extensions.set("cost", Value::Object(cost));
+        }
+        AppError::RateLimited { retry_after } => {
+            extensions.set("retryAfter", *retry_after);
+        }
+        AppError::Internal(source) => {
+            tracing::error!(
+                request_id,
+                path = ?error.path,
+                error = format!("{source:#}"),
+                "internal error"
+            );
+        }
+        _ => {}
     }
+}
+
+/// The largest `Retry-After` any error of `response` asks for (`SERVICE_UNAVAILABLE`
+/// asks for 1 second, `RATE_LIMITED` for its own wait), with the HTTP status it implies.
+pub fn retry_after(response: &Response) -> Option<(u16, u64)> {
+    response
+        .errors
+        .iter()
+        .filter_map(|error| match error.source::<AppError>() {
+            Some(AppError::Unavailable(_)) => Some((503, 1)),
+            Some(AppError::RateLimited { retry_after }) => Some((429, *retry_after)),
+            _ => None,
+        })
+        .max_by_key(|(status, wait)| (*status, *wait))
 }

@@ -13,6 +13,25 @@ use crate::error::{AppError, FieldErrors};
 pub const DEFAULT_PAGE_SIZE: i32 = 10;
 pub const MAX_PAGE_SIZE: i32 = 100;
 
+/// `first` of a plain (non-connection) list: 0..=100, else `BAD_USER_INPUT` on `first`.
+/// An explicit `null` means the field's `default`.
+pub fn list_limit(first: Option<i32>, default: i32) -> Result<i64, AppError> {
+    let first = first.unwrap_or(default);
+    if first < 0 {
+        return Err(AppError::bad_input(
+            "first",
+            "Ensure this value is greater than or equal to 0.",
+        ));
+    }
+    if first > MAX_PAGE_SIZE {
+        return Err(AppError::bad_input(
+            "first",
+            format!("Ensure this value is less than or equal to {MAX_PAGE_SIZE}."),
+        ));
+    }
+    Ok(i64::from(first))
+}
+
 /// Which way a page is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Direction {

@@ -48,12 +48,13 @@ async fn checked_upload(
         .value(ctx)
         .map_err(|_| AppError::bad_input("image", "No file was submitted."))?;
     let filename = value.filename.clone();
-    let max = ctx.settings()?.media.max_image_bytes;
+    let media = &ctx.settings()?.media;
+    let (max, max_pixels) = (media.max_image_bytes, media.max_image_pixels);
     let mut file = value.content;
     let (bytes, checked) = tokio::task::spawn_blocking(move || {
         let mut bytes = Vec::new();
         file.read_to_end(&mut bytes).map_err(AppError::internal)?;
-        let checked = check_image(&bytes, max)?;
+        let checked = check_image(&bytes, max, max_pixels)?;
         Ok::<_, AppError>((bytes, checked))
     })
     .await
@@ -75,14 +76,17 @@ pub struct ImagesQuery;
 
 #[Object]
 impl ImagesQuery {
-    /// Images of one product (empty for an unknown product).
+    /// Images of one product (empty for an unknown product; at most `first`, up to 100).
+    #[graphql(directive = crate::graphql::limits::list_size::apply(None, crate::graphql::limits::first_only(), None, Some(false)))]
     async fn product_images(
         &self,
         ctx: &Context<'_>,
         product_id: i64,
+        #[graphql(default = 20)] first: Option<i32>,
     ) -> AppResult<Vec<ProductImage>> {
+        let limit = crate::graphql::pagination::list_limit(first, 20)?;
         let mut conn = ctx.conn().await?;
-        Ok(repo::list_for_product(&mut conn, product_id)
+        Ok(repo::list_for_product(&mut conn, product_id, limit)
             .await?
             .into_iter()
             .map(ProductImage)

@@ -10,10 +10,12 @@ use crate::error::AppResult;
 pub async fn list_for_product(
     conn: &mut AsyncPgConnection,
     product_id: i64,
+    limit: i64,
 ) -> AppResult<Vec<ProductImageRow>> {
     Ok(product_images::table
         .filter(product_images::product_id.eq(product_id))
         .order(product_images::id.asc())
+        .limit(limit)
         .select(ProductImageRow::as_select())
         .load(conn)
         .await?)

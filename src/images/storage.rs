@@ -19,6 +19,8 @@ pub struct Media {
     /// Absolute base URL, without a trailing slash.
     pub public_base_url: String,
     pub max_image_bytes: usize,
+    /// Largest image accepted, in pixels (checked from the header, before decoding).
+    pub max_image_pixels: u64,
 }
 
 impl Media {
@@ -50,12 +52,38 @@ pub struct CheckedImage {
 
 /// Django's order (VAL-5): a real image (decoded by content, not by name) first, then the
 /// size limit (a file of exactly the limit is accepted).
-pub fn check_image(bytes: &[u8], max_bytes: usize) -> Result<CheckedImage, AppError> {
+///
+/// The dimensions are read from the header first: an image of more than `max_pixels`
+/// pixels is refused as invalid without being decoded, so a small file that would decode
+/// to hundreds of megabytes costs nothing.
+pub fn check_image(
+    bytes: &[u8],
+    max_bytes: usize,
+    max_pixels: u64,
+) -> Result<CheckedImage, AppError> {
     let invalid = || AppError::bad_input("image", INVALID_IMAGE);
-    let reader = ImageReader::new(Cursor::new(bytes))
-        .with_guessed_format()
-        .map_err(|_| invalid())?;
+    let reader = || {
+        ImageReader::new(Cursor::new(bytes))
+            .with_guessed_format()
+            .map_err(|_| invalid())
+    };
+    let (width, height) = reader()?.into_dimensions().map_err(|_| invalid())?;
+    if u64::from(width) * u64::from(height) > max_pixels {
+        tracing::info!(
+            width,
+            height,
+            max_pixels,
+            "refused an image over MAX_IMAGE_PIXELS"
+        );
+        return Err(invalid());
+    }
+    let reader = reader()?;
     let format = reader.format().ok_or_else(invalid)?;
+    let mut decoder_limits = image::Limits::default();
+    decoder_limits.max_image_width = Some(width);
+    decoder_limits.max_image_height = Some(height);
+    let mut reader = reader;
+    reader.limits(decoder_limits);
     let decoded = reader.decode().map_err(|_| invalid())?;
     if bytes.len() > max_bytes {
         let mut errors = FieldErrors::new();

@@ -93,7 +93,10 @@ pub struct JobsQuery;
 #[Object]
 impl JobsQuery {
     /// Jobs in the queue, newest first (staff only). `after` is the last id seen.
-    #[graphql(guard = "Staff")]
+    #[graphql(
+        guard = "Staff",
+        directive = crate::graphql::limits::list_size::apply(None, crate::graphql::limits::first_only(), None, Some(false))
+    )]
     async fn jobs(
         &self,
         ctx: &Context<'_>,

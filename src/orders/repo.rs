@@ -21,32 +21,6 @@ fn no_cart() -> AppError {
     AppError::bad_input("cartId", NO_CART)
 }
 
-/// Checks that the cart exists for `user_id` and has lines (ORD-05, before any write).
-pub async fn validate_cart(
-    conn: &mut AsyncPgConnection,
-    cart_id: Uuid,
-    user_id: i64,
-) -> AppResult<()> {
-    let cart: Option<CartRow> = carts::table
-        .find(cart_id)
-        .select(CartRow::as_select())
-        .first(conn)
-        .await
-        .optional()?;
-    if !cart.is_some_and(|c| c.visible_to(Some(user_id))) {
-        return Err(no_cart());
-    }
-    let has_lines: bool = diesel::select(diesel::dsl::exists(
-        cart_items::table.filter(cart_items::cart_id.eq(cart_id)),
-    ))
-    .get_result(conn)
-    .await?;
-    if !has_lines {
-        return Err(AppError::bad_input("cartId", EMPTY_CART));
-    }
-    Ok(())
-}
-
 /// Places an order for `user_id`'s customer from a cart, in one transaction: the cart row
 /// is locked and re-checked (a cart is ordered once, D-5), stock is taken line by line
 /// with a guarded decrement (any shortfall fails the whole order), the items keep the

@@ -4,6 +4,7 @@
 pub mod db;
 pub mod factories;
 pub mod smtp;
+pub mod ws;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -56,6 +57,8 @@ impl Instrumentation for CountStatements {
 /// The service on its own database. Fields drop in order: the pool before the database.
 pub struct TestApp {
     pub router: Router,
+    /// The state behind the router (to begin a shutdown, build more routes, …).
+    pub state: AppState,
     pub pool: DbPool,
     pub auth: Auth,
     /// This test's `MEDIA_ROOT` (removed with the app).
@@ -88,7 +91,9 @@ impl TestApp {
             }
             .boxed()
         });
-        let pool = storefront::db::create_pool_with_config(&db.url, 5, config)
+        // Like the service: every pooled connection has the budget's statement timeout.
+        let url = storefront::db::with_statement_timeout(&db.url, options.budget.statement_timeout);
+        let pool = storefront::db::create_pool_with_config(&url, 5, config)
             .unwrap_or_else(|e| panic!("test pool: {e:#}"));
         // A wide batch window keeps batching deterministic on a busy 2-core machine
         // (debug builds resolve a 100-row page slower than the 1 ms default).
@@ -100,9 +105,10 @@ impl TestApp {
         }
         options.settings.media.root = media.0.clone();
         let state = AppState::with_options(pool.clone(), auth.clone(), options);
-        let router = build_app(state);
+        let router = build_app(state.clone());
         Self {
             router,
+            state,
             pool,
             auth,
             media,
@@ -327,4 +333,48 @@ pub fn error<'a>(response: &'a Value, code: &str, status: u16) -> &'a Value {
 /// The `extensions.fields` map of a BAD_USER_INPUT response.
 pub fn field_errors(response: &Value) -> Value {
     error(response, "BAD_USER_INPUT", 400)["extensions"]["fields"].clone()
+}
+
+/// Log lines written through `tracing` in this process (installed on first use).
+#[derive(Clone, Default)]
+pub struct CapturedLogs(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl CapturedLogs {
+    pub fn lines(&self) -> Vec<String> {
+        let bytes = self.0.lock().map(|b| b.clone()).unwrap_or_default();
+        String::from_utf8_lossy(&bytes)
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+impl std::io::Write for CapturedLogs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if let Ok(mut bytes) = self.0.lock() {
+            bytes.extend_from_slice(buf);
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Captures this process's log lines (text format, `info` and above, without colours).
+pub fn capture_logs() -> CapturedLogs {
+    static LOGS: std::sync::OnceLock<CapturedLogs> = std::sync::OnceLock::new();
+    LOGS.get_or_init(|| {
+        let logs = CapturedLogs::default();
+        let writer = logs.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_ansi(false)
+            .with_max_level(tracing::Level::INFO)
+            .with_writer(move || writer.clone())
+            .finish();
+        let _ = tracing::subscriber::set_global_default(subscriber);
+        logs
+    })
+    .clone()
 }

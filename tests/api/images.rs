@@ -423,3 +423,78 @@ async fn cors_answers_preflights_for_allowed_origins_only() {
         "http://127.0.0.1:8001"
     );
 }
+
+/// A valid grayscale PNG of `width`×`height` black pixels, written row by row, so it is
+/// a few kilobytes on disk however many pixels it declares.
+fn huge_png(width: u32, height: u32) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    {
+        let mut encoder = png::Encoder::new(&mut bytes, width, height);
+        encoder.set_color(png::ColorType::Grayscale);
+        encoder.set_depth(png::BitDepth::One);
+        encoder.set_compression(png::Compression::Fast);
+        let mut writer = encoder.write_header().unwrap_or_else(|e| panic!("{e}"));
+        let mut stream = writer.stream_writer().unwrap_or_else(|e| panic!("{e}"));
+        let row = vec![0u8; usize::try_from(width.div_ceil(8)).unwrap_or(0)];
+        for _ in 0..height {
+            std::io::Write::write_all(&mut stream, &row).unwrap_or_else(|e| panic!("{e}"));
+        }
+        stream.finish().unwrap_or_else(|e| panic!("{e}"));
+    }
+    bytes
+}
+
+/// Peak resident memory of this test process (each nextest test is its own process).
+fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn images_over_the_pixel_budget_are_refused_without_decoding() {
+    let app = TestApp::new().await;
+    let (_, staff) = app.user("staff", Kind::Staff).await;
+    let product = product(&app).await;
+    // 20,000 × 20,000 = 400 megapixels (10× MAX_IMAGE_PIXELS): decoding it would need
+    // 400 MB for the 8-bit grayscale buffer alone. On disk it is well under 500 KB.
+    let bomb = huge_png(20_000, 20_000);
+    assert!(bomb.len() < 512_000, "{} bytes", bomb.len());
+    let before = peak_rss_kib();
+    let (status, response) = upload(
+        &app,
+        Some(&staff),
+        UPLOAD,
+        json!({ "p": product }),
+        "bomb.png",
+        &bomb,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        field_errors(&response)["image"],
+        json!([
+            "Upload a valid image. The file you uploaded was either not an image or a corrupted image."
+        ])
+    );
+    let grown_mib = peak_rss_kib().saturating_sub(before) / 1024;
+    assert!(
+        grown_mib < 100,
+        "peak memory grew by {grown_mib} MiB: the image was decoded"
+    );
+    assert!(app.media.files().is_empty());
+    // An image within the budget still passes.
+    let (_, ok) = upload(
+        &app,
+        Some(&staff),
+        UPLOAD,
+        json!({ "p": product }),
+        "ok.png",
+        &png(64, 48, None),
+    )
+    .await;
+    assert_eq!(ok["data"]["uploadProductImage"]["width"], 64, "{ok}");
+}

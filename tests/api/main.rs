@@ -4,6 +4,7 @@
 mod common;
 
 mod auth;
+mod budget;
 mod carts;
 mod catalog;
 mod collections;
@@ -13,5 +14,7 @@ mod images;
 mod mail;
 mod orders;
 mod permissions;
+mod production;
 mod reviews;
 mod seed;
+mod ws;

@@ -5,15 +5,14 @@ use std::time::Duration;
 
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
+use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
-use futures_util::{FutureExt, SinkExt, StreamExt};
 use serde_json::{Value, json};
 use storefront::app::AppOptions;
 use storefront::db::schema::{carts, order_items, orders, products};
 use storefront::orders::events::{Listener, OrderEvent, OrderEvents, OrderSubscriber};
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
+use crate::common::ws::{Served, WsClient};
 use crate::common::{Kind, TestApp, error, factories, field_errors};
 
 const ADD: &str = "mutation($c: UUID!, $p: Int!, $q: Int!) { addCartItem(cartId: $c, productId: $p, quantity: $q) { id } }";
@@ -510,52 +509,6 @@ async fn order_created_is_published_after_commit_and_subscribers_are_isolated() 
     listener.stop();
 }
 
-/// A graphql-transport-ws client.
-struct WsClient(
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
-);
-
-impl WsClient {
-    async fn connect(addr: std::net::SocketAddr, token: &str) -> Self {
-        let mut request = format!("ws://{addr}/graphql/ws")
-            .into_client_request()
-            .unwrap_or_else(|e| panic!("{e}"));
-        request.headers_mut().insert(
-            "sec-websocket-protocol",
-            "graphql-transport-ws"
-                .parse()
-                .unwrap_or_else(|e| panic!("{e}")),
-        );
-        let (stream, _) = tokio_tungstenite::connect_async(request)
-            .await
-            .unwrap_or_else(|e| panic!("ws: {e}"));
-        let mut client = Self(stream);
-        client.send(json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {token}") } })).await;
-        assert_eq!(client.next().await["type"], "connection_ack");
-        client
-    }
-
-    async fn send(&mut self, message: Value) {
-        self.0
-            .send(Message::Text(message.to_string().into()))
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-    }
-
-    async fn next(&mut self) -> Value {
-        loop {
-            let message = tokio::time::timeout(Duration::from_secs(10), self.0.next())
-                .await
-                .unwrap_or_else(|_| panic!("no message within 10 s"))
-                .unwrap_or_else(|| panic!("socket closed"))
-                .unwrap_or_else(|e| panic!("{e}"));
-            if let Message::Text(text) = message {
-                return serde_json::from_str(&text).unwrap_or_default();
-            }
-        }
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn subscriptions_see_orders_placed_through_another_instance() {
     // Instance A serves WebSockets and listens; instance B shares the database.
@@ -567,12 +520,8 @@ async fn subscriptions_see_orders_placed_through_another_instance() {
     .await;
     let mut listener = Listener::spawn(a.db.url.clone(), events);
     listener.ready().await;
-    let tcp = tokio::net::TcpListener::bind(("127.0.0.1", 0))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let addr = tcp.local_addr().unwrap_or_else(|e| panic!("{e}"));
-    let router = a.router.clone();
-    let server = tokio::spawn(async move { axum::serve(tcp, router).await });
+    let served = Served::start(a.router.clone()).await;
+    let addr = served.addr;
     let pool_b = storefront::db::create_pool(&a.db.url, 2).unwrap_or_else(|e| panic!("{e}"));
     let b = storefront::build_app(storefront::AppState::new(pool_b, a.auth.clone()));
 
@@ -580,12 +529,12 @@ async fn subscriptions_see_orders_placed_through_another_instance() {
     let (_, staff) = a.user("staff", Kind::Staff).await;
     let (ann, ann_token) = a.user("ann", Kind::Customer).await;
 
-    let mut staff_ws = WsClient::connect(addr, &staff).await;
+    let mut staff_ws = WsClient::connect(addr, Some(&staff)).await;
     staff_ws.send(json!({ "id": "1", "type": "subscribe", "payload": { "query": "subscription { orderCreated { id customerId items { quantity } } }" } })).await;
-    let mut ann_ws = WsClient::connect(addr, &ann_token).await;
+    let mut ann_ws = WsClient::connect(addr, Some(&ann_token)).await;
     ann_ws.send(json!({ "id": "2", "type": "subscribe", "payload": { "query": "subscription { myOrderUpdated { id paymentStatus } }" } })).await;
     // Only staff may watch every order.
-    let mut nosy = WsClient::connect(addr, &ann_token).await;
+    let mut nosy = WsClient::connect(addr, Some(&ann_token)).await;
     nosy.send(json!({ "id": "3", "type": "subscribe", "payload": { "query": "subscription { orderCreated { id } }" } })).await;
     let refused = nosy.next().await;
     assert_eq!(
@@ -649,5 +598,5 @@ async fn subscriptions_see_orders_placed_through_another_instance() {
     );
     let _ = ann.id;
     listener.stop();
-    server.abort();
+    drop(served);
 }

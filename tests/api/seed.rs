@@ -11,13 +11,14 @@ async fn seed_loads_a_deterministic_catalogue_and_refuses_to_overwrite_without_f
     let mut conn = app.conn().await;
     factories::collection(&mut conn, "Mine").await;
     assert!(matches!(
-        seed::seed(&mut conn, false).await,
+        seed::seed(&mut conn, false, false).await,
         Err(SeedError::NotEmpty)
     ));
-    let report = seed::seed(&mut conn, true)
+    let report = seed::seed(&mut conn, true, false)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!((report.collections, report.products), (10, 1000));
+    assert_eq!(report.users, 0, "no accounts unless asked");
     assert!(report.reviews > 1000);
     drop(conn);
 
@@ -31,7 +32,7 @@ async fn seed_loads_a_deterministic_catalogue_and_refuses_to_overwrite_without_f
     );
 
     let mut conn = app.conn().await;
-    seed::seed(&mut conn, true)
+    seed::seed(&mut conn, true, false)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     drop(conn);

@@ -1,0 +1,505 @@
+//! GraphQL over WebSocket, the `graphql-transport-ws` protocol, to the letter.
+//!
+//! - `connection_init` must come within `WS_INIT_TIMEOUT` (else close 4408); a second one
+//!   closes 4429; a bad token in its payload closes 4403. The token travels as
+//!   `{"Authorization": "Bearer <access>"}` (or `{"token": "<access>"}`).
+//! - `subscribe` before the `connection_ack` closes 4401; a `subscribe` whose id is still
+//!   running closes 4409 `Subscriber for <id> already exists`; more than
+//!   `WS_MAX_OPERATIONS` at once answers an `error` message with `RATE_LIMITED` for that id
+//!   and keeps the socket open.
+//! - A document that fails before execution (parse, validation, the budget) answers one
+//!   `error` message and nothing else for that id.
+//! - An unknown or malformed message closes 4400; a message over `WS_MAX_MESSAGE_BYTES`
+//!   closes 1009; `ping` is answered with `pong` at any time; `complete` works both ways.
+//! - Authentication does not outlive its token: when the access token expires, or the user
+//!   is deactivated, deleted or loses staff status, the socket closes with 4403 (the
+//!   [`SessionWatch`] re-checks signed-in users every [`STANDING_INTERVAL`]).
+//! - On shutdown, sockets close with 1001 Going Away.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use axum::extract::{State, WebSocketUpgrade};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::Response;
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+use tracing::Instrument;
+
+use super::{RequestId, request_id};
+use crate::app::AppState;
+use crate::auth::viewer::{self, Viewer};
+use crate::db::DbPool;
+use crate::error::AppError;
+use crate::graphql::error_codes::annotate_response;
+
+/// The only subprotocol spoken here.
+pub const PROTOCOL: &str = "graphql-transport-ws";
+/// How often the [`SessionWatch`] re-reads the standing of signed-in socket users.
+pub const STANDING_INTERVAL: Duration = Duration::from_secs(2);
+
+/// `GET /graphql/ws`.
+pub async fn graphql_ws(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    let request_id = request_id(&headers);
+    // The transport's own cap sits above ours, so an oversized message still gets 1009.
+    let transport_cap = state.budget.ws_max_message_bytes.saturating_mul(2);
+    let span = tracing::info_span!("websocket", request_id = %request_id);
+    upgrade
+        .protocols([PROTOCOL])
+        .max_message_size(transport_cap)
+        .max_frame_size(transport_cap)
+        .on_upgrade(move |socket| Session::new(state, request_id).run(socket).instrument(span))
+}
+
+/// Why a socket is closed.
+struct Close(u16, String);
+
+impl Close {
+    fn new(code: u16, reason: impl Into<String>) -> Self {
+        Self(code, reason.into())
+    }
+}
+
+/// What an operation task sends back to the socket, tagged with the operation's id and
+/// serial number (so nothing from a cancelled operation reaches a newer one of that id).
+struct Outgoing {
+    id: String,
+    serial: u64,
+    message: Value,
+    /// The operation ended with this message (`complete` or `error`).
+    last: bool,
+}
+
+struct Session {
+    state: AppState,
+    request_id: String,
+    acked: bool,
+    initialised: bool,
+    viewer: Option<Arc<Viewer>>,
+    /// When the access token expires (Unix seconds).
+    expires_at: Option<i64>,
+    operations: HashMap<String, (u64, JoinHandle<()>)>,
+    serial: u64,
+}
+
+impl Session {
+    fn new(state: AppState, request_id: String) -> Self {
+        Self {
+            state,
+            request_id,
+            acked: false,
+            initialised: false,
+            viewer: None,
+            expires_at: None,
+            operations: HashMap::new(),
+            serial: 0,
+        }
+    }
+
+    async fn run(mut self, socket: WebSocket) {
+        let (mut sink, mut stream) = socket.split();
+        let (tx, mut rx) = mpsc::channel::<Outgoing>(64);
+        let init_deadline = tokio::time::sleep(self.state.budget.ws_init_timeout);
+        tokio::pin!(init_deadline);
+        let mut shutdown = self.state.shutdown.clone();
+        let mut standing: Option<(watch::Receiver<Standing>, WatchGuard)> = None;
+        let close = loop {
+            let expiry = self.expiry();
+            tokio::select! {
+                () = &mut init_deadline, if !self.initialised => {
+                    break Some(Close::new(4408, "Connection initialisation timeout"));
+                }
+                () = expiry => break Some(Close::new(4403, "Forbidden")),
+                changed = wait_standing(&mut standing) => {
+                    if !changed {
+                        break Some(Close::new(4403, "Forbidden"));
+                    }
+                }
+                () = async { let _ = shutdown.wait_for(|stop| *stop).await; } => {
+                    break Some(Close::new(1001, "Going away"));
+                }
+                outgoing = rx.recv() => {
+                    let Some(out) = outgoing else { continue };
+                    if self.operations.get(&out.id).map(|(serial, _)| *serial) != Some(out.serial) {
+                        continue;
+                    }
+                    if out.last {
+                        self.operations.remove(&out.id);
+                    }
+                    if sink.send(Message::Text(out.message.to_string().into())).await.is_err() {
+                        break None;
+                    }
+                }
+                incoming = stream.next() => {
+                    let text = match incoming {
+                        Some(Ok(Message::Text(text))) => text,
+                        Some(Ok(Message::Binary(_))) => {
+                            break Some(Close::new(4400, "Binary messages are not supported"));
+                        }
+                        Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                        Some(Ok(Message::Close(_))) | None => break None,
+                        Some(Err(_)) => break Some(Close::new(1009, "Message too big")),
+                    };
+                    if text.len() > self.state.budget.ws_max_message_bytes {
+                        break Some(Close::new(1009, "Message too big"));
+                    }
+                    match self.handle(&text, &tx).await {
+                        Ok(Some(reply)) => {
+                            if sink.send(Message::Text(reply.to_string().into())).await.is_err() {
+                                break None;
+                            }
+                            if self.acked && standing.is_none()
+                                && let Some(viewer) = &self.viewer
+                            {
+                                standing = Some(self.state.sessions.watch(
+                                    &self.state.pool,
+                                    viewer.id(),
+                                    Standing::of(viewer),
+                                ));
+                            }
+                        }
+                        Ok(None) => {}
+                        Err(close) => break Some(close),
+                    }
+                }
+            }
+        };
+        for (_, (_, task)) in self.operations.drain() {
+            task.abort();
+        }
+        if let Some(Close(code, reason)) = close {
+            tracing::debug!(code, %reason, "closing the socket");
+            let frame = CloseFrame {
+                code,
+                reason: Utf8Bytes::from(reason),
+            };
+            let _ = sink.send(Message::Close(Some(frame))).await;
+        }
+        let _ = sink.close().await;
+    }
+
+    /// Resolves when the access token expires (never without one).
+    fn expiry(&self) -> impl Future<Output = ()> + use<> {
+        let remaining = self.expires_at.map(|exp| {
+            let now = chrono::Utc::now().timestamp();
+            Duration::from_secs(u64::try_from(exp - now).unwrap_or(0))
+        });
+        async move {
+            match remaining {
+                Some(wait) => tokio::time::sleep(wait).await,
+                None => std::future::pending().await,
+            }
+        }
+    }
+
+    /// Handles one client message: an optional reply, or the reason to close.
+    async fn handle(
+        &mut self,
+        text: &str,
+        tx: &mpsc::Sender<Outgoing>,
+    ) -> Result<Option<Value>, Close> {
+        let invalid = || Close::new(4400, "Invalid message received");
+        let message: Value = serde_json::from_str(text).map_err(|_| invalid())?;
+        let kind = message
+            .get("type")
+            .and_then(Value::as_str)
+            .ok_or_else(invalid)?;
+        match kind {
+            "connection_init" => {
+                if self.initialised {
+                    return Err(Close::new(4429, "Too many initialisation requests"));
+                }
+                self.initialised = true;
+                self.authenticate(message.get("payload"))
+                    .await
+                    .map_err(|_| Close::new(4403, "Forbidden"))?;
+                self.acked = true;
+                Ok(Some(json!({ "type": "connection_ack" })))
+            }
+            "ping" => Ok(Some(json!({ "type": "pong" }))),
+            "pong" => Ok(None),
+            "subscribe" => {
+                if !self.acked {
+                    return Err(Close::new(4401, "Unauthorized"));
+                }
+                let id = message
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .filter(|id| !id.is_empty())
+                    .ok_or_else(invalid)?;
+                let payload = message.get("payload").cloned().ok_or_else(invalid)?;
+                let request: async_graphql::Request =
+                    serde_json::from_value(payload).map_err(|_| invalid())?;
+                self.subscribe(id, request, tx)
+            }
+            "complete" => {
+                let id = message
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .ok_or_else(invalid)?;
+                if let Some((_, task)) = self.operations.remove(id) {
+                    task.abort();
+                }
+                Ok(None)
+            }
+            _ => Err(invalid()),
+        }
+    }
+
+    /// Reads the token of a `connection_init` payload, if any.
+    async fn authenticate(&mut self, payload: Option<&Value>) -> Result<(), AppError> {
+        let Some(payload) = payload.filter(|p| !p.is_null()) else {
+            return Ok(());
+        };
+        let header = payload
+            .get("Authorization")
+            .or_else(|| payload.get("authorization"))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .or_else(|| {
+                payload
+                    .get("token")
+                    .and_then(Value::as_str)
+                    .map(|t| format!("Bearer {t}"))
+            });
+        let Some(header) = header else {
+            return Ok(());
+        };
+        let mut headers = HeaderMap::new();
+        let value = HeaderValue::from_str(&header)
+            .map_err(|_| AppError::InvalidToken(viewer::BAD_HEADER.into()))?;
+        headers.insert(header::AUTHORIZATION, value);
+        let Some(token) = viewer::bearer_token(&headers)? else {
+            return Ok(());
+        };
+        let auth = &self.state.auth;
+        let viewer = viewer::authenticate(auth, &self.state.pool, &token).await?;
+        self.expires_at = auth.jwt.decode(&token).map(|claims| claims.exp);
+        self.viewer = Some(Arc::new(viewer));
+        Ok(())
+    }
+
+    /// Starts operation `id`; the reply is an immediate `error` when it cannot start.
+    fn subscribe(
+        &mut self,
+        id: &str,
+        request: async_graphql::Request,
+        tx: &mpsc::Sender<Outgoing>,
+    ) -> Result<Option<Value>, Close> {
+        if self.operations.contains_key(id) {
+            return Err(Close::new(
+                4409,
+                format!("Subscriber for {id} already exists"),
+            ));
+        }
+        let max = self.state.budget.ws_max_operations;
+        if self.operations.len() >= max {
+            return Ok(Some(json!({
+                "id": id,
+                "type": "error",
+                "payload": [{
+                    "message": format!("Too many operations on this connection; at most {max} may run at once."),
+                    "extensions": { "code": "RATE_LIMITED", "status": 429, "requestId": self.request_id },
+                }],
+            })));
+        }
+        let mut request = request
+            .data(self.state.loaders())
+            .data(RequestId(self.request_id.clone()));
+        if let Some(viewer) = &self.viewer {
+            request = request.data(viewer.clone());
+        }
+        let schema = self.state.schema.clone();
+        let tx = tx.clone();
+        self.serial += 1;
+        let serial = self.serial;
+        let id = id.to_owned();
+        let key = id.clone();
+        let request_id = self.request_id.clone();
+        let send = move |message: Value, last: bool| {
+            let out = Outgoing {
+                id: id.clone(),
+                serial,
+                message,
+                last,
+            };
+            let tx = tx.clone();
+            async move { tx.send(out).await.is_ok() }
+        };
+        let id = key.clone();
+        let task = tokio::spawn(
+            async move {
+                let mut stream = schema.execute_stream(request);
+                let mut first = true;
+                while let Some(mut response) = stream.next().await {
+                    annotate_response(&mut response, &request_id);
+                    if first && super::is_request_error(&response) {
+                        let error =
+                            json!({ "id": id, "type": "error", "payload": response.errors });
+                        send(error, true).await;
+                        return;
+                    }
+                    first = false;
+                    let next = json!({ "id": id, "type": "next", "payload": response });
+                    if !send(next, false).await {
+                        return;
+                    }
+                }
+                send(json!({ "id": id, "type": "complete" }), true).await;
+            }
+            .in_current_span(),
+        );
+        self.operations.insert(key, (serial, task));
+        Ok(None)
+    }
+}
+
+/// Waits for a change of the user's standing: `false` when it no longer allows the
+/// socket (never resolves without a signed-in user).
+async fn wait_standing(standing: &mut Option<(watch::Receiver<Standing>, WatchGuard)>) -> bool {
+    let Some((receiver, _)) = standing else {
+        return std::future::pending().await;
+    };
+    let initial = *receiver.borrow();
+    if receiver.changed().await.is_err() {
+        return std::future::pending().await;
+    }
+    let now = *receiver.borrow_and_update();
+    now.exists && now.active && (now.staff || !initial.staff)
+}
+
+/// What a socket's authentication rests on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Standing {
+    pub exists: bool,
+    pub active: bool,
+    pub staff: bool,
+}
+
+impl Standing {
+    fn of(viewer: &Viewer) -> Self {
+        Self {
+            exists: true,
+            active: viewer.user.is_active,
+            staff: viewer.user.is_staff,
+        }
+    }
+}
+
+type Watched = HashMap<i64, (usize, watch::Sender<Standing>)>;
+
+/// One re-check of every signed-in socket user per instance, in one statement every
+/// [`STANDING_INTERVAL`] (instead of one per socket).
+#[derive(Clone, Default)]
+pub struct SessionWatch {
+    users: Arc<Mutex<Watched>>,
+    running: Arc<std::sync::atomic::AtomicBool>,
+}
+
+/// Stops watching a user when the last of their sockets closes.
+pub struct WatchGuard {
+    users: Weak<Mutex<Watched>>,
+    user_id: i64,
+}
+
+impl Drop for WatchGuard {
+    fn drop(&mut self) {
+        let Some(users) = self.users.upgrade() else {
+            return;
+        };
+        let Ok(mut users) = users.lock() else { return };
+        if let Some((count, _)) = users.get_mut(&self.user_id) {
+            *count -= 1;
+            if *count == 0 {
+                users.remove(&self.user_id);
+            }
+        }
+    }
+}
+
+impl SessionWatch {
+    /// Watches `user_id`, starting the re-check task on first use.
+    pub fn watch(
+        &self,
+        pool: &DbPool,
+        user_id: i64,
+        initial: Standing,
+    ) -> (watch::Receiver<Standing>, WatchGuard) {
+        if !self.running.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            tokio::spawn(recheck(Arc::downgrade(&self.users), pool.clone()));
+        }
+        let receiver = match self.users.lock() {
+            Ok(mut users) => {
+                let entry = users
+                    .entry(user_id)
+                    .or_insert_with(|| (0, watch::channel(initial).0));
+                entry.0 += 1;
+                entry.1.subscribe()
+            }
+            Err(_) => watch::channel(initial).1,
+        };
+        let guard = WatchGuard {
+            users: Arc::downgrade(&self.users),
+            user_id,
+        };
+        (receiver, guard)
+    }
+}
+
+async fn recheck(users: Weak<Mutex<Watched>>, pool: DbPool) {
+    let mut tick = tokio::time::interval(STANDING_INTERVAL);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let Some(strong) = users.upgrade() else {
+            return;
+        };
+        let ids: Vec<i64> = match strong.lock() {
+            Ok(users) => users.keys().copied().collect(),
+            Err(_) => return,
+        };
+        drop(strong);
+        if ids.is_empty() {
+            continue;
+        }
+        let rows = async {
+            let mut conn = pool.get().await?;
+            crate::auth::repo::standings(&mut conn, &ids).await
+        }
+        .await;
+        let Ok(rows) = rows else { continue };
+        let found: HashMap<i64, (bool, bool)> =
+            rows.into_iter().map(|(id, a, s)| (id, (a, s))).collect();
+        let Some(strong) = users.upgrade() else {
+            return;
+        };
+        let Ok(users) = strong.lock() else { return };
+        for (id, (_, sender)) in users.iter() {
+            let standing = match found.get(id) {
+                Some(&(active, staff)) => Standing {
+                    exists: true,
+                    active,
+                    staff,
+                },
+                None => Standing {
+                    exists: false,
+                    active: false,
+                    staff: false,
+                },
+            };
+            sender.send_if_modified(|current| {
+                let changed = *current != standing;
+                *current = standing;
+                changed
+            });
+        }
+    }
+}

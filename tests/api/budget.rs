@@ -1,0 +1,463 @@
+//! The request budget: cost, caps, search terms, strings, bounded lists, timeouts.
+
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use diesel_async::RunQueryDsl;
+use serde_json::{Value, json};
+use storefront::app::AppOptions;
+use storefront::config::Budget;
+
+use crate::common::{Kind, TestApp, error, factories, field_errors};
+
+const NESTED: &str = "{ products(first:100){ nodes{ collection{ products(first:100){ nodes{ collection{ products(first:100){ nodes{ id } } } } } } } } }";
+
+/// The `QUERY_TOO_COMPLEX` error of `response`.
+fn too_complex(response: &Value) -> &Value {
+    error(response, "QUERY_TOO_COMPLEX", 400)
+}
+
+async fn catalogue(app: &TestApp) -> (i64, i64) {
+    let mut conn = app.conn().await;
+    let c = factories::collection(&mut conn, "Coffee").await;
+    let p = factories::product(c.id).insert(&mut conn).await;
+    for name in ["a", "b", "c"] {
+        factories::review(&mut conn, p.id, name).await;
+    }
+    (c.id, p.id)
+}
+
+#[tokio::test]
+async fn nested_lists_are_priced_by_their_page_sizes_and_refused() {
+    let app = TestApp::new().await;
+    let response = app.gql_anon(NESTED, json!({})).await;
+    let error = too_complex(&response);
+    // 1 + 100 × (nodes 1 + collection 1 + 1 + 100 × (1 + 1 + 1 + 100 × 1)).
+    assert_eq!(
+        error["extensions"]["cost"],
+        json!({ "requested": 1_030_301, "maximum": 5_000 })
+    );
+    assert!(
+        response.get("data").is_none_or(Value::is_null),
+        "{response}"
+    );
+    // The same budget over GET.
+    let uri = format!(
+        "/graphql?query={}",
+        NESTED
+            .replace(' ', "%20")
+            .replace('{', "%7B")
+            .replace('}', "%7D")
+    );
+    let (status, _, body) = app
+        .send(
+            Request::get(uri)
+                .body(Body::empty())
+                .unwrap_or_else(|e| panic!("{e}")),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let response: Value = serde_json::from_slice(&body).unwrap_or_default();
+    assert_eq!(
+        too_complex(&response)["extensions"]["cost"]["requested"],
+        1_030_301
+    );
+}
+
+#[tokio::test]
+async fn realistic_pages_and_introspection_pass() {
+    let app = TestApp::new().await;
+    let (collection, product) = catalogue(&app).await;
+    for query in [
+        "{ products(first: 100) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { id title unitPrice priceWithTax inventoryStatus collection { title } reviews { name } images { url } } } } }",
+        "{ collections { id title productsCount featuredProduct { title } products(first: 3) { nodes { title } } } }",
+        "query { __schema { types { name kind fields { name args { name type { name ofType { name ofType { name ofType { name ofType { name ofType { name ofType { name } } } } } } } } type { name kind ofType { name kind ofType { name kind ofType { name kind ofType { name ofType { name ofType { name } } } } } } } } } } }",
+    ] {
+        let response = app.gql_anon(query, json!({})).await;
+        assert!(response.get("errors").is_none(), "{query}: {response:#}");
+    }
+    let data = app
+        .data(
+            "query($p: Int!, $c: Int!) { reviews(productId: $p) { name } product(id: $p) { reviews(first: 2) { name } } collection(id: $c) { title } }",
+            json!({ "p": product, "c": collection }),
+        )
+        .await;
+    assert_eq!(data["reviews"].as_array().map(Vec::len), Some(3));
+    assert_eq!(data["product"]["reviews"].as_array().map(Vec::len), Some(2));
+}
+
+#[tokio::test]
+async fn aliases_depth_root_fields_directives_and_size_are_capped() {
+    let app = TestApp::new().await;
+    // 200 aliases of a 100-row page: the alias cap trips first, the cost is reported.
+    let aliases: String = (0..200)
+        .map(|i| format!("a{i}: products(first: 100) {{ nodes {{ id }} }} "))
+        .collect();
+    let response = app.gql_anon(&format!("{{ {aliases} }}"), json!({})).await;
+    let error = too_complex(&response);
+    assert_eq!(
+        error["message"],
+        "The query uses 200 aliases; the maximum is 30."
+    );
+    assert_eq!(
+        error["extensions"]["cost"],
+        json!({ "requested": 20_200, "maximum": 5_000 })
+    );
+    // 17 levels of fields (cheap ones) are one too deep.
+    let mut deep = String::from("id");
+    for _ in 0..5 {
+        deep = format!("products(first: 1) {{ nodes {{ collection {{ {deep} }} }} }}");
+    }
+    let deep = format!("{{ collection(id: 1) {{ {deep} }} }}");
+    let response = app.gql_anon(&deep, json!({})).await;
+    let error = too_complex(&response);
+    assert_eq!(
+        error["message"],
+        "The query is nested 17 levels deep; the maximum is 16."
+    );
+    assert!(error["extensions"].get("cost").is_none(), "{error}");
+    // Root fields.
+    let roots = "product(id: 1) { id } ".repeat(21);
+    let response = app.gql_anon(&format!("{{ {roots} }}"), json!({})).await;
+    assert_eq!(
+        too_complex(&response)["message"],
+        "The operation selects 21 root fields; the maximum is 20."
+    );
+    // Directives on one field.
+    let directives = "@include(if: true) ".repeat(5);
+    let response = app
+        .gql_anon(&format!("{{ __typename {directives} }}"), json!({}))
+        .await;
+    assert_eq!(
+        too_complex(&response)["message"],
+        "A field has 5 directives; the maximum is 4."
+    );
+    // Size in bytes, then in tokens (checked before parsing).
+    let response = app
+        .gql_anon(
+            &format!("{{ __typename }} {}", "#".repeat(40_000)),
+            json!({}),
+        )
+        .await;
+    assert!(
+        too_complex(&response)["message"]
+            .as_str()
+            .is_some_and(|m| m.ends_with("bytes long; the maximum is 32768.")),
+        "{response}"
+    );
+    let response = app
+        .gql_anon(&format!("{{ {} }}", "a ".repeat(6_000)), json!({}))
+        .await;
+    assert_eq!(
+        too_complex(&response)["message"],
+        "The query has more than 5000 tokens; the maximum is 5000."
+    );
+}
+
+#[tokio::test]
+async fn budget_variables_are_honoured() {
+    let mut budget = Budget::default();
+    budget.query.max_cost = 50;
+    let app = TestApp::with_options(AppOptions {
+        budget,
+        ..AppOptions::default()
+    })
+    .await;
+    let response = app
+        .gql_anon("{ products(first: 49) { nodes { id } } }", json!({}))
+        .await;
+    assert!(response.get("errors").is_none(), "{response}");
+    let response = app
+        .gql_anon(
+            "query($n: Int) { products(first: $n) { nodes { id } } }",
+            json!({ "n": 50 }),
+        )
+        .await;
+    assert_eq!(
+        too_complex(&response)["extensions"]["cost"],
+        json!({ "requested": 51, "maximum": 50 })
+    );
+}
+
+#[tokio::test]
+async fn search_terms_are_bounded() {
+    let app = TestApp::new().await;
+    catalogue(&app).await;
+    let query = "query($s: String) { products(search: $s) { totalCount } }";
+    let ten = "a b c d e f g h i j";
+    let response = app.gql_anon(query, json!({ "s": ten })).await;
+    assert!(response.get("errors").is_none(), "{response}");
+    // Duplicates count; empty terms (from repeated separators) do not.
+    let response = app
+        .gql_anon(query, json!({ "s": "a,,a  a a a a a a a a a" }))
+        .await;
+    assert_eq!(
+        field_errors(&response),
+        json!({ "search": ["Ensure this field has no more than 10 terms."] })
+    );
+    // 20,000 terms are 40,000 characters: over the length of any string, refused before
+    // anything runs.
+    let many = "a ".repeat(20_000);
+    let response = app.gql_anon(query, json!({ "s": many })).await;
+    assert_eq!(
+        field_errors(&response),
+        json!({ "search": ["Ensure this field has no more than 10000 characters."] })
+    );
+    let many = "a ".repeat(4_000);
+    let response = app.gql_anon(query, json!({ "s": many })).await;
+    assert_eq!(
+        field_errors(&response),
+        json!({ "search": ["Ensure this field has no more than 10 terms."] })
+    );
+    let response = app
+        .gql_anon(query, json!({ "s": format!("ok {}", "x".repeat(101)) }))
+        .await;
+    assert_eq!(
+        field_errors(&response),
+        json!({ "search": ["Ensure each term has no more than 100 characters."] })
+    );
+    let response = app.gql_anon(query, json!({ "s": "x".repeat(100) })).await;
+    assert_eq!(response["data"]["products"]["totalCount"], 0, "{response}");
+}
+
+#[tokio::test]
+async fn nul_characters_are_refused_on_every_text_input() {
+    let app = TestApp::new().await;
+    let (collection, product) = catalogue(&app).await;
+    let (_, staff) = app.user("staff", Kind::Staff).await;
+    let (_, customer) = app.user("carol", Kind::Customer).await;
+    let nul = "bad\u{0}value";
+    let cases: Vec<(Option<&str>, &str, Value, &str)> = vec![
+        (
+            None,
+            "mutation($v: String!) { createToken(username: $v, password: \"x\") { access } }",
+            json!({ "v": nul }),
+            "username",
+        ),
+        (
+            None,
+            "mutation($v: String!) { requestPasswordReset(email: $v) }",
+            json!({ "v": nul }),
+            "email",
+        ),
+        (
+            None,
+            "mutation($p: Int!, $v: String!) { createReview(productId: $p, input: { name: $v, description: \"d\" }) { id } }",
+            json!({ "p": product, "v": nul }),
+            "name",
+        ),
+        (
+            Some(&staff),
+            "mutation($i: ProductInput!) { createProduct(input: $i) { id } }",
+            json!({ "c": collection, "i": { "title": nul, "slug": "s", "unitPrice": 1, "inventory": 1, "collectionId": collection } }),
+            "title",
+        ),
+        (
+            Some(&staff),
+            "mutation { createCollection(input: { title: \"bad\\u0000value\" }) { id } }",
+            json!({}),
+            "title",
+        ),
+        (
+            Some(&customer),
+            "mutation($v: String!) { updateMe(input: { firstName: $v }) { id } }",
+            json!({ "v": nul }),
+            "firstName",
+        ),
+        (
+            None,
+            "mutation($v: String!) { register(input: { username: \"u\", password: \"long-enough-1\", email: $v }) { id } }",
+            json!({ "v": nul }),
+            "email",
+        ),
+        (
+            None,
+            "query($v: String) { products(search: $v) { totalCount } }",
+            json!({ "v": nul }),
+            "search",
+        ),
+    ];
+    for (token, query, variables, field) in cases {
+        let response = match token {
+            Some(token) => app.gql_as(token, query, variables).await,
+            None => app.gql_anon(query, variables).await,
+        };
+        assert_eq!(
+            field_errors(&response),
+            json!({ field: ["Null characters are not allowed."] }),
+            "{query}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn every_string_has_a_maximum_length() {
+    let app = TestApp::new().await;
+    let (_, product) = catalogue(&app).await;
+    let response = app
+        .gql_anon(
+            "mutation($p: Int!, $d: String!) { createReview(productId: $p, input: { name: \"n\", description: $d }) { id } }",
+            json!({ "p": product, "d": "d".repeat(5_001) }),
+        )
+        .await;
+    assert_eq!(
+        field_errors(&response),
+        json!({ "description": ["Ensure this field has no more than 5000 characters."] })
+    );
+    let response = app
+        .gql_anon(
+            "mutation($v: String!) { createToken(username: $v, password: \"x\") { access } }",
+            json!({ "v": "u".repeat(10_001) }),
+        )
+        .await;
+    assert_eq!(
+        field_errors(&response),
+        json!({ "username": ["Ensure this field has no more than 10000 characters."] })
+    );
+}
+
+#[tokio::test]
+async fn growable_lists_take_first_up_to_100() {
+    let app = TestApp::as_staff().await;
+    let (_, product) = catalogue(&app).await;
+    let data = app
+        .data(
+            "query($p: Int!) { reviews(productId: $p, first: 2) { name } productImages(productId: $p) { id } collections(first: 1) { title } groups(first: 5) { id } }",
+            json!({ "p": product }),
+        )
+        .await;
+    assert_eq!(data["reviews"], json!([{ "name": "a" }, { "name": "b" }]));
+    assert_eq!(data["collections"], json!([{ "title": "Coffee" }]));
+    for query in [
+        "query($p: Int!) { reviews(productId: $p, first: 101) { name } }",
+        "query($p: Int!) { product(id: $p) { reviews(first: 101) { name } } }",
+        "query($p: Int!) { product(id: $p) { images(first: 101) { id } } }",
+        "query($p: Int!) { productImages(productId: $p, first: 101) { id } }",
+        "{ collections(first: 101) { id } }",
+        "{ groups(first: 101) { id } }",
+    ] {
+        let response = app.gql(query, json!({ "p": product })).await;
+        assert_eq!(
+            field_errors(&response),
+            json!({ "first": ["Ensure this value is less than or equal to 100."] }),
+            "{query}"
+        );
+    }
+}
+
+/// Holds an exclusive lock on `products` from another session until dropped.
+async fn lock_products(app: &TestApp) -> tokio::task::JoinHandle<()> {
+    let mut conn = app.conn().await;
+    let (locked, is_locked) = tokio::sync::oneshot::channel();
+    let task = tokio::spawn(async move {
+        use diesel_async::AsyncConnection;
+        let _ = conn
+            .transaction::<_, diesel::result::Error, _>(async |conn| {
+                diesel::sql_query("LOCK TABLE products IN ACCESS EXCLUSIVE MODE")
+                    .execute(conn)
+                    .await?;
+                let _ = locked.send(());
+                tokio::time::sleep(Duration::from_secs(30)).await;
+                Ok(())
+            })
+            .await;
+    });
+    let _ = is_locked.await;
+    task
+}
+
+/// Statements of this database still waiting on a lock.
+async fn waiting_statements(app: &TestApp) -> i64 {
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let mut conn = storefront::db::create_pool(&app.db.url, 1)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .get()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let count: Count = diesel::sql_query(
+        "SELECT count(*) AS n FROM pg_stat_activity \
+         WHERE datname = current_database() AND wait_event_type = 'Lock'",
+    )
+    .get_result(&mut conn)
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    count.n
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn statement_timeout_cancels_slow_sql_with_service_unavailable() {
+    let logs = crate::common::capture_logs();
+    let budget = Budget {
+        statement_timeout: Duration::from_millis(300),
+        ..Budget::default()
+    };
+    let app = TestApp::with_options(AppOptions {
+        budget,
+        ..AppOptions::default()
+    })
+    .await;
+    let lock = lock_products(&app).await;
+    let request = Request::post("/graphql")
+        .header("content-type", "application/json")
+        .body(Body::from(
+            json!({ "query": "{ products { totalCount } }" }).to_string(),
+        ))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (status, headers, body) = app.send(request).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(headers["retry-after"], "1");
+    let response: Value = serde_json::from_slice(&body).unwrap_or_default();
+    let error = error(&response, "SERVICE_UNAVAILABLE", 503);
+    let request_id = headers["x-request-id"].to_str().unwrap_or_default();
+    assert_eq!(error["extensions"]["requestId"], request_id);
+    // PostgreSQL itself cancelled the statement: nothing of ours waits on the lock.
+    assert_eq!(waiting_statements(&app).await, 0);
+    // The log line of that failure names the request.
+    assert!(
+        logs.lines()
+            .iter()
+            .any(|line| line.contains(request_id)
+                && line.contains("database unavailable or too slow")),
+        "{:#?}",
+        logs.lines()
+    );
+    lock.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_request_timeout_answers_service_unavailable() {
+    let budget = Budget {
+        request_timeout: Duration::from_millis(300),
+        statement_timeout: Duration::from_secs(2),
+        ..Budget::default()
+    };
+    let app = TestApp::with_options(AppOptions {
+        budget,
+        ..AppOptions::default()
+    })
+    .await;
+    let lock = lock_products(&app).await;
+    let request = Request::post("/graphql")
+        .header("content-type", "application/json")
+        .body(Body::from(
+            json!({ "query": "{ products { totalCount } }" }).to_string(),
+        ))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (status, headers, body) = app.send(request).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(headers["retry-after"], "1");
+    let response: Value = serde_json::from_slice(&body).unwrap_or_default();
+    assert_eq!(
+        error(&response, "SERVICE_UNAVAILABLE", 503)["extensions"]["requestId"],
+        headers["x-request-id"].to_str().unwrap_or_default()
+    );
+    // The abandoned statement is cancelled by its statement timeout soon after.
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    assert_eq!(waiting_statements(&app).await, 0);
+    lock.abort();
+}

@@ -1,0 +1,416 @@
+//! Production mode and honest failure answers: the real binary with a configured
+//! database, coded refusals, panics, security headers, and a PostgreSQL outage.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use axum::routing::get;
+use diesel_async::RunQueryDsl;
+use serde_json::{Value, json};
+use storefront::app::AppOptions;
+use storefront::db::embedded::{ClusterOptions, EmbeddedCluster};
+
+use crate::common::{TestApp, error, test_auth};
+
+const BIN: &str = env!("CARGO_BIN_EXE_storefront");
+
+/// `storefront <args>` with a clean environment plus `vars`.
+fn storefront(args: &[&str], vars: &[(&str, &str)]) -> Command {
+    let mut command = Command::new(BIN);
+    command
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("RUST_LOG", "warn")
+        .current_dir(env!("CARGO_TARGET_TMPDIR"));
+    for (key, value) in vars {
+        command.env(key, value);
+    }
+    command
+}
+
+async fn count(app: &TestApp, table: &str) -> i64 {
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let mut conn = app.conn().await;
+    let row: Count = diesel::sql_query(format!("SELECT count(*) AS n FROM {table}"))
+        .get_result(&mut conn)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    row.n
+}
+
+#[tokio::test]
+async fn production_refuses_to_start_without_a_jwt_secret() {
+    let app = TestApp::new().await;
+    for role in ["serve", "worker"] {
+        let output = storefront(&[role], &[("DATABASE_URL", &app.db.url)])
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(!output.status.success(), "{role} started");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("JWT_SECRET"), "{role}: {stderr}");
+    }
+    assert_eq!(count(&app, "users").await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_on_a_configured_database_creates_no_accounts_or_demo_data() {
+    let app = TestApp::new().await;
+    let secret = "production-secret-0123456789-abcdefghij";
+    let mut child = storefront(
+        &["serve"],
+        &[
+            ("DATABASE_URL", &app.db.url),
+            ("JWT_SECRET", secret),
+            ("BIND_ADDR", "127.0.0.1:0"),
+            ("RUN_WORKERS", "false"),
+        ],
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::null())
+    .spawn()
+    .unwrap_or_else(|e| panic!("{e}"));
+    let stdout = child.stdout.take().unwrap_or_else(|| panic!("no stdout"));
+    let banner = tokio::task::spawn_blocking(move || {
+        BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .find(|line| line.starts_with("Storefront is running"))
+    })
+    .await
+    .unwrap_or_else(|e| panic!("{e}"))
+    .unwrap_or_else(|| panic!("serve did not start"));
+    assert!(banner.contains("GraphQL: http://127.0.0.1:"), "{banner}");
+    assert!(!banner.contains("GraphiQL"), "{banner}");
+    let addr = banner
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_else(|| panic!("{banner}"))
+        .to_owned();
+    // GraphiQL is off in production mode; the API answers.
+    let page = http_get(&addr, "/graphql", "text/html").await;
+    assert!(page.starts_with("HTTP/1.1 404"), "{page}");
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(count(&app, "users").await, 0);
+    assert_eq!(count(&app, "products").await, 0);
+
+    // `seed` loads the catalogue, and the accounts only when asked.
+    let vars = [
+        ("DATABASE_URL", app.db.url.as_str()),
+        ("JWT_SECRET", secret),
+    ];
+    let status = storefront(&["seed"], &vars)
+        .stdout(Stdio::null())
+        .status()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(status.success());
+    assert_eq!(count(&app, "products").await, 1_000);
+    assert_eq!(count(&app, "users").await, 0);
+    let status = storefront(&["seed", "--force", "--demo-accounts"], &vars)
+        .stdout(Stdio::null())
+        .status()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(status.success());
+    assert_eq!(count(&app, "users").await, 2);
+}
+
+/// A raw HTTP/1.1 GET; the whole response as text.
+async fn http_get(addr: &str, path: &str, accept: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nAccept: {accept}\r\nConnection: close\r\n\r\n"
+    );
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut response = String::new();
+    let _ = tokio::time::timeout(
+        Duration::from_secs(10),
+        stream.read_to_string(&mut response),
+    )
+    .await;
+    response
+}
+
+#[tokio::test]
+async fn graphiql_and_introspection_follow_their_switches() {
+    let app = TestApp::with_options(AppOptions {
+        graphiql: false,
+        introspection: false,
+        ..AppOptions::default()
+    })
+    .await;
+    let request = Request::get("/graphql")
+        .header(header::ACCEPT, "text/html")
+        .body(Body::empty())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (status, _, _) = app.send(request).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let response = app
+        .gql_anon("{ __schema { queryType { name } } }", json!({}))
+        .await;
+    assert_eq!(response["data"]["__schema"], Value::Null, "{response}");
+    // Defaults: both on.
+    let app = TestApp::new().await;
+    let response = app
+        .gql_anon("{ __schema { queryType { name } } }", json!({}))
+        .await;
+    assert_eq!(response["data"]["__schema"]["queryType"]["name"], "Query");
+}
+
+#[tokio::test]
+async fn responses_carry_security_headers() {
+    let app = TestApp::new().await;
+    for (uri, accept) in [("/graphql", "text/html"), ("/healthz", "application/json")] {
+        let request = Request::get(uri)
+            .header(header::ACCEPT, accept)
+            .body(Body::empty())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let (_, headers, _) = app.send(request).await;
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{uri}");
+        assert_eq!(headers["referrer-policy"], "no-referrer", "{uri}");
+        assert_eq!(headers["x-frame-options"], "DENY", "{uri}");
+    }
+}
+
+#[tokio::test]
+async fn refusals_before_execution_are_coded_with_the_request_id() {
+    let app = TestApp::new().await;
+    let big = format!(
+        "{{\"query\":\"{{ __typename }}\",\"pad\":\"{}\"}}",
+        "x".repeat(1_100_000)
+    );
+    let cases = [
+        (
+            Request::post("/graphql")
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(big)),
+            StatusCode::PAYLOAD_TOO_LARGE,
+        ),
+        (
+            Request::post("/graphql")
+                .header(header::CONTENT_TYPE, "text/plain")
+                .body(Body::from("{ __typename }")),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ),
+        (
+            Request::get("/graphql?query=mutation%20%7B%20logoutEverywhere%20%7D")
+                .body(Body::empty()),
+            StatusCode::METHOD_NOT_ALLOWED,
+        ),
+        (
+            Request::post("/graphql")
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from("{ not json")),
+            StatusCode::BAD_REQUEST,
+        ),
+    ];
+    for (request, expected) in cases {
+        let request = request.unwrap_or_else(|e| panic!("{e}"));
+        let (status, headers, body) = app.send(request).await;
+        assert_eq!(status, expected);
+        let response: Value = serde_json::from_slice(&body).unwrap_or_default();
+        let error = error(&response, "BAD_USER_INPUT", expected.as_u16());
+        assert_eq!(
+            error["extensions"]["requestId"],
+            headers["x-request-id"].to_str().unwrap_or_default(),
+            "{response}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn resolver_errors_carry_the_request_id() {
+    let app = TestApp::new().await;
+    let request = Request::post("/graphql")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header("x-request-id", "client-chosen-id-42")
+        .body(Body::from(
+            json!({ "query": "{ product(id: 999999) { id } }" }).to_string(),
+        ))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (_, headers, body) = app.send(request).await;
+    assert_eq!(headers["x-request-id"], "client-chosen-id-42");
+    let response: Value = serde_json::from_slice(&body).unwrap_or_default();
+    assert_eq!(
+        error(&response, "NOT_FOUND", 404)["extensions"]["requestId"],
+        "client-chosen-id-42"
+    );
+}
+
+#[tokio::test]
+async fn a_panic_is_answered_with_a_coded_internal_error() {
+    let logs = crate::common::capture_logs();
+    let app = TestApp::new().await;
+    let routes = axum::Router::new().route(
+        "/boom",
+        get(|| async {
+            if std::hint::black_box(true) {
+                panic!("resolver bug");
+            }
+            "unreachable"
+        }),
+    );
+    let router = storefront::http::with_layers(routes, &app.state);
+    let request = Request::get("/boom")
+        .body(Body::empty())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let response = tower::ServiceExt::oneshot(router, request)
+        .await
+        .unwrap_or_else(|e| match e {});
+    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap_or_default()
+        .to_owned();
+    let body = http_body_util::BodyExt::collect(response.into_body())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .to_bytes();
+    let response: Value = serde_json::from_slice(&body).unwrap_or_default();
+    let error = error(&response, "INTERNAL_SERVER_ERROR", 500);
+    assert_eq!(error["message"], "Internal server error");
+    assert_eq!(error["extensions"]["requestId"], id.as_str());
+    assert!(
+        logs.lines()
+            .iter()
+            .any(|l| l.contains(&id) && l.contains("a request panicked")),
+        "{:#?}",
+        logs.lines()
+    );
+}
+
+#[tokio::test]
+async fn slow_clients_are_disconnected_after_the_header_timeout() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = TestApp::new().await;
+    let served = crate::common::ws::Served::with_header_timeout(
+        app.router.clone(),
+        Duration::from_millis(500),
+    )
+    .await;
+    let mut stream = tokio::net::TcpStream::connect(served.addr)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut buffer = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut buffer)).await;
+    assert!(read.is_ok(), "the connection was still open after 5 s");
+}
+
+/// A private cluster that this test stops and starts.
+fn outage_cluster(dir: &std::path::Path) -> EmbeddedCluster {
+    EmbeddedCluster::start(&ClusterOptions::new(dir).setting("fsync", "off"))
+        .unwrap_or_else(|e| panic!("{e:#}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn service_unavailable_while_postgres_is_down_then_recovery() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "outage-{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    ));
+    let start = {
+        let dir = dir.clone();
+        move || {
+            let dir = dir.clone();
+            async move {
+                tokio::task::spawn_blocking(move || outage_cluster(&dir))
+                    .await
+                    .unwrap_or_else(|e| panic!("{e}"))
+            }
+        }
+    };
+    let cluster = start().await;
+    let url = cluster.url("postgres");
+    storefront::db::run_migrations(&url)
+        .await
+        .unwrap_or_else(|e| panic!("{e:#}"));
+    let pool = storefront::db::create_pool(&url, 2).unwrap_or_else(|e| panic!("{e}"));
+    let state = storefront::AppState::with_options(
+        pool,
+        test_auth(Duration::from_secs(600)),
+        AppOptions::default(),
+    );
+    let router = storefront::build_app(state);
+    let ask = async |router: &axum::Router| {
+        let request = Request::post("/graphql")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(
+                json!({ "query": "{ products { totalCount } }" }).to_string(),
+            ))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let response = tower::ServiceExt::oneshot(router.clone(), request)
+            .await
+            .unwrap_or_else(|e| match e {});
+        let status = response.status();
+        let retry = response.headers().get("retry-after").cloned();
+        let body = http_body_util::BodyExt::collect(response.into_body())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .to_bytes();
+        (
+            status,
+            retry,
+            serde_json::from_slice::<Value>(&body).unwrap_or_default(),
+        )
+    };
+    let health = async |router: &axum::Router| {
+        let request = Request::get("/healthz")
+            .body(Body::empty())
+            .unwrap_or_else(|e| panic!("{e}"));
+        tower::ServiceExt::oneshot(router.clone(), request)
+            .await
+            .unwrap_or_else(|e| match e {})
+            .status()
+    };
+    let (status, _, response) = ask(&router).await;
+    assert_eq!(
+        (status, &response["data"]["products"]["totalCount"]),
+        (StatusCode::OK, &json!(0))
+    );
+
+    let stopped = tokio::task::spawn_blocking(move || cluster.release())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap_or_else(|e| panic!("{e:#}"));
+    assert!(stopped);
+    for _ in 0..2 {
+        let (status, retry, response) = ask(&router).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{response}");
+        assert_eq!(retry.as_ref().and_then(|v| v.to_str().ok()), Some("1"));
+        error(&response, "SERVICE_UNAVAILABLE", 503);
+    }
+    assert_eq!(health(&router).await, StatusCode::SERVICE_UNAVAILABLE);
+
+    let cluster = start().await;
+    let mut recovered = false;
+    for _ in 0..50 {
+        let (status, _, _) = ask(&router).await;
+        if status == StatusCode::OK {
+            recovered = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(recovered, "the service did not recover");
+    assert_eq!(health(&router).await, StatusCode::OK);
+    let _ = tokio::task::spawn_blocking(move || cluster.release()).await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
