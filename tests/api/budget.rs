@@ -461,3 +461,49 @@ async fn the_request_timeout_answers_service_unavailable() {
     assert_eq!(waiting_statements(&app).await, 0);
     lock.abort();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_beyond_the_in_flight_cap_are_shed() {
+    let budget = Budget {
+        max_in_flight: 1,
+        statement_timeout: Duration::from_secs(3),
+        ..Budget::default()
+    };
+    let app = TestApp::with_options(AppOptions {
+        budget,
+        ..AppOptions::default()
+    })
+    .await;
+    let lock = lock_products(&app).await;
+    let slow = {
+        let router = app.router.clone();
+        tokio::spawn(async move {
+            let request = Request::post("/graphql")
+                .header("content-type", "application/json")
+                .body(Body::from(
+                    json!({ "query": "{ products { totalCount } }" }).to_string(),
+                ))
+                .unwrap_or_else(|e| panic!("{e}"));
+            tower::ServiceExt::oneshot(router, request).await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let request = Request::get("/healthz")
+        .body(Body::empty())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (status, headers, body) = app.send(request).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(headers["retry-after"], "1");
+    let response: Value = serde_json::from_slice(&body).unwrap_or_default();
+    assert_eq!(
+        error(&response, "SERVICE_UNAVAILABLE", 503)["message"],
+        "The service is busy. Please try again shortly."
+    );
+    lock.abort();
+    let _ = slow.await;
+    // Once the slow request is done, requests are served again.
+    let request = Request::get("/healthz")
+        .body(Body::empty())
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(app.send(request).await.0, StatusCode::OK);
+}
