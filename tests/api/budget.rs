@@ -507,3 +507,74 @@ async fn requests_beyond_the_in_flight_cap_are_shed() {
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(app.send(request).await.0, StatusCode::OK);
 }
+
+/// The named type under `NON_NULL`/`LIST` wrappers of an introspected type.
+fn named(ty: &Value) -> (&str, &str) {
+    let mut ty = ty;
+    while ty["name"].is_null() && !ty["ofType"].is_null() {
+        ty = &ty["ofType"];
+    }
+    (
+        ty["kind"].as_str().unwrap_or_default(),
+        ty["name"].as_str().unwrap_or_default(),
+    )
+}
+
+#[tokio::test]
+async fn every_text_argument_and_input_field_of_every_mutation_refuses_nul() {
+    let app = TestApp::new().await;
+    let schema = app
+        .data(
+            "{ __schema { mutationType { fields { name args { name type { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } }
+               types { name kind inputFields { name type { kind name ofType { kind name ofType { kind name } } } } } } }",
+            json!({}),
+        )
+        .await;
+    let inputs: std::collections::HashMap<&str, &Value> = schema["__schema"]["types"]
+        .as_array()
+        .map(|types| {
+            types
+                .iter()
+                .filter(|t| t["kind"] == "INPUT_OBJECT")
+                .filter_map(|t| Some((t["name"].as_str()?, &t["inputFields"])))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut checked = 0;
+    let fields = schema["__schema"]["mutationType"]["fields"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    for field in &fields {
+        let name = field["name"].as_str().unwrap_or_default();
+        for arg in field["args"].as_array().into_iter().flatten() {
+            let arg_name = arg["name"].as_str().unwrap_or_default();
+            let (kind, type_name) = named(&arg["type"]);
+            let targets: Vec<(String, String)> = match (kind, type_name) {
+                ("SCALAR", "String") => vec![(format!("{arg_name}: $v"), arg_name.to_owned())],
+                ("INPUT_OBJECT", input) => inputs
+                    .get(input)
+                    .and_then(|f| f.as_array())
+                    .into_iter()
+                    .flatten()
+                    .filter(|f| named(&f["type"]) == ("SCALAR", "String"))
+                    .filter_map(|f| f["name"].as_str())
+                    .map(|f| (format!("{arg_name}: {{ {f}: $v }}"), f.to_owned()))
+                    .collect(),
+                _ => Vec::new(),
+            };
+            for (argument, reported) in targets {
+                let query =
+                    format!("mutation($v: String) {{ {name}({argument}) {{ __typename }} }}");
+                let response = app.gql_anon(&query, json!({ "v": "a\u{0}b" })).await;
+                assert_eq!(
+                    field_errors(&response),
+                    json!({ reported.as_str(): ["Null characters are not allowed."] }),
+                    "{query}"
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 30, "only {checked} text inputs found");
+}
