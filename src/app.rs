@@ -13,12 +13,17 @@ use crate::graphql::{AppSchema, build_schema_with};
 use crate::http::ws::SessionWatch;
 use crate::images::storage::Media;
 use crate::orders::events::OrderEvents;
+use crate::throttle::Throttles;
 
 /// Tunables the resolvers read (schema-level data).
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// How long a cart's lines hold their stock after the cart's last change.
+    /// How long a signed-in user's cart holds its lines' stock after its last change.
     pub cart_hold: Duration,
+    /// The same for a guest cart (shorter: guests cannot be held to account).
+    pub guest_cart_hold: Duration,
+    /// Most units one cart line may hold.
+    pub max_hold_per_line: i32,
     /// Upload storage and publication.
     pub media: Media,
 }
@@ -27,6 +32,8 @@ impl Default for Settings {
     fn default() -> Self {
         Self {
             cart_hold: Duration::from_secs(15 * 60),
+            guest_cart_hold: Duration::from_secs(5 * 60),
+            max_hold_per_line: 20,
             media: Media {
                 root: std::path::PathBuf::from(".storefront/media"),
                 public_base_url: "http://127.0.0.1:8000".to_owned(),
@@ -41,6 +48,8 @@ impl Settings {
     pub fn from_config(config: &crate::config::Config) -> Self {
         Self {
             cart_hold: config.cart_hold,
+            guest_cart_hold: config.guest_cart_hold,
+            max_hold_per_line: config.max_hold_per_line,
             media: Media {
                 root: config.media_root.clone(),
                 public_base_url: config.public_base_url.clone(),
@@ -65,6 +74,10 @@ pub struct AppOptions {
     pub graphiql: bool,
     /// Answer introspection queries.
     pub introspection: bool,
+    /// Per-address request throttles.
+    pub throttles: Throttles,
+    /// Peers whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Default for AppOptions {
@@ -80,6 +93,8 @@ impl Default for AppOptions {
             budget: Budget::default(),
             graphiql: true,
             introspection: true,
+            throttles: Throttles::default(),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -98,6 +113,7 @@ pub struct AppState {
     pub batch_window: Duration,
     pub budget: Budget,
     pub graphiql: bool,
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Requests in flight (the guard sheds load beyond `budget.max_in_flight`).
     pub in_flight: Arc<Semaphore>,
     /// Re-checks the users of signed-in WebSockets.
@@ -121,6 +137,7 @@ impl AppState {
             .data(auth.clone())
             .data(options.settings.clone())
             .data(options.events.clone())
+            .data(options.throttles.clone())
             .finish();
         let batch_window = if options.batch_window.is_zero() {
             DEFAULT_BATCH_WINDOW
@@ -139,6 +156,7 @@ impl AppState {
             in_flight: Arc::new(Semaphore::new(options.budget.max_in_flight)),
             budget: options.budget,
             graphiql: options.graphiql,
+            trusted_proxies: options.trusted_proxies,
             sessions: SessionWatch::default(),
             shutdown,
             shutdown_tx: Arc::new(shutdown_tx),

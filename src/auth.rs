@@ -5,10 +5,12 @@ pub mod admin;
 pub mod graphql;
 pub mod jwt;
 pub mod loaders;
+pub mod lockout;
 pub mod model;
 pub mod password;
 pub mod repo;
 pub mod rules;
+pub mod sessions;
 pub mod viewer;
 
 use std::sync::Arc;

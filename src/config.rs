@@ -6,7 +6,7 @@
 //! | `BIND_ADDR` | `127.0.0.1:8000` | Address the HTTP server listens on. |
 //! | `DB_POOL_SIZE` | `10` | Maximum number of pooled database connections (1–1000). |
 //! | `JWT_SECRET` | random | HS256 secret for tokens (at least 32 characters); when unset a random one is generated with a warning (and kept in `./.storefront/jwt-secret` for the embedded default). |
-//! | `ACCESS_TOKEN_TTL` | `1d` | Lifetime of access tokens: seconds, or a number with `s`, `m`, `h` or `d`. |
+//! | `ACCESS_TOKEN_TTL` | `15m` | Lifetime of access tokens: seconds, or a number with `s`, `m`, `h` or `d`. |
 //! | `REFRESH_TOKEN_TTL` | `1d` | Lifetime of refresh tokens, same format. |
 //! | `CART_HOLD_MINUTES` | `15` | How long a cart holds its products' stock after its last change. |
 //! | `MEDIA_ROOT` | `./.storefront/media` | Where uploaded files are stored (served at `/media/`). |
@@ -22,6 +22,10 @@
 //! | `RUST_LOG` | `info` (`debug` with `DEBUG`) | Log filter (tracing-subscriber `EnvFilter` syntax). |
 //! | `GRAPHIQL` | on without `DATABASE_URL`, off with it | Serve GraphiQL at `GET /graphql` for browsers. |
 //! | `INTROSPECTION` | `true` | Answer introspection queries. |
+//! | `RATE_LIMITS` | `on` | Per-address request throttles (`off` for load tests; the sign-in lockout stays). |
+//! | `TRUSTED_PROXIES` | empty | Comma-separated proxy addresses whose `X-Forwarded-For` is believed. |
+//! | `GUEST_CART_HOLD_MINUTES` | `5` | How long a guest cart holds stock after its last change. |
+//! | `MAX_HOLD_PER_LINE` | `20` | Most units one cart line may hold. |
 //!
 //! The request budget (every variable of [`Budget`]) is listed in the README's "Running in
 //! production" section.
@@ -62,6 +66,14 @@ pub struct Config {
     pub rust_log: Option<String>,
     /// `None`: GraphiQL only in the embedded default.
     pub graphiql: Option<bool>,
+    /// Per-address request throttles (`RATE_LIMITS`, on by default).
+    pub rate_limits: bool,
+    /// Peers whose `X-Forwarded-For` names the client (`TRUSTED_PROXIES`).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// How long a guest cart holds stock (`GUEST_CART_HOLD_MINUTES`).
+    pub guest_cart_hold: Duration,
+    /// Most units one cart line may hold (`MAX_HOLD_PER_LINE`).
+    pub max_hold_per_line: i32,
     pub introspection: bool,
     pub budget: Budget,
 }
@@ -238,8 +250,8 @@ impl Config {
             },
             db_pool_size,
             jwt_secret,
-            access_token_ttl: ttl(&get, "ACCESS_TOKEN_TTL")?,
-            refresh_token_ttl: ttl(&get, "REFRESH_TOKEN_TTL")?,
+            access_token_ttl: ttl(&get, "ACCESS_TOKEN_TTL", Duration::from_secs(15 * 60))?,
+            refresh_token_ttl: ttl(&get, "REFRESH_TOKEN_TTL", Duration::from_secs(86_400))?,
             cart_hold: match parsed::<u64>(&get, "CART_HOLD_MINUTES")? {
                 None => Duration::from_secs(15 * 60),
                 Some(0) => return Err(anyhow!("CART_HOLD_MINUTES must be at least 1")),
@@ -258,6 +270,28 @@ impl Config {
                 Some(value) => parse_bool(&value).context("INTROSPECTION must be true or false")?,
             },
             budget: Budget::from_lookup(&get)?,
+            rate_limits: match get("RATE_LIMITS") {
+                None => true,
+                Some(value) => parse_bool(&value).context("RATE_LIMITS must be on or off")?,
+            },
+            trusted_proxies: get("TRUSTED_PROXIES")
+                .map(|list| {
+                    list.split(',')
+                        .map(str::trim)
+                        .filter(|a| !a.is_empty())
+                        .map(|a| {
+                            a.parse().map_err(|_| {
+                                anyhow!("TRUSTED_PROXIES has an invalid address {a:?}")
+                            })
+                        })
+                        .collect::<anyhow::Result<Vec<_>>>()
+                })
+                .transpose()?
+                .unwrap_or_default(),
+            guest_cart_hold: Duration::from_secs(
+                60 * bounded(&get, "GUEST_CART_HOLD_MINUTES", 5_u64, 1, 24 * 60)?,
+            ),
+            max_hold_per_line: bounded(&get, "MAX_HOLD_PER_LINE", 20, 1, 32_767)?,
         })
     }
 
@@ -308,9 +342,13 @@ where
         .transpose()
 }
 
-/// A token lifetime (default one day): `3600`, `90s`, `15m`, `12h`, `7d`.
-fn ttl(get: &impl Fn(&str) -> Option<String>, key: &str) -> anyhow::Result<Duration> {
-    duration(get, key, Duration::from_secs(86_400))
+/// A token lifetime: `3600`, `90s`, `15m`, `12h`, `7d`.
+fn ttl(
+    get: &impl Fn(&str) -> Option<String>,
+    key: &str,
+    default: Duration,
+) -> anyhow::Result<Duration> {
+    duration(get, key, default)
 }
 
 /// A duration: seconds, or a number with `s`, `m`, `h` or `d` (`ms` for milliseconds).
@@ -375,9 +413,12 @@ mod tests {
         assert_eq!(config.db_pool_size, 10);
         assert!(config.database_url.is_none());
         assert!(!config.debug);
-        assert_eq!(config.access_token_ttl, Duration::from_secs(86_400));
+        assert_eq!(config.access_token_ttl, Duration::from_secs(15 * 60));
         assert_eq!(config.refresh_token_ttl, Duration::from_secs(86_400));
         assert_eq!(config.budget, Budget::default());
+        assert!(config.rate_limits && config.trusted_proxies.is_empty());
+        assert_eq!(config.guest_cart_hold, Duration::from_secs(300));
+        assert_eq!(config.max_hold_per_line, 20);
         assert!(config.graphiql_enabled() && config.introspection);
         Ok(())
     }
@@ -439,6 +480,10 @@ mod tests {
             ("DB_STATEMENT_TIMEOUT", "0"),
             ("REQUEST_TIMEOUT", "soon"),
             ("WS_MAX_OPERATIONS", "0"),
+            ("RATE_LIMITS", "sometimes"),
+            ("TRUSTED_PROXIES", "10.0.0.1,not-an-ip"),
+            ("GUEST_CART_HOLD_MINUTES", "0"),
+            ("MAX_HOLD_PER_LINE", "0"),
         ] {
             let error = match config(&[(key, value)]) {
                 Ok(_) => panic!("{key}={value} was accepted"),

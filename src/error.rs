@@ -106,6 +106,8 @@ pub enum AppError {
 
 /// The message of [`AppError::Unavailable`] when the database cannot be reached.
 pub const UNAVAILABLE: &str = "The service is temporarily unavailable. Please try again shortly.";
+/// The message of [`AppError::Unavailable`] when there is no capacity left for a request.
+pub const BUSY: &str = "The service is busy. Please try again shortly.";
 /// The message of [`AppError::Unavailable`] when a statement or the request ran too long.
 pub const TIMED_OUT: &str = "The request took too long. Please try again shortly.";
 

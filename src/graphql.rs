@@ -12,6 +12,7 @@ pub mod scalars;
 
 use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
 
+use crate::audit::graphql::AuditQuery;
 use crate::auth::graphql::{AuthMutation, AuthQuery};
 use crate::carts::graphql::{CartsMutation, CartsQuery};
 use crate::catalog::graphql::{CatalogMutation, CatalogQuery};
@@ -29,6 +30,7 @@ pub struct Query(
     OrdersQuery,
     ImagesQuery,
     JobsQuery,
+    AuditQuery,
 );
 
 #[derive(MergedObject, Default)]

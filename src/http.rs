@@ -42,12 +42,52 @@ pub const UPLOAD_BODY_LIMIT: usize = 8 * 1024 * 1024;
 /// Hard cap on one uploaded file; the configurable image limit is checked below it with
 /// the spec's message.
 pub const UPLOAD_FILE_CAP: usize = 5 * 1024 * 1024;
-/// The message of a request shed because too many are in flight.
-pub const BUSY: &str = "The service is busy. Please try again shortly.";
+pub use crate::error::BUSY;
 
 /// The request's id (`x-request-id`), in every log line and every error.
 #[derive(Clone, Debug)]
 pub struct RequestId(pub String);
+
+/// The client's address: the socket's peer, or the `X-Forwarded-For` entry a trusted
+/// proxy added (the right-most address that is not itself a trusted proxy).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClientAddr(pub String);
+
+impl ClientAddr {
+    pub fn of(request: &Request, trusted: &[std::net::IpAddr]) -> Self {
+        Self::from_parts(request.extensions(), request.headers(), trusted)
+    }
+
+    pub fn from_parts(
+        extensions: &axum::http::Extensions,
+        headers: &HeaderMap,
+        trusted: &[std::net::IpAddr],
+    ) -> Self {
+        let peer = extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|info| info.0.ip());
+        let Some(peer) = peer else {
+            return Self("unknown".to_owned());
+        };
+        if !trusted.contains(&peer) {
+            return Self(peer.to_string());
+        }
+        let forwarded = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|a| a.trim().parse::<std::net::IpAddr>().ok())
+            .collect::<Vec<_>>();
+        let client = forwarded
+            .iter()
+            .rev()
+            .find(|a| !trusted.contains(a))
+            .copied()
+            .unwrap_or(peer);
+        Self(client.to_string())
+    }
+}
 
 /// The service's router, with every layer; tests drive it in-process.
 pub fn build_app(state: AppState) -> Router {
@@ -222,6 +262,7 @@ async fn graphql_handler(State(state): State<AppState>, request: Request) -> Res
     let method = request.method().clone();
     let headers = request.headers().clone();
     let request_id = RequestId(request_id(&headers));
+    let client = ClientAddr::of(&request, &state.trusted_proxies);
     if method == Method::GET && wants_html(&headers) && request.uri().query().is_none() {
         if state.graphiql {
             return graphiql().into_response();
@@ -265,7 +306,7 @@ async fn graphql_handler(State(state): State<AppState>, request: Request) -> Res
     }
     let response = state
         .schema
-        .execute(gql_request.data(request_id.clone()))
+        .execute(gql_request.data(request_id.clone()).data(client))
         .await;
     respond(&headers, response, &request_id.0)
 }

@@ -1,6 +1,7 @@
 //! Storefront: an e-commerce GraphQL backend (async-graphql, axum, Diesel on PostgreSQL).
 
 pub mod app;
+pub mod audit;
 pub mod auth;
 pub mod bench;
 pub mod carts;
@@ -17,6 +18,7 @@ pub mod jobs;
 pub mod orders;
 pub mod seed;
 pub mod server;
+pub mod throttle;
 pub mod validation;
 
 pub use app::AppState;

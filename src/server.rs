@@ -152,6 +152,8 @@ async fn serve_on(database: &Database, config: &Config) -> anyhow::Result<()> {
         budget: config.budget.clone(),
         graphiql: config.graphiql_enabled(),
         introspection: config.introspection,
+        throttles: crate::throttle::Throttles::new(config.rate_limits),
+        trusted_proxies: config.trusted_proxies.clone(),
         ..AppOptions::default()
     };
     let state = AppState::with_options(pool, database.auth(config)?, options);

@@ -1,13 +1,17 @@
-//! Registration, tokens, the current user, and staff administration of groups and
-//! permissions (spec part B §5, §7).
+//! Identity over GraphQL: the user, group and permission types, the current user, and
+//! the mutations by concern: [`account`] (registration, profile, passwords),
+//! [`sessions`] (sign-in, refresh, sign-out) and [`admin`] (privileges, superusers only).
 
-use async_graphql::{Context, InputObject, MaybeUndefined, Object, SimpleObject};
+pub mod account;
+pub mod admin;
+pub mod sessions;
+
+use async_graphql::{Context, InputObject, MaybeUndefined, MergedObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 
-use super::jwt::TokenType;
-use super::model::{GroupRow, NewUser, UserChanges, UserRow};
+use super::model::{GroupRow, NewUser, UserRow};
+use super::repo;
 use super::rules::{self, UserAttributes};
-use super::{Auth, repo};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::graphql::context::ContextExt;
 use crate::graphql::guards::{Authenticated, Staff};
@@ -48,22 +52,28 @@ impl User {
         self.0.is_staff
     }
 
+    /// Inactive users cannot sign in.
+    async fn is_active(&self) -> bool {
+        self.0.is_active
+    }
+
+    /// Superusers hold every permission and administer privileges.
+    async fn is_superuser(&self) -> bool {
+        self.0.is_superuser
+    }
+
     async fn date_joined(&self) -> DateTime<Utc> {
         self.0.date_joined
     }
 }
 
-/// Tokens from `createToken`: send `access` as `Authorization: Bearer <access>`; trade
-/// `refresh` for a new access token with `refreshToken`.
+/// Tokens of one session, from `createToken` and `refreshToken`: send `access` as
+/// `Authorization: Bearer <access>`; trade `refresh` (once) for a new pair with
+/// `refreshToken`.
 #[derive(SimpleObject)]
 pub struct TokenPair {
     pub access: String,
     pub refresh: String,
-}
-
-#[derive(SimpleObject)]
-pub struct AccessToken {
-    pub access: String,
 }
 
 /// A named set of permissions; members inherit them.
@@ -112,7 +122,10 @@ pub struct RegisterInput {
 /// Changes to the current user: only the fields sent.
 #[derive(InputObject, Default)]
 pub struct UpdateMeInput {
+    /// A new address needs `currentPassword`; a notice goes to the previous one.
     pub email: MaybeUndefined<String>,
+    /// The current password: required only when `email` changes.
+    pub current_password: Option<String>,
     pub first_name: MaybeUndefined<String>,
     pub last_name: MaybeUndefined<String>,
 }
@@ -214,13 +227,6 @@ pub async fn register_user(ctx: &Context<'_>, input: RegisterInput) -> AppResult
     repo::register_user(&mut conn, &new).await
 }
 
-fn issue(auth: &Auth, user_id: i64) -> AppResult<TokenPair> {
-    Ok(TokenPair {
-        access: auth.jwt.issue(user_id, TokenType::Access)?,
-        refresh: auth.jwt.issue(user_id, TokenType::Refresh)?,
-    })
-}
-
 #[derive(Default)]
 pub struct AuthQuery;
 
@@ -266,274 +272,10 @@ impl AuthQuery {
     }
 }
 
-#[derive(Default)]
-pub struct AuthMutation;
-
-#[Object]
-impl AuthMutation {
-    /// Creates an account (and its customer profile).
-    async fn register(&self, ctx: &Context<'_>, input: RegisterInput) -> AppResult<User> {
-        Ok(User(register_user(ctx, input).await?))
-    }
-
-    /// Signs in: an access and a refresh token.
-    async fn create_token(
-        &self,
-        ctx: &Context<'_>,
-        username: String,
-        password: String,
-    ) -> AppResult<TokenPair> {
-        let auth = ctx.auth()?;
-        let mut conn = ctx.conn().await?;
-        let user = repo::find_user_by_username(&mut conn, &username).await?;
-        drop(conn);
-        // The hash is verified even for unknown users, so both take as long.
-        let valid = auth
-            .passwords
-            .verify(&password, user.as_ref().map(|u| u.password.as_str()))
-            .await?;
-        let user = user
-            .filter(|u| valid && u.is_active)
-            .ok_or(AppError::InvalidToken(LOGIN_FAILED.into()))?;
-        let mut conn = ctx.conn().await?;
-        repo::touch_last_login(&mut conn, user.id).await?;
-        issue(auth, user.id)
-    }
-
-    /// A new access token for a valid refresh token.
-    async fn refresh_token(&self, ctx: &Context<'_>, refresh: String) -> AppResult<AccessToken> {
-        let auth = ctx.auth()?;
-        let claims = auth
-            .jwt
-            .decode(&refresh)
-            .ok_or(AppError::InvalidToken(REFRESH_INVALID.into()))?;
-        if claims.token_type != TokenType::Refresh {
-            return Err(AppError::InvalidToken(REFRESH_WRONG_TYPE.into()));
-        }
-        Ok(AccessToken {
-            access: auth.jwt.issue(claims.user_id, TokenType::Access)?,
-        })
-    }
-
-    /// Changes the signed-in user's names or email.
-    #[graphql(guard = "Authenticated")]
-    async fn update_me(&self, ctx: &Context<'_>, input: UpdateMeInput) -> AppResult<User> {
-        let viewer = ctx.viewer()?;
-        let mut errors = FieldErrors::new();
-        let e = &mut errors;
-        let first_name = name_field(e, "firstName", input.first_name, Mode::Patch);
-        let last_name = name_field(e, "lastName", input.last_name, Mode::Patch);
-        let email = validation::present(e, "email", input.email, Mode::Patch)
-            .map(|v| rules::normalize_email(&v))
-            .filter(|v| rules::check_email(e, "email", v));
-        let mut conn = ctx.conn().await?;
-        repo::check_unique(
-            &mut conn,
-            &mut errors,
-            None,
-            email.as_deref(),
-            Some(viewer.id()),
-        )
-        .await?;
-        errors.into_result()?;
-        let changes = UserChanges {
-            first_name,
-            last_name,
-            email,
-        };
-        Ok(User(
-            repo::update_user(&mut conn, viewer.id(), &changes).await?,
-        ))
-    }
-
-    /// Changes the signed-in user's password (the new one passes the password rules).
-    #[graphql(guard = "Authenticated")]
-    async fn change_password(
-        &self,
-        ctx: &Context<'_>,
-        current_password: String,
-        new_password: String,
-    ) -> AppResult<bool> {
-        let viewer = ctx.viewer()?;
-        let auth = ctx.auth()?;
-        let mut errors = FieldErrors::new();
-        if !auth
-            .passwords
-            .verify(&current_password, Some(&viewer.user.password))
-            .await?
-        {
-            errors.add("currentPassword", "Invalid password.");
-        }
-        let user = &viewer.user;
-        let attributes = UserAttributes {
-            username: &user.username,
-            first_name: &user.first_name,
-            last_name: &user.last_name,
-            email: &user.email,
-        };
-        check_password(&mut errors, "newPassword", &new_password, &attributes);
-        errors.into_result()?;
-        let hash = auth.passwords.hash(&new_password).await?;
-        let mut conn = ctx.conn().await?;
-        repo::set_password(&mut conn, viewer.id(), &hash).await?;
-        Ok(true)
-    }
-
-    /// Mails a single-use, expiring reset token when an active account has this email.
-    /// Always answers `true`, so it reveals nothing about which addresses exist.
-    async fn request_password_reset(&self, ctx: &Context<'_>, email: String) -> AppResult<bool> {
-        let mut conn = ctx.conn().await?;
-        if let Some(user) = repo::find_active_user_by_email(&mut conn, &email).await? {
-            repo::create_password_reset(&mut conn, user.id).await?;
-        }
-        Ok(true)
-    }
-
-    /// Sets a new password with a reset token (single use, expiring); the password
-    /// rules apply.
-    async fn reset_password(
-        &self,
-        ctx: &Context<'_>,
-        token: String,
-        new_password: String,
-    ) -> AppResult<bool> {
-        use diesel_async::AsyncConnection;
-        let auth = ctx.auth()?.clone();
-        let mut conn = ctx.conn().await?;
-        conn.transaction::<_, AppError, _>(async |conn| {
-            let user_id = repo::consume_password_reset(conn, &token)
-                .await?
-                .ok_or_else(|| AppError::bad_input("token", "Invalid or expired token."))?;
-            let user = repo::find_user(conn, user_id)
-                .await?
-                .ok_or_else(AppError::not_found)?;
-            let mut errors = FieldErrors::new();
-            let attributes = UserAttributes {
-                username: &user.username,
-                first_name: &user.first_name,
-                last_name: &user.last_name,
-                email: &user.email,
-            };
-            check_password(&mut errors, "newPassword", &new_password, &attributes);
-            // A refused password leaves the token usable (the transaction rolls back).
-            errors.into_result()?;
-            let hash = auth.passwords.hash(&new_password).await?;
-            repo::set_password(conn, user_id, &hash).await
-        })
-        .await?;
-        Ok(true)
-    }
-
-    /// Creates a group with the given `"app.codename"` permissions (staff only).
-    #[graphql(guard = "Staff")]
-    async fn create_group(
-        &self,
-        ctx: &Context<'_>,
-        name: String,
-        #[graphql(default)] permissions: Vec<String>,
-    ) -> AppResult<Group> {
-        let mut errors = FieldErrors::new();
-        let name = validation::char_field(&mut errors, "name", &name, Some(150), false);
-        let mut conn = ctx.conn().await?;
-        let ids = match repo::resolve_permissions(&mut conn, &permissions, "permissions").await {
-            Ok(ids) => ids,
-            Err(AppError::BadUserInput(fields)) => {
-                for (field, messages) in fields.iter() {
-                    for message in messages {
-                        errors.add(field, message.clone());
-                    }
-                }
-                Vec::new()
-            }
-            Err(other) => return Err(other),
-        };
-        errors.into_result()?;
-        let name = name.unwrap_or_default();
-        Ok(Group(repo::create_group(&mut conn, &name, &ids).await?))
-    }
-
-    /// Adds a user to a group; they inherit its permissions (staff only).
-    #[graphql(guard = "Staff")]
-    async fn add_user_to_group(
-        &self,
-        ctx: &Context<'_>,
-        user_id: i64,
-        group_id: i32,
-    ) -> AppResult<bool> {
-        let mut conn = ctx.conn().await?;
-        require_user_and_group(&mut conn, user_id, group_id).await?;
-        repo::add_user_to_group(&mut conn, user_id, group_id).await?;
-        Ok(true)
-    }
-
-    /// Removes a user from a group (staff only); NOT_FOUND when they were not a member.
-    #[graphql(guard = "Staff")]
-    async fn remove_user_from_group(
-        &self,
-        ctx: &Context<'_>,
-        user_id: i64,
-        group_id: i32,
-    ) -> AppResult<bool> {
-        let mut conn = ctx.conn().await?;
-        AppError::deleted(repo::remove_user_from_group(&mut conn, user_id, group_id).await?)
-    }
-
-    /// Grants a permission such as `store.view_history` directly (staff only).
-    #[graphql(guard = "Staff")]
-    async fn grant_permission(
-        &self,
-        ctx: &Context<'_>,
-        user_id: i64,
-        permission: String,
-    ) -> AppResult<bool> {
-        let mut conn = ctx.conn().await?;
-        if repo::find_user(&mut conn, user_id).await?.is_none() {
-            return Err(AppError::not_found());
-        }
-        let ids = repo::resolve_permissions(&mut conn, &[permission], "permission").await?;
-        for id in ids {
-            repo::grant_permission(&mut conn, user_id, id).await?;
-        }
-        Ok(true)
-    }
-
-    /// Revokes a directly granted permission (staff only); NOT_FOUND when not held.
-    #[graphql(guard = "Staff")]
-    async fn revoke_permission(
-        &self,
-        ctx: &Context<'_>,
-        user_id: i64,
-        permission: String,
-    ) -> AppResult<bool> {
-        let mut conn = ctx.conn().await?;
-        let ids = repo::resolve_permissions(&mut conn, &[permission], "permission").await?;
-        let mut revoked = false;
-        for id in ids {
-            revoked |= repo::revoke_permission(&mut conn, user_id, id).await?;
-        }
-        AppError::deleted(revoked)
-    }
-
-    /// Makes a user staff or not (staff only).
-    #[graphql(guard = "Staff")]
-    async fn set_staff(&self, ctx: &Context<'_>, user_id: i64, is_staff: bool) -> AppResult<User> {
-        let mut conn = ctx.conn().await?;
-        repo::set_staff(&mut conn, user_id, is_staff)
-            .await?
-            .map(User)
-            .ok_or_else(AppError::not_found)
-    }
-}
-
-async fn require_user_and_group(
-    conn: &mut diesel_async::AsyncPgConnection,
-    user_id: i64,
-    group_id: i32,
-) -> AppResult<()> {
-    if repo::find_user(conn, user_id).await?.is_none()
-        || repo::find_group(conn, group_id).await?.is_none()
-    {
-        return Err(AppError::not_found());
-    }
-    Ok(())
-}
+/// Every identity mutation: accounts, sessions and privilege administration.
+#[derive(MergedObject, Default)]
+pub struct AuthMutation(
+    account::AccountMutation,
+    sessions::SessionMutation,
+    admin::AdminMutation,
+);

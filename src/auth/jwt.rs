@@ -23,6 +23,9 @@ pub struct Claims {
     pub iat: i64,
     pub jti: String,
     pub user_id: i64,
+    /// The session (sign-in) the token belongs to; revoking it stops the token at once.
+    #[serde(default)]
+    pub sid: Option<uuid::Uuid>,
 }
 
 pub struct JwtKeys {
@@ -47,8 +50,25 @@ impl JwtKeys {
         }
     }
 
-    /// A new token of `kind` for `user_id`, with its own `jti`.
-    pub fn issue(&self, user_id: i64, kind: TokenType) -> Result<String, AppError> {
+    /// A new token of `kind` for `user_id` in `session`, with its own `jti`.
+    pub fn issue(
+        &self,
+        user_id: i64,
+        kind: TokenType,
+        session: uuid::Uuid,
+    ) -> Result<String, AppError> {
+        let jti = uuid::Uuid::new_v4().simple().to_string();
+        self.issue_with_jti(user_id, kind, session, jti)
+    }
+
+    /// Like [`issue`](Self::issue) with a given `jti` (refresh tokens are stored by it).
+    pub fn issue_with_jti(
+        &self,
+        user_id: i64,
+        kind: TokenType,
+        session: uuid::Uuid,
+        jti: String,
+    ) -> Result<String, AppError> {
         let now = Utc::now().timestamp();
         let ttl = match kind {
             TokenType::Access => self.access_ttl,
@@ -58,8 +78,9 @@ impl JwtKeys {
             token_type: kind,
             exp: now + i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX / 2),
             iat: now,
-            jti: uuid::Uuid::new_v4().simple().to_string(),
+            jti,
             user_id,
+            sid: Some(session),
         };
         self.sign(&claims)
     }
@@ -89,9 +110,11 @@ mod tests {
             Duration::from_secs(60),
             Duration::from_secs(120),
         );
-        let access = keys.issue(7, TokenType::Access)?;
+        let session = uuid::Uuid::new_v4();
+        let access = keys.issue(7, TokenType::Access, session)?;
         let claims = keys.decode(&access).ok_or_else(AppError::not_found)?;
         assert_eq!((claims.user_id, claims.token_type), (7, TokenType::Access));
+        assert_eq!(claims.sid, Some(session));
         let expired = keys.sign(&Claims {
             exp: Utc::now().timestamp() - 1,
             ..claims

@@ -64,19 +64,6 @@ pub async fn find_user(conn: &mut AsyncPgConnection, id: i64) -> AppResult<Optio
         .optional()?)
 }
 
-/// `(id, is_active, is_staff)` of each of `ids` that still exists (one statement; the
-/// WebSocket session watch re-checks signed-in sockets with it).
-pub async fn standings(
-    conn: &mut AsyncPgConnection,
-    ids: &[i64],
-) -> AppResult<Vec<(i64, bool, bool)>> {
-    Ok(users::table
-        .filter(users::id.eq_any(ids))
-        .select((users::id, users::is_active, users::is_staff))
-        .load(conn)
-        .await?)
-}
-
 pub async fn find_user_by_username(
     conn: &mut AsyncPgConnection,
     username: &str,
@@ -168,6 +155,32 @@ pub async fn set_password(conn: &mut AsyncPgConnection, id: i64, hash: &str) -> 
     Ok(())
 }
 
+/// Activates or deactivates a user; `None` when there is no such user.
+pub async fn change_active(
+    conn: &mut AsyncPgConnection,
+    user_id: i64,
+    active: bool,
+) -> AppResult<Option<UserRow>> {
+    Ok(diesel::update(users::table.find(user_id))
+        .set(users::is_active.eq(active))
+        .returning(UserRow::as_returning())
+        .get_result(conn)
+        .await
+        .optional()?)
+}
+
+/// The ids of active superusers, locked until the end of the caller's transaction (so
+/// two concurrent demotions cannot both see another superuser left).
+pub async fn lock_active_superusers(conn: &mut AsyncPgConnection) -> AppResult<Vec<i64>> {
+    Ok(users::table
+        .filter(users::is_superuser.eq(true).and(users::is_active.eq(true)))
+        .select(users::id)
+        .order(users::id.asc())
+        .for_update()
+        .load(conn)
+        .await?)
+}
+
 pub async fn set_staff(
     conn: &mut AsyncPgConnection,
     id: i64,
@@ -206,32 +219,85 @@ pub fn hash_token(token: &str) -> String {
 }
 
 /// Creates a single-use token for `user_id` and queues its mail, in one transaction.
+/// Records a reset request for `user_id` and queues its mail, in one transaction. Earlier
+/// live requests of the user are retired. The stored hash is a placeholder of a secret
+/// nobody sees; the mail job makes the real token (see `arm_password_reset`).
 pub async fn create_password_reset(conn: &mut AsyncPgConnection, user_id: i64) -> AppResult<()> {
     use crate::db::schema::password_resets;
-    let token = format!(
-        "{}{}",
-        uuid::Uuid::new_v4().simple(),
-        uuid::Uuid::new_v4().simple()
-    );
+    let placeholder = hash_token(&new_secret());
     conn.transaction::<_, AppError, _>(async |conn| {
-        diesel::insert_into(password_resets::table)
+        retire_password_resets(conn, user_id).await?;
+        let reset_id: i64 = diesel::insert_into(password_resets::table)
             .values((
                 password_resets::user_id.eq(user_id),
-                password_resets::token_hash.eq(hash_token(&token)),
-                password_resets::expires_at.eq(Utc::now() + chrono::Duration::minutes(PASSWORD_RESET_MINUTES)),
+                password_resets::token_hash.eq(placeholder),
+                password_resets::expires_at
+                    .eq(Utc::now() + chrono::Duration::minutes(PASSWORD_RESET_MINUTES)),
             ))
-            .execute(conn)
+            .returning(password_resets::id)
+            .get_result(conn)
             .await?;
         crate::jobs::enqueue(
             conn,
             crate::jobs::tasks::SEND_PASSWORD_RESET,
-            serde_json::json!({ "user_id": user_id, "token": token, "minutes": PASSWORD_RESET_MINUTES }),
+            serde_json::json!({ "reset_id": reset_id }),
             Some(10),
         )
         .await?;
         Ok(())
     })
     .await
+}
+
+fn new_secret() -> String {
+    format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    )
+}
+
+/// Makes the token of a live reset request: stores its SHA-256 and returns
+/// `(user_id, token, minutes left)`. `None` when the request was retired or expired.
+pub async fn arm_password_reset(
+    conn: &mut AsyncPgConnection,
+    reset_id: i64,
+) -> AppResult<Option<(i64, String, i64)>> {
+    use crate::db::schema::password_resets;
+    let token = new_secret();
+    let armed: Option<(i64, chrono::DateTime<Utc>)> = diesel::update(
+        password_resets::table.filter(
+            password_resets::id
+                .eq(reset_id)
+                .and(password_resets::used_at.is_null())
+                .and(password_resets::expires_at.gt(Utc::now())),
+        ),
+    )
+    .set(password_resets::token_hash.eq(hash_token(&token)))
+    .returning((password_resets::user_id, password_resets::expires_at))
+    .get_result(conn)
+    .await
+    .optional()?;
+    Ok(armed.map(|(user_id, expires_at)| {
+        let minutes = (expires_at - Utc::now()).num_minutes().max(1);
+        (user_id, token, minutes)
+    }))
+}
+
+/// Retires every live reset request of a user (a newer request, or a completed reset).
+pub async fn retire_password_resets(conn: &mut AsyncPgConnection, user_id: i64) -> AppResult<()> {
+    use crate::db::schema::password_resets;
+    diesel::update(
+        password_resets::table.filter(
+            password_resets::user_id
+                .eq(user_id)
+                .and(password_resets::used_at.is_null()),
+        ),
+    )
+    .set(password_resets::used_at.eq(Utc::now()))
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 /// Marks a live token used and returns its user (inside the caller's transaction).

@@ -9,6 +9,7 @@ use super::Auth;
 use super::jwt::TokenType;
 use super::model::UserRow;
 use super::repo;
+use super::sessions;
 use crate::db::DbPool;
 use crate::error::AppError;
 
@@ -20,14 +21,17 @@ pub const USER_INACTIVE: &str = "User is inactive";
 /// An authenticated, active user, with their permissions loaded at most once per request.
 pub struct Viewer {
     pub user: UserRow,
+    /// The session of the access token.
+    pub session: uuid::Uuid,
     pool: DbPool,
     permissions: OnceCell<HashSet<String>>,
 }
 
 impl Viewer {
-    pub fn new(user: UserRow, pool: DbPool) -> Self {
+    pub fn new(user: UserRow, session: uuid::Uuid, pool: DbPool) -> Self {
         Self {
             user,
+            session,
             pool,
             permissions: OnceCell::new(),
         }
@@ -81,20 +85,27 @@ pub fn bearer_token(headers: &HeaderMap) -> Result<Option<String>, AppError> {
     }
 }
 
-/// Resolves a token to an active user. A present but unusable token is an error even on
-/// public operations (D-13).
+/// Resolves an access token to an active user in a live session, in one statement. A
+/// present but unusable token (bad signature, expired, a refresh token, a revoked
+/// session, a deleted or inactive user) is an error even on public operations.
 pub async fn authenticate(auth: &Auth, pool: &DbPool, token: &str) -> Result<Viewer, AppError> {
     let claims = auth
         .jwt
         .decode(token)
         .filter(|claims| claims.token_type == TokenType::Access)
         .ok_or(AppError::InvalidToken(TOKEN_INVALID.into()))?;
+    let session = claims
+        .sid
+        .ok_or(AppError::InvalidToken(TOKEN_INVALID.into()))?;
     let mut conn = pool.get().await?;
-    let user = repo::find_user(&mut conn, claims.user_id)
+    let (user, live) = sessions::user_in_session(&mut conn, claims.user_id, session)
         .await?
         .ok_or(AppError::InvalidToken(USER_NOT_FOUND.into()))?;
+    if !live {
+        return Err(AppError::InvalidToken(TOKEN_INVALID.into()));
+    }
     if !user.is_active {
         return Err(AppError::InvalidToken(USER_INACTIVE.into()));
     }
-    Ok(Viewer::new(user, pool.clone()))
+    Ok(Viewer::new(user, session, pool.clone()))
 }

@@ -6,13 +6,14 @@ use async_graphql::{Context, Object};
 use rust_decimal::Decimal;
 use tokio::sync::OnceCell;
 
-use super::model::{CartItemRow, CartRow, MAX_QUANTITY};
+use super::model::{CartItemRow, CartRow, Hold, MAX_QUANTITY};
 use super::repo::{self, NO_PRODUCT};
 use crate::catalog::graphql::Product;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::graphql::context::ContextExt;
 use crate::graphql::guards::Authenticated;
 use crate::graphql::scalars::{Money, Uuid};
+use crate::throttle::Limit;
 
 /// A shopping cart. Totals use current prices and are never stored.
 #[derive(Clone)]
@@ -138,6 +139,19 @@ async fn visible_cart(ctx: &Context<'_>, id: Uuid) -> AppResult<CartRow> {
         .ok_or_else(AppError::not_found)
 }
 
+/// The hold policy of a cart: signed-in carts hold longer than guest carts.
+fn hold_for(ctx: &Context<'_>, owned: bool) -> AppResult<Hold> {
+    let settings = ctx.settings()?;
+    Ok(Hold {
+        duration: if owned {
+            settings.cart_hold
+        } else {
+            settings.guest_cart_hold
+        },
+        max_per_line: settings.max_hold_per_line,
+    })
+}
+
 fn check_quantity(errors: &mut FieldErrors, quantity: i32) {
     if quantity < 1 {
         errors.add(
@@ -186,6 +200,7 @@ impl CartsQuery {
     }
 
     async fn cart_item(&self, ctx: &Context<'_>, cart_id: Uuid, id: i64) -> AppResult<CartItem> {
+        ctx.throttle(Limit::CartWrite)?;
         let cart = visible_cart(ctx, cart_id).await?;
         let mut conn = ctx.conn().await?;
         repo::find_item(&mut conn, cart.id, id)
@@ -203,6 +218,7 @@ impl CartsMutation {
     /// A new empty cart. With a token it belongs to the caller (who keeps one open cart:
     /// an existing one is returned).
     async fn create_cart(&self, ctx: &Context<'_>) -> AppResult<Cart> {
+        ctx.throttle(Limit::CreateCart)?;
         let viewer = ctx.viewer_opt().map(|v| v.id());
         let mut conn = ctx.conn().await?;
         Ok(Cart::new(repo::create_cart(&mut conn, viewer).await?))
@@ -210,6 +226,7 @@ impl CartsMutation {
 
     /// Deletes a cart and its lines.
     async fn delete_cart(&self, ctx: &Context<'_>, id: Uuid) -> AppResult<bool> {
+        ctx.throttle(Limit::CartWrite)?;
         let cart = visible_cart(ctx, id).await?;
         let mut conn = ctx.conn().await?;
         AppError::deleted(repo::delete_cart(&mut conn, cart.id).await?)
@@ -223,6 +240,7 @@ impl CartsMutation {
         product_id: i64,
         #[graphql(default = 1)] quantity: i32,
     ) -> AppResult<CartItem> {
+        ctx.throttle(Limit::CartWrite)?;
         let cart = visible_cart(ctx, cart_id).await?;
         let mut errors = FieldErrors::new();
         let mut conn = ctx.conn().await?;
@@ -231,7 +249,7 @@ impl CartsMutation {
         }
         check_quantity(&mut errors, quantity);
         errors.into_result()?;
-        let hold = ctx.settings()?.cart_hold;
+        let hold = hold_for(ctx, cart.user_id.is_some())?;
         Ok(CartItem(
             repo::add_item(&mut conn, cart.id, product_id, quantity, hold).await?,
         ))
@@ -245,6 +263,7 @@ impl CartsMutation {
         id: i64,
         quantity: i32,
     ) -> AppResult<CartItem> {
+        ctx.throttle(Limit::CartWrite)?;
         let cart = visible_cart(ctx, cart_id).await?;
         let mut conn = ctx.conn().await?;
         if repo::find_item(&mut conn, cart.id, id).await?.is_none() {
@@ -253,7 +272,7 @@ impl CartsMutation {
         let mut errors = FieldErrors::new();
         check_quantity(&mut errors, quantity);
         errors.into_result()?;
-        let hold = ctx.settings()?.cart_hold;
+        let hold = hold_for(ctx, cart.user_id.is_some())?;
         repo::set_quantity(&mut conn, cart.id, id, quantity, hold)
             .await?
             .map(CartItem)
@@ -267,8 +286,9 @@ impl CartsMutation {
         cart_id: Uuid,
         id: i64,
     ) -> AppResult<Option<CartItem>> {
+        ctx.throttle(Limit::CartWrite)?;
         let cart = visible_cart(ctx, cart_id).await?;
-        let hold = ctx.settings()?.cart_hold;
+        let hold = hold_for(ctx, cart.user_id.is_some())?;
         let mut conn = ctx.conn().await?;
         repo::decrement(&mut conn, cart.id, id, hold)
             .await?
@@ -277,8 +297,9 @@ impl CartsMutation {
     }
 
     async fn delete_cart_item(&self, ctx: &Context<'_>, cart_id: Uuid, id: i64) -> AppResult<bool> {
+        ctx.throttle(Limit::CartWrite)?;
         let cart = visible_cart(ctx, cart_id).await?;
-        let hold = ctx.settings()?.cart_hold;
+        let hold = hold_for(ctx, cart.user_id.is_some())?;
         let mut conn = ctx.conn().await?;
         AppError::deleted(repo::delete_item(&mut conn, cart.id, id, hold).await?)
     }
@@ -288,7 +309,7 @@ impl CartsMutation {
     #[graphql(guard = "Authenticated")]
     async fn claim_cart(&self, ctx: &Context<'_>, cart_id: Uuid) -> AppResult<Cart> {
         let viewer = ctx.viewer()?;
-        let hold = ctx.settings()?.cart_hold;
+        let hold = hold_for(ctx, true)?;
         let mut conn = ctx.conn().await?;
         repo::claim(&mut conn, cart_id.0, viewer.id(), hold)
             .await?

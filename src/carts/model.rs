@@ -8,6 +8,14 @@ use crate::db::schema::{cart_items, carts};
 
 pub const MAX_QUANTITY: i32 = 32_767;
 
+/// How a cart holds stock: for how long after its last change, and at most how many
+/// units per line (guest carts hold for a shorter time than signed-in ones).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hold {
+    pub duration: std::time::Duration,
+    pub max_per_line: i32,
+}
+
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = carts, check_for_backend(diesel::pg::Pg))]
 pub struct CartRow {

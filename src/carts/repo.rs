@@ -13,7 +13,7 @@ use diesel::sql_types::{BigInt, Nullable};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use super::model::{CartItemRow, CartRow, MAX_QUANTITY};
+use super::model::{CartItemRow, CartRow, Hold, MAX_QUANTITY};
 use crate::db::schema::{cart_items, carts, products};
 use crate::db::sql::{Bind, Sql};
 use crate::error::{AppError, AppResult};
@@ -22,6 +22,14 @@ pub const NO_PRODUCT: &str = "No product with the given ID was found.";
 
 fn hold_interval(hold: Duration) -> String {
     format!("{} milliseconds", hold.as_millis())
+}
+
+/// A line over the per-line hold limit.
+fn over_line_limit(max: i32) -> AppError {
+    AppError::bad_input(
+        "quantity",
+        format!("Ensure this value is less than or equal to {max}."),
+    )
 }
 
 fn too_many() -> AppError {
@@ -111,10 +119,10 @@ pub async fn find_item(
 }
 
 /// Renews the cart's holds (and its last-change time).
-async fn touch(conn: &mut AsyncPgConnection, cart_id: Uuid, hold: Duration) -> AppResult<()> {
+async fn touch(conn: &mut AsyncPgConnection, cart_id: Uuid, hold: Hold) -> AppResult<()> {
     let mut sql = Sql::default();
     sql.push("UPDATE carts SET updated_at = now(), held_until = now() + ")
-        .bind(Bind::Text(hold_interval(hold)))
+        .bind(Bind::Text(hold_interval(hold.duration)))
         .push("::interval WHERE id = ")
         .bind(Bind::Uuid(cart_id));
     sql.execute(conn).await?;
@@ -161,7 +169,7 @@ pub async fn add_item(
     cart_id: Uuid,
     product_id: i64,
     quantity: i32,
-    hold: Duration,
+    hold: Hold,
 ) -> AppResult<CartItemRow> {
     conn.transaction::<_, AppError, _>(async |conn| {
         let available = lock_available_for(conn, product_id, cart_id)
@@ -181,6 +189,9 @@ pub async fn add_item(
         let total = current + quantity;
         if total > MAX_QUANTITY {
             return Err(too_many());
+        }
+        if total > hold.max_per_line {
+            return Err(over_line_limit(hold.max_per_line));
         }
         if i64::from(total) > available {
             return Err(only_left(available));
@@ -211,12 +222,15 @@ pub async fn set_quantity(
     cart_id: Uuid,
     id: i64,
     quantity: i32,
-    hold: Duration,
+    hold: Hold,
 ) -> AppResult<Option<CartItemRow>> {
     conn.transaction::<_, AppError, _>(async |conn| {
         let Some(item) = find_item(conn, cart_id, id).await? else {
             return Ok(None);
         };
+        if quantity > hold.max_per_line {
+            return Err(over_line_limit(hold.max_per_line));
+        }
         if quantity > i32::from(item.quantity) {
             let available = lock_available_for(conn, item.product_id, cart_id)
                 .await?
@@ -243,7 +257,7 @@ pub async fn decrement(
     conn: &mut AsyncPgConnection,
     cart_id: Uuid,
     id: i64,
-    hold: Duration,
+    hold: Hold,
 ) -> AppResult<Option<Option<CartItemRow>>> {
     conn.transaction::<_, AppError, _>(async |conn| {
         let Some(item) = find_item(conn, cart_id, id).await? else {
@@ -273,7 +287,7 @@ pub async fn delete_item(
     conn: &mut AsyncPgConnection,
     cart_id: Uuid,
     id: i64,
-    hold: Duration,
+    hold: Hold,
 ) -> AppResult<bool> {
     conn.transaction::<_, AppError, _>(async |conn| {
         let deleted = diesel::delete(
@@ -296,7 +310,7 @@ pub async fn claim(
     conn: &mut AsyncPgConnection,
     cart_id: Uuid,
     user_id: i64,
-    hold: Duration,
+    hold: Hold,
 ) -> AppResult<Option<CartRow>> {
     conn.transaction::<_, AppError, _>(async |conn| {
         let cart: Option<CartRow> = carts::table
@@ -340,8 +354,10 @@ pub async fn claim(
                     .bind(Bind::Uuid(cart.id))
                     .push(
                         " ON CONFLICT (cart_id, product_id) DO UPDATE \
-                         SET quantity = cart_items.quantity + EXCLUDED.quantity",
-                    );
+                         SET quantity = least(cart_items.quantity + EXCLUDED.quantity, ",
+                    )
+                    .bind(Bind::BigInt(i64::from(hold.max_per_line)))
+                    .push("::smallint)");
                 merge.execute(conn).await.map_err(|error| match error {
                     // smallint overflow: a merged line would exceed the maximum.
                     diesel::result::Error::DatabaseError(_, ref info)

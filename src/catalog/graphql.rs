@@ -822,6 +822,7 @@ impl CatalogMutation {
             product_id,
             name: changes.name.unwrap_or_default(),
             description: changes.description.unwrap_or_default(),
+            user_id: ctx.viewer_opt().map(|viewer| viewer.id()),
         };
         Ok(Review(repo::insert_review(&mut conn, &new).await?))
     }
@@ -847,8 +848,13 @@ impl CatalogMutation {
         save_review(ctx, product_id, id, input.validate(Mode::Patch)).await
     }
 
+    /// Deletes a review: its signed-in author or staff.
     async fn delete_review(&self, ctx: &Context<'_>, product_id: i64, id: i64) -> AppResult<bool> {
         let mut conn = ctx.conn().await?;
+        let review = repo::find_review(&mut conn, product_id, id)
+            .await?
+            .ok_or_else(AppError::not_found)?;
+        may_change_review(ctx, &review)?;
         AppError::deleted(repo::delete_review(&mut conn, product_id, id).await?)
     }
 }
@@ -874,6 +880,17 @@ async fn save_product(
         .ok_or_else(AppError::not_found)
 }
 
+/// A review is changed by its signed-in author or by staff; one written anonymously only
+/// by staff. Anonymous callers get `UNAUTHENTICATED`, everyone else `FORBIDDEN`.
+fn may_change_review(ctx: &Context<'_>, review: &ReviewRow) -> AppResult<()> {
+    let viewer = ctx.viewer()?;
+    if viewer.is_staff() || review.user_id == Some(viewer.id()) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
 async fn save_review(
     ctx: &Context<'_>,
     product_id: i64,
@@ -881,12 +898,10 @@ async fn save_review(
     changes: AppResult<ReviewChanges>,
 ) -> AppResult<Review> {
     let mut conn = ctx.conn().await?;
-    if repo::find_review(&mut conn, product_id, id)
+    let review = repo::find_review(&mut conn, product_id, id)
         .await?
-        .is_none()
-    {
-        return Err(AppError::not_found());
-    }
+        .ok_or_else(AppError::not_found)?;
+    may_change_review(ctx, &review)?;
     let changes = changes?;
     repo::update_review(&mut conn, product_id, id, &changes)
         .await?

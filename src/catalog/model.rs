@@ -109,6 +109,8 @@ pub struct ReviewRow {
     pub name: String,
     pub description: String,
     pub date: NaiveDate,
+    /// The signed-in author; `None` for a review written anonymously.
+    pub user_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, Insertable)]
@@ -117,6 +119,7 @@ pub struct NewReview {
     pub product_id: i64,
     pub name: String,
     pub description: String,
+    pub user_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, Default, AsChangeset)]

@@ -161,6 +161,63 @@ diesel::table! {
         name -> Varchar,
         description -> Text,
         date -> Date,
+        user_id -> Nullable<Int8>,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> Uuid,
+        user_id -> Int8,
+        created_at -> Timestamptz,
+        revoked_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (jti) {
+        #[max_length = 64]
+        jti -> Varchar,
+        session_id -> Uuid,
+        expires_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    sign_in_failures (id) {
+        id -> Int8,
+        #[max_length = 150]
+        account -> Varchar,
+        #[max_length = 64]
+        address -> Varchar,
+        failed_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    sign_in_locks (account, address) {
+        #[max_length = 150]
+        account -> Varchar,
+        #[max_length = 64]
+        address -> Varchar,
+        locked_until -> Timestamptz,
+        strikes -> Int4,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> Int8,
+        actor_id -> Nullable<Int8>,
+        #[max_length = 64]
+        action -> Varchar,
+        #[max_length = 64]
+        target_type -> Varchar,
+        target_id -> Int8,
+        #[max_length = 64]
+        request_id -> Nullable<Varchar>,
+        created_at -> Timestamptz,
     }
 }
 
@@ -217,12 +274,17 @@ diesel::joinable!(product_promotions -> products (product_id));
 diesel::joinable!(product_promotions -> promotions (promotion_id));
 diesel::joinable!(products -> collections (collection_id));
 diesel::joinable!(reviews -> products (product_id));
+diesel::joinable!(reviews -> users (user_id));
+diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(refresh_tokens -> sessions (session_id));
+diesel::joinable!(audit_log -> users (actor_id));
 diesel::joinable!(user_groups -> groups (group_id));
 diesel::joinable!(user_groups -> users (user_id));
 diesel::joinable!(user_permissions -> permissions (permission_id));
 diesel::joinable!(user_permissions -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    audit_log,
     cart_items,
     carts,
     collections,
@@ -238,7 +300,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     product_promotions,
     products,
     promotions,
+    refresh_tokens,
     reviews,
+    sessions,
+    sign_in_failures,
+    sign_in_locks,
     user_groups,
     user_permissions,
     users,

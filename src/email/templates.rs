@@ -8,7 +8,19 @@ use serde::Serialize;
 
 static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
     let mut env = Environment::new();
-    let sources: [(&str, &str); 12] = [
+    let sources: [(&str, &str); 15] = [
+        (
+            "email_changed.subject",
+            include_str!("../../templates/emails/email_changed.subject"),
+        ),
+        (
+            "email_changed.txt",
+            include_str!("../../templates/emails/email_changed.txt"),
+        ),
+        (
+            "email_changed.html",
+            include_str!("../../templates/emails/email_changed.html"),
+        ),
         (
             "welcome.subject",
             include_str!("../../templates/emails/welcome.subject"),

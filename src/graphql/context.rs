@@ -23,6 +23,12 @@ pub trait ContextExt {
     fn viewer(&self) -> Result<&Viewer, AppError>;
     /// The caller when authenticated.
     fn viewer_opt(&self) -> Option<&Viewer>;
+    /// The client's address (`unknown` when there is no socket, as in in-process tests).
+    fn client_addr(&self) -> &str;
+    /// The request's id, when the transport set one.
+    fn request_id(&self) -> Option<&str>;
+    /// Counts this request against a per-address throttle (`RATE_LIMITED` when over).
+    fn throttle(&self, limit: crate::throttle::Limit) -> Result<(), AppError>;
     /// A pooled connection: take it late, give it back early (never hold it across a
     /// loader call).
     fn conn(&self) -> impl Future<Output = Result<DbConn, AppError>> + Send;
@@ -55,6 +61,23 @@ impl ContextExt for Context<'_> {
 
     fn viewer_opt(&self) -> Option<&Viewer> {
         self.data_opt::<Arc<Viewer>>().map(AsRef::as_ref)
+    }
+
+    fn client_addr(&self) -> &str {
+        self.data_opt::<crate::http::ClientAddr>()
+            .map_or("unknown", |c| c.0.as_str())
+    }
+
+    fn request_id(&self) -> Option<&str> {
+        self.data_opt::<crate::http::RequestId>()
+            .map(|id| id.0.as_str())
+    }
+
+    fn throttle(&self, limit: crate::throttle::Limit) -> Result<(), AppError> {
+        match self.data_opt::<crate::throttle::Throttles>() {
+            Some(throttles) => throttles.check(limit, self.client_addr()),
+            None => Ok(()),
+        }
     }
 
     async fn conn(&self) -> Result<DbConn, AppError> {

@@ -31,6 +31,20 @@ impl Guard for Staff {
     }
 }
 
+/// An active superuser: privilege administration and the audit log.
+pub struct Superuser;
+
+impl Guard for Superuser {
+    async fn check(&self, ctx: &Context<'_>) -> async_graphql::Result<()> {
+        let viewer = ctx.viewer()?;
+        if viewer.user.is_superuser && viewer.user.is_active {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden.into())
+        }
+    }
+}
+
 /// `IsAdminOrReadOnly` for catalogue writes: reads are open, every write is staff-only.
 pub struct CatalogWrite;
 

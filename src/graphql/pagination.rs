@@ -161,7 +161,8 @@ pub struct PageInfo {
 #[graphql(
     concrete(name = "ProductEdge", params(crate::catalog::graphql::Product)),
     concrete(name = "CustomerEdge", params(crate::customers::graphql::Customer)),
-    concrete(name = "OrderEdge", params(crate::orders::graphql::Order))
+    concrete(name = "OrderEdge", params(crate::orders::graphql::Order)),
+    concrete(name = "AuditEntryEdge", params(crate::audit::graphql::AuditEntry))
 )]
 pub struct Edge<T: OutputType> {
     /// Opaque cursor of this row.

@@ -12,8 +12,9 @@
 //! - An unknown or malformed message closes 4400; a message over `WS_MAX_MESSAGE_BYTES`
 //!   closes 1009; `ping` is answered with `pong` at any time; `complete` works both ways.
 //! - Authentication does not outlive its token: when the access token expires, or the user
-//!   is deactivated, deleted or loses staff status, the socket closes with 4403 (the
-//!   [`SessionWatch`] re-checks signed-in users every [`STANDING_INTERVAL`]).
+//!   is deactivated, deleted or loses staff status, or the session is revoked (sign-out,
+//!   a new password), the socket closes with 4403 (the [`SessionWatch`] re-checks
+//!   signed-in sockets every [`STANDING_INTERVAL`]).
 //! - On shutdown, sockets close with 1001 Going Away.
 
 use std::collections::HashMap;
@@ -29,8 +30,9 @@ use serde_json::{Value, json};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tracing::Instrument;
+use uuid::Uuid;
 
-use super::{RequestId, request_id};
+use super::{ClientAddr, RequestId, request_id};
 use crate::app::AppState;
 use crate::auth::viewer::{self, Viewer};
 use crate::db::DbPool;
@@ -45,10 +47,20 @@ pub const STANDING_INTERVAL: Duration = Duration::from_secs(2);
 /// `GET /graphql/ws`.
 pub async fn graphql_ws(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    upgrade: WebSocketUpgrade,
+    request: axum::extract::Request,
 ) -> Response {
-    let request_id = request_id(&headers);
+    let (mut parts, _body) = request.into_parts();
+    let request_id = request_id(&parts.headers);
+    let client = ClientAddr::from_parts(&parts.extensions, &parts.headers, &state.trusted_proxies);
+    let upgrade =
+        match <WebSocketUpgrade as axum::extract::FromRequestParts<AppState>>::from_request_parts(
+            &mut parts, &state,
+        )
+        .await
+        {
+            Ok(upgrade) => upgrade,
+            Err(rejection) => return axum::response::IntoResponse::into_response(rejection),
+        };
     // The transport's own cap sits above ours, so an oversized message still gets 1009.
     let transport_cap = state.budget.ws_max_message_bytes.saturating_mul(2);
     let span = tracing::info_span!("websocket", request_id = %request_id);
@@ -56,7 +68,11 @@ pub async fn graphql_ws(
         .protocols([PROTOCOL])
         .max_message_size(transport_cap)
         .max_frame_size(transport_cap)
-        .on_upgrade(move |socket| Session::new(state, request_id).run(socket).instrument(span))
+        .on_upgrade(move |socket| {
+            Session::new(state, request_id, client)
+                .run(socket)
+                .instrument(span)
+        })
 }
 
 /// Why a socket is closed.
@@ -81,6 +97,7 @@ struct Outgoing {
 struct Session {
     state: AppState,
     request_id: String,
+    client: ClientAddr,
     acked: bool,
     initialised: bool,
     viewer: Option<Arc<Viewer>>,
@@ -91,10 +108,11 @@ struct Session {
 }
 
 impl Session {
-    fn new(state: AppState, request_id: String) -> Self {
+    fn new(state: AppState, request_id: String, client: ClientAddr) -> Self {
         Self {
             state,
             request_id,
+            client,
             acked: false,
             initialised: false,
             viewer: None,
@@ -161,7 +179,7 @@ impl Session {
                             {
                                 standing = Some(self.state.sessions.watch(
                                     &self.state.pool,
-                                    viewer.id(),
+                                    viewer.session,
                                     Standing::of(viewer),
                                 ));
                             }
@@ -313,7 +331,8 @@ impl Session {
         }
         let mut request = request
             .data(self.state.loaders())
-            .data(RequestId(self.request_id.clone()));
+            .data(RequestId(self.request_id.clone()))
+            .data(self.client.clone());
         if let Some(viewer) = &self.viewer {
             request = request.data(viewer.clone());
         }
@@ -373,7 +392,7 @@ async fn wait_standing(standing: &mut Option<(watch::Receiver<Standing>, WatchGu
         return std::future::pending().await;
     }
     let now = *receiver.borrow_and_update();
-    now.exists && now.active && (now.staff || !initial.staff)
+    now.exists && now.live && now.active && (now.staff || !initial.staff)
 }
 
 /// What a socket's authentication rests on.
@@ -382,6 +401,8 @@ pub struct Standing {
     pub exists: bool,
     pub active: bool,
     pub staff: bool,
+    /// The session has not been revoked (sign-out, new password, …).
+    pub live: bool,
 }
 
 impl Standing {
@@ -390,13 +411,21 @@ impl Standing {
             exists: true,
             active: viewer.user.is_active,
             staff: viewer.user.is_staff,
+            live: true,
         }
     }
+
+    const GONE: Self = Self {
+        exists: false,
+        active: false,
+        staff: false,
+        live: false,
+    };
 }
 
-type Watched = HashMap<i64, (usize, watch::Sender<Standing>)>;
+type Watched = HashMap<Uuid, (usize, watch::Sender<Standing>)>;
 
-/// One re-check of every signed-in socket user per instance, in one statement every
+/// One re-check of every signed-in socket's session and user per instance, in one statement every
 /// [`STANDING_INTERVAL`] (instead of one per socket).
 #[derive(Clone, Default)]
 pub struct SessionWatch {
@@ -407,7 +436,7 @@ pub struct SessionWatch {
 /// Stops watching a user when the last of their sockets closes.
 pub struct WatchGuard {
     users: Weak<Mutex<Watched>>,
-    user_id: i64,
+    session: Uuid,
 }
 
 impl Drop for WatchGuard {
@@ -416,21 +445,21 @@ impl Drop for WatchGuard {
             return;
         };
         let Ok(mut users) = users.lock() else { return };
-        if let Some((count, _)) = users.get_mut(&self.user_id) {
+        if let Some((count, _)) = users.get_mut(&self.session) {
             *count -= 1;
             if *count == 0 {
-                users.remove(&self.user_id);
+                users.remove(&self.session);
             }
         }
     }
 }
 
 impl SessionWatch {
-    /// Watches `user_id`, starting the re-check task on first use.
+    /// Watches `session`, starting the re-check task on first use.
     pub fn watch(
         &self,
         pool: &DbPool,
-        user_id: i64,
+        session: Uuid,
         initial: Standing,
     ) -> (watch::Receiver<Standing>, WatchGuard) {
         if !self.running.swap(true, std::sync::atomic::Ordering::SeqCst) {
@@ -439,7 +468,7 @@ impl SessionWatch {
         let receiver = match self.users.lock() {
             Ok(mut users) => {
                 let entry = users
-                    .entry(user_id)
+                    .entry(session)
                     .or_insert_with(|| (0, watch::channel(initial).0));
                 entry.0 += 1;
                 entry.1.subscribe()
@@ -448,7 +477,7 @@ impl SessionWatch {
         };
         let guard = WatchGuard {
             users: Arc::downgrade(&self.users),
-            user_id,
+            session,
         };
         (receiver, guard)
     }
@@ -462,7 +491,7 @@ async fn recheck(users: Weak<Mutex<Watched>>, pool: DbPool) {
         let Some(strong) = users.upgrade() else {
             return;
         };
-        let ids: Vec<i64> = match strong.lock() {
+        let ids: Vec<Uuid> = match strong.lock() {
             Ok(users) => users.keys().copied().collect(),
             Err(_) => return,
         };
@@ -472,29 +501,28 @@ async fn recheck(users: Weak<Mutex<Watched>>, pool: DbPool) {
         }
         let rows = async {
             let mut conn = pool.get().await?;
-            crate::auth::repo::standings(&mut conn, &ids).await
+            crate::auth::sessions::standings(&mut conn, &ids).await
         }
         .await;
         let Ok(rows) = rows else { continue };
-        let found: HashMap<i64, (bool, bool)> =
-            rows.into_iter().map(|(id, a, s)| (id, (a, s))).collect();
+        let found: HashMap<Uuid, Standing> = rows
+            .into_iter()
+            .map(|(id, active, staff, live)| {
+                let standing = Standing {
+                    exists: true,
+                    active,
+                    staff,
+                    live,
+                };
+                (id, standing)
+            })
+            .collect();
         let Some(strong) = users.upgrade() else {
             return;
         };
         let Ok(users) = strong.lock() else { return };
         for (id, (_, sender)) in users.iter() {
-            let standing = match found.get(id) {
-                Some(&(active, staff)) => Standing {
-                    exists: true,
-                    active,
-                    staff,
-                },
-                None => Standing {
-                    exists: false,
-                    active: false,
-                    staff: false,
-                },
-            };
+            let standing = found.get(id).copied().unwrap_or(Standing::GONE);
             sender.send_if_modified(|current| {
                 let changed = *current != standing;
                 *current = standing;

@@ -21,6 +21,7 @@ use crate::email::{Email, templates};
 pub const SEND_WELCOME_EMAIL: &str = "send_welcome_email";
 pub const SEND_ORDER_CONFIRMATION: &str = "send_order_confirmation";
 pub const SEND_PASSWORD_RESET: &str = "send_password_reset";
+pub const SEND_EMAIL_CHANGED: &str = "send_email_changed";
 pub const NOTIFY_CUSTOMERS: &str = "notify_customers";
 pub const CLEANUP_CARTS: &str = "cleanup_carts";
 pub const CLEANUP_PASSWORD_RESETS: &str = "cleanup_password_resets";
@@ -33,6 +34,7 @@ pub fn define_all(options: WorkerOptions) -> WorkerOptions {
         .define_job::<SendWelcomeEmail>()
         .define_job::<SendOrderConfirmation>()
         .define_job::<SendPasswordReset>()
+        .define_job::<SendEmailChanged>()
         .define_job::<NotifyCustomers>()
         .define_job::<CleanupCarts>()
         .define_job::<CleanupPasswordResets>()
@@ -186,12 +188,13 @@ impl TaskHandler for SendOrderConfirmation {
     }
 }
 
-/// The password-reset token, mailed only to existing users.
+/// The password-reset token, mailed only to existing users. The payload names the reset
+/// request, never a token: the token is made here, its SHA-256 replaces the request's
+/// placeholder hash, and only the mail carries it. A retired request (a newer one, or a
+/// completed reset) sends nothing.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct SendPasswordReset {
-    pub user_id: i64,
-    pub token: String,
-    pub minutes: i64,
+    pub reset_id: i64,
 }
 
 impl TaskHandler for SendPasswordReset {
@@ -199,12 +202,48 @@ impl TaskHandler for SendPasswordReset {
 
     async fn run(self, ctx: WorkerContext) -> impl IntoTaskHandlerResult {
         let deps = deps(&ctx)?;
+        let mut conn = deps.pool.get().await.map_err(err)?;
+        let Some((user_id, token, minutes)) =
+            crate::auth::repo::arm_password_reset(&mut conn, self.reset_id)
+                .await
+                .map_err(err)?
+        else {
+            return Ok(());
+        };
+        drop(conn);
+        let Some(user) = load_user(deps, user_id).await? else {
+            return Ok(());
+        };
+        let context = json!({ "username": user.username, "token": token, "minutes": minutes });
+        send_templated(deps, &user, "password_reset", context).await
+    }
+}
+
+/// The notice to the previous address after an e-mail change.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct SendEmailChanged {
+    pub user_id: i64,
+    pub old_email: String,
+}
+
+impl TaskHandler for SendEmailChanged {
+    const IDENTIFIER: &'static str = SEND_EMAIL_CHANGED;
+
+    async fn run(self, ctx: WorkerContext) -> impl IntoTaskHandlerResult {
+        let deps = deps(&ctx)?;
         let Some(user) = load_user(deps, self.user_id).await? else {
             return Ok(());
         };
-        let context =
-            json!({ "username": user.username, "token": self.token, "minutes": self.minutes });
-        send_templated(deps, &user, "password_reset", context).await
+        let old = UserRow {
+            email: self.old_email.clone(),
+            ..user.clone()
+        };
+        let context = json!({
+            "username": user.username,
+            "new_email": user.email,
+            "old_email": self.old_email,
+        });
+        send_templated(deps, &old, "email_changed", context).await
     }
 }
 

@@ -170,6 +170,14 @@ impl OrderConnection {
 
 const ORDER_ORDERING: &str = "PLACED_AT_DESC";
 
+/// The signed-in staff member, as the actor of an audit entry.
+fn actor_of(ctx: &Context<'_>) -> AppResult<crate::audit::model::Actor> {
+    Ok(crate::audit::model::Actor {
+        user_id: ctx.viewer()?.id(),
+        request_id: ctx.request_id().map(str::to_owned),
+    })
+}
+
 fn scope_of(ctx: &Context<'_>) -> AppResult<Scope> {
     let viewer = ctx.viewer()?;
     Ok(if viewer.is_staff() {
@@ -276,8 +284,9 @@ impl OrdersMutation {
         id: i64,
         payment_status: PaymentStatus,
     ) -> AppResult<Order> {
+        let actor = actor_of(ctx)?;
         let mut conn = ctx.conn().await?;
-        repo::update_payment_status(&mut conn, id, payment_status.code())
+        repo::update_payment_status(&mut conn, id, payment_status.code(), &actor)
             .await?
             .map(Order)
             .ok_or_else(AppError::not_found)
@@ -286,8 +295,9 @@ impl OrdersMutation {
     /// Deletes an order with its items (staff only).
     #[graphql(guard = "Staff")]
     async fn delete_order(&self, ctx: &Context<'_>, id: i64) -> AppResult<bool> {
+        let actor = actor_of(ctx)?;
         let mut conn = ctx.conn().await?;
-        AppError::deleted(repo::delete_order(&mut conn, id).await?)
+        AppError::deleted(repo::delete_order(&mut conn, id, &actor).await?)
     }
 }
 

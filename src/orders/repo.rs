@@ -8,6 +8,8 @@ use uuid::Uuid;
 
 use super::events::{self, OrderEvent, OrderEventKind};
 use super::model::{NewOrderItem, OrderItemRow, OrderRow};
+use crate::audit::model::Actor;
+use crate::audit::repo as audit;
 use crate::carts::model::{CartItemRow, CartRow};
 use crate::db::schema::{cart_items, carts, customers, order_items, orders, products};
 use crate::db::sql::{Bind, Sql};
@@ -230,6 +232,7 @@ pub async fn update_payment_status(
     conn: &mut AsyncPgConnection,
     id: i64,
     status: &str,
+    actor: &Actor,
 ) -> AppResult<Option<OrderRow>> {
     conn.transaction::<_, AppError, _>(async |conn| {
         let order: Option<OrderRow> = diesel::update(orders::table.find(id))
@@ -250,6 +253,7 @@ pub async fn update_payment_status(
                 user_id,
             };
             events::notify(conn, &event).await?;
+            audit::record(conn, actor, "update_order", "order", order.id).await?;
         }
         Ok(order)
     })
@@ -257,12 +261,16 @@ pub async fn update_payment_status(
 }
 
 /// Deletes an order and its items in one transaction (D-8). `false` when missing.
-pub async fn delete_order(conn: &mut AsyncPgConnection, id: i64) -> AppResult<bool> {
+pub async fn delete_order(conn: &mut AsyncPgConnection, id: i64, actor: &Actor) -> AppResult<bool> {
     conn.transaction::<_, AppError, _>(async |conn| {
         diesel::delete(order_items::table.filter(order_items::order_id.eq(id)))
             .execute(conn)
             .await?;
-        Ok(diesel::delete(orders::table.find(id)).execute(conn).await? > 0)
+        let deleted = diesel::delete(orders::table.find(id)).execute(conn).await? > 0;
+        if deleted {
+            audit::record(conn, actor, "delete_order", "order", id).await?;
+        }
+        Ok(deleted)
     })
     .await
 }

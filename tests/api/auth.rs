@@ -13,7 +13,7 @@ use crate::common::{Kind, TestApp, error, field_errors};
 
 const REGISTER: &str = "mutation($input: RegisterInput!) { register(input: $input) { id username email firstName lastName } }";
 const LOGIN: &str = "mutation($u: String!, $p: String!) { createToken(username: $u, password: $p) { access refresh } }";
-const REFRESH: &str = "mutation($r: String!) { refreshToken(refresh: $r) { access } }";
+const REFRESH: &str = "mutation($r: String!) { refreshToken(refresh: $r) { access refresh } }";
 const ME: &str = "{ me { id username email firstName lastName } }";
 
 fn payload(token: &str) -> Value {
@@ -270,13 +270,10 @@ async fn how_tokens_are_checked() {
         iat: 0,
         jti: "x".into(),
         user_id: ann.id,
+        sid: None,
     };
     let expired = app.auth.jwt.sign(&claims).unwrap_or_default();
-    let refresh = app
-        .auth
-        .jwt
-        .issue(ann.id, TokenType::Refresh)
-        .unwrap_or_default();
+    let refresh = app.session(&ann).await.refresh;
     let mut tampered = token.clone();
     tampered.pop();
     tampered.push(if token.ends_with('A') { 'B' } else { 'A' });
@@ -313,7 +310,7 @@ async fn how_tokens_are_checked() {
     let ghost = app
         .auth
         .jwt
-        .issue(987_654, TokenType::Access)
+        .issue(987_654, TokenType::Access, uuid::Uuid::new_v4())
         .unwrap_or_default();
     let deleted = me(Some(&format!("Bearer {ghost}"))).await;
     assert_eq!(
@@ -342,7 +339,7 @@ async fn a_short_access_lifetime_expires_tokens() {
     let mut app = TestApp::new().await;
     app.auth = crate::common::test_auth(std::time::Duration::from_secs(1));
     let (ann, _) = app.user("ann", Kind::Customer).await;
-    let token = app.token(&ann);
+    let token = app.token(&ann).await;
     let exp = payload(&token)["exp"].as_i64().unwrap_or_default();
     assert!(exp - Utc::now().timestamp() <= 1);
     // The router still validates with the same secret: the token works until it expires.
@@ -355,23 +352,54 @@ async fn a_short_access_lifetime_expires_tokens() {
 }
 
 #[tokio::test]
-async fn refresh_gives_a_new_access_token_only() {
+async fn refresh_rotates_and_a_reused_refresh_token_revokes_the_session() {
     let app = TestApp::new().await;
     let (ann, access) = app.user("ann", Kind::Customer).await;
-    let refresh = app
-        .auth
-        .jwt
-        .issue(ann.id, TokenType::Refresh)
-        .unwrap_or_default();
-    let data = app.data(REFRESH, json!({ "r": refresh })).await;
-    let new_access = data["refreshToken"]["access"]
+    let first = app.session(&ann).await;
+    let data = app.data(REFRESH, json!({ "r": first.refresh })).await;
+    let pair = &data["refreshToken"];
+    let (new_access, new_refresh) = (
+        pair["access"].as_str().unwrap_or_default().to_owned(),
+        pair["refresh"].as_str().unwrap_or_default().to_owned(),
+    );
+    assert_ne!(new_refresh, first.refresh);
+    assert_eq!(payload(&new_access)["token_type"], "access");
+    assert_eq!(payload(&new_refresh)["sid"], payload(&first.refresh)["sid"]);
+    assert_eq!(
+        app.data_as(&new_access, ME, json!({})).await["me"]["id"],
+        ann.id
+    );
+    // The new refresh token works once more; then reusing the first one is theft:
+    // the whole session (every token of it) is revoked.
+    let again = app.data(REFRESH, json!({ "r": new_refresh })).await;
+    let latest_access = again["refreshToken"]["access"]
         .as_str()
         .unwrap_or_default()
         .to_owned();
-    assert!(data["refreshToken"].get("refresh").is_none());
-    assert_eq!(payload(&new_access)["token_type"], "access");
+    let latest_refresh = again["refreshToken"]["refresh"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let reused = app.gql(REFRESH, json!({ "r": first.refresh })).await;
     assert_eq!(
-        app.data_as(&new_access, ME, json!({})).await["me"]["id"],
+        error(&reused, "UNAUTHENTICATED", 401)["message"],
+        "Token is invalid or expired"
+    );
+    for token in [&new_access, &latest_access, &first.access] {
+        error(
+            &app.gql_as(token, ME, json!({})).await,
+            "UNAUTHENTICATED",
+            401,
+        );
+    }
+    error(
+        &app.gql(REFRESH, json!({ "r": latest_refresh })).await,
+        "UNAUTHENTICATED",
+        401,
+    );
+    // Other sessions of the user are untouched.
+    assert_eq!(
+        app.data_as(&access, ME, json!({})).await["me"]["id"],
         ann.id
     );
 
@@ -386,6 +414,7 @@ async fn refresh_gives_a_new_access_token_only() {
         iat: 0,
         jti: "y".into(),
         user_id: ann.id,
+        sid: None,
     };
     let expired = app.auth.jwt.sign(&claims).unwrap_or_default();
     for bad in [expired, "garbage".to_owned()] {
@@ -407,7 +436,7 @@ async fn users_change_their_names_email_and_password() {
         .data_as(
             &token,
             update,
-            json!({ "input": { "firstName": "Ann", "email": "ann@NEW.example" } }),
+            json!({ "input": { "firstName": "Ann", "email": "ann@NEW.example", "currentPassword": "a-strong-pass-9" } }),
         )
         .await;
     assert_eq!(
@@ -418,7 +447,7 @@ async fn users_change_their_names_email_and_password() {
         .gql_as(
             &token,
             update,
-            json!({ "input": { "email": "BOB@example.com" } }),
+            json!({ "input": { "email": "BOB@example.com", "currentPassword": "a-strong-pass-9" } }),
         )
         .await;
     assert_eq!(
@@ -473,7 +502,7 @@ async fn create_superuser_makes_a_staff_superuser_with_a_customer() {
     assert!(user.is_staff && user.is_superuser && user.is_active);
     drop(conn);
     assert_eq!(count(&app).await, (1, 1));
-    let token = app.token(&user);
+    let token = app.token(&user).await;
     let created = app
         .data_as(
             &token,

@@ -145,14 +145,15 @@ async fn cart_item_rules_and_not_found_cases() {
             .await;
         assert_eq!(field_errors(&response), json!({ "quantity": [message] }));
     }
-    app.data(ADD, json!({ "c": cart, "p": ids[0], "q": 32_000 }))
+    // A line holds at most MAX_HOLD_PER_LINE (20) units, counted after the add.
+    app.data(ADD, json!({ "c": cart, "p": ids[0], "q": 20 }))
         .await;
     let overflow = app
-        .gql(ADD, json!({ "c": cart, "p": ids[0], "q": 800 }))
+        .gql(ADD, json!({ "c": cart, "p": ids[0], "q": 1 }))
         .await;
     assert_eq!(
         field_errors(&overflow),
-        json!({ "quantity": ["Ensure this value is less than or equal to 32767."] })
+        json!({ "quantity": ["Ensure this value is less than or equal to 20."] })
     );
 
     let unknown = uuid::Uuid::new_v4().to_string();
@@ -358,6 +359,7 @@ async fn holds_reserve_stock_until_they_expire() {
     let options = AppOptions {
         settings: Settings {
             cart_hold: Duration::from_secs(2),
+            guest_cart_hold: Duration::from_secs(2),
             ..Settings::default()
         },
         ..AppOptions::default()

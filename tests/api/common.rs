@@ -21,7 +21,7 @@ use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use storefront::app::AppOptions;
 use storefront::auth::Auth;
-use storefront::auth::jwt::{JwtKeys, TokenType};
+use storefront::auth::jwt::JwtKeys;
 use storefront::auth::model::UserRow;
 use storefront::auth::password::Passwords;
 use storefront::db::{DbConn, DbPool};
@@ -71,8 +71,15 @@ pub struct TestApp {
 }
 
 impl TestApp {
+    /// An app with the default options, but without the per-address throttles (every
+    /// in-process request comes from the same unknown address; the throttle tests turn
+    /// them on).
     pub async fn new() -> Self {
-        Self::with_options(AppOptions::default()).await
+        Self::with_options(AppOptions {
+            throttles: storefront::throttle::Throttles::new(false),
+            ..AppOptions::default()
+        })
+        .await
     }
 
     /// An app with its own options (hold time, event subscribers, …) on a new database.
@@ -124,6 +131,7 @@ impl TestApp {
     pub async fn counting() -> Self {
         Self::with_options(AppOptions {
             batch_window: COUNTING_BATCH_WINDOW,
+            throttles: storefront::throttle::Throttles::new(false),
             ..AppOptions::default()
         })
         .await
@@ -230,19 +238,25 @@ impl TestApp {
         response["data"].clone()
     }
 
-    /// An access token for `user`.
-    pub fn token(&self, user: &UserRow) -> String {
-        self.auth
-            .jwt
-            .issue(user.id, TokenType::Access)
-            .unwrap_or_else(|e| panic!("token: {e:?}"))
+    /// An access token for `user`, in a new session (as a sign-in would make).
+    pub async fn token(&self, user: &UserRow) -> String {
+        self.session(user).await.access
+    }
+
+    /// A new session of `user`: its access and refresh tokens.
+    pub async fn session(&self, user: &UserRow) -> storefront::auth::sessions::Tokens {
+        let mut conn = self.conn().await;
+        storefront::auth::sessions::start(&mut conn, &self.auth.jwt, user.id)
+            .await
+            .unwrap_or_else(|e| panic!("session: {e:?}"))
     }
 
     /// A new user (through the repo, with its customer) and an access token.
     pub async fn user(&self, username: &str, kind: Kind) -> (UserRow, String) {
         let mut conn = self.conn().await;
         let user = factories::user(&mut conn, &self.auth, username, kind).await;
-        let token = self.token(&user);
+        drop(conn);
+        let token = self.token(&user).await;
         (user, token)
     }
 

@@ -343,14 +343,14 @@ async fn customer_history_needs_the_view_history_permission() {
 
     let grant =
         "mutation($u: Int!) { grantPermission(userId: $u, permission: \"store.view_history\") }";
-    app.data_as(&staff, grant, json!({ "u": ann.id })).await;
+    app.data_as(&boss, grant, json!({ "u": ann.id })).await;
     assert_eq!(
         app.data_as(&ann_token, history, json!({})).await["customerHistory"],
         "ok"
     );
     let revoke =
         "mutation($u: Int!) { revokePermission(userId: $u, permission: \"store.view_history\") }";
-    app.data_as(&staff, revoke, json!({ "u": ann.id })).await;
+    app.data_as(&boss, revoke, json!({ "u": ann.id })).await;
     error(
         &app.gql_as(&ann_token, history, json!({})).await,
         "FORBIDDEN",
@@ -358,7 +358,7 @@ async fn customer_history_needs_the_view_history_permission() {
     );
 
     let group = app
-        .data_as(&staff, "mutation { createGroup(name: \"Customer Service\", permissions: [\"store.view_customer\", \"store.view_history\"]) { id name permissions } }", json!({}))
+        .data_as(&boss, "mutation { createGroup(name: \"Customer Service\", permissions: [\"store.view_customer\", \"store.view_history\"]) { id name permissions } }", json!({}))
         .await["createGroup"]
         .clone();
     assert_eq!(
@@ -366,7 +366,7 @@ async fn customer_history_needs_the_view_history_permission() {
         json!(["store.view_customer", "store.view_history"])
     );
     let join = "mutation($u: Int!, $g: Int!) { addUserToGroup(userId: $u, groupId: $g) }";
-    app.data_as(&staff, join, json!({ "u": bob.id, "g": group["id"] }))
+    app.data_as(&boss, join, json!({ "u": bob.id, "g": group["id"] }))
         .await;
     assert_eq!(
         app.data_as(&bob_token, history, json!({})).await["customerHistory"],
@@ -389,7 +389,7 @@ async fn customer_history_needs_the_view_history_permission() {
     );
 
     let leave = "mutation($u: Int!, $g: Int!) { removeUserFromGroup(userId: $u, groupId: $g) }";
-    app.data_as(&staff, leave, json!({ "u": bob.id, "g": group["id"] }))
+    app.data_as(&boss, leave, json!({ "u": bob.id, "g": group["id"] }))
         .await;
     error(
         &app.gql_as(&bob_token, history, json!({})).await,

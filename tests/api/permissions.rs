@@ -88,10 +88,11 @@ async fn catalogue_writes_need_staff_and_refusals_write_nothing() {
 }
 
 #[tokio::test]
-async fn staff_administer_groups_permissions_and_staff_flags() {
+async fn superusers_administer_groups_permissions_and_staff_flags() {
     let app = TestApp::new().await;
     let (_, staff) = app.user("staff", Kind::Staff).await;
     let (ann, ann_token) = app.user("ann", Kind::Customer).await;
+    let (_, root) = app.user("root", Kind::Superuser).await;
     let admin_ops = [
         "{ groups { id } }",
         "{ permissions { codename } }",
@@ -110,6 +111,14 @@ async fn staff_administer_groups_permissions_and_staff_flags() {
         );
         error(
             &app.gql_as(&ann_token, query, json!({})).await,
+            "FORBIDDEN",
+            403,
+        );
+    }
+    // Staff read groups and permissions; privilege changes are for superusers only.
+    for query in &admin_ops[2..] {
+        error(
+            &app.gql_as(&staff, query, json!({})).await,
             "FORBIDDEN",
             403,
         );
@@ -156,7 +165,7 @@ async fn staff_administer_groups_permissions_and_staff_flags() {
 
     let bad = app
         .gql_as(
-            &staff,
+            &root,
             "mutation { createGroup(name: \" \", permissions: [\"store.fly\"]) { id } }",
             json!({}),
         )
@@ -166,14 +175,14 @@ async fn staff_administer_groups_permissions_and_staff_flags() {
         json!({ "name": ["This field may not be blank."], "permissions": ["Invalid permission \"store.fly\"."] })
     );
     app.data_as(
-        &staff,
+        &root,
         "mutation { createGroup(name: \"Support\") { id } }",
         json!({}),
     )
     .await;
     let dup = app
         .gql_as(
-            &staff,
+            &root,
             "mutation { createGroup(name: \"Support\") { id } }",
             json!({}),
         )
@@ -184,7 +193,7 @@ async fn staff_administer_groups_permissions_and_staff_flags() {
     );
     error(
         &app.gql_as(
-            &staff,
+            &root,
             "mutation { addUserToGroup(userId: 999, groupId: 1) }",
             json!({}),
         )
@@ -202,7 +211,7 @@ async fn staff_administer_groups_permissions_and_staff_flags() {
     );
     let promoted = app
         .data_as(
-            &staff,
+            &root,
             "mutation($u: Int!) { setStaff(userId: $u, isStaff: true) { username isStaff } }",
             json!({ "u": ann.id }),
         )

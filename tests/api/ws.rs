@@ -184,6 +184,14 @@ async fn bad_tokens_are_forbidden_and_expiry_closes_the_socket() {
     assert_eq!(client.expect_close(4403).await, "Forbidden");
 
     let (staff, _) = app.user("staff", Kind::Staff).await;
+    let session = app.session(&staff).await;
+    let sid = storefront::auth::jwt::JwtKeys::new(
+        crate::common::TEST_SECRET,
+        Duration::from_secs(60),
+        Duration::from_secs(60),
+    )
+    .decode(&session.access)
+    .and_then(|claims| claims.sid);
     let now = Utc::now().timestamp();
     let short = app
         .auth
@@ -194,6 +202,7 @@ async fn bad_tokens_are_forbidden_and_expiry_closes_the_socket() {
             iat: now,
             jti: "short-lived".to_owned(),
             user_id: staff.id,
+            sid,
         })
         .unwrap_or_else(|e| panic!("{e:?}"));
     let mut client = WsClient::connect(served.addr, Some(&short)).await;

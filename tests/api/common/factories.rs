@@ -87,6 +87,7 @@ pub async fn review(conn: &mut AsyncPgConnection, product_id: i64, name: &str) -
             product_id,
             name: name.to_owned(),
             description: format!("{name} liked it."),
+            user_id: None,
         },
     )
     .await

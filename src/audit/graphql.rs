@@ -1,0 +1,120 @@
+//! `auditLog` (superusers only), a Relay connection, newest first.
+
+use async_graphql::{Context, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+
+use super::model::AuditRow;
+use super::repo;
+use crate::error::{AppError, AppResult};
+use crate::graphql::context::ContextExt;
+use crate::graphql::guards::Superuser;
+use crate::graphql::pagination::{self, Direction, Edge, PageInfo, PageRequest, Window};
+
+/// One recorded change.
+#[derive(SimpleObject, Clone)]
+pub struct AuditEntry {
+    pub id: i64,
+    /// The user who made the change (null once that user is deleted).
+    pub actor_id: Option<i64>,
+    /// `set_staff`, `grant_permission`, `deactivate_user`, `update_order`, …
+    pub action: String,
+    /// `user`, `group` or `order`.
+    pub target_type: String,
+    pub target_id: i64,
+    /// The `x-request-id` of the request that made it.
+    pub request_id: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<AuditRow> for AuditEntry {
+    fn from(row: AuditRow) -> Self {
+        Self {
+            id: row.id,
+            actor_id: row.actor_id,
+            action: row.action,
+            target_type: row.target_type,
+            target_id: row.target_id,
+            request_id: row.request_id,
+            created_at: row.created_at,
+        }
+    }
+}
+
+/// A page of the audit log.
+pub struct AuditEntryConnection {
+    edges: Vec<Edge<AuditEntry>>,
+    page_info: PageInfo,
+}
+
+#[Object]
+impl AuditEntryConnection {
+    async fn total_count(&self, ctx: &Context<'_>) -> AppResult<i64> {
+        let mut conn = ctx.conn().await?;
+        repo::count(&mut conn).await
+    }
+
+    async fn page_info(&self) -> &PageInfo {
+        &self.page_info
+    }
+
+    async fn edges(&self) -> &[Edge<AuditEntry>] {
+        &self.edges
+    }
+
+    async fn nodes(&self) -> Vec<AuditEntry> {
+        self.edges.iter().map(|edge| edge.node.clone()).collect()
+    }
+}
+
+const AUDIT_ORDERING: &str = "ID_DESC";
+
+#[derive(Default)]
+pub struct AuditQuery;
+
+#[Object]
+impl AuditQuery {
+    /// Privilege changes, (de)activations and order changes, newest first (superusers).
+    #[graphql(
+        guard = "Superuser",
+        directive = crate::graphql::limits::list_size::apply(None, crate::graphql::limits::first_or_last(), crate::graphql::limits::page_fields(), Some(false))
+    )]
+    async fn audit_log(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20)] first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> AppResult<AuditEntryConnection> {
+        let page = PageRequest::new(first, after, last, before, AUDIT_ORDERING)?;
+        let key = |field: &str, keys: &Option<Vec<serde_json::Value>>| {
+            keys.as_ref()
+                .map(|k| {
+                    k.first()
+                        .and_then(serde_json::Value::as_i64)
+                        .ok_or_else(|| AppError::bad_input(field, "Invalid cursor."))
+                })
+                .transpose()
+        };
+        let after = key("after", &page.after)?;
+        let before = key("before", &page.before)?;
+        let mut conn = ctx.conn().await?;
+        let (older_than, newer_than) = match page.direction {
+            Direction::Forward => (after, None),
+            Direction::Backward => (None, before),
+        };
+        let other_side = match (page.direction, after, before) {
+            (Direction::Forward, Some(id), _) => repo::any_beyond(&mut conn, id - 1, true).await?,
+            (Direction::Backward, _, Some(id)) => {
+                repo::any_beyond(&mut conn, id + 1, false).await?
+            }
+            _ => false,
+        };
+        let rows = repo::page(&mut conn, page.limit, older_than, newer_than).await?;
+        let window = Window::from_rows(rows.into_iter().map(AuditEntry::from).collect(), &page);
+        let (edges, page_info) = pagination::page(window, &page, other_side, |entry| {
+            pagination::encode_cursor(AUDIT_ORDERING, vec![serde_json::Value::from(entry.id)])
+        });
+        Ok(AuditEntryConnection { edges, page_info })
+    }
+}
