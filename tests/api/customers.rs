@@ -397,7 +397,7 @@ async fn customer_history_needs_the_view_history_permission() {
         403,
     );
     error(
-        &app.gql_as(&staff, leave, json!({ "u": bob.id, "g": group["id"] }))
+        &app.gql_as(&boss, leave, json!({ "u": bob.id, "g": group["id"] }))
             .await,
         "NOT_FOUND",
         404,
