@@ -80,6 +80,9 @@ pub enum Refused {
     Reused,
 }
 
+/// A stored refresh token: `(session, used at, expires at, user, session live)`.
+type RefreshState = (Uuid, Option<DateTime<Utc>>, DateTime<Utc>, i64, bool);
+
 /// Exchanges refresh token `jti` for a new pair of the same session, retiring it. A
 /// retired token revokes its session. The caller has checked the token's signature.
 pub async fn rotate(
@@ -88,21 +91,20 @@ pub async fn rotate(
     jti: &str,
 ) -> AppResult<Result<Tokens, Refused>> {
     conn.transaction::<_, AppError, _>(async |conn| {
-        let row: Option<(Uuid, Option<DateTime<Utc>>, DateTime<Utc>, i64, bool)> =
-            refresh_tokens::table
-                .inner_join(sessions::table)
-                .filter(refresh_tokens::jti.eq(jti))
-                .select((
-                    refresh_tokens::session_id,
-                    refresh_tokens::used_at,
-                    refresh_tokens::expires_at,
-                    sessions::user_id,
-                    sessions::revoked_at.is_null(),
-                ))
-                .for_update()
-                .first(conn)
-                .await
-                .optional()?;
+        let row: Option<RefreshState> = refresh_tokens::table
+            .inner_join(sessions::table)
+            .filter(refresh_tokens::jti.eq(jti))
+            .select((
+                refresh_tokens::session_id,
+                refresh_tokens::used_at,
+                refresh_tokens::expires_at,
+                sessions::user_id,
+                sessions::revoked_at.is_null(),
+            ))
+            .for_update()
+            .first(conn)
+            .await
+            .optional()?;
         let Some((session, used_at, expires_at, user_id, live)) = row else {
             return Ok(Err(Refused::Invalid));
         };

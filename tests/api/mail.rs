@@ -485,3 +485,121 @@ async fn headers_cannot_be_injected_and_files_are_the_default_transport() {
     assert!(files[0].file_name().to_string_lossy().ends_with(".eml"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Rows of every table (ours and the job queue's) whose text contains `needle`.
+async fn rows_containing(app: &TestApp, needle: &str) -> Vec<String> {
+    #[derive(diesel::QueryableByName)]
+    struct Table {
+        #[diesel(sql_type = Text)]
+        name: String,
+    }
+    let mut conn = app.conn().await;
+    let tables: Vec<Table> = diesel::sql_query(
+        "SELECT quote_ident(table_schema) || '.' || quote_ident(table_name) AS name \
+         FROM information_schema.tables \
+         WHERE table_schema IN ('public', 'graphile_worker') AND table_type = 'BASE TABLE'",
+    )
+    .load(&mut conn)
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    let mut found = Vec::new();
+    for table in tables {
+        #[derive(diesel::QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = BigInt)]
+            n: i64,
+        }
+        let hits: Count = diesel::sql_query(format!(
+            "SELECT count(*) AS n FROM {} t WHERE t::text LIKE '%' || $1 || '%'",
+            table.name
+        ))
+        .bind::<Text, _>(needle)
+        .get_result(&mut conn)
+        .await
+        .unwrap_or_else(|e| panic!("{}: {e}", table.name));
+        if hits.n > 0 {
+            found.push(table.name);
+        }
+    }
+    found
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reset_tokens_are_retired_and_never_stored() {
+    let app = TestApp::new().await;
+    let sink = SmtpSink::start().await;
+    let (_, token) = app.user("joe", Kind::Customer).await;
+    let request = "mutation { requestPasswordReset(email: \"joe@example.com\") }";
+    app.data(request, json!({})).await;
+    app.data(request, json!({})).await;
+    let worker = RunningWorker::start(&app, &sink).await;
+    let messages = sink.wait_for(1, 20).await;
+    // The first request was retired by the second before its mail went out: one mail.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    worker.stop().await;
+    let resets: Vec<_> = sink
+        .messages()
+        .into_iter()
+        .filter(|m| m.data.contains("Subject: Reset your Storefront password"))
+        .collect();
+    assert_eq!(resets.len(), 1, "{messages:#?}");
+    let raw = token_in(&resets[0].data);
+    assert_eq!(
+        rows_containing(&app, &raw).await,
+        Vec::<String>::new(),
+        "the raw token is stored nowhere"
+    );
+    // A successful reset retires every token and ends every session.
+    let reset = "mutation($t: String!, $p: String!) { resetPassword(token: $t, newPassword: $p) }";
+    app.data(reset, json!({ "t": raw, "p": "brand-new-orbit-7" }))
+        .await;
+    error(
+        &app.gql_as(&token, "{ me { id } }", json!({})).await,
+        "UNAUTHENTICATED",
+        401,
+    );
+    assert_eq!(
+        count_live_resets(&app).await,
+        0,
+        "no reset request of the user is live"
+    );
+}
+
+async fn count_live_resets(app: &TestApp) -> i64 {
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let mut conn = app.conn().await;
+    let row: Count =
+        diesel::sql_query("SELECT count(*) AS n FROM password_resets WHERE used_at IS NULL")
+            .get_result(&mut conn)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+    row.n
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_email_change_is_announced_to_the_old_address() {
+    let app = TestApp::new().await;
+    let sink = SmtpSink::start().await;
+    let (_, token) = app.user("ann", Kind::Customer).await;
+    app.data_as(
+        &token,
+        "mutation { updateMe(input: { email: \"ann.new@example.com\", currentPassword: \"a-strong-pass-9\" }) { email } }",
+        json!({}),
+    )
+    .await;
+    let worker = RunningWorker::start(&app, &sink).await;
+    let messages = sink.wait_for(1, 20).await;
+    worker.stop().await;
+    let notice = messages
+        .iter()
+        .find(|m| {
+            m.data
+                .contains("Subject: Your Storefront e-mail address was changed")
+        })
+        .unwrap_or_else(|| panic!("{messages:#?}"));
+    assert_eq!(notice.to, vec!["ann@example.com".to_owned()]);
+}

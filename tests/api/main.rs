@@ -16,5 +16,6 @@ mod orders;
 mod permissions;
 mod production;
 mod reviews;
+mod security;
 mod seed;
 mod ws;
