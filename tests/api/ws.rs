@@ -253,3 +253,22 @@ async fn shutdown_closes_sockets_with_going_away() {
     app.state.begin_shutdown();
     assert_eq!(client.expect_close(1001).await, "Going away");
 }
+
+#[tokio::test]
+async fn signing_out_closes_the_sessions_sockets() {
+    let app = app().await;
+    let served = Served::start(app.router.clone()).await;
+    let (staff, _) = app.user("staff", Kind::Staff).await;
+    let session = app.session(&staff).await;
+    let mut client = WsClient::connect(served.addr, Some(&session.access)).await;
+    client.subscribe("1", WATCH_ORDERS).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    app.data(
+        "mutation($r: String!) { logout(refresh: $r) }",
+        serde_json::json!({ "r": session.refresh }),
+    )
+    .await;
+    client
+        .expect_close_within(4403, Duration::from_secs(5))
+        .await;
+}
