@@ -554,6 +554,11 @@ async fn two_superusers_deactivating_each_other_leave_one() {
             .await,
             1
         );
+        assert_eq!(
+            count(&app, "SELECT count(*) AS n FROM audit_log").await,
+            1,
+            "the refused deactivation rolled back without an entry"
+        );
     }
 }
 
