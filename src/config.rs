@@ -174,124 +174,47 @@ impl Config {
         Self::from_lookup(|key| std::env::var(key).ok())
     }
 
-    /// Builds the configuration from any variable source (tests pass a map).
+    /// Builds the configuration from any variable source (tests pass a map). One line a
+    /// variable; each parser names its variable in the error.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
         let get = |key: &str| lookup(key).filter(|value| !value.trim().is_empty());
-        let db_pool_size: usize = parsed(&get, "DB_POOL_SIZE")?.unwrap_or(10);
-        if !(1..=1000).contains(&db_pool_size) {
-            return Err(anyhow!(
-                "DB_POOL_SIZE must be between 1 and 1000, got {db_pool_size}"
-            ));
-        }
-        let jwt_secret = get("JWT_SECRET");
-        if let Some(secret) = &jwt_secret
-            && secret.len() < 32
-        {
-            return Err(anyhow!("JWT_SECRET must be at least 32 characters long"));
-        }
         let bind_addr: SocketAddr =
             parsed(&get, "BIND_ADDR")?.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8000)));
-        let public_base_url = get("PUBLIC_BASE_URL")
-            .map(|url| url.trim().trim_end_matches('/').to_owned())
-            .unwrap_or_else(|| format!("http://{bind_addr}"));
-        if !public_base_url.starts_with("http://") && !public_base_url.starts_with("https://") {
-            return Err(anyhow!(
-                "PUBLIC_BASE_URL must start with http:// or https://"
-            ));
-        }
-        let max_image_kb: usize = parsed(&get, "MAX_IMAGE_SIZE_KB")?.unwrap_or(500);
-        if max_image_kb == 0 {
-            return Err(anyhow!("MAX_IMAGE_SIZE_KB must be at least 1"));
-        }
-        let cors_allowed_origins: Vec<String> = match lookup("CORS_ALLOWED_ORIGINS") {
-            None => DEFAULT_CORS_ORIGINS
-                .iter()
-                .map(|o| (*o).to_owned())
-                .collect(),
-            Some(list) => list
-                .split(',')
-                .map(|o| o.trim().trim_end_matches('/').to_owned())
-                .filter(|o| !o.is_empty())
-                .collect(),
-        };
-        for origin in &cors_allowed_origins {
-            if axum::http::HeaderValue::from_str(origin).is_err() || !origin.contains("://") {
-                return Err(anyhow!(
-                    "CORS_ALLOWED_ORIGINS has an invalid origin {origin:?}"
-                ));
-            }
-        }
         Ok(Self {
             database_url: get("DATABASE_URL"),
             bind_addr,
-            media_root: get("MEDIA_ROOT")
-                .map(std::path::PathBuf::from)
-                .unwrap_or_else(|| std::path::PathBuf::from(".storefront/media")),
-            public_base_url,
-            max_image_bytes: max_image_kb.saturating_mul(1024),
-            cors_allowed_origins,
+            db_pool_size: bounded(&get, "DB_POOL_SIZE", 10, 1, 1000)?,
+            jwt_secret: jwt_secret(&get)?,
+            access_token_ttl: duration(&get, "ACCESS_TOKEN_TTL", Duration::from_secs(15 * 60))?,
+            refresh_token_ttl: duration(&get, "REFRESH_TOKEN_TTL", Duration::from_secs(86_400))?,
+            cart_hold: minutes(&get, "CART_HOLD_MINUTES", 15)?,
+            guest_cart_hold: minutes(&get, "GUEST_CART_HOLD_MINUTES", 5)?,
+            max_hold_per_line: bounded(&get, "MAX_HOLD_PER_LINE", 20, 1, 32_767)?,
+            media_root: path(&get, "MEDIA_ROOT", ".storefront/media"),
+            public_base_url: public_base_url(&get, bind_addr)?,
+            max_image_bytes: bounded(&get, "MAX_IMAGE_SIZE_KB", 500_usize, 1, 1 << 20)? * 1024,
+            cors_allowed_origins: cors_origins(lookup("CORS_ALLOWED_ORIGINS"))?,
             email_url: get("EMAIL_URL"),
-            mail_dir: get("MAIL_DIR")
-                .map(std::path::PathBuf::from)
-                .unwrap_or_else(|| std::path::PathBuf::from(".storefront/mail")),
+            mail_dir: path(&get, "MAIL_DIR", ".storefront/mail"),
             default_from_email: get("DEFAULT_FROM_EMAIL")
                 .unwrap_or_else(|| "Storefront <noreply@storefront.example>".to_owned()),
-            admins: get("ADMINS")
-                .map(|list| {
-                    list.split(',')
-                        .map(|a| a.trim().to_owned())
-                        .filter(|a| !a.is_empty())
-                        .collect()
-                })
-                .unwrap_or_default(),
-            run_workers: match get("RUN_WORKERS") {
-                None => true,
-                Some(value) => parse_bool(&value).context("RUN_WORKERS must be true or false")?,
-            },
-            db_pool_size,
-            jwt_secret,
-            access_token_ttl: ttl(&get, "ACCESS_TOKEN_TTL", Duration::from_secs(15 * 60))?,
-            refresh_token_ttl: ttl(&get, "REFRESH_TOKEN_TTL", Duration::from_secs(86_400))?,
-            cart_hold: match parsed::<u64>(&get, "CART_HOLD_MINUTES")? {
-                None => Duration::from_secs(15 * 60),
-                Some(0) => return Err(anyhow!("CART_HOLD_MINUTES must be at least 1")),
-                Some(minutes) => Duration::from_secs(minutes.saturating_mul(60)),
-            },
-            debug: match get("DEBUG") {
-                None => false,
-                Some(value) => parse_bool(&value).context("DEBUG must be true or false")?,
-            },
+            admins: list(&get, "ADMINS"),
+            run_workers: flag(&get, "RUN_WORKERS", true)?,
+            debug: flag(&get, "DEBUG", false)?,
             rust_log: get("RUST_LOG"),
             graphiql: get("GRAPHIQL")
-                .map(|v| parse_bool(&v).context("GRAPHIQL must be true or false"))
+                .map(|_| flag(&get, "GRAPHIQL", false))
                 .transpose()?,
-            introspection: match get("INTROSPECTION") {
-                None => true,
-                Some(value) => parse_bool(&value).context("INTROSPECTION must be true or false")?,
-            },
+            introspection: flag(&get, "INTROSPECTION", true)?,
             budget: Budget::from_lookup(&get)?,
-            rate_limits: match get("RATE_LIMITS") {
-                None => true,
-                Some(value) => parse_bool(&value).context("RATE_LIMITS must be on or off")?,
-            },
-            trusted_proxies: get("TRUSTED_PROXIES")
-                .map(|list| {
-                    list.split(',')
-                        .map(str::trim)
-                        .filter(|a| !a.is_empty())
-                        .map(|a| {
-                            a.parse().map_err(|_| {
-                                anyhow!("TRUSTED_PROXIES has an invalid address {a:?}")
-                            })
-                        })
-                        .collect::<anyhow::Result<Vec<_>>>()
+            rate_limits: flag(&get, "RATE_LIMITS", true)?,
+            trusted_proxies: list(&get, "TRUSTED_PROXIES")
+                .iter()
+                .map(|a| {
+                    a.parse()
+                        .map_err(|_| anyhow!("TRUSTED_PROXIES has an invalid address {a:?}"))
                 })
-                .transpose()?
-                .unwrap_or_default(),
-            guest_cart_hold: Duration::from_secs(
-                60 * bounded(&get, "GUEST_CART_HOLD_MINUTES", 5_u64, 1, 24 * 60)?,
-            ),
-            max_hold_per_line: bounded(&get, "MAX_HOLD_PER_LINE", 20, 1, 32_767)?,
+                .collect::<anyhow::Result<Vec<_>>>()?,
         })
     }
 
@@ -305,6 +228,90 @@ impl Config {
     pub fn graphiql_enabled(&self) -> bool {
         self.graphiql.unwrap_or(!self.is_production())
     }
+}
+
+/// `JWT_SECRET`, at least 32 characters when set.
+fn jwt_secret(get: &impl Fn(&str) -> Option<String>) -> anyhow::Result<Option<String>> {
+    let secret = get("JWT_SECRET");
+    if secret.as_ref().is_some_and(|s| s.len() < 32) {
+        return Err(anyhow!("JWT_SECRET must be at least 32 characters long"));
+    }
+    Ok(secret)
+}
+
+/// `PUBLIC_BASE_URL` without a trailing slash, `http://<BIND_ADDR>` by default.
+fn public_base_url(
+    get: &impl Fn(&str) -> Option<String>,
+    bind_addr: SocketAddr,
+) -> anyhow::Result<String> {
+    let url = get("PUBLIC_BASE_URL")
+        .map(|url| url.trim().trim_end_matches('/').to_owned())
+        .unwrap_or_else(|| format!("http://{bind_addr}"));
+    if !url.starts_with("http://") && !url.starts_with("https://") {
+        return Err(anyhow!(
+            "PUBLIC_BASE_URL must start with http:// or https://"
+        ));
+    }
+    Ok(url)
+}
+
+/// `CORS_ALLOWED_ORIGINS`: the course's client app when unset, none when set empty.
+fn cors_origins(raw: Option<String>) -> anyhow::Result<Vec<String>> {
+    let origins: Vec<String> = match raw {
+        None => DEFAULT_CORS_ORIGINS
+            .iter()
+            .map(|o| (*o).to_owned())
+            .collect(),
+        Some(list) => list
+            .split(',')
+            .map(|o| o.trim().trim_end_matches('/').to_owned())
+            .filter(|o| !o.is_empty())
+            .collect(),
+    };
+    for origin in &origins {
+        if axum::http::HeaderValue::from_str(origin).is_err() || !origin.contains("://") {
+            return Err(anyhow!(
+                "CORS_ALLOWED_ORIGINS has an invalid origin {origin:?}"
+            ));
+        }
+    }
+    Ok(origins)
+}
+
+/// A comma-separated list (empty when unset).
+fn list(get: &impl Fn(&str) -> Option<String>, key: &str) -> Vec<String> {
+    get(key)
+        .map(|list| {
+            list.split(',')
+                .map(|a| a.trim().to_owned())
+                .filter(|a| !a.is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A folder, `default` when unset.
+fn path(get: &impl Fn(&str) -> Option<String>, key: &str, default: &str) -> std::path::PathBuf {
+    std::path::PathBuf::from(get(key).unwrap_or_else(|| default.to_owned()))
+}
+
+/// A switch: `true`/`false`, `on`/`off`, `yes`/`no`, `1`/`0`.
+fn flag(get: &impl Fn(&str) -> Option<String>, key: &str, default: bool) -> anyhow::Result<bool> {
+    match get(key) {
+        None => Ok(default),
+        Some(value) => parse_bool(&value).with_context(|| format!("{key} must be true or false")),
+    }
+}
+
+/// A whole number of minutes (at least 1, at most a day).
+fn minutes(
+    get: &impl Fn(&str) -> Option<String>,
+    key: &str,
+    default: u64,
+) -> anyhow::Result<Duration> {
+    Ok(Duration::from_secs(
+        60 * bounded(get, key, default, 1, 24 * 60)?,
+    ))
 }
 
 /// A number within `min..=max`, or `default` when unset.
@@ -340,15 +347,6 @@ where
                 .map_err(|error| anyhow!("{key} has an invalid value {raw:?}: {error}"))
         })
         .transpose()
-}
-
-/// A token lifetime: `3600`, `90s`, `15m`, `12h`, `7d`.
-fn ttl(
-    get: &impl Fn(&str) -> Option<String>,
-    key: &str,
-    default: Duration,
-) -> anyhow::Result<Duration> {
-    duration(get, key, default)
 }
 
 /// A duration: seconds, or a number with `s`, `m`, `h` or `d` (`ms` for milliseconds).

@@ -14,6 +14,7 @@ pub mod error;
 pub mod graphql;
 pub mod http;
 pub mod images;
+pub mod inventory;
 pub mod jobs;
 pub mod orders;
 pub mod seed;

@@ -4,7 +4,6 @@ use std::collections::HashMap;
 
 use async_graphql::dataloader::Loader;
 
-use super::repo;
 use crate::db::DbPool;
 use crate::error::AppError;
 
@@ -17,7 +16,7 @@ impl Loader<i64> for AvailableByProductId {
 
     async fn load(&self, ids: &[i64]) -> Result<HashMap<i64, i64>, AppError> {
         let mut conn = self.0.get().await?;
-        Ok(repo::available_inventory(&mut conn, ids)
+        Ok(crate::inventory::available_inventory(&mut conn, ids)
             .await?
             .into_iter()
             .collect())

@@ -1,20 +1,18 @@
-//! Cart queries and the stock holds.
-//!
-//! A cart's lines hold their quantities while `carts.held_until` is in the future; every
-//! write to a cart renews it. A product's available inventory is its inventory minus the
-//! quantities held by live carts, evaluated in SQL at read time (expired holds simply stop
-//! counting). Writes that raise a line lock the product row first, so two carts racing for
-//! the last units are served one after the other.
+//! Cart queries. A cart's lines hold their quantities while `carts.held_until` is in the
+//! future, and every write to a cart renews it (what that means for stock is in
+//! `inventory`). Writes that raise a line lock the product row first (through
+//! `inventory::lock_available_for`), so two carts racing for the last units are served
+//! one after the other.
 
 use std::time::Duration;
 
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Nullable};
+
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::model::{CartItemRow, CartRow, Hold, MAX_QUANTITY};
-use crate::db::schema::{cart_items, carts, products};
+use crate::db::schema::{cart_items, carts};
 use crate::db::sql::{Bind, Sql};
 use crate::error::{AppError, AppResult};
 
@@ -95,6 +93,41 @@ pub async fn delete_cart(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<bo
     Ok(diesel::delete(carts::table.find(id)).execute(conn).await? > 0)
 }
 
+/// Locks a cart for checkout (the same row lock `claim` takes) and returns its lines in
+/// product order, so concurrent checkouts lock products in the same order. `None` when
+/// the cart does not exist or is not `user_id`'s to order.
+pub async fn lock_for_checkout(
+    conn: &mut AsyncPgConnection,
+    cart_id: Uuid,
+    user_id: i64,
+) -> AppResult<Option<Vec<CartItemRow>>> {
+    if lock_cart(conn, cart_id)
+        .await?
+        .is_none_or(|cart| !cart.visible_to(Some(user_id)))
+    {
+        return Ok(None);
+    }
+    Ok(Some(
+        cart_items::table
+            .filter(cart_items::cart_id.eq(cart_id))
+            .order(cart_items::product_id.asc())
+            .select(CartItemRow::as_select())
+            .load(conn)
+            .await?,
+    ))
+}
+
+/// `SELECT … FOR UPDATE` of one cart (inside the caller's transaction).
+async fn lock_cart(conn: &mut AsyncPgConnection, cart_id: Uuid) -> AppResult<Option<CartRow>> {
+    Ok(carts::table
+        .find(cart_id)
+        .select(CartRow::as_select())
+        .for_update()
+        .first(conn)
+        .await
+        .optional()?)
+}
+
 /// Lines of one cart, oldest first.
 pub async fn items_of(conn: &mut AsyncPgConnection, cart_id: Uuid) -> AppResult<Vec<CartItemRow>> {
     Ok(cart_items::table
@@ -129,40 +162,6 @@ async fn touch(conn: &mut AsyncPgConnection, cart_id: Uuid, hold: Hold) -> AppRe
     Ok(())
 }
 
-/// Locks `product_id` and returns how many units `cart_id` may hold in total: the
-/// inventory minus what other carts hold right now. `None` when the product is gone.
-async fn lock_available_for(
-    conn: &mut AsyncPgConnection,
-    product_id: i64,
-    cart_id: Uuid,
-) -> AppResult<Option<i64>> {
-    let inventory: Option<i32> = products::table
-        .find(product_id)
-        .select(products::inventory)
-        .for_no_key_update()
-        .first(conn)
-        .await
-        .optional()?;
-    let Some(inventory) = inventory else {
-        return Ok(None);
-    };
-    #[derive(QueryableByName)]
-    struct Held {
-        #[diesel(sql_type = Nullable<BigInt>)]
-        held: Option<i64>,
-    }
-    let mut sql = Sql::default();
-    sql.push(
-        "SELECT sum(ci.quantity)::bigint AS held FROM cart_items ci \
-         JOIN carts c ON c.id = ci.cart_id WHERE c.held_until > now() AND ci.product_id = ",
-    )
-    .bind(Bind::BigInt(product_id))
-    .push(" AND ci.cart_id <> ")
-    .bind(Bind::Uuid(cart_id));
-    let held: Held = sql.get_result(conn).await?;
-    Ok(Some(i64::from(inventory) - held.held.unwrap_or(0)))
-}
-
 /// Adds `quantity` of a product to a cart, merging into its line with one upsert (D-4).
 pub async fn add_item(
     conn: &mut AsyncPgConnection,
@@ -172,7 +171,7 @@ pub async fn add_item(
     hold: Hold,
 ) -> AppResult<CartItemRow> {
     conn.transaction::<_, AppError, _>(async |conn| {
-        let available = lock_available_for(conn, product_id, cart_id)
+        let available = crate::inventory::lock_available_for(conn, product_id, cart_id)
             .await?
             .ok_or_else(|| AppError::bad_input("productId", NO_PRODUCT))?;
         let current: i32 = cart_items::table
@@ -232,7 +231,7 @@ pub async fn set_quantity(
             return Err(over_line_limit(hold.max_per_line));
         }
         if quantity > i32::from(item.quantity) {
-            let available = lock_available_for(conn, item.product_id, cart_id)
+            let available = crate::inventory::lock_available_for(conn, item.product_id, cart_id)
                 .await?
                 .unwrap_or(0);
             if i64::from(quantity) > available {
@@ -313,13 +312,7 @@ pub async fn claim(
     hold: Hold,
 ) -> AppResult<Option<CartRow>> {
     conn.transaction::<_, AppError, _>(async |conn| {
-        let cart: Option<CartRow> = carts::table
-            .find(cart_id)
-            .select(CartRow::as_select())
-            .for_update()
-            .first(conn)
-            .await
-            .optional()?;
+        let cart = lock_cart(conn, cart_id).await?;
         let Some(cart) = cart.filter(|c| c.visible_to(Some(user_id))) else {
             return Ok(None);
         };
@@ -377,30 +370,6 @@ pub async fn claim(
         find_cart(conn, target).await
     })
     .await
-}
-
-/// Inventory minus live holds, per product (never below zero).
-pub async fn available_inventory(
-    conn: &mut AsyncPgConnection,
-    product_ids: &[i64],
-) -> AppResult<Vec<(i64, i64)>> {
-    #[derive(QueryableByName)]
-    struct Available {
-        #[diesel(sql_type = BigInt)]
-        id: i64,
-        #[diesel(sql_type = BigInt)]
-        available: i64,
-    }
-    let mut sql = Sql::default();
-    sql.push(
-        "SELECT p.id, greatest(p.inventory - coalesce((SELECT sum(ci.quantity) FROM cart_items ci \
-         JOIN carts c ON c.id = ci.cart_id WHERE ci.product_id = p.id AND c.held_until > now()), 0), 0)::bigint \
-         AS available FROM products p WHERE p.id = ANY(",
-    )
-    .bind(Bind::BigIntArray(product_ids.to_vec()))
-    .push(")");
-    let rows: Vec<Available> = sql.load(conn).await?;
-    Ok(rows.into_iter().map(|r| (r.id, r.available)).collect())
 }
 
 /// Deletes carts untouched since `older_than` ago (housekeeping, D-17).

@@ -162,3 +162,14 @@ pub fn cursor_binds(keys: &[serde_json::Value]) -> Option<Vec<Bind>> {
         _ => None,
     }
 }
+
+/// The id of `user_id`'s customer profile (every user has one, created with the user).
+pub async fn id_for_user(conn: &mut AsyncPgConnection, user_id: i64) -> AppResult<i64> {
+    customers::table
+        .filter(customers::user_id.eq(user_id))
+        .select(customers::id)
+        .first(conn)
+        .await
+        .optional()?
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("user {user_id} has no customer")))
+}

@@ -10,11 +10,13 @@ use super::events::{self, OrderEvent, OrderEventKind};
 use super::model::{NewOrderItem, OrderItemRow, OrderRow};
 use crate::audit::model::Actor;
 use crate::audit::repo as audit;
-use crate::carts::model::{CartItemRow, CartRow};
-use crate::db::schema::{cart_items, carts, customers, order_items, orders, products};
+use crate::carts::repo as cart_repo;
+use crate::customers::repo as customer_repo;
+use crate::db::schema::{customers, order_items, orders};
 use crate::db::sql::{Bind, Sql};
 use crate::error::{AppError, AppResult};
 use crate::graphql::pagination::{Direction, PageRequest};
+use crate::{inventory, jobs};
 
 pub const NO_CART: &str = "No cart with the given ID was found.";
 pub const EMPTY_CART: &str = "The cart is empty.";
@@ -23,74 +25,33 @@ fn no_cart() -> AppError {
     AppError::bad_input("cartId", NO_CART)
 }
 
-/// Places an order for `user_id`'s customer from a cart, in one transaction: the cart row
-/// is locked and re-checked (a cart is ordered once, D-5), stock is taken line by line
-/// with a guarded decrement (any shortfall fails the whole order), the items keep the
-/// current prices, the cart is deleted, and the `order_created` notification is queued
-/// (PostgreSQL delivers it only if the transaction commits).
+/// Places an order for `user_id`'s customer from a cart, as one transaction of domain
+/// operations: lock the cart (a cart is ordered once), take each line's stock with a
+/// guarded decrement in product order (any shortfall fails the whole order), keep the
+/// current prices on the items, delete the cart, and queue the confirmation mail and the
+/// `order_created` event, which commit (or roll back) with the order.
 pub async fn place_order(
     conn: &mut AsyncPgConnection,
     cart_id: Uuid,
     user_id: i64,
 ) -> AppResult<OrderRow> {
     conn.transaction::<_, AppError, _>(async |conn| {
-        let cart: Option<CartRow> = carts::table
-            .find(cart_id)
-            .select(CartRow::as_select())
-            .for_update()
-            .first(conn)
-            .await
-            .optional()?;
-        if !cart.is_some_and(|c| c.visible_to(Some(user_id))) {
-            return Err(no_cart());
-        }
-        // Lines in product order, so concurrent checkouts lock products in the same order.
-        let lines: Vec<CartItemRow> = cart_items::table
-            .filter(cart_items::cart_id.eq(cart_id))
-            .order(cart_items::product_id.asc())
-            .select(CartItemRow::as_select())
-            .load(conn)
-            .await?;
+        let lines = cart_repo::lock_for_checkout(conn, cart_id, user_id)
+            .await?
+            .ok_or_else(no_cart)?;
         if lines.is_empty() {
             return Err(AppError::bad_input("cartId", EMPTY_CART));
         }
-        let customer_id: i64 = customers::table
-            .filter(customers::user_id.eq(user_id))
-            .select(customers::id)
-            .first(conn)
-            .await
-            .optional()?
-            .ok_or_else(|| AppError::internal(anyhow::anyhow!("user {user_id} has no customer")))?;
-        let order: OrderRow = diesel::insert_into(orders::table)
-            .values(orders::customer_id.eq(customer_id))
-            .returning(OrderRow::as_returning())
-            .get_result(conn)
-            .await?;
+        let customer_id = customer_repo::id_for_user(conn, user_id).await?;
+        let order = insert_order(conn, customer_id).await?;
         let mut items = Vec::with_capacity(lines.len());
         for line in &lines {
-            let taken: Option<rust_decimal::Decimal> = diesel::update(
-                products::table.filter(
-                    products::id
-                        .eq(line.product_id)
-                        .and(products::inventory.ge(i32::from(line.quantity))),
-                ),
-            )
-            .set(products::inventory.eq(products::inventory - i32::from(line.quantity)))
-            .returning(products::unit_price)
-            .get_result(conn)
-            .await
-            .optional()?;
-            let Some(unit_price) = taken else {
-                let left: i32 = products::table
-                    .find(line.product_id)
-                    .select(products::inventory)
-                    .first(conn)
-                    .await?;
-                return Err(AppError::bad_input(
-                    "cartId",
-                    format!("Only {} left in stock.", left.max(0)),
-                ));
-            };
+            let quantity = i32::from(line.quantity);
+            let unit_price = inventory::take(conn, line.product_id, quantity)
+                .await?
+                .map_err(|short| {
+                    AppError::bad_input("cartId", format!("Only {} left in stock.", short.left))
+                })?;
             items.push(NewOrderItem {
                 order_id: order.id,
                 product_id: line.product_id,
@@ -98,33 +59,40 @@ pub async fn place_order(
                 unit_price,
             });
         }
-        diesel::insert_into(order_items::table)
-            .values(&items)
-            .execute(conn)
-            .await?;
-        diesel::delete(carts::table.find(cart_id))
-            .execute(conn)
-            .await?;
-        // The confirmation mail commits (or rolls back) with the order.
-        crate::jobs::enqueue(
+        insert_items(conn, &items).await?;
+        cart_repo::delete_cart(conn, cart_id).await?;
+        jobs::enqueue(
             conn,
-            crate::jobs::tasks::SEND_ORDER_CONFIRMATION,
+            jobs::tasks::SEND_ORDER_CONFIRMATION,
             serde_json::json!({ "order_id": order.id }),
             Some(10),
         )
         .await?;
-        events::notify(
-            conn,
-            &OrderEvent {
-                kind: OrderEventKind::Created,
-                order_id: order.id,
-                user_id,
-            },
-        )
-        .await?;
+        let event = OrderEvent {
+            kind: OrderEventKind::Created,
+            order_id: order.id,
+            user_id,
+        };
+        events::notify(conn, &event).await?;
         Ok(order)
     })
     .await
+}
+
+async fn insert_order(conn: &mut AsyncPgConnection, customer_id: i64) -> AppResult<OrderRow> {
+    Ok(diesel::insert_into(orders::table)
+        .values(orders::customer_id.eq(customer_id))
+        .returning(OrderRow::as_returning())
+        .get_result(conn)
+        .await?)
+}
+
+async fn insert_items(conn: &mut AsyncPgConnection, items: &[NewOrderItem]) -> AppResult<()> {
+    diesel::insert_into(order_items::table)
+        .values(items)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// Who may see which orders: staff see all, others only their customer's (never creating
