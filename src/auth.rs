@@ -1,5 +1,5 @@
-//! Identity: users, passwords, JWTs, the request's viewer, groups and permissions
-//! (spec part B §5, §7).
+//! Identity: users, passwords, JWTs, revocable sessions, the sign-in lockout, the
+//! request's viewer, groups and permissions.
 
 pub mod admin;
 pub mod graphql;

@@ -1,4 +1,4 @@
-//! Shopping carts for guests and signed-in users, with stock holds (spec part B §3, §4).
+//! Shopping carts for guests and signed-in users, with stock holds.
 
 pub mod graphql;
 pub mod loaders;

@@ -1,4 +1,4 @@
-//! The catalogue: collections, products and their reviews (spec part A §2, §5).
+//! The catalogue: collections, products and their reviews.
 
 pub mod graphql;
 pub mod loaders;

@@ -1,4 +1,4 @@
-//! Customer profiles: one per user, created with the user (spec part B §2.5, §6).
+//! Customer profiles: one per user, created with the user.
 
 pub mod graphql;
 pub mod loaders;

@@ -1,6 +1,7 @@
 //! Database kernel: the pool type, pool construction and the embedded migrations.
 
 pub mod embedded;
+pub mod pagination;
 pub mod schema;
 pub mod sql;
 
@@ -84,8 +85,6 @@ pub async fn run_migrations(url: &str) -> anyhow::Result<Vec<String>> {
         let _ = tx.send(result);
     });
     let applied = rx.await.context("the migration thread stopped")??;
-    // The job queue keeps its own schema, migrated by graphile_worker.
-    crate::jobs::migrate(url).await?;
     Ok(applied)
 }
 
@@ -115,4 +114,22 @@ pub async fn ensure_database(maintenance_url: &str, name: &str) -> anyhow::Resul
             .with_context(|| format!("could not create database {name}"))?;
     }
     Ok(())
+}
+
+/// Groups `rows` by `key`, with an empty list for every requested key that has none (so a
+/// one-to-many field resolves to `[]`, not null).
+pub fn group_by_key<K, T>(
+    keys: &[K],
+    rows: impl IntoIterator<Item = T>,
+    key: impl Fn(&T) -> K,
+) -> std::collections::HashMap<K, Vec<T>>
+where
+    K: std::hash::Hash + Eq + Clone,
+{
+    let mut grouped: std::collections::HashMap<K, Vec<T>> =
+        keys.iter().map(|k| (k.clone(), Vec::new())).collect();
+    for row in rows {
+        grouped.entry(key(&row)).or_default().push(row);
+    }
+    grouped
 }

@@ -1,4 +1,4 @@
-//! Outgoing e-mail (spec part C §1.8): SMTP through lettre when `EMAIL_URL` is set,
+//! Outgoing e-mail: SMTP through lettre when `EMAIL_URL` is set,
 //! otherwise every message is written as an `.eml` file (the development default).
 //! Messages are rendered from templates with a text and an HTML part
 //! (`multipart/alternative`, DC-8) and may carry attachments. Headers are lettre's typed

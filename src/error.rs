@@ -84,7 +84,7 @@ pub enum AppError {
     NotFound(Cow<'static, str>),
     #[error("{}", .0.summary())]
     BadUserInput(FieldErrors),
-    /// Delete guards (spec part A DA-1): the exact guard text.
+    /// Delete guards: the exact guard text.
     #[error("{0}")]
     MethodNotAllowed(Cow<'static, str>),
     /// A request budget was exceeded before execution (cost, depth, aliases, size, …).

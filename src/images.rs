@@ -1,5 +1,5 @@
 //! Product images: uploads validated by content, stored under `MEDIA_ROOT`, served at
-//! `/media/` (spec part C §1.1-1.5, issue 6).
+//! `/media/`.
 
 pub mod graphql;
 pub mod loaders;

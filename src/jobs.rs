@@ -9,6 +9,7 @@
 //! schedules, and needs no sqlx (apalis-postgres and fang would add sqlx).
 
 pub mod graphql;
+pub mod repo;
 pub mod tasks;
 
 use std::fmt;

@@ -6,7 +6,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use storefront::config::Config;
 use storefront::server::{self, Database};
-use storefront::{auth, bench, db, graphql, seed};
+use storefront::{auth, bench, graphql, seed};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -74,7 +74,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Worker => server::worker(config).await,
         Command::Migrate => {
             let database = Database::resolve(&config).await?;
-            let result = db::run_migrations(&database.url).await;
+            let result = server::migrate(&database.url).await;
             database.shutdown().await;
             let applied = result?;
             println!("{} migration(s) applied", applied.len());

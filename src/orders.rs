@@ -1,5 +1,4 @@
-//! Orders: atomic checkout of a cart, scoped reads, staff updates, and order events
-//! (spec part B §8, §9).
+//! Orders: atomic checkout of a cart, scoped reads, staff updates, and order events.
 
 pub mod events;
 pub mod graphql;

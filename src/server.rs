@@ -84,6 +84,13 @@ impl Database {
     }
 }
 
+/// Applies our migrations, then the job queue's own (graphile_worker keeps its schema).
+pub async fn migrate(url: &str) -> anyhow::Result<Vec<String>> {
+    let applied = db::run_migrations(url).await?;
+    jobs::migrate(url).await?;
+    Ok(applied)
+}
+
 /// Production mode (`DATABASE_URL` set) needs a `JWT_SECRET` shared by every instance.
 pub fn require_production_secret(config: &Config) -> anyhow::Result<()> {
     if config.is_production() && config.jwt_secret.is_none() {
@@ -103,7 +110,7 @@ pub async fn prepare(
     config: &Config,
     seed_if_empty: bool,
 ) -> anyhow::Result<DbPool> {
-    let applied = db::run_migrations(&database.url).await?;
+    let applied = migrate(&database.url).await?;
     if !applied.is_empty() {
         tracing::info!(migrations = ?applied, "database migrated");
     }

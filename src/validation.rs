@@ -1,4 +1,4 @@
-//! Field validation with Django REST framework's messages (spec part A §5.3, §6).
+//! Field validation with Django REST framework's messages.
 //!
 //! Every check records into a [`FieldErrors`] instead of returning early, so a mutation
 //! reports all field errors at once.

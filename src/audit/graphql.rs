@@ -5,10 +5,10 @@ use chrono::{DateTime, Utc};
 
 use super::model::AuditRow;
 use super::repo;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::graphql::context::ContextExt;
 use crate::graphql::guards::Superuser;
-use crate::graphql::pagination::{self, Direction, Edge, PageInfo, PageRequest, Window};
+use crate::graphql::pagination::{self, Edge, ID_DESC, IdBounds, PageInfo, PageRequest};
 
 /// One recorded change.
 #[derive(SimpleObject, Clone)]
@@ -66,8 +66,6 @@ impl AuditEntryConnection {
     }
 }
 
-const AUDIT_ORDERING: &str = "ID_DESC";
-
 #[derive(Default)]
 pub struct AuditQuery;
 
@@ -86,35 +84,16 @@ impl AuditQuery {
         last: Option<i32>,
         before: Option<String>,
     ) -> AppResult<AuditEntryConnection> {
-        let page = PageRequest::new(first, after, last, before, AUDIT_ORDERING)?;
-        let key = |field: &str, keys: &Option<Vec<serde_json::Value>>| {
-            keys.as_ref()
-                .map(|k| {
-                    k.first()
-                        .and_then(serde_json::Value::as_i64)
-                        .ok_or_else(|| AppError::bad_input(field, "Invalid cursor."))
-                })
-                .transpose()
-        };
-        let after = key("after", &page.after)?;
-        let before = key("before", &page.before)?;
+        let page = PageRequest::new(first, after, last, before, ID_DESC)?;
+        let bounds = IdBounds::of(&page)?;
         let mut conn = ctx.conn().await?;
-        let (older_than, newer_than) = match page.direction {
-            Direction::Forward => (after, None),
-            Direction::Backward => (None, before),
+        let other_side = match bounds.probe {
+            Some((id, newer)) => repo::any_beyond(&mut conn, id, newer).await?,
+            None => false,
         };
-        let other_side = match (page.direction, after, before) {
-            (Direction::Forward, Some(id), _) => repo::any_beyond(&mut conn, id - 1, true).await?,
-            (Direction::Backward, _, Some(id)) => {
-                repo::any_beyond(&mut conn, id + 1, false).await?
-            }
-            _ => false,
-        };
-        let rows = repo::page(&mut conn, page.limit, older_than, newer_than).await?;
-        let window = Window::from_rows(rows.into_iter().map(AuditEntry::from).collect(), &page);
-        let (edges, page_info) = pagination::page(window, &page, other_side, |entry| {
-            pagination::encode_cursor(AUDIT_ORDERING, vec![serde_json::Value::from(entry.id)])
-        });
+        let rows = repo::page(&mut conn, page.limit, bounds.older_than, bounds.newer_than).await?;
+        let rows = rows.into_iter().map(AuditEntry::from).collect();
+        let (edges, page_info) = pagination::id_desc_page(rows, &page, other_side, |e| e.id);
         Ok(AuditEntryConnection { edges, page_info })
     }
 }

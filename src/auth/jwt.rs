@@ -1,4 +1,4 @@
-//! HS256 JSON Web Tokens with SimpleJWT's claims (AUTH-05): `token_type`, `exp`, `iat`,
+//! HS256 JSON Web Tokens with SimpleJWT's claims: `token_type`, `exp`, `iat`,
 //! `jti`, `user_id`.
 
 use std::time::Duration;

@@ -15,7 +15,7 @@ use crate::db::schema::{
 };
 use crate::error::{AppError, AppResult, FieldErrors, ResultExt};
 
-/// Creates a user **and** its customer profile in one transaction (SIG-01): no user ever
+/// Creates a user **and** its customer profile in one transaction: no user ever
 /// exists without a customer, and a failed insert leaves neither.
 pub async fn create_user(conn: &mut AsyncPgConnection, new: &NewUser) -> AppResult<UserRow> {
     conn.transaction::<_, AppError, _>(async |conn| {

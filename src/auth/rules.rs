@@ -1,5 +1,5 @@
 //! Django's rules for users: username and email fields, and the four password validators
-//! of `AUTH_PASSWORD_VALIDATORS` (AUTH-03) with their exact messages.
+//! of `AUTH_PASSWORD_VALIDATORS` with their exact messages.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;

@@ -1,4 +1,4 @@
-//! The request's viewer: who is calling, from the `Authorization` header (AUTH-06/09).
+//! The request's viewer: who is calling, from the `Authorization` header.
 
 use std::collections::HashSet;
 

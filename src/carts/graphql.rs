@@ -1,4 +1,4 @@
-//! The cart API (spec part B §3, the short notes of §4, issue 5).
+//! The cart API (guest and owned carts, lines that add up, decrement).
 
 use std::sync::Arc;
 

@@ -162,7 +162,7 @@ async fn touch(conn: &mut AsyncPgConnection, cart_id: Uuid, hold: Hold) -> AppRe
     Ok(())
 }
 
-/// Adds `quantity` of a product to a cart, merging into its line with one upsert (D-4).
+/// Adds `quantity` of a product to a cart, merging into its line with one upsert.
 pub async fn add_item(
     conn: &mut AsyncPgConnection,
     cart_id: Uuid,
@@ -372,7 +372,7 @@ pub async fn claim(
     .await
 }
 
-/// Deletes carts untouched since `older_than` ago (housekeeping, D-17).
+/// Deletes carts untouched since `older_than` ago (housekeeping).
 pub async fn delete_stale_carts(
     conn: &mut AsyncPgConnection,
     older_than: Duration,

@@ -1,4 +1,4 @@
-//! The catalogue's GraphQL API (spec part A §5 with CONTRACT.md's decisions).
+//! The catalogue's GraphQL API: products, collections and reviews, their inputs and rules.
 //!
 //! API types wrap rows and expose only the listed fields (API-0.5/0.6): the data model is
 //! not the API model.
@@ -383,7 +383,7 @@ impl ProductConnection {
 }
 
 // ---------------------------------------------------------------------------------------
-// Inputs and their validation (DRF serializer rules, spec part A §5.3)
+// Inputs and their validation (DRF serializer rules and messages)
 // ---------------------------------------------------------------------------------------
 
 /// The product fields as sent, shared by the full and the partial input.

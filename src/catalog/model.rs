@@ -6,7 +6,7 @@ use rust_decimal::Decimal;
 
 use crate::db::schema::{collections, products, reviews};
 
-/// Tax rate applied by `priceWithTax` (spec part A §5.2, DA-5).
+/// Tax rate applied by `priceWithTax`.
 pub const TAX_RATE: Decimal = Decimal::from_parts(10, 0, 0, false, 2);
 
 /// Below this inventory a product is reported `LOW` (admin ADM-10).

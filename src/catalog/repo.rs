@@ -10,10 +10,10 @@ use rust_decimal::Decimal;
 use serde_json::Value as Json;
 
 use super::model::*;
+use crate::db::pagination::{Direction, PageRequest};
 use crate::db::schema::{collections, products, reviews};
 use crate::db::sql::{Bind, Sql};
 use crate::error::{AppError, AppResult, ResultExt};
-use crate::graphql::pagination::{Direction, PageRequest};
 
 // ---------------------------------------------------------------------------------------
 // Product lists: filters, orderings and keyset pages

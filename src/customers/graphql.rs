@@ -1,4 +1,4 @@
-//! The customer profile API (spec part B §6): a user's own profile, staff CRUD and the
+//! The customer profile API : a user's own profile, staff CRUD and the
 //! permission-guarded history.
 
 use async_graphql::{Context, Enum, InputObject, MaybeUndefined, Object};
@@ -174,7 +174,7 @@ fn validate_fields(
 async fn my_customer_row(ctx: &Context<'_>) -> AppResult<CustomerRow> {
     let viewer = ctx.viewer()?;
     let mut conn = ctx.conn().await?;
-    // Every user has a customer (created with the user); a missing one is NOT_FOUND (D-7).
+    // Every user has a customer (created with the user); a missing one is NOT_FOUND.
     repo::find_by_user(&mut conn, viewer.id())
         .await?
         .ok_or_else(AppError::not_found)

@@ -4,10 +4,10 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use super::model::{CUSTOMER_DELETE_GUARD, CustomerChanges, CustomerRow, NewCustomer};
+use crate::db::pagination::{Direction, PageRequest};
 use crate::db::schema::customers;
 use crate::db::sql::{Bind, Sql};
 use crate::error::{AppError, AppResult, ResultExt};
-use crate::graphql::pagination::{Direction, PageRequest};
 
 pub async fn find_customer(
     conn: &mut AsyncPgConnection,
@@ -139,7 +139,7 @@ pub async fn update_customer(
         .optional()?)
 }
 
-/// Deletes a customer unless they have orders (D-9), through the RESTRICT foreign key.
+/// Deletes a customer unless they have orders, through the RESTRICT foreign key.
 /// `false` when missing.
 pub async fn delete_customer(conn: &mut AsyncPgConnection, id: i64) -> AppResult<bool> {
     let deleted = diesel::delete(customers::table.find(id))

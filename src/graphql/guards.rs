@@ -1,4 +1,4 @@
-//! Authorisation guards, in one module (spec part B PERM-07/09).
+//! Authorisation guards, in one module.
 //!
 //! Anonymous callers get `UNAUTHENTICATED`, authenticated callers without the right get
 //! `FORBIDDEN`; a guard runs before its resolver, so a refused mutation writes nothing.

@@ -29,23 +29,7 @@ pub struct Loaders {
     pub images_by_product: DataLoader<ImagesByProductId>,
 }
 
-/// Groups `rows` by `key`, with an empty list for every requested key that has none (so a
-/// one-to-many field resolves to `[]`, not null).
-pub fn group_by_key<K, T>(
-    keys: &[K],
-    rows: impl IntoIterator<Item = T>,
-    key: impl Fn(&T) -> K,
-) -> std::collections::HashMap<K, Vec<T>>
-where
-    K: std::hash::Hash + Eq + Clone,
-{
-    let mut grouped: std::collections::HashMap<K, Vec<T>> =
-        keys.iter().map(|k| (k.clone(), Vec::new())).collect();
-    for row in rows {
-        grouped.entry(key(&row)).or_default().push(row);
-    }
-    grouped
-}
+pub use crate::db::group_by_key;
 
 /// How long a loader collects keys before it queries: async-graphql's default.
 pub const DEFAULT_BATCH_WINDOW: Duration = Duration::from_millis(1);

@@ -1,4 +1,4 @@
-//! Relay cursor connections (CONTRACT.md): `first`/`after` forwards, `last`/`before`
+//! Relay cursor connections : `first`/`after` forwards, `last`/`before`
 //! backwards, at most 100 per page, opaque keyset cursors that stay valid while rows
 //! change.
 
@@ -32,23 +32,7 @@ pub fn list_limit(first: Option<i32>, default: i32) -> Result<i64, AppError> {
     Ok(i64::from(first))
 }
 
-/// Which way a page is read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Direction {
-    Forward,
-    Backward,
-}
-
-/// Validated paging arguments.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct PageRequest {
-    pub direction: Direction,
-    /// Rows wanted (0..=100).
-    pub limit: i64,
-    /// Decoded key values of `after` / `before`.
-    pub after: Option<Vec<Json>>,
-    pub before: Option<Vec<Json>>,
-}
+pub use crate::db::pagination::{Direction, PageRequest, Window};
 
 impl PageRequest {
     /// Validates `first`/`after`/`last`/`before` for an ordering whose signature is
@@ -130,23 +114,59 @@ fn decode_cursor(cursor: &str, ordering: &str) -> Option<Vec<Json>> {
     (body.o == ordering).then_some(body.k)
 }
 
-/// Rows read for one page: `limit + 1` were asked for, so an extra row means more exist.
-pub struct Window<T> {
-    pub rows: Vec<T>,
-    pub has_more: bool,
+/// The ordering signature of newest-first pages keyed by id alone.
+pub const ID_DESC: &str = "ID_DESC";
+
+/// Bounds of a newest-first page keyed by id: read rows older than `older_than` (forward)
+/// or newer than `newer_than` (backward); `probe` is where to look for rows on the other
+/// side of the page: `(id, newer)` means "are there rows newer (or older) than `id`".
+#[derive(Debug, Clone, Copy, Default)]
+pub struct IdBounds {
+    pub older_than: Option<i64>,
+    pub newer_than: Option<i64>,
+    pub probe: Option<(i64, bool)>,
 }
 
-impl<T> Window<T> {
-    /// Trims the look-ahead row and restores natural order for backward pages.
-    pub fn from_rows(mut rows: Vec<T>, request: &PageRequest) -> Self {
-        let limit = usize::try_from(request.limit).unwrap_or(0);
-        let has_more = rows.len() > limit;
-        rows.truncate(limit);
-        if request.direction == Direction::Backward {
-            rows.reverse();
-        }
-        Self { rows, has_more }
+impl IdBounds {
+    /// The bounds of an `ID_DESC` page request.
+    pub fn of(page: &PageRequest) -> Result<Self, AppError> {
+        let key = |field: &str, keys: &Option<Vec<Json>>| {
+            keys.as_ref()
+                .map(|k| {
+                    k.first()
+                        .and_then(Json::as_i64)
+                        .ok_or_else(|| AppError::bad_input(field, "Invalid cursor."))
+                })
+                .transpose()
+        };
+        let after = key("after", &page.after)?;
+        let before = key("before", &page.before)?;
+        Ok(match page.direction {
+            Direction::Forward => Self {
+                older_than: after,
+                newer_than: None,
+                probe: after.map(|id| (id - 1, true)),
+            },
+            Direction::Backward => Self {
+                older_than: None,
+                newer_than: before,
+                probe: before.map(|id| (id + 1, false)),
+            },
+        })
     }
+}
+
+/// Edges and page info of a newest-first page keyed by id.
+pub fn id_desc_page<T: Clone + OutputType>(
+    rows: Vec<T>,
+    request: &PageRequest,
+    other_side: bool,
+    id_of: impl Fn(&T) -> i64,
+) -> (Vec<Edge<T>>, PageInfo) {
+    let window = Window::from_rows(rows, request);
+    page(window, request, other_side, |row| {
+        encode_cursor(ID_DESC, vec![Json::from(id_of(row))])
+    })
 }
 
 #[derive(SimpleObject, Debug, Clone, Default)]
@@ -162,7 +182,8 @@ pub struct PageInfo {
     concrete(name = "ProductEdge", params(crate::catalog::graphql::Product)),
     concrete(name = "CustomerEdge", params(crate::customers::graphql::Customer)),
     concrete(name = "OrderEdge", params(crate::orders::graphql::Order)),
-    concrete(name = "AuditEntryEdge", params(crate::audit::graphql::AuditEntry))
+    concrete(name = "AuditEntryEdge", params(crate::audit::graphql::AuditEntry)),
+    concrete(name = "JobEdge", params(crate::jobs::graphql::Job))
 )]
 pub struct Edge<T: OutputType> {
     /// Opaque cursor of this row.

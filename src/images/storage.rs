@@ -50,7 +50,7 @@ pub struct CheckedImage {
     pub height: u32,
 }
 
-/// Django's order (VAL-5): a real image (decoded by content, not by name) first, then the
+/// Django's order: a real image (decoded by content, not by name) first, then the
 /// size limit (a file of exactly the limit is accepted).
 ///
 /// The dimensions are read from the header first: an image of more than `max_pixels`

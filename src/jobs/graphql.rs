@@ -1,16 +1,14 @@
 //! Staff visibility of the queue (the notes' Flower) and `notifyCustomers`.
 
-use async_graphql::{Context, Enum, Object, SimpleObject};
-use chrono::{DateTime, Utc};
-use diesel::QueryableByName;
-use diesel::sql_types::{BigInt, Integer, Nullable, SmallInt, Text, Timestamptz};
-use diesel_async::RunQueryDsl;
-
-use super::{SCHEMA, enqueue};
-use crate::error::{AppError, AppResult};
+use super::enqueue;
+use super::repo::{self, JobRow};
+use crate::error::AppResult;
 use crate::graphql::context::ContextExt;
 use crate::graphql::guards::Staff;
+use crate::graphql::pagination::{self, Edge, ID_DESC, IdBounds, PageInfo, PageRequest};
 use crate::validation;
+use async_graphql::{Context, Enum, Object, SimpleObject};
+use chrono::{DateTime, Utc};
 
 /// Where a job is. Completed jobs leave the queue.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
@@ -47,28 +45,6 @@ pub struct JobReceipt {
     pub state: JobState,
 }
 
-#[derive(QueryableByName)]
-struct JobRow {
-    #[diesel(sql_type = BigInt)]
-    id: i64,
-    #[diesel(sql_type = Text)]
-    kind: String,
-    #[diesel(sql_type = Text)]
-    state: String,
-    #[diesel(sql_type = SmallInt)]
-    attempts: i16,
-    #[diesel(sql_type = SmallInt)]
-    max_attempts: i16,
-    #[diesel(sql_type = Nullable<Text>)]
-    last_error: Option<String>,
-    #[diesel(sql_type = Timestamptz)]
-    created_at: DateTime<Utc>,
-    #[diesel(sql_type = Timestamptz)]
-    run_at: DateTime<Utc>,
-    #[diesel(sql_type = Timestamptz)]
-    updated_at: DateTime<Utc>,
-}
-
 fn state_of(text: &str) -> JobState {
     match text {
         "FAILED" => JobState::Failed,
@@ -87,61 +63,91 @@ fn state_name(state: JobState) -> &'static str {
     }
 }
 
+impl From<JobRow> for Job {
+    fn from(r: JobRow) -> Self {
+        Self {
+            id: r.id,
+            kind: r.kind,
+            state: state_of(&r.state),
+            attempts: i32::from(r.attempts),
+            max_attempts: i32::from(r.max_attempts),
+            last_error: r.last_error,
+            created_at: r.created_at,
+            run_at: r.run_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+/// A page of jobs, newest first.
+pub struct JobConnection {
+    edges: Vec<Edge<Job>>,
+    page_info: PageInfo,
+    state: Option<JobState>,
+}
+
+#[Object]
+impl JobConnection {
+    async fn total_count(&self, ctx: &Context<'_>) -> AppResult<i64> {
+        let mut conn = ctx.conn().await?;
+        repo::count(&mut conn, self.state.map(state_name)).await
+    }
+
+    async fn page_info(&self) -> &PageInfo {
+        &self.page_info
+    }
+
+    async fn edges(&self) -> &[Edge<Job>] {
+        &self.edges
+    }
+
+    async fn nodes(&self) -> Vec<Job> {
+        self.edges.iter().map(|edge| edge.node.clone()).collect()
+    }
+}
+
 #[derive(Default)]
 pub struct JobsQuery;
 
 #[Object]
 impl JobsQuery {
-    /// Jobs in the queue, newest first (staff only). `after` is the last id seen.
+    /// Jobs in the queue, newest first, as a Relay connection (staff only).
     #[graphql(
         guard = "Staff",
-        directive = crate::graphql::limits::list_size::apply(None, crate::graphql::limits::first_only(), None, Some(false))
+        directive = crate::graphql::limits::list_size::apply(None, crate::graphql::limits::first_or_last(), crate::graphql::limits::page_fields(), Some(false))
     )]
     async fn jobs(
         &self,
         ctx: &Context<'_>,
         state: Option<JobState>,
-        #[graphql(default = 20)] first: i32,
+        #[graphql(default = 20)] first: Option<i32>,
         after: Option<String>,
-    ) -> AppResult<Vec<Job>> {
-        let first = first.clamp(0, 100);
-        let after = match after {
-            None => i64::MAX,
-            Some(cursor) => cursor
-                .trim()
-                .parse::<i64>()
-                .map_err(|_| AppError::bad_input("after", "Invalid cursor."))?,
-        };
-        let sql = format!(
-            "SELECT * FROM (SELECT j.id, t.identifier AS kind, \
-             CASE WHEN j.attempts >= j.max_attempts THEN 'FAILED' \
-                  WHEN j.locked_at IS NOT NULL THEN 'RUNNING' \
-                  WHEN j.run_at > now() THEN 'SCHEDULED' ELSE 'QUEUED' END AS state, \
-             j.attempts, j.max_attempts, j.last_error, j.created_at, j.run_at, j.updated_at \
-             FROM {SCHEMA}._private_jobs j JOIN {SCHEMA}._private_tasks t ON t.id = j.task_id) q \
-             WHERE q.id < $1 AND ($2::text IS NULL OR q.state = $2) ORDER BY q.id DESC LIMIT $3"
-        );
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> AppResult<JobConnection> {
+        let page = PageRequest::new(first, after, last, before, ID_DESC)?;
+        let bounds = IdBounds::of(&page)?;
+        let name = state.map(state_name);
         let mut conn = ctx.conn().await?;
-        let rows: Vec<JobRow> = diesel::sql_query(sql)
-            .bind::<BigInt, _>(after)
-            .bind::<Nullable<Text>, _>(state.map(state_name))
-            .bind::<Integer, _>(first)
-            .load(&mut conn)
-            .await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| Job {
-                id: r.id,
-                kind: r.kind,
-                state: state_of(&r.state),
-                attempts: i32::from(r.attempts),
-                max_attempts: i32::from(r.max_attempts),
-                last_error: r.last_error,
-                created_at: r.created_at,
-                run_at: r.run_at,
-                updated_at: r.updated_at,
-            })
-            .collect())
+        let other_side = match bounds.probe {
+            Some((id, newer)) => repo::any_beyond(&mut conn, name, id, newer).await?,
+            None => false,
+        };
+        let rows = repo::page(
+            &mut conn,
+            name,
+            page.limit,
+            bounds.older_than,
+            bounds.newer_than,
+        )
+        .await?;
+        let rows = rows.into_iter().map(Job::from).collect();
+        let (edges, page_info) = pagination::id_desc_page(rows, &page, other_side, |job| job.id);
+        Ok(JobConnection {
+            edges,
+            page_info,
+            state,
+        })
     }
 }
 

@@ -26,7 +26,7 @@ pub const NOTIFY_CUSTOMERS: &str = "notify_customers";
 pub const CLEANUP_CARTS: &str = "cleanup_carts";
 pub const CLEANUP_PASSWORD_RESETS: &str = "cleanup_password_resets";
 
-/// Carts untouched for this long are deleted (D-17: three months).
+/// Carts untouched for this long are deleted (three months).
 pub const STALE_CART_AGE: Duration = Duration::from_secs(90 * 24 * 3600);
 
 pub fn define_all(options: WorkerOptions) -> WorkerOptions {

@@ -1,8 +1,8 @@
-//! Order events (SIG-04 `order_created`, and payment-status changes).
+//! Order events (`order_created`, and payment-status changes).
 //!
 //! Writers queue `pg_notify` inside their transaction, and PostgreSQL delivers the
 //! notification only when that transaction commits. So an event is published after the
-//! commit (D-12) and never for a rolled-back order. Every service instance runs a
+//! commit and never for a rolled-back order. Every service instance runs a
 //! [`Listener`] that `LISTEN`s on the channel and hands each event to the in-process
 //! [`OrderEvents`] hub. The hub feeds the GraphQL subscriptions and calls the registered
 //! subscribers. A failing or panicking subscriber is logged and affects nothing else.

@@ -1,4 +1,4 @@
-//! The orders API (spec part B §8) and the order subscriptions.
+//! The orders API (checkout, scoped reads, staff changes) and the order subscriptions.
 
 use async_graphql::{Context, Enum, Object, Subscription};
 use chrono::{DateTime, Utc};

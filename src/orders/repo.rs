@@ -12,10 +12,10 @@ use crate::audit::model::Actor;
 use crate::audit::repo as audit;
 use crate::carts::repo as cart_repo;
 use crate::customers::repo as customer_repo;
+use crate::db::pagination::{Direction, PageRequest};
 use crate::db::schema::{customers, order_items, orders};
 use crate::db::sql::{Bind, Sql};
 use crate::error::{AppError, AppResult};
-use crate::graphql::pagination::{Direction, PageRequest};
 use crate::{inventory, jobs};
 
 pub const NO_CART: &str = "No cart with the given ID was found.";
@@ -190,9 +190,7 @@ pub async fn items_by_order_ids(
         .select(OrderItemRow::as_select())
         .load(conn)
         .await?;
-    Ok(crate::graphql::loaders::group_by_key(ids, rows, |r| {
-        r.order_id
-    }))
+    Ok(crate::db::group_by_key(ids, rows, |r| r.order_id))
 }
 
 /// Sets the payment status and notifies the order's owner. `None` when missing.
@@ -228,7 +226,7 @@ pub async fn update_payment_status(
     .await
 }
 
-/// Deletes an order and its items in one transaction (D-8). `false` when missing.
+/// Deletes an order and its items in one transaction. `false` when missing.
 pub async fn delete_order(conn: &mut AsyncPgConnection, id: i64, actor: &Actor) -> AppResult<bool> {
     conn.transaction::<_, AppError, _>(async |conn| {
         diesel::delete(order_items::table.filter(order_items::order_id.eq(id)))

@@ -231,12 +231,12 @@ async fn a_transient_smtp_failure_is_retried_and_a_lasting_one_ends_visibly_fail
     .await
     .unwrap_or_else(|e| panic!("{e:?}"));
     drop(conn);
-    let failed_jobs = "{ jobs(state: FAILED) { kind attempts maxAttempts lastError state } }";
+    let failed_jobs = "{ jobs(state: FAILED) { totalCount nodes { kind attempts maxAttempts lastError state } } }";
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     let mut failed = json!([]);
     while tokio::time::Instant::now() < deadline {
         hurry_retries(&app).await;
-        failed = app.data_as(&staff, failed_jobs, json!({})).await["jobs"].clone();
+        failed = app.data_as(&staff, failed_jobs, json!({})).await["jobs"]["nodes"].clone();
         if failed.as_array().is_some_and(|a| !a.is_empty()) {
             break;
         }
@@ -390,10 +390,10 @@ async fn notify_customers_mails_every_customer_in_the_background() {
     assert!(receipt["id"].is_i64());
     assert_eq!(receipt["state"], "QUEUED");
     let listed = app
-        .data_as(&staff, "{ jobs { id kind state } }", json!({}))
+        .data_as(&staff, "{ jobs { nodes { id kind state } } }", json!({}))
         .await;
     assert_eq!(
-        listed["jobs"][0],
+        listed["jobs"]["nodes"][0],
         json!({ "id": receipt["id"], "kind": "notify_customers", "state": "QUEUED" })
     );
     let worker = RunningWorker::start(&app, &sink).await;
@@ -602,4 +602,48 @@ async fn an_email_change_is_announced_to_the_old_address() {
         })
         .unwrap_or_else(|| panic!("{messages:#?}"));
     assert_eq!(notice.to, vec!["ann@example.com".to_owned()]);
+}
+
+#[tokio::test]
+async fn jobs_are_a_relay_connection_newest_first() {
+    let app = TestApp::new().await;
+    let (_, staff) = app.user("staff", Kind::Staff).await;
+    for i in 0..5 {
+        app.user(&format!("u{i}"), Kind::Customer).await;
+        app.data_as(
+            &staff,
+            "mutation($m: String!) { notifyCustomers(message: $m) { id } }",
+            json!({ "m": format!("news {i}") }),
+        )
+        .await;
+    }
+    let page = "query($a: String) { jobs(state: QUEUED, first: 2, after: $a) { totalCount pageInfo { hasNextPage hasPreviousPage endCursor } nodes { id kind } } }";
+    let first = app.data_as(&staff, page, json!({ "a": null })).await;
+    assert_eq!(first["jobs"]["totalCount"], 5);
+    assert_eq!(first["jobs"]["pageInfo"]["hasNextPage"], true);
+    assert_eq!(first["jobs"]["pageInfo"]["hasPreviousPage"], false);
+    let ids: Vec<i64> = first["jobs"]["nodes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|n| n["id"].as_i64())
+        .collect();
+    assert!(ids.len() == 2 && ids[0] > ids[1], "{first}");
+    let cursor = first["jobs"]["pageInfo"]["endCursor"].clone();
+    let second = app.data_as(&staff, page, json!({ "a": cursor })).await;
+    assert_eq!(second["jobs"]["pageInfo"]["hasPreviousPage"], true);
+    let next: Vec<i64> = second["jobs"]["nodes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|n| n["id"].as_i64())
+        .collect();
+    assert!(next.iter().all(|id| *id < ids[1]), "{second}");
+    let too_many = app
+        .gql_as(&staff, "{ jobs(first: 101) { totalCount } }", json!({}))
+        .await;
+    assert_eq!(
+        field_errors(&too_many),
+        json!({ "first": ["Ensure this value is less than or equal to 100."] })
+    );
 }

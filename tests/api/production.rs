@@ -339,7 +339,7 @@ async fn service_unavailable_while_postgres_is_down_then_recovery() {
     };
     let cluster = start().await;
     let url = cluster.url("postgres");
-    storefront::db::run_migrations(&url)
+    storefront::server::migrate(&url)
         .await
         .unwrap_or_else(|e| panic!("{e:#}"));
     let pool = storefront::db::create_pool(&url, 2).unwrap_or_else(|e| panic!("{e}"));

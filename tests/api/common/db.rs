@@ -165,7 +165,7 @@ async fn prepare_template(url_template: &str, sweep: bool) -> String {
         )
         .await;
         exec(&mut conn, format!("CREATE DATABASE \"{building}\"")).await;
-        storefront::db::run_migrations(&url_template.replace("{db}", &building))
+        storefront::server::migrate(&url_template.replace("{db}", &building))
             .await
             .unwrap_or_else(|e| panic!("migrating the template: {e:#}"));
         // The job queue's migration pool may still be closing its sessions.
