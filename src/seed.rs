@@ -68,86 +68,163 @@ pub async fn seed(
         .execute(conn)
         .await?;
         let data = DemoData::generate();
-        let collection_ids: Vec<i64> = diesel::insert_into(collections::table)
-            .values(
-                data.collections
-                    .iter()
-                    .map(|title| collections::title.eq(*title))
-                    .collect::<Vec<_>>(),
-            )
-            .returning(collections::id)
-            .get_results(conn)
-            .await?;
-        let new_products: Vec<NewProduct> = data
-            .products
-            .iter()
-            .map(|p| NewProduct {
-                collection_id: collection_ids[p.collection],
-                ..p.product.clone()
-            })
-            .collect();
-        let product_ids: Vec<i64> = diesel::insert_into(products::table)
-            .values(&new_products)
-            .returning(products::id)
-            .get_results(conn)
-            .await?;
-        for (collection, product) in &data.featured {
-            diesel::update(collections::table.find(collection_ids[*collection]))
-                .set(collections::featured_product_id.eq(product_ids[*product]))
-                .execute(conn)
-                .await?;
-        }
-        let review_rows: Vec<_> = data
-            .reviews
-            .iter()
-            .map(|r| {
-                (
-                    reviews::product_id.eq(product_ids[r.product]),
-                    reviews::name.eq(r.name),
-                    reviews::description.eq(r.description.clone()),
-                    reviews::date.eq(r.date),
-                )
-            })
-            .collect();
-        for chunk in review_rows.chunks(5_000) {
-            diesel::insert_into(reviews::table)
-                .values(chunk)
-                .execute(conn)
-                .await?;
-        }
-        let mut users = 0;
-        let passwords = Passwords::production()?;
-        let accounts = if demo_accounts {
-            vec![
-                (DEMO_STAFF, true, ("Ada", "Admin")),
-                (DEMO_CUSTOMER, false, ("Dana", "Demo")),
-            ]
+        let collection_ids = insert_collections(conn, &data).await?;
+        let product_ids = insert_products(conn, &data, &collection_ids).await?;
+        let reviews = insert_reviews(conn, &data, &product_ids).await?;
+        let users = if demo_accounts {
+            create_demo_accounts(conn).await?
         } else {
-            Vec::new()
+            0
         };
-        for ((username, password), staff, names) in accounts {
-            if auth_repo::find_user_by_username(conn, username)
-                .await?
-                .is_none()
-            {
-                admin::create_demo_user(conn, &passwords, username, password, staff, names).await?;
-                users += 1;
-            }
-        }
         Ok(SeedReport {
             collections: collection_ids.len(),
             products: product_ids.len(),
-            reviews: review_rows.len(),
+            reviews,
             users,
         })
     })
     .await
 }
 
+async fn insert_collections(
+    conn: &mut AsyncPgConnection,
+    data: &DemoData,
+) -> Result<Vec<i64>, SeedError> {
+    let titles: Vec<_> = data
+        .collections
+        .iter()
+        .map(|title| collections::title.eq(*title))
+        .collect();
+    Ok(diesel::insert_into(collections::table)
+        .values(titles)
+        .returning(collections::id)
+        .get_results(conn)
+        .await?)
+}
+
+/// The products, then each collection's featured product.
+async fn insert_products(
+    conn: &mut AsyncPgConnection,
+    data: &DemoData,
+    collection_ids: &[i64],
+) -> Result<Vec<i64>, SeedError> {
+    let new_products: Vec<NewProduct> = data
+        .products
+        .iter()
+        .map(|p| NewProduct {
+            collection_id: collection_ids[p.collection],
+            ..p.product.clone()
+        })
+        .collect();
+    let product_ids: Vec<i64> = diesel::insert_into(products::table)
+        .values(&new_products)
+        .returning(products::id)
+        .get_results(conn)
+        .await?;
+    for (collection, product) in &data.featured {
+        diesel::update(collections::table.find(collection_ids[*collection]))
+            .set(collections::featured_product_id.eq(product_ids[*product]))
+            .execute(conn)
+            .await?;
+    }
+    Ok(product_ids)
+}
+
+async fn insert_reviews(
+    conn: &mut AsyncPgConnection,
+    data: &DemoData,
+    product_ids: &[i64],
+) -> Result<usize, SeedError> {
+    let review_rows: Vec<_> = data
+        .reviews
+        .iter()
+        .map(|r| {
+            (
+                reviews::product_id.eq(product_ids[r.product]),
+                reviews::name.eq(r.name),
+                reviews::description.eq(r.description.clone()),
+                reviews::date.eq(r.date),
+            )
+        })
+        .collect();
+    for chunk in review_rows.chunks(5_000) {
+        diesel::insert_into(reviews::table)
+            .values(chunk)
+            .execute(conn)
+            .await?;
+    }
+    Ok(review_rows.len())
+}
+
+/// The development accounts that do not exist yet; how many were created.
+async fn create_demo_accounts(conn: &mut AsyncPgConnection) -> Result<usize, SeedError> {
+    let passwords = Passwords::production()?;
+    let mut users = 0;
+    for ((username, password), staff, names) in [
+        (DEMO_STAFF, true, ("Ada", "Admin")),
+        (DEMO_CUSTOMER, false, ("Dana", "Demo")),
+    ] {
+        if auth_repo::find_user_by_username(conn, username)
+            .await?
+            .is_none()
+        {
+            admin::create_demo_user(conn, &passwords, username, password, staff, names).await?;
+            users += 1;
+        }
+    }
+    Ok(users)
+}
+
 /// SplitMix64: small, fast, and the same sequence everywhere.
 struct Rng(u64);
 
 impl Rng {
+    /// A demo product last updated at `last_update`.
+    fn product(&mut self, last_update: DateTime<Utc>) -> DemoProduct {
+        let title = format!(
+            "{} {}{}",
+            self.pick(&ADJECTIVES),
+            self.pick(&NOUNS),
+            self.pick(&SIZES)
+        );
+        let slug = slugify(&title);
+        let description = (self.below(10) != 0).then(|| {
+            format!(
+                "{} {}",
+                self.pick(&DESCRIPTION_OPENERS),
+                self.pick(&DESCRIPTION_DETAILS)
+            )
+        });
+        // Mostly everyday prices, with a long tail up to 9999.99.
+        let cents = match self.below(10) {
+            0 => 100 + self.below(999_900) as i64,
+            1..=3 => 100 + self.below(9_900) as i64,
+            _ => 100 + self.below(2_900) as i64,
+        };
+        DemoProduct {
+            collection: self.below(COLLECTIONS),
+            product: NewProduct {
+                title,
+                slug,
+                description,
+                unit_price: Decimal::new(cents, 2),
+                inventory: self.below(101) as i32,
+                collection_id: 0,
+                last_update,
+            },
+        }
+    }
+
+    /// A demo review of the `product`-th product, within 320 days of `first_day`.
+    fn review(&mut self, product: usize, first_day: chrono::NaiveDate) -> DemoReview {
+        DemoReview {
+            product,
+            name: REVIEWERS[self.below(REVIEWERS.len())],
+            description: (*self.pick(&REVIEW_TEXTS)).to_owned(),
+            date: first_day + Duration::days(self.below(320) as i64),
+        }
+    }
+
     fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
@@ -320,41 +397,9 @@ impl DemoData {
             .with_ymd_and_hms(2026, 1, 1, 9, 0, 0)
             .single()
             .unwrap_or(DateTime::UNIX_EPOCH);
-        let mut products = Vec::with_capacity(PRODUCTS);
-        for index in 0..PRODUCTS {
-            let title = format!(
-                "{} {}{}",
-                rng.pick(&ADJECTIVES),
-                rng.pick(&NOUNS),
-                rng.pick(&SIZES)
-            );
-            let slug = slugify(&title);
-            let description = (rng.below(10) != 0).then(|| {
-                format!(
-                    "{} {}",
-                    rng.pick(&DESCRIPTION_OPENERS),
-                    rng.pick(&DESCRIPTION_DETAILS)
-                )
-            });
-            // Mostly everyday prices, with a long tail up to 9999.99.
-            let cents = match rng.below(10) {
-                0 => 100 + rng.below(999_900) as i64,
-                1..=3 => 100 + rng.below(9_900) as i64,
-                _ => 100 + rng.below(2_900) as i64,
-            };
-            products.push(DemoProduct {
-                collection: rng.below(COLLECTIONS),
-                product: NewProduct {
-                    title,
-                    slug,
-                    description,
-                    unit_price: Decimal::new(cents, 2),
-                    inventory: rng.below(101) as i32,
-                    collection_id: 0,
-                    last_update: epoch + Duration::minutes(index as i64 * 397),
-                },
-            });
-        }
+        let products: Vec<DemoProduct> = (0..PRODUCTS)
+            .map(|index| rng.product(epoch + Duration::minutes(index as i64 * 397)))
+            .collect();
         // Six collections feature their first product.
         let featured = (0..6)
             .filter_map(|c| {
@@ -364,18 +409,15 @@ impl DemoData {
                     .map(|p| (c, p))
             })
             .collect();
-        let mut reviews = Vec::new();
         let first_day = epoch.date_naive();
-        for product in 0..PRODUCTS {
-            for _ in 0..rng.below(5) {
-                reviews.push(DemoReview {
-                    product,
-                    name: REVIEWERS[rng.below(REVIEWERS.len())],
-                    description: (*rng.pick(&REVIEW_TEXTS)).to_owned(),
-                    date: first_day + Duration::days(rng.below(320) as i64),
-                });
-            }
-        }
+        let reviews = (0..PRODUCTS)
+            .flat_map(|product| {
+                let count = rng.below(5);
+                (0..count)
+                    .map(|_| rng.review(product, first_day))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
         Self {
             collections: COLLECTION_TITLES.to_vec(),
             products,

@@ -84,6 +84,15 @@ impl Close {
     }
 }
 
+/// What the socket does next.
+enum Step {
+    Wait,
+    Send(Value),
+    Close(Close),
+    /// The client went away.
+    Gone,
+}
+
 /// What an operation task sends back to the socket, tagged with the operation's id and
 /// serial number (so nothing from a cancelled operation reaches a newer one of that id).
 struct Outgoing {
@@ -131,63 +140,44 @@ impl Session {
         let mut standing: Option<(watch::Receiver<Standing>, WatchGuard)> = None;
         let close = loop {
             let expiry = self.expiry();
-            tokio::select! {
+            let step = tokio::select! {
                 () = &mut init_deadline, if !self.initialised => {
-                    break Some(Close::new(4408, "Connection initialisation timeout"));
+                    Step::Close(Close::new(4408, "Connection initialisation timeout"))
                 }
-                () = expiry => break Some(Close::new(4403, "Forbidden")),
+                () = expiry => Step::Close(Close::new(4403, "Forbidden")),
                 changed = wait_standing(&mut standing) => {
-                    if !changed {
-                        break Some(Close::new(4403, "Forbidden"));
-                    }
+                    if changed { Step::Wait } else { Step::Close(Close::new(4403, "Forbidden")) }
                 }
                 () = async { let _ = shutdown.wait_for(|stop| *stop).await; } => {
-                    break Some(Close::new(1001, "Going away"));
+                    Step::Close(Close::new(1001, "Going away"))
                 }
-                outgoing = rx.recv() => {
-                    let Some(out) = outgoing else { continue };
-                    if self.operations.get(&out.id).map(|(serial, _)| *serial) != Some(out.serial) {
-                        continue;
-                    }
-                    if out.last {
-                        self.operations.remove(&out.id);
-                    }
-                    if sink.send(Message::Text(out.message.to_string().into())).await.is_err() {
+                outgoing = rx.recv() => self.outgoing(outgoing),
+                incoming = stream.next() => self.incoming(incoming, &tx).await,
+            };
+            match step {
+                Step::Wait => {}
+                Step::Send(message) => {
+                    if sink
+                        .send(Message::Text(message.to_string().into()))
+                        .await
+                        .is_err()
+                    {
                         break None;
                     }
                 }
-                incoming = stream.next() => {
-                    let text = match incoming {
-                        Some(Ok(Message::Text(text))) => text,
-                        Some(Ok(Message::Binary(_))) => {
-                            break Some(Close::new(4400, "Binary messages are not supported"));
-                        }
-                        Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
-                        Some(Ok(Message::Close(_))) | None => break None,
-                        Some(Err(_)) => break Some(Close::new(1009, "Message too big")),
-                    };
-                    if text.len() > self.state.budget.ws_max_message_bytes {
-                        break Some(Close::new(1009, "Message too big"));
-                    }
-                    match self.handle(&text, &tx).await {
-                        Ok(Some(reply)) => {
-                            if sink.send(Message::Text(reply.to_string().into())).await.is_err() {
-                                break None;
-                            }
-                            if self.acked && standing.is_none()
-                                && let Some(viewer) = &self.viewer
-                            {
-                                standing = Some(self.state.sessions.watch(
-                                    &self.state.pool,
-                                    viewer.session,
-                                    Standing::of(viewer),
-                                ));
-                            }
-                        }
-                        Ok(None) => {}
-                        Err(close) => break Some(close),
-                    }
-                }
+                Step::Close(close) => break Some(close),
+                Step::Gone => break None,
+            }
+            if self.acked
+                && standing.is_none()
+                && let Some(viewer) = &self.viewer
+            {
+                let watched = self.state.sessions.watch(
+                    &self.state.pool,
+                    viewer.session,
+                    Standing::of(viewer),
+                );
+                standing = Some(watched);
             }
         };
         for (_, (_, task)) in self.operations.drain() {
@@ -202,6 +192,45 @@ impl Session {
             let _ = sink.send(Message::Close(Some(frame))).await;
         }
         let _ = sink.close().await;
+    }
+
+    /// A message from an operation: sent unless its operation was cancelled meanwhile.
+    fn outgoing(&mut self, outgoing: Option<Outgoing>) -> Step {
+        let Some(out) = outgoing else {
+            return Step::Wait;
+        };
+        if self.operations.get(&out.id).map(|(serial, _)| *serial) != Some(out.serial) {
+            return Step::Wait;
+        }
+        if out.last {
+            self.operations.remove(&out.id);
+        }
+        Step::Send(out.message)
+    }
+
+    /// A frame from the client.
+    async fn incoming(
+        &mut self,
+        incoming: Option<Result<Message, axum::Error>>,
+        tx: &mpsc::Sender<Outgoing>,
+    ) -> Step {
+        let text = match incoming {
+            Some(Ok(Message::Text(text))) => text,
+            Some(Ok(Message::Binary(_))) => {
+                return Step::Close(Close::new(4400, "Binary messages are not supported"));
+            }
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => return Step::Wait,
+            Some(Ok(Message::Close(_))) | None => return Step::Gone,
+            Some(Err(_)) => return Step::Close(Close::new(1009, "Message too big")),
+        };
+        if text.len() > self.state.budget.ws_max_message_bytes {
+            return Step::Close(Close::new(1009, "Message too big"));
+        }
+        match self.handle(&text, tx).await {
+            Ok(Some(reply)) => Step::Send(reply),
+            Ok(None) => Step::Wait,
+            Err(close) => Step::Close(close),
+        }
     }
 
     /// Resolves when the access token expires (never without one).
@@ -336,48 +365,62 @@ impl Session {
         if let Some(viewer) = &self.viewer {
             request = request.data(viewer.clone());
         }
-        let schema = self.state.schema.clone();
-        let tx = tx.clone();
         self.serial += 1;
-        let serial = self.serial;
-        let id = id.to_owned();
-        let key = id.clone();
-        let request_id = self.request_id.clone();
-        let send = move |message: Value, last: bool| {
-            let out = Outgoing {
-                id: id.clone(),
-                serial,
-                message,
-                last,
-            };
-            let tx = tx.clone();
-            async move { tx.send(out).await.is_ok() }
+        let operation = Operation {
+            id: id.to_owned(),
+            serial: self.serial,
+            tx: tx.clone(),
+            request_id: self.request_id.clone(),
         };
-        let id = key.clone();
         let task = tokio::spawn(
-            async move {
-                let mut stream = schema.execute_stream(request);
-                let mut first = true;
-                while let Some(mut response) = stream.next().await {
-                    annotate_response(&mut response, &request_id);
-                    if first && super::is_request_error(&response) {
-                        let error =
-                            json!({ "id": id, "type": "error", "payload": response.errors });
-                        send(error, true).await;
-                        return;
-                    }
-                    first = false;
-                    let next = json!({ "id": id, "type": "next", "payload": response });
-                    if !send(next, false).await {
-                        return;
-                    }
-                }
-                send(json!({ "id": id, "type": "complete" }), true).await;
-            }
-            .in_current_span(),
+            operation
+                .run(self.state.schema.clone(), request)
+                .in_current_span(),
         );
-        self.operations.insert(key, (serial, task));
+        self.operations.insert(id.to_owned(), (self.serial, task));
         Ok(None)
+    }
+}
+
+/// One running operation of a socket.
+struct Operation {
+    id: String,
+    serial: u64,
+    tx: mpsc::Sender<Outgoing>,
+    request_id: String,
+}
+
+impl Operation {
+    /// Streams the operation's results: `next` for each, then `complete`; a document
+    /// refused before execution gets one `error` instead.
+    async fn run(self, schema: crate::graphql::AppSchema, request: async_graphql::Request) {
+        let mut stream = schema.execute_stream(request);
+        let mut first = true;
+        while let Some(mut response) = stream.next().await {
+            annotate_response(&mut response, &self.request_id);
+            if first && super::is_request_error(&response) {
+                let error = json!({ "id": self.id, "type": "error", "payload": response.errors });
+                self.send(error, true).await;
+                return;
+            }
+            first = false;
+            let next = json!({ "id": self.id, "type": "next", "payload": response });
+            if !self.send(next, false).await {
+                return;
+            }
+        }
+        self.send(json!({ "id": self.id, "type": "complete" }), true)
+            .await;
+    }
+
+    async fn send(&self, message: Value, last: bool) -> bool {
+        let out = Outgoing {
+            id: self.id.clone(),
+            serial: self.serial,
+            message,
+            last,
+        };
+        self.tx.send(out).await.is_ok()
     }
 }
 

@@ -1,0 +1,251 @@
+//! The catalogue's object types: products, collections, reviews.
+
+use super::*;
+
+// ---------------------------------------------------------------------------------------
+// Object types
+// ---------------------------------------------------------------------------------------
+
+/// A product of the catalogue.
+#[derive(Clone)]
+pub struct Product(pub ProductRow);
+
+/// Stock level as the admin shows it: `LOW` below 10 units, else `OK`.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum InventoryStatus {
+    Low,
+    Ok,
+}
+
+#[Object]
+impl Product {
+    async fn id(&self) -> i64 {
+        self.0.id
+    }
+
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+
+    async fn slug(&self) -> &str {
+        &self.0.slug
+    }
+
+    async fn description(&self) -> Option<&str> {
+        self.0.description.as_deref()
+    }
+
+    /// Units in stock.
+    async fn inventory(&self) -> i32 {
+        self.0.inventory
+    }
+
+    async fn unit_price(&self) -> Money {
+        Money(self.0.unit_price)
+    }
+
+    /// `unitPrice` plus 10 % tax, rounded half-up to cents.
+    async fn price_with_tax(&self) -> Money {
+        Money(self.0.price_with_tax())
+    }
+
+    /// When the product was last saved.
+    async fn last_update(&self) -> DateTime<Utc> {
+        self.0.last_update
+    }
+
+    async fn collection_id(&self) -> i64 {
+        self.0.collection_id
+    }
+
+    async fn collection(&self, ctx: &Context<'_>) -> AppResult<Collection> {
+        let row = ctx
+            .loaders()?
+            .collection_by_id
+            .load_one(self.0.collection_id)
+            .await?
+            .ok_or_else(AppError::not_found)?;
+        Ok(Collection::new(row, None))
+    }
+
+    /// Reviews of this product, oldest first (at most `first`, up to 100).
+    #[graphql(directive = crate::graphql::limits::list_size::apply(None, crate::graphql::limits::first_only(), None, Some(false)))]
+    async fn reviews(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 10)] first: Option<i32>,
+    ) -> AppResult<Vec<Review>> {
+        let limit = usize::try_from(list_limit(first, 10)?).unwrap_or(0);
+        let rows = ctx
+            .loaders()?
+            .reviews_by_product
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default();
+        Ok(rows.into_iter().take(limit).map(Review).collect())
+    }
+
+    /// Units that can still be added to a cart: inventory minus the quantities other
+    /// carts hold right now.
+    async fn available_inventory(&self, ctx: &Context<'_>) -> AppResult<i64> {
+        Ok(ctx
+            .loaders()?
+            .available_by_product
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or(0))
+    }
+
+    /// The product's images, oldest first (at most `first`, up to 100).
+    #[graphql(directive = crate::graphql::limits::list_size::apply(None, crate::graphql::limits::first_only(), None, Some(false)))]
+    async fn images(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 10)] first: Option<i32>,
+    ) -> AppResult<Vec<crate::images::graphql::ProductImage>> {
+        let limit = usize::try_from(list_limit(first, 10)?).unwrap_or(0);
+        let rows = ctx
+            .loaders()?
+            .images_by_product
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default();
+        Ok(rows
+            .into_iter()
+            .take(limit)
+            .map(crate::images::graphql::ProductImage)
+            .collect())
+    }
+
+    async fn inventory_status(&self) -> InventoryStatus {
+        if self.0.inventory < LOW_INVENTORY_THRESHOLD {
+            InventoryStatus::Low
+        } else {
+            InventoryStatus::Ok
+        }
+    }
+}
+
+/// A group of products; every product belongs to exactly one collection.
+#[derive(Clone)]
+pub struct Collection {
+    row: CollectionRow,
+    /// Known when the query that read the row also counted its products.
+    products_count: Option<i64>,
+}
+
+impl Collection {
+    pub fn new(row: CollectionRow, products_count: Option<i64>) -> Self {
+        Self {
+            row,
+            products_count,
+        }
+    }
+}
+
+#[Object]
+impl Collection {
+    async fn id(&self) -> i64 {
+        self.row.id
+    }
+
+    async fn title(&self) -> &str {
+        &self.row.title
+    }
+
+    /// Number of products in the collection.
+    async fn products_count(&self, ctx: &Context<'_>) -> AppResult<i64> {
+        if let Some(count) = self.products_count {
+            return Ok(count);
+        }
+        Ok(ctx
+            .loaders()?
+            .products_count_by_collection
+            .load_one(self.row.id)
+            .await?
+            .unwrap_or(0))
+    }
+
+    async fn featured_product(&self, ctx: &Context<'_>) -> AppResult<Option<Product>> {
+        let Some(id) = self.row.featured_product_id else {
+            return Ok(None);
+        };
+        Ok(ctx
+            .loaders()?
+            .product_by_id
+            .load_one(id)
+            .await?
+            .map(Product))
+    }
+
+    /// The collection's products, a Relay connection ordered like `products`.
+    #[graphql(directive = crate::graphql::limits::list_size::apply(None, crate::graphql::limits::first_or_last(), crate::graphql::limits::page_fields(), Some(false)))]
+    async fn products(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 10)] first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        order_by: Option<Vec<ProductOrder>>,
+    ) -> AppResult<ProductConnection> {
+        let ordering = ordering_of(order_by);
+        let page = PageRequest::new(first, after, last, before, &ordering.signature())?;
+        let total = TotalCount::Collection(self.row.id, self.products_count);
+        if page.after.is_none() && page.before.is_none() {
+            // The first page of many collections is batched into one query.
+            let key = CollectionPageKey {
+                collection_id: self.row.id,
+                ordering: ordering.clone(),
+                direction: page.direction,
+                limit: page.limit,
+            };
+            let rows = ctx
+                .loaders()?
+                .first_products_by_collection
+                .load_one(key)
+                .await?
+                .unwrap_or_default();
+            return Ok(ProductConnection::new(rows, &page, false, &ordering, total));
+        }
+        let filter = ProductFilter {
+            collection_id: Some(self.row.id),
+            ..ProductFilter::default()
+        };
+        let query = ProductPageQuery {
+            filter,
+            ordering,
+            page,
+        };
+        ProductConnection::load(ctx, query, total).await
+    }
+}
+
+/// A customer's review of a product.
+#[derive(Clone)]
+pub struct Review(pub ReviewRow);
+
+#[Object]
+impl Review {
+    async fn id(&self) -> i64 {
+        self.0.id
+    }
+
+    /// Name of the reviewer.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    async fn description(&self) -> &str {
+        &self.0.description
+    }
+
+    /// The day the review was written (UTC).
+    async fn date(&self) -> NaiveDate {
+        self.0.date
+    }
+
+    async fn product_id(&self) -> i64 {
+        self.0.product_id
+    }
+}
