@@ -335,6 +335,16 @@ async fn read_request(
             )
         });
     }
+    read_body(request, request_id).await
+}
+
+/// A POST body: JSON up to 1 MiB, or a GraphQL multipart request up to 8 MiB (files up to
+/// 5 MiB).
+async fn read_body(
+    request: Request,
+    request_id: &str,
+) -> Result<async_graphql::Request, Box<Response>> {
+    let bad = |status: StatusCode, message: &str| Box::new(refused(status, message, request_id));
     let content_type = request
         .headers()
         .get(header::CONTENT_TYPE)

@@ -100,29 +100,33 @@ async fn main() -> anyhow::Result<()> {
             bench::run(config, options).await
         }
         Command::CreateSuperuser { username, email } => {
-            let password = match std::env::var("STOREFRONT_SUPERUSER_PASSWORD") {
-                Ok(password) if !password.is_empty() => password,
-                _ => rpassword::prompt_password("Password: ")
-                    .context("could not read the password (set STOREFRONT_SUPERUSER_PASSWORD)")?,
-            };
-            let database = Database::resolve(&config).await?;
-            let result = async {
-                let pool = server::prepare(&database, &config, false).await?;
-                let mut conn = pool
-                    .get()
-                    .await
-                    .context("could not connect to the database")?;
-                let user =
-                    auth::admin::create_superuser(&mut conn, &username, &email, &password).await?;
-                println!("Superuser {} (id {}) created.", user.username, user.id);
-                anyhow::Ok(())
-            }
-            .await;
-            database.shutdown().await;
-            result
+            create_superuser(&config, &username, &email).await
         }
         Command::ExportSchema => Ok(()),
     }
+}
+
+/// `create-superuser`: the password from `STOREFRONT_SUPERUSER_PASSWORD` or a prompt.
+async fn create_superuser(config: &Config, username: &str, email: &str) -> anyhow::Result<()> {
+    let password = match std::env::var("STOREFRONT_SUPERUSER_PASSWORD") {
+        Ok(password) if !password.is_empty() => password,
+        _ => rpassword::prompt_password("Password: ")
+            .context("could not read the password (set STOREFRONT_SUPERUSER_PASSWORD)")?,
+    };
+    let database = Database::resolve(config).await?;
+    let result = async {
+        let pool = server::prepare(&database, config, false).await?;
+        let mut conn = pool
+            .get()
+            .await
+            .context("could not connect to the database")?;
+        let user = auth::admin::create_superuser(&mut conn, username, email, &password).await?;
+        println!("Superuser {} (id {}) created.", user.username, user.id);
+        anyhow::Ok(())
+    }
+    .await;
+    database.shutdown().await;
+    result
 }
 
 async fn run_seed(

@@ -167,22 +167,12 @@ async fn serve_on(database: &Database, config: &Config) -> anyhow::Result<()> {
     let listener_task = Listener::spawn(database.url.clone(), state.events.clone());
     let (stop_workers, stopped) = tokio::sync::watch::channel(false);
     let workers = if config.run_workers {
-        let deps = JobDeps {
-            pool: state.pool.clone(),
-            mailer: Arc::new(Mailer::from_config(config)?),
-        };
-        let url = database.url.clone();
-        let mut stopped = stopped.clone();
-        tracing::info!("job workers and schedule running in this process (RUN_WORKERS)");
-        Some(tokio::spawn(async move {
-            let signal = async move {
-                let _ = stopped.wait_for(|stop| *stop).await;
-            };
-            if let Err(error) = jobs::run_worker(&url, deps, WorkerConfig::default(), signal).await
-            {
-                tracing::error!(error = format!("{error:#}"), "job workers stopped");
-            }
-        }))
+        Some(spawn_workers(
+            config,
+            &state,
+            &database.url,
+            stopped.clone(),
+        )?)
     } else {
         None
     };
@@ -192,11 +182,12 @@ async fn serve_on(database: &Database, config: &Config) -> anyhow::Result<()> {
         .with_context(|| format!("could not listen on {} (BIND_ADDR)", config.bind_addr))?;
     let addr: SocketAddr = listener.local_addr()?;
     tracing::info!(%addr, "listening");
-    if config.graphiql_enabled() {
-        println!("Storefront is running. GraphiQL: http://{addr}/graphql (Ctrl-C to stop)");
+    let page = if config.graphiql_enabled() {
+        "GraphiQL"
     } else {
-        println!("Storefront is running. GraphQL: http://{addr}/graphql (Ctrl-C to stop)");
-    }
+        "GraphQL"
+    };
+    println!("Storefront is running. {page}: http://{addr}/graphql (Ctrl-C to stop)");
     let options = http::serve::ServeOptions {
         header_read_timeout: config.budget.header_read_timeout,
         shutdown_grace: SHUTDOWN_GRACE,
@@ -214,6 +205,29 @@ async fn serve_on(database: &Database, config: &Config) -> anyhow::Result<()> {
     listener_task.stop();
     tracing::info!("shut down gracefully");
     Ok(())
+}
+
+/// The job workers and schedule in this process, until `stopped` turns true.
+fn spawn_workers(
+    config: &Config,
+    state: &AppState,
+    url: &str,
+    mut stopped: tokio::sync::watch::Receiver<bool>,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    let deps = JobDeps {
+        pool: state.pool.clone(),
+        mailer: Arc::new(Mailer::from_config(config)?),
+    };
+    let url = url.to_owned();
+    tracing::info!("job workers and schedule running in this process (RUN_WORKERS)");
+    Ok(tokio::spawn(async move {
+        let signal = async move {
+            let _ = stopped.wait_for(|stop| *stop).await;
+        };
+        if let Err(error) = jobs::run_worker(&url, deps, WorkerConfig::default(), signal).await {
+            tracing::error!(error = format!("{error:#}"), "job workers stopped");
+        }
+    }))
 }
 
 /// How long requests in flight may take to finish once shutdown begins.

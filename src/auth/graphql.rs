@@ -163,10 +163,18 @@ fn check_password(
     }
 }
 
-/// Validates a registration and creates the user with its customer.
-pub async fn register_user(ctx: &Context<'_>, input: RegisterInput) -> AppResult<UserRow> {
-    let mut errors = FieldErrors::new();
-    let e = &mut errors;
+/// A registration that passed every field rule (uniqueness is checked against the
+/// database afterwards).
+struct Registration {
+    username: Option<String>,
+    email: Option<String>,
+    first_name: Option<String>,
+    last_name: Option<String>,
+    password: Option<String>,
+}
+
+/// Every field rule of a registration, all errors at once.
+fn validate_registration(input: RegisterInput, e: &mut FieldErrors) -> Registration {
     let username = validation::present(e, "username", input.username, Mode::Create)
         .map(|v| v.trim().to_owned())
         .filter(|v| {
@@ -197,18 +205,33 @@ pub async fn register_user(ctx: &Context<'_>, input: RegisterInput) -> AppResult
         };
         check_password(e, "password", password, &attributes);
     }
+    Registration {
+        username,
+        email,
+        first_name,
+        last_name,
+        password,
+    }
+}
+
+/// Validates a registration and creates the user with its customer.
+pub async fn register_user(ctx: &Context<'_>, input: RegisterInput) -> AppResult<UserRow> {
+    let mut errors = FieldErrors::new();
+    let valid = validate_registration(input, &mut errors);
     let mut conn = ctx.conn().await?;
     repo::check_unique(
         &mut conn,
         &mut errors,
-        username.as_deref(),
-        email.as_deref(),
+        valid.username.as_deref(),
+        valid.email.as_deref(),
         None,
     )
     .await?;
     errors.into_result()?;
     drop(conn);
-    let (Some(username), Some(email), Some(password)) = (username, email, password) else {
+    let (Some(username), Some(email), Some(password)) =
+        (valid.username, valid.email, valid.password)
+    else {
         return Err(AppError::internal(anyhow::anyhow!(
             "validated registration incomplete"
         )));
@@ -217,8 +240,8 @@ pub async fn register_user(ctx: &Context<'_>, input: RegisterInput) -> AppResult
     let new = NewUser {
         password: hash,
         username,
-        first_name: first_name.unwrap_or_default(),
-        last_name: last_name.unwrap_or_default(),
+        first_name: valid.first_name.unwrap_or_default(),
+        last_name: valid.last_name.unwrap_or_default(),
         email,
         is_staff: false,
         is_superuser: false,

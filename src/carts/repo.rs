@@ -302,6 +302,41 @@ pub async fn delete_item(
     .await
 }
 
+/// Moves the lines of cart `from` into cart `into` (quantities add, up to the per-line
+/// hold limit) and deletes `from`.
+async fn merge_into(
+    conn: &mut AsyncPgConnection,
+    from: Uuid,
+    into: Uuid,
+    hold: Hold,
+) -> AppResult<()> {
+    let mut merge = Sql::default();
+    merge
+        .push("INSERT INTO cart_items (cart_id, product_id, quantity) SELECT ")
+        .bind(Bind::Uuid(into))
+        .push(", product_id, quantity FROM cart_items WHERE cart_id = ")
+        .bind(Bind::Uuid(from))
+        .push(
+            " ON CONFLICT (cart_id, product_id) DO UPDATE \
+             SET quantity = least(cart_items.quantity + EXCLUDED.quantity, ",
+        )
+        .bind(Bind::BigInt(i64::from(hold.max_per_line)))
+        .push("::smallint)");
+    merge.execute(conn).await.map_err(|error| match error {
+        // smallint overflow: a merged line would exceed the maximum.
+        diesel::result::Error::DatabaseError(_, ref info)
+            if info.message().contains("out of range") =>
+        {
+            too_many()
+        }
+        other => AppError::from(other),
+    })?;
+    diesel::delete(carts::table.find(from))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// Attaches a guest cart to `user_id`. When the user already has a cart, the guest cart's
 /// lines are merged into it (quantities add) and the guest cart is deleted. One
 /// transaction. `None` when the cart does not exist or belongs to someone else.
@@ -336,33 +371,7 @@ pub async fn claim(
                 cart.id
             }
             Some(own) => {
-                let mut merge = Sql::default();
-                merge
-                    .push(
-                        "INSERT INTO cart_items (cart_id, product_id, quantity) \
-                         SELECT ",
-                    )
-                    .bind(Bind::Uuid(own.id))
-                    .push(", product_id, quantity FROM cart_items WHERE cart_id = ")
-                    .bind(Bind::Uuid(cart.id))
-                    .push(
-                        " ON CONFLICT (cart_id, product_id) DO UPDATE \
-                         SET quantity = least(cart_items.quantity + EXCLUDED.quantity, ",
-                    )
-                    .bind(Bind::BigInt(i64::from(hold.max_per_line)))
-                    .push("::smallint)");
-                merge.execute(conn).await.map_err(|error| match error {
-                    // smallint overflow: a merged line would exceed the maximum.
-                    diesel::result::Error::DatabaseError(_, ref info)
-                        if info.message().contains("out of range") =>
-                    {
-                        too_many()
-                    }
-                    other => AppError::from(other),
-                })?;
-                diesel::delete(carts::table.find(cart.id))
-                    .execute(conn)
-                    .await?;
+                merge_into(conn, cart.id, own.id, hold).await?;
                 own.id
             }
         };

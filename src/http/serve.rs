@@ -13,6 +13,50 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tower::ServiceExt;
 
+/// What a connection task needs for the graceful drain: the stop signal, and a sender
+/// whose drop says the connection has finished.
+struct Drain {
+    stopping: tokio::sync::watch::Receiver<bool>,
+    done: tokio::sync::mpsc::Sender<()>,
+}
+
+/// Serves one connection (with the peer address in every request) until it ends or,
+/// after the stop signal, until its request in flight is done.
+fn spawn_connection(
+    builder: &http1::Builder,
+    stream: tokio::net::TcpStream,
+    peer: SocketAddr,
+    app: Router,
+    drain: Drain,
+) {
+    let service = app.map_request(move |request: hyper::Request<hyper::body::Incoming>| {
+        let mut request = request.map(axum::body::Body::new);
+        request
+            .extensions_mut()
+            .insert(ConnectInfo::<SocketAddr>(peer));
+        request
+    });
+    let connection = builder
+        .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service))
+        .with_upgrades();
+    let Drain { mut stopping, done } = drain;
+    tokio::spawn(async move {
+        let mut connection = std::pin::pin!(connection);
+        let result = tokio::select! {
+            result = connection.as_mut() => result,
+            () = async { let _ = stopping.wait_for(|stop| *stop).await; } => {
+                // Finish the request in flight, then close (idle connections close now).
+                connection.as_mut().graceful_shutdown();
+                connection.await
+            }
+        };
+        if let Err(error) = result {
+            tracing::debug!(%error, %peer, "connection ended with an error");
+        }
+        drop(done);
+    });
+}
+
 /// How the listener treats connections.
 #[derive(Debug, Clone, Copy)]
 pub struct ServeOptions {
@@ -53,35 +97,11 @@ pub async fn serve(
             },
         };
         let _ = stream.set_nodelay(true);
-        let service =
-            app.clone()
-                .map_request(move |request: hyper::Request<hyper::body::Incoming>| {
-                    let mut request = request.map(axum::body::Body::new);
-                    request
-                        .extensions_mut()
-                        .insert(ConnectInfo::<SocketAddr>(peer));
-                    request
-                });
-        let connection = builder
-            .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service))
-            .with_upgrades();
-        let mut stopping = stopping.clone();
-        let done = done.clone();
-        tokio::spawn(async move {
-            let mut connection = std::pin::pin!(connection);
-            let result = tokio::select! {
-                result = connection.as_mut() => result,
-                () = async { let _ = stopping.wait_for(|stop| *stop).await; } => {
-                    // Finish the request in flight, then close (idle connections close now).
-                    connection.as_mut().graceful_shutdown();
-                    connection.await
-                }
-            };
-            if let Err(error) = result {
-                tracing::debug!(%error, %peer, "connection ended with an error");
-            }
-            drop(done);
-        });
+        let drain = Drain {
+            stopping: stopping.clone(),
+            done: done.clone(),
+        };
+        spawn_connection(&builder, stream, peer, app.clone(), drain);
     }
     drop(listener);
     let _ = stop.send(true);

@@ -168,17 +168,7 @@ impl Session {
                 Step::Close(close) => break Some(close),
                 Step::Gone => break None,
             }
-            if self.acked
-                && standing.is_none()
-                && let Some(viewer) = &self.viewer
-            {
-                let watched = self.state.sessions.watch(
-                    &self.state.pool,
-                    viewer.session,
-                    Standing::of(viewer),
-                );
-                standing = Some(watched);
-            }
+            self.watch(&mut standing);
         };
         for (_, (_, task)) in self.operations.drain() {
             task.abort();
@@ -192,6 +182,20 @@ impl Session {
             let _ = sink.send(Message::Close(Some(frame))).await;
         }
         let _ = sink.close().await;
+    }
+
+    /// Once signed in, the session watch re-checks the socket's session and user.
+    fn watch(&self, standing: &mut Option<(watch::Receiver<Standing>, WatchGuard)>) {
+        if self.acked
+            && standing.is_none()
+            && let Some(viewer) = &self.viewer
+        {
+            let watched =
+                self.state
+                    .sessions
+                    .watch(&self.state.pool, viewer.session, Standing::of(viewer));
+            *standing = Some(watched);
+        }
     }
 
     /// A message from an operation: sent unless its operation was cancelled meanwhile.
