@@ -275,7 +275,12 @@ impl Session {
                 self.acked = true;
                 Ok(Some(json!({ "type": "connection_ack" })))
             }
-            "ping" => Ok(Some(json!({ "type": "pong" }))),
+            "ping" => Ok(Some(match message.get("payload") {
+                Some(payload) if !payload.is_null() => {
+                    json!({ "type": "pong", "payload": payload })
+                }
+                _ => json!({ "type": "pong" }),
+            })),
             "pong" => Ok(None),
             "subscribe" => {
                 if !self.acked {

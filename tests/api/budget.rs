@@ -51,11 +51,7 @@ async fn nested_lists_are_priced_by_their_page_sizes_and_refused() {
             .replace('}', "%7D")
     );
     let (status, _, body) = app
-        .send(
-            Request::get(uri)
-                .body(Body::empty())
-                .unwrap_or_else(|e| panic!("{e}")),
-        )
+        .send(Request::get(uri).body(Body::empty()).unwrap())
         .await;
     assert_eq!(status, StatusCode::OK);
     let response: Value = serde_json::from_slice(&body).unwrap_or_default();
@@ -375,17 +371,17 @@ async fn waiting_statements(app: &TestApp) -> i64 {
         n: i64,
     }
     let mut conn = storefront::db::create_pool(&app.db.url, 1)
-        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap()
         .get()
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     let count: Count = diesel::sql_query(
         "SELECT count(*) AS n FROM pg_stat_activity \
          WHERE datname = current_database() AND wait_event_type = 'Lock'",
     )
     .get_result(&mut conn)
     .await
-    .unwrap_or_else(|e| panic!("{e}"));
+    .unwrap();
     count.n
 }
 
@@ -407,7 +403,7 @@ async fn statement_timeout_cancels_slow_sql_with_service_unavailable() {
         .body(Body::from(
             json!({ "query": "{ products { totalCount } }" }).to_string(),
         ))
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     let (status, headers, body) = app.send(request).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(headers["retry-after"], "1");
@@ -447,7 +443,7 @@ async fn the_request_timeout_answers_service_unavailable() {
         .body(Body::from(
             json!({ "query": "{ products { totalCount } }" }).to_string(),
         ))
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     let (status, headers, body) = app.send(request).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(headers["retry-after"], "1");
@@ -483,14 +479,12 @@ async fn requests_beyond_the_in_flight_cap_are_shed() {
                 .body(Body::from(
                     json!({ "query": "{ products { totalCount } }" }).to_string(),
                 ))
-                .unwrap_or_else(|e| panic!("{e}"));
+                .unwrap();
             tower::ServiceExt::oneshot(router, request).await
         })
     };
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let request = Request::get("/healthz")
-        .body(Body::empty())
-        .unwrap_or_else(|e| panic!("{e}"));
+    let request = Request::get("/healthz").body(Body::empty()).unwrap();
     let (status, headers, body) = app.send(request).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(headers["retry-after"], "1");
@@ -502,9 +496,7 @@ async fn requests_beyond_the_in_flight_cap_are_shed() {
     lock.abort();
     let _ = slow.await;
     // Once the slow request is done, requests are served again.
-    let request = Request::get("/healthz")
-        .body(Body::empty())
-        .unwrap_or_else(|e| panic!("{e}"));
+    let request = Request::get("/healthz").body(Body::empty()).unwrap();
     assert_eq!(app.send(request).await.0, StatusCode::OK);
 }
 

@@ -327,7 +327,7 @@ pub enum Kind {
 /// Test auth services: a fixed secret and cheap argon2 parameters.
 pub fn test_auth(access_ttl: Duration) -> Auth {
     let jwt = JwtKeys::new(TEST_SECRET, access_ttl, Duration::from_secs(86_400));
-    Auth::new(jwt, Passwords::fast().unwrap_or_else(|e| panic!("{e:?}")))
+    Auth::new(jwt, Passwords::fast().unwrap())
 }
 
 pub const TEST_SECRET: &[u8] = b"test-secret-test-secret-test-secret!";

@@ -109,7 +109,7 @@ async fn staff_manage_customers_and_others_cannot() {
             .set((users::first_name.eq(first), users::last_name.eq(last)))
             .execute(&mut conn)
             .await
-            .unwrap_or_else(|e| panic!("{e}"));
+            .unwrap();
     }
     drop(conn);
     let list = "query($n: Int, $a: String) { customers(first: $n, after: $a) { totalCount pageInfo { hasNextPage endCursor } nodes { user { username } } } }";
@@ -246,7 +246,7 @@ async fn create_and_delete_customers() {
     diesel::delete(customers::table.filter(customers::user_id.eq(ann.id)))
         .execute(&mut conn)
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     drop(conn);
 
     let create = "mutation($input: NewCustomerInput!) { createCustomer(input: $input) { userId phone membership } }";
@@ -413,12 +413,12 @@ async fn the_backfill_migration_creates_missing_customers() {
     diesel::delete(customers::table.filter(customers::user_id.eq(ann.id)))
         .execute(&mut conn)
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     let backfill = include_str!("../../migrations/2026-11-22-000005_backfill_customers/up.sql");
     diesel::sql_query(backfill)
         .execute(&mut conn)
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     let owners: Vec<i64> = customers::table
         .select(customers::user_id)
         .order(customers::user_id)

@@ -11,7 +11,7 @@ fn get(uri: &str, accept: &str) -> Request<Body> {
     Request::get(uri)
         .header(header::ACCEPT, accept)
         .body(Body::empty())
-        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap()
 }
 
 #[tokio::test]
@@ -76,7 +76,7 @@ async fn responses_keep_the_query_field_order() {
         .body(Body::from(
             r#"{"query":"{ zz: __typename aa: __typename }"}"#,
         ))
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     let (_, _, body) = app.send(request).await;
     assert_eq!(
         String::from_utf8_lossy(&body),
@@ -92,7 +92,7 @@ async fn graphql_response_json_gets_400_for_request_errors() {
             .header(header::CONTENT_TYPE, "application/json")
             .header(header::ACCEPT, accept)
             .body(Body::from(body))
-            .unwrap_or_else(|e| panic!("{e}"))
+            .unwrap()
     };
     let (status, headers, body) = app
         .send(post(
@@ -124,7 +124,7 @@ async fn malformed_requests_are_client_errors() {
     let app = TestApp::new().await;
     let no_type = Request::post("/graphql")
         .body(Body::from(r#"{"query":"{__typename}"}"#))
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     assert_eq!(
         app.send(no_type).await.0,
         StatusCode::UNSUPPORTED_MEDIA_TYPE
@@ -132,12 +132,12 @@ async fn malformed_requests_are_client_errors() {
     let text = Request::post("/graphql")
         .header(header::CONTENT_TYPE, "text/plain;charset=UTF-8")
         .body(Body::from(r#"{"query":"{__typename}"}"#))
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     assert_eq!(app.send(text).await.0, StatusCode::UNSUPPORTED_MEDIA_TYPE);
     let bad_json = Request::post("/graphql")
         .header(header::CONTENT_TYPE, "application/json")
         .body(Body::from("{not json"))
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     assert_eq!(app.send(bad_json).await.0, StatusCode::BAD_REQUEST);
     let huge = format!(
         r#"{{"query":"{{ __typename }}","variables":{{"x":"{}"}}}}"#,
@@ -147,7 +147,7 @@ async fn malformed_requests_are_client_errors() {
         .header(header::CONTENT_TYPE, "application/json")
         .header(header::CONTENT_LENGTH, huge.len())
         .body(Body::from(huge))
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     assert_eq!(app.send(too_big).await.0, StatusCode::PAYLOAD_TOO_LARGE);
     let bad_variable = app
         .gql(
@@ -179,7 +179,7 @@ async fn internal_errors_do_not_leak_details() {
         &mut conn,
     )
     .await
-    .unwrap_or_else(|e| panic!("{e}"));
+    .unwrap();
     drop(conn);
     let response = app.gql("{ products { totalCount } }", json!({})).await;
     let error = error(&response, "INTERNAL_SERVER_ERROR", 500);

@@ -26,7 +26,7 @@ fn png(width: u32, height: u32, size: Option<usize>) -> Vec<u8> {
     let mut bytes = Vec::new();
     image
         .write_to(&mut Cursor::new(&mut bytes), ImageFormat::Png)
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     if let Some(size) = size {
         assert!(bytes.len() <= size, "base image too big: {}", bytes.len());
         bytes.resize(size, 0);
@@ -80,13 +80,7 @@ async fn upload(
     if let Some(token) = token {
         request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
     }
-    let (status, _, bytes) = app
-        .send(
-            request
-                .body(Body::from(body))
-                .unwrap_or_else(|e| panic!("{e}")),
-        )
-        .await;
+    let (status, _, bytes) = app.send(request.body(Body::from(body)).unwrap()).await;
     (
         status,
         serde_json::from_slice(&bytes).unwrap_or(Value::Null),
@@ -160,7 +154,7 @@ async fn staff_upload_images_that_are_stored_listed_and_served() {
 
     let served = Request::get("/media/store/images/dog.png")
         .body(Body::empty())
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     let (status, headers, body) = app.send(served).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(headers[header::CONTENT_TYPE], "image/png");
@@ -324,7 +318,7 @@ async fn replace_and_delete_remove_the_old_files_and_failures_leave_none() {
         &mut conn,
     )
     .await
-    .unwrap_or_else(|e| panic!("{e}"));
+    .unwrap();
     drop(conn);
     let (_, failed) = upload(
         &app,
@@ -388,7 +382,7 @@ async fn cors_answers_preflights_for_allowed_origins_only() {
                 "content-type,authorization",
             )
             .body(Body::empty())
-            .unwrap_or_else(|e| panic!("{e}"))
+            .unwrap()
     };
     let (status, headers, _) = app.send(preflight("http://localhost:8001")).await;
     assert!(status.is_success(), "{status}");
@@ -416,7 +410,7 @@ async fn cors_answers_preflights_for_allowed_origins_only() {
         .header(header::ORIGIN, "http://127.0.0.1:8001")
         .header(header::CONTENT_TYPE, "application/json")
         .body(Body::from(r#"{"query":"{ __typename }"}"#))
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     let (_, headers, _) = app.send(simple).await;
     assert_eq!(
         headers[header::ACCESS_CONTROL_ALLOW_ORIGIN],
@@ -433,13 +427,13 @@ fn huge_png(width: u32, height: u32) -> Vec<u8> {
         encoder.set_color(png::ColorType::Grayscale);
         encoder.set_depth(png::BitDepth::One);
         encoder.set_compression(png::Compression::Fast);
-        let mut writer = encoder.write_header().unwrap_or_else(|e| panic!("{e}"));
-        let mut stream = writer.stream_writer().unwrap_or_else(|e| panic!("{e}"));
+        let mut writer = encoder.write_header().unwrap();
+        let mut stream = writer.stream_writer().unwrap();
         let row = vec![0u8; usize::try_from(width.div_ceil(8)).unwrap_or(0)];
         for _ in 0..height {
-            std::io::Write::write_all(&mut stream, &row).unwrap_or_else(|e| panic!("{e}"));
+            std::io::Write::write_all(&mut stream, &row).unwrap();
         }
-        stream.finish().unwrap_or_else(|e| panic!("{e}"));
+        stream.finish().unwrap();
     }
     bytes
 }

@@ -22,9 +22,8 @@ struct RunningWorker {
 
 impl RunningWorker {
     async fn start(app: &TestApp, sink: &SmtpSink) -> Self {
-        let from: Mailbox = FROM.parse().unwrap_or_else(|e| panic!("{e}"));
-        let mailer =
-            Mailer::smtp(&sink.url(), from, Vec::new()).unwrap_or_else(|e| panic!("{e:#}"));
+        let from: Mailbox = FROM.parse().unwrap();
+        let mailer = Mailer::smtp(&sink.url(), from, Vec::new()).unwrap();
         let deps = JobDeps {
             pool: app.pool.clone(),
             mailer: Arc::new(mailer),
@@ -67,7 +66,7 @@ async fn job_count(app: &TestApp, task: &str) -> i64 {
     .bind::<Text, _>(task)
     .get_result(&mut conn)
     .await
-    .unwrap_or_else(|e| panic!("{e}"));
+    .unwrap();
     row.n
 }
 
@@ -79,7 +78,7 @@ async fn hurry_retries(app: &TestApp) {
     )
     .execute(&mut conn)
     .await
-    .unwrap_or_else(|e| panic!("{e}"));
+    .unwrap();
 }
 
 const REGISTER: &str = "mutation($u: String!, $e: String!) { register(input: { username: $u, password: \"tangerine-orbit-42\", email: $e, firstName: \"Joe\" }) { id } }";
@@ -186,7 +185,7 @@ async fn a_rolled_back_order_queues_no_mail() {
     diesel::sql_query("UPDATE products SET inventory = 1")
         .execute(&mut conn)
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     drop(conn);
     let failed = app
         .gql_as(
@@ -229,7 +228,7 @@ async fn a_transient_smtp_failure_is_retried_and_a_lasting_one_ends_visibly_fail
         Some(2),
     )
     .await
-    .unwrap_or_else(|e| panic!("{e:?}"));
+    .unwrap();
     drop(conn);
     let failed_jobs = "{ jobs(state: FAILED) { totalCount nodes { kind attempts maxAttempts lastError state } } }";
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
@@ -359,7 +358,7 @@ async fn password_reset_end_to_end() {
         .bind::<Text, _>(storefront::auth::repo::hash_token(&"e".repeat(64)))
         .execute(&mut conn)
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     drop(conn);
     let expired = app
         .gql(
@@ -423,11 +422,11 @@ async fn the_schedule_deletes_carts_untouched_for_three_months() {
     .bind::<Text, _>(old.as_str().unwrap_or_default())
     .execute(&mut conn)
     .await
-    .unwrap_or_else(|e| panic!("{e}"));
+    .unwrap();
     // What the nightly cron entry queues.
     jobs::enqueue(&mut conn, "cleanup_carts", json!({}), None)
         .await
-        .unwrap_or_else(|e| panic!("{e:?}"));
+        .unwrap();
     drop(conn);
     let worker = RunningWorker::start(&app, &sink).await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
@@ -445,15 +444,10 @@ async fn the_schedule_deletes_carts_untouched_for_three_months() {
 async fn headers_cannot_be_injected_and_files_are_the_default_transport() {
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
         .join(format!("mail-{}", uuid::Uuid::new_v4().simple()));
-    let mailer = Mailer::files(
-        &dir,
-        FROM.parse().unwrap_or_else(|e| panic!("{e}")),
-        Vec::new(),
-    )
-    .unwrap_or_else(|e| panic!("{e:#}"));
+    let mailer = Mailer::files(&dir, FROM.parse().unwrap(), Vec::new()).unwrap();
     let evil = Mailbox::new(
         Some("Eve\r\nBcc: victim@example.com".to_owned()),
-        "eve@example.com".parse().unwrap_or_else(|e| panic!("{e}")),
+        "eve@example.com".parse().unwrap(),
     );
     let email = Email {
         to: vec![evil],
@@ -462,20 +456,15 @@ async fn headers_cannot_be_injected_and_files_are_the_default_transport() {
         html: Some("<p>hi</p>".to_owned()),
         attachments: Vec::new(),
     };
-    let formatted = String::from_utf8_lossy(
-        &mailer
-            .message(email.clone())
-            .unwrap_or_else(|e| panic!("{e:#}"))
-            .formatted(),
-    )
-    .into_owned();
+    let formatted =
+        String::from_utf8_lossy(&mailer.message(email.clone()).unwrap().formatted()).into_owned();
     assert!(
         !formatted
             .lines()
             .any(|l| l.to_ascii_lowercase().starts_with("bcc:")),
         "{formatted}"
     );
-    mailer.send(email).await.unwrap_or_else(|e| panic!("{e:#}"));
+    mailer.send(email).await.unwrap();
     let files: Vec<_> = std::fs::read_dir(&dir)
         .into_iter()
         .flatten()
@@ -501,7 +490,7 @@ async fn rows_containing(app: &TestApp, needle: &str) -> Vec<String> {
     )
     .load(&mut conn)
     .await
-    .unwrap_or_else(|e| panic!("{e}"));
+    .unwrap();
     let mut found = Vec::new();
     for table in tables {
         #[derive(diesel::QueryableByName)]
@@ -576,7 +565,7 @@ async fn count_live_resets(app: &TestApp) -> i64 {
         diesel::sql_query("SELECT count(*) AS n FROM password_resets WHERE used_at IS NULL")
             .get_result(&mut conn)
             .await
-            .unwrap_or_else(|e| panic!("{e}"));
+            .unwrap();
     row.n
 }
 

@@ -1,3 +1,8 @@
+#![expect(
+    clippy::unwrap_used,
+    reason = "a test fails loudly on any unexpected error"
+)]
+
 //! The database-backed integration tests: one binary, one database per test cloned from a
 //! migrated template, every request through the real HTTP router.
 

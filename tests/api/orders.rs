@@ -63,26 +63,18 @@ async fn inventory(app: &TestApp, id: i64) -> i32 {
         .select(products::inventory)
         .get_result(&mut conn)
         .await
-        .unwrap_or(-1)
+        .unwrap()
 }
 
 async fn counts(app: &TestApp) -> (i64, i64, i64) {
     let mut conn = app.conn().await;
-    let o: i64 = orders::table
-        .count()
-        .get_result(&mut conn)
-        .await
-        .unwrap_or(-1);
+    let o: i64 = orders::table.count().get_result(&mut conn).await.unwrap();
     let i: i64 = order_items::table
         .count()
         .get_result(&mut conn)
         .await
-        .unwrap_or(-1);
-    let c: i64 = carts::table
-        .count()
-        .get_result(&mut conn)
-        .await
-        .unwrap_or(-1);
+        .unwrap();
+    let c: i64 = carts::table.count().get_result(&mut conn).await.unwrap();
     (o, i, c)
 }
 
@@ -522,7 +514,7 @@ async fn subscriptions_see_orders_placed_through_another_instance() {
     listener.ready().await;
     let served = Served::start(a.router.clone()).await;
     let addr = served.addr;
-    let pool_b = storefront::db::create_pool(&a.db.url, 2).unwrap_or_else(|e| panic!("{e}"));
+    let pool_b = storefront::db::create_pool(&a.db.url, 2).unwrap();
     let b = storefront::build_app(storefront::AppState::new(pool_b, a.auth.clone()));
 
     let ids = catalogue(&a, &[("A", "1.00", 100)]).await;
@@ -551,13 +543,13 @@ async fn subscriptions_see_orders_placed_through_another_instance() {
             .body(axum::body::Body::from(
                 json!({ "query": query, "variables": variables }).to_string(),
             ))
-            .unwrap_or_else(|e| panic!("{e}"));
+            .unwrap();
         let response = tower::ServiceExt::oneshot(b.clone(), request)
             .await
             .unwrap_or_else(|e| match e {});
         let body = http_body_util::BodyExt::collect(response.into_body())
             .await
-            .unwrap_or_else(|e| panic!("{e}"))
+            .unwrap()
             .to_bytes();
         serde_json::from_slice(&body).unwrap_or_default()
     };

@@ -42,7 +42,7 @@ async fn count(app: &TestApp, table: &str) -> i64 {
     let row: Count = diesel::sql_query(format!("SELECT count(*) AS n FROM {table}"))
         .get_result(&mut conn)
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     row.n
 }
 
@@ -52,7 +52,7 @@ async fn production_refuses_to_start_without_a_jwt_secret() {
     for role in ["serve", "worker"] {
         let output = storefront(&[role], &[("DATABASE_URL", &app.db.url)])
             .output()
-            .unwrap_or_else(|e| panic!("{e}"));
+            .unwrap();
         assert!(!output.status.success(), "{role} started");
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(stderr.contains("JWT_SECRET"), "{role}: {stderr}");
@@ -76,7 +76,7 @@ async fn serve_on_a_configured_database_creates_no_accounts_or_demo_data() {
     .stdout(Stdio::piped())
     .stderr(Stdio::null())
     .spawn()
-    .unwrap_or_else(|e| panic!("{e}"));
+    .unwrap();
     let stdout = child.stdout.take().unwrap_or_else(|| panic!("no stdout"));
     let banner = tokio::task::spawn_blocking(move || {
         BufReader::new(stdout)
@@ -85,7 +85,7 @@ async fn serve_on_a_configured_database_creates_no_accounts_or_demo_data() {
             .find(|line| line.starts_with("Storefront is running"))
     })
     .await
-    .unwrap_or_else(|e| panic!("{e}"))
+    .unwrap()
     .unwrap_or_else(|| panic!("serve did not start"));
     assert!(banner.contains("GraphQL: http://127.0.0.1:"), "{banner}");
     assert!(!banner.contains("GraphiQL"), "{banner}");
@@ -111,14 +111,14 @@ async fn serve_on_a_configured_database_creates_no_accounts_or_demo_data() {
     let status = storefront(&["seed"], &vars)
         .stdout(Stdio::null())
         .status()
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     assert!(status.success());
     assert_eq!(count(&app, "products").await, 1_000);
     assert_eq!(count(&app, "users").await, 0);
     let status = storefront(&["seed", "--force", "--demo-accounts"], &vars)
         .stdout(Stdio::null())
         .status()
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     assert!(status.success());
     assert_eq!(count(&app, "users").await, 2);
 }
@@ -126,16 +126,11 @@ async fn serve_on_a_configured_database_creates_no_accounts_or_demo_data() {
 /// A raw HTTP/1.1 GET; the whole response as text.
 async fn http_get(addr: &str, path: &str, accept: &str) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(addr)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
     let request = format!(
         "GET {path} HTTP/1.1\r\nHost: {addr}\r\nAccept: {accept}\r\nConnection: close\r\n\r\n"
     );
-    stream
-        .write_all(request.as_bytes())
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    stream.write_all(request.as_bytes()).await.unwrap();
     let mut response = String::new();
     let _ = tokio::time::timeout(
         Duration::from_secs(10),
@@ -156,7 +151,7 @@ async fn graphiql_and_introspection_follow_their_switches() {
     let request = Request::get("/graphql")
         .header(header::ACCEPT, "text/html")
         .body(Body::empty())
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     let (status, _, _) = app.send(request).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let response = app
@@ -178,7 +173,7 @@ async fn responses_carry_security_headers() {
         let request = Request::get(uri)
             .header(header::ACCEPT, accept)
             .body(Body::empty())
-            .unwrap_or_else(|e| panic!("{e}"));
+            .unwrap();
         let (_, headers, _) = app.send(request).await;
         assert_eq!(headers["x-content-type-options"], "nosniff", "{uri}");
         assert_eq!(headers["referrer-policy"], "no-referrer", "{uri}");
@@ -219,7 +214,7 @@ async fn refusals_before_execution_are_coded_with_the_request_id() {
         ),
     ];
     for (request, expected) in cases {
-        let request = request.unwrap_or_else(|e| panic!("{e}"));
+        let request = request.unwrap();
         let (status, headers, body) = app.send(request).await;
         assert_eq!(status, expected);
         let response: Value = serde_json::from_slice(&body).unwrap_or_default();
@@ -241,7 +236,7 @@ async fn resolver_errors_carry_the_request_id() {
         .body(Body::from(
             json!({ "query": "{ product(id: 999999) { id } }" }).to_string(),
         ))
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     let (_, headers, body) = app.send(request).await;
     assert_eq!(headers["x-request-id"], "client-chosen-id-42");
     let response: Value = serde_json::from_slice(&body).unwrap_or_default();
@@ -265,9 +260,7 @@ async fn a_panic_is_answered_with_a_coded_internal_error() {
         }),
     );
     let router = storefront::http::with_layers(routes, &app.state);
-    let request = Request::get("/boom")
-        .body(Body::empty())
-        .unwrap_or_else(|e| panic!("{e}"));
+    let request = Request::get("/boom").body(Body::empty()).unwrap();
     let response = tower::ServiceExt::oneshot(router, request)
         .await
         .unwrap_or_else(|e| match e {});
@@ -278,7 +271,7 @@ async fn a_panic_is_answered_with_a_coded_internal_error() {
         .to_owned();
     let body = http_body_util::BodyExt::collect(response.into_body())
         .await
-        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap()
         .to_bytes();
     let response: Value = serde_json::from_slice(&body).unwrap_or_default();
     let error = error(&response, "INTERNAL_SERVER_ERROR", 500);
@@ -302,13 +295,11 @@ async fn slow_clients_are_disconnected_after_the_header_timeout() {
         Duration::from_millis(500),
     )
     .await;
-    let mut stream = tokio::net::TcpStream::connect(served.addr)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let mut stream = tokio::net::TcpStream::connect(served.addr).await.unwrap();
     stream
         .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     let mut buffer = Vec::new();
     let read = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut buffer)).await;
     assert!(read.is_ok(), "the connection was still open after 5 s");
@@ -316,8 +307,7 @@ async fn slow_clients_are_disconnected_after_the_header_timeout() {
 
 /// A private cluster that this test stops and starts.
 fn outage_cluster(dir: &std::path::Path) -> EmbeddedCluster {
-    EmbeddedCluster::start(&ClusterOptions::new(dir).setting("fsync", "off"))
-        .unwrap_or_else(|e| panic!("{e:#}"))
+    EmbeddedCluster::start(&ClusterOptions::new(dir).setting("fsync", "off")).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -333,16 +323,14 @@ async fn service_unavailable_while_postgres_is_down_then_recovery() {
             async move {
                 tokio::task::spawn_blocking(move || outage_cluster(&dir))
                     .await
-                    .unwrap_or_else(|e| panic!("{e}"))
+                    .unwrap()
             }
         }
     };
     let cluster = start().await;
     let url = cluster.url("postgres");
-    storefront::server::migrate(&url)
-        .await
-        .unwrap_or_else(|e| panic!("{e:#}"));
-    let pool = storefront::db::create_pool(&url, 2).unwrap_or_else(|e| panic!("{e}"));
+    storefront::server::migrate(&url).await.unwrap();
+    let pool = storefront::db::create_pool(&url, 2).unwrap();
     let state = storefront::AppState::with_options(
         pool,
         test_auth(Duration::from_secs(600)),
@@ -355,7 +343,7 @@ async fn service_unavailable_while_postgres_is_down_then_recovery() {
             .body(Body::from(
                 json!({ "query": "{ products { totalCount } }" }).to_string(),
             ))
-            .unwrap_or_else(|e| panic!("{e}"));
+            .unwrap();
         let response = tower::ServiceExt::oneshot(router.clone(), request)
             .await
             .unwrap_or_else(|e| match e {});
@@ -363,7 +351,7 @@ async fn service_unavailable_while_postgres_is_down_then_recovery() {
         let retry = response.headers().get("retry-after").cloned();
         let body = http_body_util::BodyExt::collect(response.into_body())
             .await
-            .unwrap_or_else(|e| panic!("{e}"))
+            .unwrap()
             .to_bytes();
         (
             status,
@@ -372,9 +360,7 @@ async fn service_unavailable_while_postgres_is_down_then_recovery() {
         )
     };
     let health = async |router: &axum::Router| {
-        let request = Request::get("/healthz")
-            .body(Body::empty())
-            .unwrap_or_else(|e| panic!("{e}"));
+        let request = Request::get("/healthz").body(Body::empty()).unwrap();
         tower::ServiceExt::oneshot(router.clone(), request)
             .await
             .unwrap_or_else(|e| match e {})
@@ -388,8 +374,8 @@ async fn service_unavailable_while_postgres_is_down_then_recovery() {
 
     let stopped = tokio::task::spawn_blocking(move || cluster.release())
         .await
-        .unwrap_or_else(|e| panic!("{e}"))
-        .unwrap_or_else(|e| panic!("{e:#}"));
+        .unwrap()
+        .unwrap();
     assert!(stopped);
     for _ in 0..2 {
         let (status, retry, response) = ask(&router).await;

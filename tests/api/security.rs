@@ -28,9 +28,7 @@ async fn call_via(
     query: &str,
     variables: Value,
 ) -> (StatusCode, HeaderMap, Value) {
-    let addr: SocketAddr = format!("{peer}:40000")
-        .parse()
-        .unwrap_or_else(|e| panic!("{e}"));
+    let addr: SocketAddr = format!("{peer}:40000").parse().unwrap();
     let mut request = Request::post("/graphql").header("content-type", "application/json");
     if let Some(token) = token {
         request = request.header("authorization", format!("Bearer {token}"));
@@ -39,7 +37,7 @@ async fn call_via(
         .body(Body::from(
             json!({ "query": query, "variables": variables }).to_string(),
         ))
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     request.extensions_mut().insert(ConnectInfo(addr));
     let response = tower::ServiceExt::oneshot(router.clone(), request)
         .await
@@ -48,7 +46,7 @@ async fn call_via(
     let headers = response.headers().clone();
     let body = http_body_util::BodyExt::collect(response.into_body())
         .await
-        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap()
         .to_bytes();
     (
         status,
@@ -83,10 +81,7 @@ fn throttled(status: StatusCode, headers: &HeaderMap, response: &Value) -> u64 {
 
 async fn execute(app: &TestApp, sql: &str) {
     let mut conn = app.conn().await;
-    diesel::sql_query(sql)
-        .execute(&mut conn)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    diesel::sql_query(sql).execute(&mut conn).await.unwrap();
 }
 
 async fn count(app: &TestApp, sql: &str) -> i64 {
@@ -96,10 +91,7 @@ async fn count(app: &TestApp, sql: &str) -> i64 {
         n: i64,
     }
     let mut conn = app.conn().await;
-    let row: Count = diesel::sql_query(sql)
-        .get_result(&mut conn)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let row: Count = diesel::sql_query(sql).get_result(&mut conn).await.unwrap();
     row.n
 }
 
@@ -448,7 +440,7 @@ async fn only_superusers_change_privileges_and_never_their_own() {
         .body(Body::from(
             json!({ "query": PRIVILEGED[0], "variables": { "u": ann.id } }).to_string(),
         ))
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     assert_eq!(app.send(request).await.0, StatusCode::OK);
     let log = app
         .data_as(&root_token, "{ auditLog(first: 5) { totalCount nodes { actorId action targetType targetId requestId createdAt } } }", json!({}))

@@ -14,9 +14,7 @@ async fn seed_loads_a_deterministic_catalogue_and_refuses_to_overwrite_without_f
         seed::seed(&mut conn, false, false).await,
         Err(SeedError::NotEmpty)
     ));
-    let report = seed::seed(&mut conn, true, false)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let report = seed::seed(&mut conn, true, false).await.unwrap();
     assert_eq!((report.collections, report.products), (10, 1000));
     assert_eq!(report.users, 0, "no accounts unless asked");
     assert!(report.reviews > 1000);
@@ -32,9 +30,7 @@ async fn seed_loads_a_deterministic_catalogue_and_refuses_to_overwrite_without_f
     );
 
     let mut conn = app.conn().await;
-    seed::seed(&mut conn, true, false)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    seed::seed(&mut conn, true, false).await.unwrap();
     drop(conn);
     assert_eq!(
         app.data(query, json!({})).await,

@@ -204,7 +204,7 @@ async fn bad_tokens_are_forbidden_and_expiry_closes_the_socket() {
             user_id: staff.id,
             sid,
         })
-        .unwrap_or_else(|e| panic!("{e:?}"));
+        .unwrap();
     let mut client = WsClient::connect(served.addr, Some(&short)).await;
     client.subscribe("1", WATCH_ORDERS).await;
     assert_eq!(
@@ -231,12 +231,12 @@ async fn deactivation_and_losing_staff_close_the_socket_within_5_seconds() {
         .set(users::is_staff.eq(false))
         .execute(&mut conn)
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     diesel::update(users::table.find(other.id))
         .set(users::is_active.eq(false))
         .execute(&mut conn)
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     demoted
         .expect_close_within(4403, Duration::from_secs(5))
         .await;

@@ -102,11 +102,7 @@ pub async fn user(
     kind: Kind,
 ) -> UserRow {
     let new = NewUser {
-        password: auth
-            .passwords
-            .hash("a-strong-pass-9")
-            .await
-            .unwrap_or_else(|e| panic!("{e:?}")),
+        password: auth.passwords.hash("a-strong-pass-9").await.unwrap(),
         username: username.to_owned(),
         first_name: String::new(),
         last_name: String::new(),
@@ -118,9 +114,7 @@ pub async fn user(
         .await
         .unwrap_or_else(|e| panic!("user: {e:?}"));
     if kind == Kind::Inactive {
-        auth_repo::set_active(conn, user.id, false)
-            .await
-            .unwrap_or_else(|e| panic!("{e:?}"));
+        auth_repo::set_active(conn, user.id, false).await.unwrap();
     }
     user
 }

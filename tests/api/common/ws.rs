@@ -27,7 +27,7 @@ impl Served {
         let listener = TcpListener::bind(("127.0.0.1", 0))
             .await
             .unwrap_or_else(|e| panic!("bind: {e}"));
-        let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
+        let addr = listener.local_addr().unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let options = ServeOptions {
             header_read_timeout,
@@ -73,12 +73,10 @@ impl WsClient {
     pub async fn open(addr: SocketAddr) -> Self {
         let mut request = format!("ws://{addr}/graphql/ws")
             .into_client_request()
-            .unwrap_or_else(|e| panic!("{e}"));
+            .unwrap();
         request.headers_mut().insert(
             "sec-websocket-protocol",
-            "graphql-transport-ws"
-                .parse()
-                .unwrap_or_else(|e| panic!("{e}")),
+            "graphql-transport-ws".parse().unwrap(),
         );
         let (stream, response) = tokio_tungstenite::connect_async(request)
             .await
@@ -113,10 +111,7 @@ impl WsClient {
     }
 
     pub async fn send_text(&mut self, text: String) {
-        self.0
-            .send(Message::Text(text.into()))
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
+        self.0.send(Message::Text(text.into())).await.unwrap();
     }
 
     /// Subscribes `id` to `query`.
