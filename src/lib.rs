@@ -3,7 +3,6 @@
 pub mod app;
 pub mod audit;
 pub mod auth;
-pub mod bench;
 pub mod carts;
 pub mod catalog;
 pub mod config;

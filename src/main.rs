@@ -1,12 +1,10 @@
 //! The `storefront` command line.
 
-use std::time::Duration;
-
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use storefront::config::Config;
 use storefront::server::{self, Database};
-use storefront::{auth, bench, graphql, seed};
+use storefront::{auth, graphql, seed};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -49,15 +47,6 @@ enum Command {
         #[arg(long)]
         email: String,
     },
-    /// Measure requests/s and latency percentiles on the demo catalogue.
-    Bench {
-        /// Seconds per scenario.
-        #[arg(long, default_value_t = 5)]
-        seconds: u64,
-        /// Concurrent keep-alive connections.
-        #[arg(long, default_value_t = 16)]
-        concurrency: usize,
-    },
 }
 
 #[tokio::main]
@@ -88,16 +77,6 @@ async fn main() -> anyhow::Result<()> {
             let result = run_seed(&database, &config, force, demo_accounts).await;
             database.shutdown().await;
             result
-        }
-        Command::Bench {
-            seconds,
-            concurrency,
-        } => {
-            let options = bench::BenchOptions {
-                duration: Duration::from_secs(seconds.max(1)),
-                concurrency: concurrency.max(1),
-            };
-            bench::run(config, options).await
         }
         Command::CreateSuperuser { username, email } => {
             create_superuser(&config, &username, &email).await

@@ -1,5 +1,10 @@
-//! `storefront bench`: a small HTTP load generator that measures the real server (router,
-//! HTTP/1.1 keep-alive over loopback, PostgreSQL) on the demo catalogue.
+//! `storefront-bench`: a small HTTP load generator that measures the real server (router,
+//! HTTP/1.1 keep-alive over loopback, PostgreSQL) on the demo catalogue. It is its own
+//! binary, outside the service's module tree:
+//!
+//! ```sh
+//! cargo run --release --bin storefront-bench -- [--seconds 5] [--concurrency 16]
+//! ```
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -11,26 +16,27 @@ use hyper::Request;
 use hyper_util::rt::TokioIo;
 use tokio::net::{TcpListener, TcpStream};
 
-use crate::app::AppState;
-use crate::config::Config;
-use crate::http;
-use crate::seed;
-use crate::server::{self, Database};
+use clap::Parser;
+use storefront::app::AppState;
+use storefront::config::Config;
+use storefront::http;
+use storefront::seed;
+use storefront::server::{self, Database};
 
 #[derive(Debug, Clone, Copy)]
-pub struct BenchOptions {
-    pub duration: Duration,
-    pub concurrency: usize,
+struct BenchOptions {
+    duration: Duration,
+    concurrency: usize,
 }
 
 /// One measured scenario.
-pub struct Scenario {
+struct Scenario {
     pub name: &'static str,
     /// Request body for the n-th request.
     pub body: fn(usize) -> String,
 }
 
-pub fn scenarios() -> Vec<Scenario> {
+fn scenarios() -> Vec<Scenario> {
     vec![
         Scenario {
             name: "products(first: 10) with collection",
@@ -55,7 +61,7 @@ pub fn scenarios() -> Vec<Scenario> {
     ]
 }
 
-pub struct Measurement {
+struct Measurement {
     pub requests: usize,
     pub errors: usize,
     pub elapsed: Duration,
@@ -64,7 +70,7 @@ pub struct Measurement {
 }
 
 /// `storefront bench`: starts the service on a free loopback port and measures it.
-pub async fn run(config: Config, options: BenchOptions) -> anyhow::Result<()> {
+async fn run(config: Config, options: BenchOptions) -> anyhow::Result<()> {
     let database = Database::resolve(&config).await?;
     let result = run_on(&database, &config, options).await;
     database.shutdown().await;
@@ -120,7 +126,7 @@ async fn run_on(database: &Database, config: &Config, options: BenchOptions) -> 
 }
 
 /// Runs `concurrency` keep-alive connections against `addr` for `duration`.
-pub async fn measure(
+async fn measure(
     addr: SocketAddr,
     scenario: &Scenario,
     duration: Duration,
@@ -190,4 +196,33 @@ async fn client_loop(
         n += stride;
     }
     Ok((latencies, errors))
+}
+
+/// Measure requests/s and latency percentiles of the real service on the demo catalogue.
+#[derive(Parser)]
+#[command(name = "storefront-bench")]
+struct Cli {
+    /// Seconds per scenario.
+    #[arg(long, default_value_t = 5)]
+    seconds: u64,
+    /// Concurrent keep-alive connections.
+    #[arg(long, default_value_t = 16)]
+    concurrency: usize,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let config = Config::from_env()?;
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_new(config.rust_log.as_deref().unwrap_or("warn"))
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .init();
+    let options = BenchOptions {
+        duration: Duration::from_secs(cli.seconds.max(1)),
+        concurrency: cli.concurrency.max(1),
+    };
+    run(config, options).await
 }
