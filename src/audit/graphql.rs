@@ -8,7 +8,7 @@ use super::repo;
 use crate::error::AppResult;
 use crate::graphql::context::ContextExt;
 use crate::graphql::guards::Superuser;
-use crate::graphql::pagination::{self, Edge, ID_DESC, IdBounds, PageInfo, PageRequest};
+use crate::graphql::pagination::{self, Connection, Counter, ID_DESC, IdBounds, PageRequest};
 
 /// One recorded change.
 #[derive(SimpleObject, Clone)]
@@ -40,32 +40,6 @@ impl From<AuditRow> for AuditEntry {
     }
 }
 
-/// A page of the audit log.
-pub struct AuditEntryConnection {
-    edges: Vec<Edge<AuditEntry>>,
-    page_info: PageInfo,
-}
-
-#[Object]
-impl AuditEntryConnection {
-    async fn total_count(&self, ctx: &Context<'_>) -> AppResult<i64> {
-        let mut conn = ctx.conn().await?;
-        repo::count(&mut conn).await
-    }
-
-    async fn page_info(&self) -> &PageInfo {
-        &self.page_info
-    }
-
-    async fn edges(&self) -> &[Edge<AuditEntry>] {
-        &self.edges
-    }
-
-    async fn nodes(&self) -> Vec<AuditEntry> {
-        self.edges.iter().map(|edge| edge.node.clone()).collect()
-    }
-}
-
 #[derive(Default)]
 pub struct AuditQuery;
 
@@ -83,7 +57,7 @@ impl AuditQuery {
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
-    ) -> AppResult<AuditEntryConnection> {
+    ) -> AppResult<Connection<AuditEntry>> {
         let page = PageRequest::new(first, after, last, before, ID_DESC)?;
         let bounds = IdBounds::of(&page)?;
         let mut conn = ctx.conn().await?;
@@ -94,6 +68,7 @@ impl AuditQuery {
         let rows = repo::page(&mut conn, page.limit, bounds.older_than, bounds.newer_than).await?;
         let rows = rows.into_iter().map(AuditEntry::from).collect();
         let (edges, page_info) = pagination::id_desc_page(rows, &page, other_side, |e| e.id);
-        Ok(AuditEntryConnection { edges, page_info })
+        let counter = Counter::new(|mut conn| async move { repo::count(&mut conn).await });
+        Ok(Connection::new(edges, page_info, counter))
     }
 }

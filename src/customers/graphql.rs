@@ -10,7 +10,7 @@ use crate::auth::graphql::User;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::graphql::context::ContextExt;
 use crate::graphql::guards::{Authenticated, HasPerm, Staff};
-use crate::graphql::pagination::{self, Edge, PageInfo, PageRequest, Window};
+use crate::graphql::pagination::{self, Connection, Counter, PageRequest, Window};
 use crate::validation::{self, Mode};
 
 /// Membership level (stored as `B`, `S`, `G`).
@@ -72,32 +72,6 @@ impl Customer {
 
     async fn membership(&self) -> Membership {
         Membership::from_code(&self.0.membership)
-    }
-}
-
-/// A page of customers, by the user's first then last name.
-pub struct CustomerConnection {
-    edges: Vec<Edge<Customer>>,
-    page_info: PageInfo,
-}
-
-#[Object]
-impl CustomerConnection {
-    async fn total_count(&self, ctx: &Context<'_>) -> AppResult<i64> {
-        let mut conn = ctx.conn().await?;
-        repo::count_customers(&mut conn).await
-    }
-
-    async fn page_info(&self) -> &PageInfo {
-        &self.page_info
-    }
-
-    async fn edges(&self) -> &[Edge<Customer>] {
-        &self.edges
-    }
-
-    async fn nodes(&self) -> Vec<Customer> {
-        self.edges.iter().map(|edge| edge.node.clone()).collect()
     }
 }
 
@@ -203,7 +177,7 @@ impl CustomersQuery {
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
-    ) -> AppResult<CustomerConnection> {
+    ) -> AppResult<Connection<Customer>> {
         let page = PageRequest::new(first, after, last, before, CUSTOMER_ORDERING)?;
         let decode = |field: &str, keys: &Option<Vec<serde_json::Value>>| {
             keys.as_ref()
@@ -246,7 +220,9 @@ impl CustomersQuery {
                 .collect(),
         };
         let (edges, page_info) = pagination::page_with_cursors(window, &page, other_side);
-        Ok(CustomerConnection { edges, page_info })
+        let counter =
+            Counter::new(|mut conn| async move { repo::count_customers(&mut conn).await });
+        Ok(Connection::new(edges, page_info, counter))
     }
 
     /// One customer (staff only).

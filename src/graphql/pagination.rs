@@ -2,13 +2,19 @@
 //! backwards, at most 100 per page, opaque keyset cursors that stay valid while rows
 //! change.
 
-use async_graphql::{OutputType, SimpleObject};
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use async_graphql::{Context, Object, OutputType, SimpleObject, TypeName};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use futures_util::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
-use crate::error::{AppError, FieldErrors};
+use crate::db::DbConn;
+use crate::error::{AppError, AppResult, FieldErrors};
+use crate::graphql::context::ContextExt;
 
 pub const DEFAULT_PAGE_SIZE: i32 = 10;
 pub const MAX_PAGE_SIZE: i32 = 100;
@@ -177,18 +183,85 @@ pub struct PageInfo {
     pub end_cursor: Option<String>,
 }
 
+/// One row of a connection and its cursor; named `<Node>Edge` in the schema.
 #[derive(SimpleObject)]
-#[graphql(
-    concrete(name = "ProductEdge", params(crate::catalog::graphql::Product)),
-    concrete(name = "CustomerEdge", params(crate::customers::graphql::Customer)),
-    concrete(name = "OrderEdge", params(crate::orders::graphql::Order)),
-    concrete(name = "AuditEntryEdge", params(crate::audit::graphql::AuditEntry)),
-    concrete(name = "JobEdge", params(crate::jobs::graphql::Job))
-)]
+#[graphql(name_type)]
 pub struct Edge<T: OutputType> {
     /// Opaque cursor of this row.
     pub cursor: String,
     pub node: T,
+}
+
+impl<T: OutputType> TypeName for Edge<T> {
+    fn type_name() -> Cow<'static, str> {
+        Cow::Owned(format!("{}Edge", T::type_name()))
+    }
+}
+
+/// How a connection counts all its rows, run only when `totalCount` is asked for.
+#[derive(Clone)]
+pub struct Counter(Arc<dyn Fn(DbConn) -> BoxFuture<'static, AppResult<i64>> + Send + Sync>);
+
+impl Counter {
+    /// `count` runs with a pooled connection of its own.
+    pub fn new<F, Fut>(count: F) -> Self
+    where
+        F: Fn(DbConn) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = AppResult<i64>> + Send + 'static,
+    {
+        Self(Arc::new(move |conn| Box::pin(count(conn))))
+    }
+
+    /// A known total.
+    pub fn known(total: i64) -> Self {
+        Self::new(move |_| std::future::ready(Ok(total)))
+    }
+}
+
+/// A Relay connection of `T`, named `<Node>Connection` in the schema: one type for every
+/// paginated list.
+pub struct Connection<T: OutputType> {
+    pub edges: Vec<Edge<T>>,
+    pub page_info: PageInfo,
+    pub counter: Counter,
+}
+
+impl<T: OutputType> TypeName for Connection<T> {
+    fn type_name() -> Cow<'static, str> {
+        Cow::Owned(format!("{}Connection", T::type_name()))
+    }
+}
+
+#[Object(name_type)]
+impl<T: OutputType + Clone> Connection<T> {
+    /// How many rows the whole list has (counted only when asked for).
+    async fn total_count(&self, ctx: &Context<'_>) -> AppResult<i64> {
+        let conn = ctx.conn().await?;
+        (self.counter.0)(conn).await
+    }
+
+    async fn page_info(&self) -> &PageInfo {
+        &self.page_info
+    }
+
+    async fn edges(&self) -> &[Edge<T>] {
+        &self.edges
+    }
+
+    /// The rows of `edges`, without their cursors.
+    async fn nodes(&self) -> Vec<T> {
+        self.edges.iter().map(|edge| edge.node.clone()).collect()
+    }
+}
+
+impl<T: OutputType + Clone> Connection<T> {
+    pub fn new(edges: Vec<Edge<T>>, page_info: PageInfo, counter: Counter) -> Self {
+        Self {
+            edges,
+            page_info,
+            counter,
+        }
+    }
 }
 
 /// Builds the edges and page info of a page; `other_side` says whether rows exist before

@@ -5,7 +5,7 @@ use super::repo::{self, JobRow};
 use crate::error::AppResult;
 use crate::graphql::context::ContextExt;
 use crate::graphql::guards::Staff;
-use crate::graphql::pagination::{self, Edge, ID_DESC, IdBounds, PageInfo, PageRequest};
+use crate::graphql::pagination::{self, Connection, Counter, ID_DESC, IdBounds, PageRequest};
 use crate::validation;
 use async_graphql::{Context, Enum, Object, SimpleObject};
 use chrono::{DateTime, Utc};
@@ -79,33 +79,6 @@ impl From<JobRow> for Job {
     }
 }
 
-/// A page of jobs, newest first.
-pub struct JobConnection {
-    edges: Vec<Edge<Job>>,
-    page_info: PageInfo,
-    state: Option<JobState>,
-}
-
-#[Object]
-impl JobConnection {
-    async fn total_count(&self, ctx: &Context<'_>) -> AppResult<i64> {
-        let mut conn = ctx.conn().await?;
-        repo::count(&mut conn, self.state.map(state_name)).await
-    }
-
-    async fn page_info(&self) -> &PageInfo {
-        &self.page_info
-    }
-
-    async fn edges(&self) -> &[Edge<Job>] {
-        &self.edges
-    }
-
-    async fn nodes(&self) -> Vec<Job> {
-        self.edges.iter().map(|edge| edge.node.clone()).collect()
-    }
-}
-
 #[derive(Default)]
 pub struct JobsQuery;
 
@@ -124,7 +97,7 @@ impl JobsQuery {
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
-    ) -> AppResult<JobConnection> {
+    ) -> AppResult<Connection<Job>> {
         let page = PageRequest::new(first, after, last, before, ID_DESC)?;
         let bounds = IdBounds::of(&page)?;
         let name = state.map(state_name);
@@ -143,11 +116,9 @@ impl JobsQuery {
         .await?;
         let rows = rows.into_iter().map(Job::from).collect();
         let (edges, page_info) = pagination::id_desc_page(rows, &page, other_side, |job| job.id);
-        Ok(JobConnection {
-            edges,
-            page_info,
-            state,
-        })
+        let counter =
+            Counter::new(move |mut conn| async move { repo::count(&mut conn, name).await });
+        Ok(Connection::new(edges, page_info, counter))
     }
 }
 

@@ -15,7 +15,7 @@ use crate::db::DbPool;
 use crate::error::{AppError, AppResult};
 use crate::graphql::context::ContextExt;
 use crate::graphql::guards::{Authenticated, Staff};
-use crate::graphql::pagination::{self, Direction, Edge, PageInfo, PageRequest, Window};
+use crate::graphql::pagination::{self, Connection, Counter, Direction, PageRequest, Window};
 use crate::graphql::scalars::{Money, Uuid};
 
 /// Payment status (stored as `P`, `C`, `F`).
@@ -141,33 +141,6 @@ impl OrderItem {
     }
 }
 
-/// A page of orders, newest first.
-pub struct OrderConnection {
-    edges: Vec<Edge<Order>>,
-    page_info: PageInfo,
-    scope: Scope,
-}
-
-#[Object]
-impl OrderConnection {
-    async fn total_count(&self, ctx: &Context<'_>) -> AppResult<i64> {
-        let mut conn = ctx.conn().await?;
-        repo::count_orders(&mut conn, self.scope).await
-    }
-
-    async fn page_info(&self) -> &PageInfo {
-        &self.page_info
-    }
-
-    async fn edges(&self) -> &[Edge<Order>] {
-        &self.edges
-    }
-
-    async fn nodes(&self) -> Vec<Order> {
-        self.edges.iter().map(|edge| edge.node.clone()).collect()
-    }
-}
-
 const ORDER_ORDERING: &str = "PLACED_AT_DESC";
 
 /// The signed-in staff member, as the actor of an audit entry.
@@ -204,7 +177,7 @@ impl OrdersQuery {
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
-    ) -> AppResult<OrderConnection> {
+    ) -> AppResult<Connection<Order>> {
         let scope = scope_of(ctx)?;
         let page = PageRequest::new(first, after, last, before, ORDER_ORDERING)?;
         let decode = |field: &str, keys: &Option<Vec<serde_json::Value>>| {
@@ -241,11 +214,9 @@ impl OrdersQuery {
             ];
             pagination::encode_cursor(ORDER_ORDERING, keys)
         });
-        Ok(OrderConnection {
-            edges,
-            page_info,
-            scope,
-        })
+        let counter =
+            Counter::new(move |mut conn| async move { repo::count_orders(&mut conn, scope).await });
+        Ok(Connection::new(edges, page_info, counter))
     }
 
     /// One order (another user's is NOT_FOUND).
