@@ -12,6 +12,7 @@ use crate::catalog::graphql::Product;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::graphql::context::ContextExt;
 use crate::graphql::guards::Authenticated;
+use crate::graphql::loaders::LoadRequired;
 use crate::graphql::scalars::{Money, Uuid};
 use crate::throttle::Limit;
 
@@ -106,10 +107,9 @@ impl CartItem {
     async fn product(&self, ctx: &Context<'_>) -> AppResult<Product> {
         ctx.loaders()?
             .product_by_id
-            .load_one(self.0.product_id)
-            .await?
+            .load_required(self.0.product_id)
+            .await
             .map(Product)
-            .ok_or_else(AppError::not_found)
     }
 
     async fn quantity(&self) -> i32 {
@@ -121,9 +121,8 @@ impl CartItem {
         let product = ctx
             .loaders()?
             .product_by_id
-            .load_one(self.0.product_id)
-            .await?
-            .ok_or_else(AppError::not_found)?;
+            .load_required(self.0.product_id)
+            .await?;
         Ok(Money(product.unit_price * Decimal::from(self.0.quantity)))
     }
 }

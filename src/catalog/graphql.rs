@@ -13,6 +13,7 @@ use super::repo::{self, ProductFilter, ProductOrdering, ProductPageQuery, SortFi
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::graphql::context::ContextExt;
 use crate::graphql::guards::CatalogWrite;
+use crate::graphql::loaders::LoadRequired;
 use crate::graphql::pagination::{self, Edge, PageInfo, PageRequest, Window, list_limit};
 use crate::graphql::scalars::Money;
 use crate::validation::{self, Mode};

@@ -10,6 +10,7 @@ use crate::auth::graphql::User;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::graphql::context::ContextExt;
 use crate::graphql::guards::{Authenticated, HasPerm, Staff};
+use crate::graphql::loaders::LoadRequired;
 use crate::graphql::pagination::{self, Connection, Counter, PageRequest, Window};
 use crate::validation::{self, Mode};
 
@@ -56,10 +57,9 @@ impl Customer {
     async fn user(&self, ctx: &Context<'_>) -> AppResult<User> {
         ctx.loaders()?
             .user_by_id
-            .load_one(self.0.user_id)
-            .await?
+            .load_required(self.0.user_id)
+            .await
             .map(User)
-            .ok_or_else(AppError::not_found)
     }
 
     async fn phone(&self) -> &str {

@@ -13,6 +13,7 @@ use crate::catalog::loaders::{
 };
 use crate::customers::loaders::CustomerById;
 use crate::db::DbPool;
+use crate::error::AppError;
 use crate::images::loaders::ImagesByProductId;
 use crate::orders::loaders::ItemsByOrderId;
 
@@ -30,6 +31,21 @@ pub struct Loaders {
 }
 
 pub use crate::db::group_by_key;
+
+/// `load_one` for a row that must exist: `NOT_FOUND` when it does not.
+pub trait LoadRequired<K, V> {
+    fn load_required(&self, key: K) -> impl Future<Output = Result<V, AppError>> + Send;
+}
+
+impl<K, T> LoadRequired<K, T::Value> for DataLoader<T>
+where
+    K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
+    T: async_graphql::dataloader::Loader<K, Error = AppError>,
+{
+    async fn load_required(&self, key: K) -> Result<T::Value, AppError> {
+        self.load_one(key).await?.ok_or_else(AppError::not_found)
+    }
+}
 
 /// How long a loader collects keys before it queries: async-graphql's default.
 pub const DEFAULT_BATCH_WINDOW: Duration = Duration::from_millis(1);

@@ -15,6 +15,7 @@ use crate::db::DbPool;
 use crate::error::{AppError, AppResult};
 use crate::graphql::context::ContextExt;
 use crate::graphql::guards::{Authenticated, Staff};
+use crate::graphql::loaders::LoadRequired;
 use crate::graphql::pagination::{self, Connection, Counter, Direction, PageRequest, Window};
 use crate::graphql::scalars::{Money, Uuid};
 
@@ -72,10 +73,9 @@ impl Order {
     async fn customer(&self, ctx: &Context<'_>) -> AppResult<Customer> {
         ctx.loaders()?
             .customer_by_id
-            .load_one(self.0.customer_id)
-            .await?
+            .load_required(self.0.customer_id)
+            .await
             .map(Customer)
-            .ok_or_else(AppError::not_found)
     }
 
     async fn placed_at(&self) -> DateTime<Utc> {
@@ -125,10 +125,9 @@ impl OrderItem {
     async fn product(&self, ctx: &Context<'_>) -> AppResult<Product> {
         ctx.loaders()?
             .product_by_id
-            .load_one(self.0.product_id)
-            .await?
+            .load_required(self.0.product_id)
+            .await
             .map(Product)
-            .ok_or_else(AppError::not_found)
     }
 
     /// The product's price when the order was placed.

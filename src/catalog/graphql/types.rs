@@ -62,9 +62,8 @@ impl Product {
         let row = ctx
             .loaders()?
             .collection_by_id
-            .load_one(self.0.collection_id)
-            .await?
-            .ok_or_else(AppError::not_found)?;
+            .load_required(self.0.collection_id)
+            .await?;
         Ok(Collection::new(row, None))
     }
 
