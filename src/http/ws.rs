@@ -573,7 +573,12 @@ async fn recheck(users: Weak<Mutex<Watched>>, pool: DbPool) {
             return;
         };
         let Ok(users) = strong.lock() else { return };
-        for (id, (_, sender)) in users.iter() {
+        // Only the sessions that were asked about: one registered while the query ran is
+        // not missing, just not checked yet.
+        for id in &ids {
+            let Some((_, sender)) = users.get(id) else {
+                continue;
+            };
             let standing = found.get(id).copied().unwrap_or(Standing::GONE);
             sender.send_if_modified(|current| {
                 let changed = *current != standing;
