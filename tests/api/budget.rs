@@ -453,7 +453,7 @@ async fn the_request_timeout_answers_service_unavailable() {
         headers["x-request-id"].to_str().unwrap_or_default()
     );
     // The abandoned statement is cancelled by its statement timeout soon after.
-    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    tokio::time::sleep(Duration::from_millis(3_500)).await;
     assert_eq!(waiting_statements(&app).await, 0);
     lock.abort();
 }
@@ -483,7 +483,7 @@ async fn requests_beyond_the_in_flight_cap_are_shed() {
             tower::ServiceExt::oneshot(router, request).await
         })
     };
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
     let request = Request::get("/healthz").body(Body::empty()).unwrap();
     let (status, headers, body) = app.send(request).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);

@@ -793,8 +793,8 @@ async fn one_client_cannot_hoard_the_stock_and_a_shopper_still_buys() {
 async fn guest_carts_hold_stock_for_less_time_than_signed_in_carts() {
     let app = TestApp::with_options(AppOptions {
         settings: Settings {
-            cart_hold: Duration::from_secs(4),
-            guest_cart_hold: Duration::from_secs(1),
+            cart_hold: Duration::from_secs(10),
+            guest_cart_hold: Duration::from_secs(2),
             ..Settings::default()
         },
         throttles: Throttles::new(false),
@@ -834,7 +834,7 @@ async fn guest_carts_hold_stock_for_less_time_than_signed_in_carts() {
         ),
         (&json!(0), &json!(0))
     );
-    tokio::time::sleep(Duration::from_millis(1_600)).await;
+    tokio::time::sleep(Duration::from_millis(3_000)).await;
     let later = app.data(available, ids).await;
     assert_eq!(
         (
