@@ -24,20 +24,7 @@ async fn new_cart(app: &TestApp, token: Option<&str>) -> String {
 
 async fn products(app: &TestApp, specs: &[(&str, &str, i32)]) -> Vec<i64> {
     let mut conn = app.conn().await;
-    let c = factories::collection(&mut conn, "C").await;
-    let mut ids = Vec::new();
-    for (title, price, inventory) in specs {
-        ids.push(
-            factories::product(c.id)
-                .title(title)
-                .price(price)
-                .inventory(*inventory)
-                .insert(&mut conn)
-                .await
-                .id,
-        );
-    }
-    ids
+    factories::catalogue(&mut conn, specs).await
 }
 
 #[tokio::test]

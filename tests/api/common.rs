@@ -161,6 +161,21 @@ impl TestApp {
             .unwrap_or_else(|e| panic!("test connection: {e}"))
     }
 
+    /// The single `n` (a `bigint`) of a counting statement, e.g.
+    /// `SELECT count(*) AS n FROM users`.
+    pub async fn count_sql(&self, sql: &str) -> i64 {
+        #[derive(diesel::QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let mut conn = self.conn().await;
+        let row: Count = diesel_async::RunQueryDsl::get_result(diesel::sql_query(sql), &mut conn)
+            .await
+            .unwrap();
+        row.n
+    }
+
     /// Sends a raw request through the router.
     pub async fn send(&self, request: Request<Body>) -> (StatusCode, HeaderMap, Bytes) {
         let response = self

@@ -555,18 +555,8 @@ async fn reset_tokens_are_retired_and_never_stored() {
 }
 
 async fn count_live_resets(app: &TestApp) -> i64 {
-    #[derive(diesel::QueryableByName)]
-    struct Count {
-        #[diesel(sql_type = BigInt)]
-        n: i64,
-    }
-    let mut conn = app.conn().await;
-    let row: Count =
-        diesel::sql_query("SELECT count(*) AS n FROM password_resets WHERE used_at IS NULL")
-            .get_result(&mut conn)
-            .await
-            .unwrap();
-    row.n
+    app.count_sql("SELECT count(*) AS n FROM password_resets WHERE used_at IS NULL")
+        .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

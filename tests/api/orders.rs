@@ -20,20 +20,7 @@ const ORDER: &str = "mutation($c: UUID!) { createOrder(cartId: $c) { id customer
 
 async fn catalogue(app: &TestApp, specs: &[(&str, &str, i32)]) -> Vec<i64> {
     let mut conn = app.conn().await;
-    let c = factories::collection(&mut conn, "C").await;
-    let mut ids = Vec::new();
-    for (title, price, inventory) in specs {
-        ids.push(
-            factories::product(c.id)
-                .title(title)
-                .price(price)
-                .inventory(*inventory)
-                .insert(&mut conn)
-                .await
-                .id,
-        );
-    }
-    ids
+    factories::catalogue(&mut conn, specs).await
 }
 
 async fn cart_with(app: &TestApp, token: Option<&str>, lines: &[(i64, i32)]) -> String {

@@ -8,7 +8,6 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use axum::routing::get;
-use diesel_async::RunQueryDsl;
 use serde_json::{Value, json};
 use storefront::app::AppOptions;
 use storefront::db::embedded::{ClusterOptions, EmbeddedCluster};
@@ -33,17 +32,8 @@ fn storefront(args: &[&str], vars: &[(&str, &str)]) -> Command {
 }
 
 async fn count(app: &TestApp, table: &str) -> i64 {
-    #[derive(diesel::QueryableByName)]
-    struct Count {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
-    let mut conn = app.conn().await;
-    let row: Count = diesel::sql_query(format!("SELECT count(*) AS n FROM {table}"))
-        .get_result(&mut conn)
+    app.count_sql(&format!("SELECT count(*) AS n FROM {table}"))
         .await
-        .unwrap();
-    row.n
 }
 
 #[tokio::test]

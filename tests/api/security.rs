@@ -85,14 +85,7 @@ async fn execute(app: &TestApp, sql: &str) {
 }
 
 async fn count(app: &TestApp, sql: &str) -> i64 {
-    #[derive(diesel::QueryableByName)]
-    struct Count {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
-    let mut conn = app.conn().await;
-    let row: Count = diesel::sql_query(sql).get_result(&mut conn).await.unwrap();
-    row.n
+    app.count_sql(sql).await
 }
 
 #[tokio::test]

@@ -151,3 +151,21 @@ pub async fn order_item(conn: &mut AsyncPgConnection, auth: &Auth, product_id: i
     let customer = customer_of(conn, buyer.id).await;
     order_for(conn, customer, product_id).await;
 }
+
+/// One collection "C" with products of `(title, price, inventory)`; their ids in order.
+pub async fn catalogue(conn: &mut AsyncPgConnection, specs: &[(&str, &str, i32)]) -> Vec<i64> {
+    let c = collection(conn, "C").await;
+    let mut ids = Vec::new();
+    for (title, price, inventory) in specs {
+        ids.push(
+            product(c.id)
+                .title(title)
+                .price(price)
+                .inventory(*inventory)
+                .insert(conn)
+                .await
+                .id,
+        );
+    }
+    ids
+}
