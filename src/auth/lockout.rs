@@ -14,7 +14,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
-use crate::db::schema::{sign_in_failures, sign_in_locks};
+use crate::db::schema::sign_in_locks;
 use crate::error::{AppError, AppResult};
 
 /// Failures of one account from one address that lock the pair.
@@ -118,25 +118,14 @@ async fn lock(conn: &mut AsyncPgConnection, account: &str, address: &str) -> App
     Ok(())
 }
 
-/// A successful sign-in clears its pair's failures and lock.
+/// A successful sign-in clears its pair's failures and lock (one statement).
 pub async fn clear(conn: &mut AsyncPgConnection, account: &str, address: &str) -> AppResult<()> {
-    let address = address_key(address);
-    diesel::delete(
-        sign_in_failures::table.filter(
-            sign_in_failures::account
-                .eq(account)
-                .and(sign_in_failures::address.eq(&address)),
-        ),
+    diesel::sql_query(
+        "WITH failures AS (DELETE FROM sign_in_failures WHERE account = $1 AND address = $2) \
+         DELETE FROM sign_in_locks WHERE account = $1 AND address = $2",
     )
-    .execute(conn)
-    .await?;
-    diesel::delete(
-        sign_in_locks::table.filter(
-            sign_in_locks::account
-                .eq(account)
-                .and(sign_in_locks::address.eq(&address)),
-        ),
-    )
+    .bind::<Text, _>(account)
+    .bind::<Text, _>(address_key(address))
     .execute(conn)
     .await?;
     Ok(())

@@ -99,6 +99,18 @@ pub struct UserAttributes<'a> {
     pub email: &'a str,
 }
 
+impl<'a> UserAttributes<'a> {
+    /// The attributes of an existing user (a new password must not resemble them).
+    pub fn of(user: &'a super::model::UserRow) -> Self {
+        Self {
+            username: &user.username,
+            first_name: &user.first_name,
+            last_name: &user.last_name,
+            email: &user.email,
+        }
+    }
+}
+
 /// Runs the four validators in Django's order and returns every message.
 pub fn password_problems(password: &str, user: &UserAttributes<'_>) -> Vec<String> {
     let mut problems = Vec::new();

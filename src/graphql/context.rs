@@ -29,6 +29,8 @@ pub trait ContextExt {
     fn request_id(&self) -> Option<&str>;
     /// Counts this request against a per-address throttle (`RATE_LIMITED` when over).
     fn throttle(&self, limit: crate::throttle::Limit) -> Result<(), AppError>;
+    /// Counts this request against a throttle keyed by something else than the address.
+    fn throttle_key(&self, limit: crate::throttle::Limit, key: &str) -> Result<(), AppError>;
     /// A pooled connection: take it late, give it back early (never hold it across a
     /// loader call).
     fn conn(&self) -> impl Future<Output = Result<DbConn, AppError>> + Send;
@@ -74,8 +76,12 @@ impl ContextExt for Context<'_> {
     }
 
     fn throttle(&self, limit: crate::throttle::Limit) -> Result<(), AppError> {
+        self.throttle_key(limit, self.client_addr())
+    }
+
+    fn throttle_key(&self, limit: crate::throttle::Limit, key: &str) -> Result<(), AppError> {
         match self.data_opt::<crate::throttle::Throttles>() {
-            Some(throttles) => throttles.check(limit, self.client_addr()),
+            Some(throttles) => throttles.check(limit, key),
             None => Ok(()),
         }
     }

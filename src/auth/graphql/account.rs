@@ -108,13 +108,7 @@ impl AccountMutation {
         {
             errors.add("currentPassword", INVALID_PASSWORD);
         }
-        let user = &viewer.user;
-        let attributes = UserAttributes {
-            username: &user.username,
-            first_name: &user.first_name,
-            last_name: &user.last_name,
-            email: &user.email,
-        };
+        let attributes = UserAttributes::of(&viewer.user);
         check_password(&mut errors, "newPassword", &new_password, &attributes);
         errors.into_result()?;
         let hash = auth.passwords.hash(&new_password).await?;
@@ -134,12 +128,8 @@ impl AccountMutation {
     /// request retires the earlier ones.
     async fn request_password_reset(&self, ctx: &Context<'_>, email: String) -> AppResult<bool> {
         ctx.throttle(Limit::PasswordResetByAddress)?;
-        if let Some(throttles) = ctx.data_opt::<crate::throttle::Throttles>() {
-            throttles.check(
-                Limit::PasswordResetByEmail,
-                &rules::normalize_email(&email).to_lowercase(),
-            )?;
-        }
+        let address = rules::normalize_email(&email).to_lowercase();
+        ctx.throttle_key(Limit::PasswordResetByEmail, &address)?;
         let mut conn = ctx.conn().await?;
         if let Some(user) = repo::find_active_user_by_email(&mut conn, &email).await? {
             repo::create_password_reset(&mut conn, user.id).await?;
@@ -165,12 +155,7 @@ impl AccountMutation {
                 .await?
                 .ok_or_else(AppError::not_found)?;
             let mut errors = FieldErrors::new();
-            let attributes = UserAttributes {
-                username: &user.username,
-                first_name: &user.first_name,
-                last_name: &user.last_name,
-                email: &user.email,
-            };
+            let attributes = UserAttributes::of(&user);
             check_password(&mut errors, "newPassword", &new_password, &attributes);
             // A refused password leaves the token usable (the transaction rolls back).
             errors.into_result()?;
