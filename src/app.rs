@@ -6,13 +6,25 @@ use std::time::Duration;
 use tokio::sync::{Semaphore, watch};
 
 use crate::auth::Auth;
+use crate::carts::model::HoldPolicy;
 use crate::config::Budget;
 use crate::db::DbPool;
-use crate::graphql::loaders::{DEFAULT_BATCH_WINDOW, Loaders};
-use crate::graphql::{AppSchema, build_schema_with};
-use crate::http::ws::SessionWatch;
+use async_graphql::dataloader::DataLoader;
+
+use crate::auth::loaders::UserById;
+use crate::auth::watch::SessionWatch;
+use crate::carts::loaders::AvailableByProductId;
+use crate::catalog::loaders::{
+    CollectionById, FirstProductsByCollection, ProductById, ProductsCountByCollectionId,
+    ReviewsByProductId,
+};
+use crate::customers::loaders::CustomerById;
+use crate::graphql::loaders::DEFAULT_BATCH_WINDOW;
+use crate::images::loaders::ImagesByProductId;
 use crate::images::storage::Media;
 use crate::orders::events::OrderEvents;
+use crate::orders::loaders::ItemsByOrderId;
+use crate::schema::{AppSchema, build_schema_with};
 use crate::throttle::Throttles;
 
 /// Tunables the resolvers read (schema-level data).
@@ -45,6 +57,15 @@ impl Default for Settings {
 }
 
 impl Settings {
+    /// The carts' hold policy.
+    pub fn hold_policy(&self) -> HoldPolicy {
+        HoldPolicy {
+            signed_in: self.cart_hold,
+            guest: self.guest_cart_hold,
+            max_per_line: self.max_hold_per_line,
+        }
+    }
+
     pub fn from_config(config: &crate::config::Config) -> Self {
         Self {
             cart_hold: config.cart_hold,
@@ -135,7 +156,8 @@ impl AppState {
         let schema = build_schema_with(&options.budget.query, options.introspection)
             .data(pool.clone())
             .data(auth.clone())
-            .data(options.settings.clone())
+            .data(options.settings.hold_policy())
+            .data(options.settings.media.clone())
             .data(options.events.clone())
             .data(options.throttles.clone())
             .finish();
@@ -168,8 +190,23 @@ impl AppState {
         let _ = self.shutdown_tx.send(true);
     }
 
-    /// A request's loaders.
-    pub fn loaders(&self) -> Loaders {
-        Loaders::new(&self.pool, self.batch_window)
+    /// Attaches a fresh DataLoader of every domain to a request: loaders wait
+    /// `batch_window` after their first key, so sibling resolvers land in one batch.
+    pub fn with_loaders(&self, request: async_graphql::Request) -> async_graphql::Request {
+        fn loader<T: Send + Sync + 'static>(inner: T, window: Duration) -> DataLoader<T> {
+            DataLoader::new(inner, tokio::spawn).delay(window)
+        }
+        let (pool, window) = (&self.pool, self.batch_window);
+        request
+            .data(loader(ProductById(pool.clone()), window))
+            .data(loader(CollectionById(pool.clone()), window))
+            .data(loader(ProductsCountByCollectionId(pool.clone()), window))
+            .data(loader(ReviewsByProductId(pool.clone()), window))
+            .data(loader(FirstProductsByCollection(pool.clone()), window))
+            .data(loader(UserById(pool.clone()), window))
+            .data(loader(CustomerById(pool.clone()), window))
+            .data(loader(AvailableByProductId(pool.clone()), window))
+            .data(loader(ItemsByOrderId(pool.clone()), window))
+            .data(loader(ImagesByProductId(pool.clone()), window))
     }
 }

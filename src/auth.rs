@@ -2,7 +2,9 @@
 //! request's viewer, groups and permissions.
 
 pub mod admin;
+pub mod context;
 pub mod graphql;
+pub mod guards;
 pub mod jwt;
 pub mod loaders;
 pub mod lockout;
@@ -12,6 +14,9 @@ pub mod repo;
 pub mod rules;
 pub mod sessions;
 pub mod viewer;
+pub mod watch;
+
+pub use context::ViewerExt;
 
 use std::sync::Arc;
 

@@ -133,3 +133,11 @@ where
     }
     grouped
 }
+
+/// One round trip on a pooled connection: `Ok` when the database answers.
+pub async fn ping(pool: &DbPool) -> crate::error::AppResult<()> {
+    use diesel_async::RunQueryDsl;
+    let mut conn = pool.get().await?;
+    diesel::sql_query("SELECT 1").execute(&mut conn).await?;
+    Ok(())
+}

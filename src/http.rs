@@ -44,15 +44,10 @@ pub const UPLOAD_BODY_LIMIT: usize = 8 * 1024 * 1024;
 pub const UPLOAD_FILE_CAP: usize = 5 * 1024 * 1024;
 pub use crate::error::BUSY;
 
-/// The request's id (`x-request-id`), in every log line and every error.
-#[derive(Clone, Debug)]
-pub struct RequestId(pub String);
+pub use crate::graphql::context::{ClientAddr, RequestId};
 
 /// The client's address: the socket's peer, or the `X-Forwarded-For` entry a trusted
 /// proxy added (the right-most address that is not itself a trusted proxy).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ClientAddr(pub String);
-
 impl ClientAddr {
     pub fn of(request: &Request, trusted: &[std::net::IpAddr]) -> Self {
         Self::from_parts(request.extensions(), request.headers(), trusted)
@@ -295,7 +290,7 @@ async fn graphql_handler(State(state): State<AppState>, request: Request) -> Res
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
-    let mut gql_request = gql_request.data(state.loaders());
+    let mut gql_request = state.with_loaders(gql_request);
     match viewer::bearer_token(&headers) {
         Ok(None) => {}
         Ok(Some(token)) => match viewer::authenticate(&state.auth, &state.pool, &token).await {
@@ -487,14 +482,9 @@ fn coded_response(status: StatusCode, code: &str, message: &str, request_id: &st
 
 /// 200 when the database answers, 503 otherwise.
 async fn healthz(State(state): State<AppState>) -> Response {
-    use diesel_async::RunQueryDsl;
-    let check = async {
-        let mut conn = state.pool.get().await.ok()?;
-        diesel::sql_query("SELECT 1").execute(&mut conn).await.ok()
-    };
-    match check.await {
-        Some(_) => Json(json!({ "status": "ok" })).into_response(),
-        None => {
+    match crate::db::ping(&state.pool).await {
+        Ok(()) => Json(json!({ "status": "ok" })).into_response(),
+        Err(_) => {
             let mut response = (
                 StatusCode::SERVICE_UNAVAILABLE,
                 Json(json!({ "status": "unavailable", "message": UNAVAILABLE })),

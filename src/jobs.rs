@@ -10,7 +10,6 @@
 
 pub mod graphql;
 pub mod repo;
-pub mod tasks;
 
 use std::fmt;
 use std::sync::Arc;
@@ -23,6 +22,18 @@ use graphile_worker::WorkerOptions;
 use crate::db::DbPool;
 use crate::email::Mailer;
 use crate::error::AppResult;
+
+/// The names of the tasks, for whoever queues them (their handlers are defined by
+/// `crate::tasks`, which composes the domains).
+pub mod task {
+    pub const SEND_WELCOME_EMAIL: &str = "send_welcome_email";
+    pub const SEND_ORDER_CONFIRMATION: &str = "send_order_confirmation";
+    pub const SEND_PASSWORD_RESET: &str = "send_password_reset";
+    pub const SEND_EMAIL_CHANGED: &str = "send_email_changed";
+    pub const NOTIFY_CUSTOMERS: &str = "notify_customers";
+    pub const CLEANUP_CARTS: &str = "cleanup_carts";
+    pub const CLEANUP_PASSWORD_RESETS: &str = "cleanup_password_resets";
+}
 
 /// The queue's PostgreSQL schema.
 pub const SCHEMA: &str = "graphile_worker";
@@ -101,11 +112,13 @@ impl Default for WorkerConfig {
     }
 }
 
-/// Runs the workers (and the schedule) until `shutdown` resolves.
+/// Runs the workers (and the schedule) until `shutdown` resolves, with the task handlers
+/// that `define_tasks` registers.
 pub async fn run_worker(
     url: &str,
     deps: JobDeps,
     config: WorkerConfig,
+    define_tasks: fn(WorkerOptions) -> WorkerOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let mut options = WorkerOptions::default()
@@ -118,7 +131,7 @@ pub async fn run_worker(
         .listen_os_shutdown_signals(false)
         .shutdown_signal(shutdown)
         .add_extension(deps);
-    options = tasks::define_all(options);
+    options = define_tasks(options);
     if config.schedule {
         options = options
             .with_cron(CRONTAB)

@@ -16,8 +16,10 @@ pub mod images;
 pub mod inventory;
 pub mod jobs;
 pub mod orders;
+pub mod schema;
 pub mod seed;
 pub mod server;
+pub mod tasks;
 pub mod throttle;
 pub mod validation;
 

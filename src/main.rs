@@ -4,7 +4,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use storefront::config::Config;
 use storefront::server::{self, Database};
-use storefront::{auth, graphql, seed};
+use storefront::{auth, schema, seed};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -53,7 +53,7 @@ enum Command {
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     if let Command::ExportSchema = cli.command {
-        print!("{}", graphql::sdl());
+        print!("{}", schema::sdl());
         return Ok(());
     }
     let config = Config::from_env()?;

@@ -224,7 +224,15 @@ fn spawn_workers(
         let signal = async move {
             let _ = stopped.wait_for(|stop| *stop).await;
         };
-        if let Err(error) = jobs::run_worker(&url, deps, WorkerConfig::default(), signal).await {
+        if let Err(error) = jobs::run_worker(
+            &url,
+            deps,
+            WorkerConfig::default(),
+            crate::tasks::define_all,
+            signal,
+        )
+        .await
+        {
             tracing::error!(error = format!("{error:#}"), "job workers stopped");
         }
     }))
@@ -248,6 +256,7 @@ pub async fn worker(config: Config) -> anyhow::Result<()> {
             &database.url,
             deps,
             WorkerConfig::default(),
+            crate::tasks::define_all,
             shutdown_signal(),
         )
         .await

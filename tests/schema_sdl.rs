@@ -3,7 +3,7 @@
 
 #[test]
 fn schema_graphql_is_up_to_date() {
-    let sdl = storefront::graphql::sdl();
+    let sdl = storefront::schema::sdl();
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql");
     if std::env::var_os("UPDATE_SCHEMA").is_some() {
         std::fs::write(path, &sdl).unwrap_or_else(|e| panic!("writing {path}: {e}"));

@@ -5,9 +5,9 @@ use chrono::{DateTime, Utc};
 
 use super::model::AuditRow;
 use super::repo;
+use crate::auth::guards::Superuser;
 use crate::error::AppResult;
 use crate::graphql::context::ContextExt;
-use crate::graphql::guards::Superuser;
 use crate::graphql::pagination::{self, Connection, Counter, ID_DESC, IdBounds, PageRequest};
 
 /// One recorded change.

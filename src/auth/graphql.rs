@@ -6,15 +6,16 @@ pub mod account;
 pub mod admin;
 pub mod sessions;
 
+use crate::auth::ViewerExt;
 use async_graphql::{Context, InputObject, MaybeUndefined, MergedObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 
 use super::model::{GroupRow, NewUser, UserRow};
 use super::repo;
 use super::rules::{self, UserAttributes};
+use crate::auth::guards::{Authenticated, Staff};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::graphql::context::ContextExt;
-use crate::graphql::guards::{Authenticated, Staff};
 use crate::validation::{self, Mode};
 
 pub const LOGIN_FAILED: &str = "No active account found with the given credentials.";

@@ -45,7 +45,7 @@ pub async fn register_user(conn: &mut AsyncPgConnection, new: &NewUser) -> AppRe
         let user = create_user(conn, new).await?;
         crate::jobs::enqueue(
             conn,
-            crate::jobs::tasks::SEND_WELCOME_EMAIL,
+            crate::jobs::task::SEND_WELCOME_EMAIL,
             serde_json::json!({ "user_id": user.id }),
             Some(10),
         )
@@ -239,7 +239,7 @@ pub async fn create_password_reset(conn: &mut AsyncPgConnection, user_id: i64) -
             .await?;
         crate::jobs::enqueue(
             conn,
-            crate::jobs::tasks::SEND_PASSWORD_RESET,
+            crate::jobs::task::SEND_PASSWORD_RESET,
             serde_json::json!({ "reset_id": reset_id }),
             Some(10),
         )

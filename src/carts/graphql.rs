@@ -1,17 +1,19 @@
 //! The cart API (guest and owned carts, lines that add up, decrement).
 
+use crate::auth::ViewerExt;
+use crate::catalog::loaders::ProductById;
 use std::sync::Arc;
 
 use async_graphql::{Context, Object};
 use rust_decimal::Decimal;
 use tokio::sync::OnceCell;
 
-use super::model::{CartItemRow, CartRow, Hold, MAX_QUANTITY};
+use super::model::{CartItemRow, CartRow, Hold, HoldPolicy, MAX_QUANTITY};
 use super::repo::{self, NO_PRODUCT};
+use crate::auth::guards::Authenticated;
 use crate::catalog::graphql::Product;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::graphql::context::ContextExt;
-use crate::graphql::guards::Authenticated;
 use crate::graphql::loaders::LoadRequired;
 use crate::graphql::scalars::{Money, Uuid};
 use crate::throttle::Limit;
@@ -64,8 +66,7 @@ impl Cart {
     async fn total_price(&self, ctx: &Context<'_>) -> AppResult<Money> {
         let lines = self.lines(ctx).await?;
         let products = ctx
-            .loaders()?
-            .product_by_id
+            .loader::<ProductById>()?
             .load_many(lines.iter().map(|l| l.product_id))
             .await?;
         let total = lines
@@ -105,8 +106,7 @@ impl CartItem {
     }
 
     async fn product(&self, ctx: &Context<'_>) -> AppResult<Product> {
-        ctx.loaders()?
-            .product_by_id
+        ctx.loader::<ProductById>()?
             .load_required(self.0.product_id)
             .await
             .map(Product)
@@ -119,8 +119,7 @@ impl CartItem {
     /// `quantity × unitPrice` at the current price.
     async fn total_price(&self, ctx: &Context<'_>) -> AppResult<Money> {
         let product = ctx
-            .loaders()?
-            .product_by_id
+            .loader::<ProductById>()?
             .load_required(self.0.product_id)
             .await?;
         Ok(Money(product.unit_price * Decimal::from(self.0.quantity)))
@@ -140,15 +139,7 @@ async fn visible_cart(ctx: &Context<'_>, id: Uuid) -> AppResult<CartRow> {
 
 /// The hold policy of a cart: signed-in carts hold longer than guest carts.
 fn hold_for(ctx: &Context<'_>, owned: bool) -> AppResult<Hold> {
-    let settings = ctx.settings()?;
-    Ok(Hold {
-        duration: if owned {
-            settings.cart_hold
-        } else {
-            settings.guest_cart_hold
-        },
-        max_per_line: settings.max_hold_per_line,
-    })
+    Ok(ctx.shared::<HoldPolicy>()?.for_cart(owned))
 }
 
 fn check_quantity(errors: &mut FieldErrors, quantity: i32) {

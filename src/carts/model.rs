@@ -16,6 +16,25 @@ pub struct Hold {
     pub max_per_line: i32,
 }
 
+/// The hold policy of every cart (schema-level data): signed-in carts hold longer than
+/// guest carts, which cannot be held to account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HoldPolicy {
+    pub signed_in: std::time::Duration,
+    pub guest: std::time::Duration,
+    pub max_per_line: i32,
+}
+
+impl HoldPolicy {
+    /// The hold of a cart that is (or is not) owned by a signed-in user.
+    pub fn for_cart(&self, owned: bool) -> Hold {
+        Hold {
+            duration: if owned { self.signed_in } else { self.guest },
+            max_per_line: self.max_per_line,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = carts, check_for_backend(diesel::pg::Pg))]
 pub struct CartRow {

@@ -3,6 +3,7 @@
 //! API types wrap rows and expose only the listed fields (API-0.5/0.6): the data model is
 //! not the API model.
 
+use crate::auth::ViewerExt;
 use async_graphql::{Context, Enum, InputObject, MaybeUndefined, Object};
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
@@ -10,9 +11,9 @@ use rust_decimal::Decimal;
 use super::loaders::CollectionPageKey;
 use super::model::*;
 use super::repo::{self, ProductFilter, ProductOrdering, ProductPageQuery, SortField, SortKey};
+use crate::auth::guards::CatalogWrite;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::graphql::context::ContextExt;
-use crate::graphql::guards::CatalogWrite;
 use crate::graphql::loaders::LoadRequired;
 use crate::graphql::pagination::{self, Edge, PageInfo, PageRequest, Window, list_limit};
 use crate::graphql::scalars::Money;

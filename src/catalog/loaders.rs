@@ -7,9 +7,9 @@ use async_graphql::dataloader::Loader;
 use super::model::{CollectionRow, ProductRow, ReviewRow};
 use super::repo::{self, ProductOrdering};
 use crate::db::DbPool;
+use crate::db::group_by_key;
+use crate::db::pagination::Direction;
 use crate::error::AppError;
-use crate::graphql::loaders::group_by_key;
-use crate::graphql::pagination::Direction;
 
 /// `Product.collection`, `OrderItem.product`, `Collection.featuredProduct`, …
 pub struct ProductById(pub DbPool);

@@ -1,15 +1,17 @@
 //! The customer profile API : a user's own profile, staff CRUD and the
 //! permission-guarded history.
 
+use crate::auth::ViewerExt;
+use crate::auth::loaders::UserById;
 use async_graphql::{Context, Enum, InputObject, MaybeUndefined, Object};
 use chrono::NaiveDate;
 
 use super::model::{CustomerChanges, CustomerRow, NewCustomer};
 use super::repo;
 use crate::auth::graphql::User;
+use crate::auth::guards::{Authenticated, HasPerm, Staff};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::graphql::context::ContextExt;
-use crate::graphql::guards::{Authenticated, HasPerm, Staff};
 use crate::graphql::loaders::LoadRequired;
 use crate::graphql::pagination::{self, Connection, Counter, PageRequest, Window};
 use crate::validation::{self, Mode};
@@ -55,8 +57,7 @@ impl Customer {
     }
 
     async fn user(&self, ctx: &Context<'_>) -> AppResult<User> {
-        ctx.loaders()?
-            .user_by_id
+        ctx.loader::<UserById>()?
             .load_required(self.0.user_id)
             .await
             .map(User)

@@ -2,27 +2,32 @@
 
 use async_graphql::Context;
 
-use std::sync::Arc;
+use std::any::Any;
 
-use crate::auth::Auth;
-use crate::auth::viewer::Viewer;
+use async_graphql::dataloader::DataLoader;
+
 use crate::db::{DbConn, DbPool};
 use crate::error::AppError;
-use crate::graphql::loaders::Loaders;
+
+/// The request's id (`x-request-id`), in every log line and every error; the transports
+/// attach it to each request.
+#[derive(Clone, Debug)]
+pub struct RequestId(pub String);
+
+/// The client's address as the transport saw it (see `crate::http` for trusted proxies).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClientAddr(pub String);
 
 pub trait ContextExt {
     /// The database pool (schema-level data).
     fn pool(&self) -> Result<&DbPool, AppError>;
-    /// The request's DataLoaders.
-    fn loaders(&self) -> Result<&Loaders, AppError>;
-    /// Token keys and the password hasher (schema-level data).
-    fn auth(&self) -> Result<&Auth, AppError>;
-    /// Service tunables.
-    fn settings(&self) -> Result<&crate::app::Settings, AppError>;
-    /// The authenticated caller, or `UNAUTHENTICATED`.
-    fn viewer(&self) -> Result<&Viewer, AppError>;
-    /// The caller when authenticated.
-    fn viewer_opt(&self) -> Option<&Viewer>;
+    /// Schema- or request-level data of type `T` (a service, a policy), which the
+    /// application attached when it built the schema or the request.
+    fn shared<T: Any + Send + Sync>(&self) -> Result<&T, AppError>;
+    /// The request's DataLoader over `L` (one per loader type, created per request).
+    fn loader<L: Send + Sync + 'static>(&self) -> Result<&DataLoader<L>, AppError> {
+        self.shared::<DataLoader<L>>()
+    }
     /// The client's address (`unknown` when there is no socket, as in in-process tests).
     fn client_addr(&self) -> &str;
     /// The request's id, when the transport set one.
@@ -42,37 +47,22 @@ impl ContextExt for Context<'_> {
             .map_err(|_| AppError::internal(anyhow::anyhow!("no database pool in the schema")))
     }
 
-    fn loaders(&self) -> Result<&Loaders, AppError> {
-        self.data::<Loaders>()
-            .map_err(|_| AppError::internal(anyhow::anyhow!("no loaders in the request")))
-    }
-
-    fn auth(&self) -> Result<&Auth, AppError> {
-        self.data::<Auth>()
-            .map_err(|_| AppError::internal(anyhow::anyhow!("no auth services in the schema")))
-    }
-
-    fn settings(&self) -> Result<&crate::app::Settings, AppError> {
-        self.data::<crate::app::Settings>()
-            .map_err(|_| AppError::internal(anyhow::anyhow!("no settings in the schema")))
-    }
-
-    fn viewer(&self) -> Result<&Viewer, AppError> {
-        self.viewer_opt().ok_or(AppError::Unauthenticated)
-    }
-
-    fn viewer_opt(&self) -> Option<&Viewer> {
-        self.data_opt::<Arc<Viewer>>().map(AsRef::as_ref)
+    fn shared<T: Any + Send + Sync>(&self) -> Result<&T, AppError> {
+        self.data::<T>().map_err(|_| {
+            AppError::internal(anyhow::anyhow!(
+                "no {} in the context",
+                std::any::type_name::<T>()
+            ))
+        })
     }
 
     fn client_addr(&self) -> &str {
-        self.data_opt::<crate::http::ClientAddr>()
+        self.data_opt::<ClientAddr>()
             .map_or("unknown", |c| c.0.as_str())
     }
 
     fn request_id(&self) -> Option<&str> {
-        self.data_opt::<crate::http::RequestId>()
-            .map(|id| id.0.as_str())
+        self.data_opt::<RequestId>().map(|id| id.0.as_str())
     }
 
     fn throttle(&self, limit: crate::throttle::Limit) -> Result<(), AppError> {

@@ -6,10 +6,10 @@ use async_graphql::{Context, Object, Upload};
 
 use super::model::{NewProductImage, ProductImageRow};
 use super::repo;
-use super::storage::{self, check_image};
+use super::storage::{self, Media, check_image};
+use crate::auth::guards::CatalogWrite;
 use crate::error::{AppError, AppResult};
 use crate::graphql::context::ContextExt;
-use crate::graphql::guards::CatalogWrite;
 
 /// An image of a product.
 #[derive(Clone)]
@@ -27,7 +27,7 @@ impl ProductImage {
 
     /// Absolute URL of the file (under `/media/`).
     async fn url(&self, ctx: &Context<'_>) -> AppResult<String> {
-        Ok(ctx.settings()?.media.url(&self.0.image))
+        Ok(ctx.shared::<Media>()?.url(&self.0.image))
     }
 
     async fn width(&self) -> i32 {
@@ -48,7 +48,7 @@ async fn checked_upload(
         .value(ctx)
         .map_err(|_| AppError::bad_input("image", "No file was submitted."))?;
     let filename = value.filename.clone();
-    let media = &ctx.settings()?.media;
+    let media = ctx.shared::<Media>()?;
     let (max, max_pixels) = (media.max_image_bytes, media.max_image_pixels);
     let mut file = value.content;
     let (bytes, checked) = tokio::task::spawn_blocking(move || {
@@ -123,7 +123,7 @@ impl ImagesMutation {
     ) -> AppResult<ProductImage> {
         require_product(ctx, product_id).await?;
         let (filename, bytes, checked) = checked_upload(ctx, image).await?;
-        let media = &ctx.settings()?.media;
+        let media = ctx.shared::<Media>()?;
         let path = storage::store(media, &filename, checked.extension, bytes).await?;
         let new = NewProductImage {
             product_id,
@@ -163,7 +163,7 @@ impl ImagesMutation {
                 .ok_or_else(AppError::not_found)?
         };
         let (filename, bytes, checked) = checked_upload(ctx, image).await?;
-        let media = &ctx.settings()?.media;
+        let media = ctx.shared::<Media>()?;
         let path = storage::store(media, &filename, checked.extension, bytes).await?;
         let new = NewProductImage {
             product_id,
@@ -204,7 +204,7 @@ impl ImagesMutation {
                 .await?
                 .ok_or_else(AppError::not_found)?
         };
-        ctx.settings()?.media.remove(&path).await;
+        ctx.shared::<Media>()?.remove(&path).await;
         Ok(true)
     }
 }

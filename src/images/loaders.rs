@@ -7,8 +7,8 @@ use async_graphql::dataloader::Loader;
 use super::model::ProductImageRow;
 use super::repo;
 use crate::db::DbPool;
+use crate::db::group_by_key;
 use crate::error::AppError;
-use crate::graphql::loaders::group_by_key;
 
 /// `Product.images` (empty for products without images).
 pub struct ImagesByProductId(pub DbPool);

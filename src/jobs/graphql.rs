@@ -2,9 +2,9 @@
 
 use super::enqueue;
 use super::repo::{self, JobRow};
+use crate::auth::guards::Staff;
 use crate::error::AppResult;
 use crate::graphql::context::ContextExt;
-use crate::graphql::guards::Staff;
 use crate::graphql::pagination::{self, Connection, Counter, ID_DESC, IdBounds, PageRequest};
 use crate::validation;
 use async_graphql::{Context, Enum, Object, SimpleObject};
@@ -136,7 +136,7 @@ impl JobsMutation {
         let mut conn = ctx.conn().await?;
         let id = enqueue(
             &mut conn,
-            super::tasks::NOTIFY_CUSTOMERS,
+            super::task::NOTIFY_CUSTOMERS,
             serde_json::json!({ "message": message.unwrap_or_default() }),
             Some(5),
         )

@@ -1,5 +1,9 @@
 //! The orders API (checkout, scoped reads, staff changes) and the order subscriptions.
 
+use crate::auth::ViewerExt;
+use crate::catalog::loaders::ProductById;
+use crate::customers::loaders::CustomerById;
+use crate::orders::loaders::ItemsByOrderId;
 use async_graphql::{Context, Enum, Object, Subscription};
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
@@ -9,12 +13,12 @@ use rust_decimal::Decimal;
 use super::events::{OrderEvent, OrderEventKind, OrderEvents};
 use super::model::{OrderItemRow, OrderRow};
 use super::repo::{self, Scope};
+use crate::auth::guards::{Authenticated, Staff};
 use crate::catalog::graphql::Product;
 use crate::customers::graphql::Customer;
 use crate::db::DbPool;
 use crate::error::{AppError, AppResult};
 use crate::graphql::context::ContextExt;
-use crate::graphql::guards::{Authenticated, Staff};
 use crate::graphql::loaders::LoadRequired;
 use crate::graphql::pagination::{self, Connection, Counter, Direction, PageRequest, Window};
 use crate::graphql::scalars::{Money, Uuid};
@@ -52,8 +56,7 @@ pub struct Order(pub OrderRow);
 impl Order {
     async fn item_rows(&self, ctx: &Context<'_>) -> AppResult<Vec<OrderItemRow>> {
         Ok(ctx
-            .loaders()?
-            .items_by_order
+            .loader::<ItemsByOrderId>()?
             .load_one(self.0.id)
             .await?
             .unwrap_or_default())
@@ -71,8 +74,7 @@ impl Order {
     }
 
     async fn customer(&self, ctx: &Context<'_>) -> AppResult<Customer> {
-        ctx.loaders()?
-            .customer_by_id
+        ctx.loader::<CustomerById>()?
             .load_required(self.0.customer_id)
             .await
             .map(Customer)
@@ -123,8 +125,7 @@ impl OrderItem {
     }
 
     async fn product(&self, ctx: &Context<'_>) -> AppResult<Product> {
-        ctx.loaders()?
-            .product_by_id
+        ctx.loader::<ProductById>()?
             .load_required(self.0.product_id)
             .await
             .map(Product)

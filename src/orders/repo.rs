@@ -63,7 +63,7 @@ pub async fn place_order(
         cart_repo::delete_cart(conn, cart_id).await?;
         jobs::enqueue(
             conn,
-            jobs::tasks::SEND_ORDER_CONFIRMATION,
+            jobs::task::SEND_ORDER_CONFIRMATION,
             serde_json::json!({ "order_id": order.id }),
             Some(10),
         )

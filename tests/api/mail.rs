@@ -39,7 +39,7 @@ impl RunningWorker {
             let signal = async move {
                 let _ = stopped.await;
             };
-            jobs::run_worker(&url, deps, config, signal)
+            jobs::run_worker(&url, deps, config, storefront::tasks::define_all, signal)
                 .await
                 .unwrap_or_else(|e| panic!("worker: {e:#}"));
         });

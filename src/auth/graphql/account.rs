@@ -1,15 +1,16 @@
 //! Accounts: registration, the current user's profile and password, password reset.
 
+use crate::auth::ViewerExt;
 use async_graphql::{Context, Object};
 use diesel_async::AsyncConnection;
 
 use super::{RegisterInput, UpdateMeInput, User, check_password, name_field, register_user};
+use crate::auth::guards::Authenticated;
 use crate::auth::model::UserChanges;
 use crate::auth::rules::{self, UserAttributes};
 use crate::auth::{repo, sessions};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::graphql::context::ContextExt;
-use crate::graphql::guards::Authenticated;
 use crate::throttle::Limit;
 use crate::validation::{self, Mode};
 
@@ -77,7 +78,7 @@ impl AccountMutation {
                 if changes_email {
                     crate::jobs::enqueue(
                         conn,
-                        crate::jobs::tasks::SEND_EMAIL_CHANGED,
+                        crate::jobs::task::SEND_EMAIL_CHANGED,
                         serde_json::json!({ "user_id": user.id, "old_email": old_email }),
                         Some(10),
                     )

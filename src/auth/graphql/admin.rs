@@ -4,16 +4,17 @@
 //! superuser can be neither demoted nor deactivated. Every change is written to the
 //! audit log in its own transaction.
 
+use crate::auth::ViewerExt;
 use async_graphql::{Context, Object};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 
 use super::{Group, User};
 use crate::audit::model::Actor;
 use crate::audit::repo as audit;
+use crate::auth::guards::Superuser;
 use crate::auth::{repo, sessions};
 use crate::error::{AppError, AppResult, FieldErrors, NON_FIELD_ERRORS};
 use crate::graphql::context::ContextExt;
-use crate::graphql::guards::Superuser;
 use crate::validation;
 
 /// Refusal of a change that would leave no active superuser.

@@ -1,13 +1,14 @@
 //! Sign-in, refresh with rotation, and sign-out.
 
+use crate::auth::ViewerExt;
 use async_graphql::{Context, Object};
 
 use super::{LOGIN_FAILED, REFRESH_INVALID, REFRESH_WRONG_TYPE, TokenPair};
+use crate::auth::guards::Authenticated;
 use crate::auth::jwt::{Claims, TokenType};
 use crate::auth::{lockout, repo, sessions};
 use crate::error::{AppError, AppResult};
 use crate::graphql::context::ContextExt;
-use crate::graphql::guards::Authenticated;
 use crate::throttle::Limit;
 
 impl From<sessions::Tokens> for TokenPair {

@@ -1,6 +1,7 @@
 //! The product connection and its orderings.
 
 use super::*;
+use crate::catalog::loaders::ProductsCountByCollectionId;
 
 // ---------------------------------------------------------------------------------------
 // The product connection
@@ -93,8 +94,7 @@ impl ProductConnection {
         match &self.total {
             TotalCount::Collection(_, Some(count)) => Ok(*count),
             TotalCount::Collection(id, None) => Ok(ctx
-                .loaders()?
-                .products_count_by_collection
+                .loader::<ProductsCountByCollectionId>()?
                 .load_one(*id)
                 .await?
                 .unwrap_or(0)),

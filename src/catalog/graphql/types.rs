@@ -1,6 +1,13 @@
 //! The catalogue's object types: products, collections, reviews.
 
 use super::*;
+use crate::carts::loaders::AvailableByProductId;
+use crate::catalog::loaders::CollectionById;
+use crate::catalog::loaders::FirstProductsByCollection;
+use crate::catalog::loaders::ProductById;
+use crate::catalog::loaders::ProductsCountByCollectionId;
+use crate::catalog::loaders::ReviewsByProductId;
+use crate::images::loaders::ImagesByProductId;
 
 // ---------------------------------------------------------------------------------------
 // Object types
@@ -60,8 +67,7 @@ impl Product {
 
     async fn collection(&self, ctx: &Context<'_>) -> AppResult<Collection> {
         let row = ctx
-            .loaders()?
-            .collection_by_id
+            .loader::<CollectionById>()?
             .load_required(self.0.collection_id)
             .await?;
         Ok(Collection::new(row, None))
@@ -76,8 +82,7 @@ impl Product {
     ) -> AppResult<Vec<Review>> {
         let limit = usize::try_from(list_limit(first, 10)?).unwrap_or(0);
         let rows = ctx
-            .loaders()?
-            .reviews_by_product
+            .loader::<ReviewsByProductId>()?
             .load_one(self.0.id)
             .await?
             .unwrap_or_default();
@@ -88,8 +93,7 @@ impl Product {
     /// carts hold right now.
     async fn available_inventory(&self, ctx: &Context<'_>) -> AppResult<i64> {
         Ok(ctx
-            .loaders()?
-            .available_by_product
+            .loader::<AvailableByProductId>()?
             .load_one(self.0.id)
             .await?
             .unwrap_or(0))
@@ -104,8 +108,7 @@ impl Product {
     ) -> AppResult<Vec<crate::images::graphql::ProductImage>> {
         let limit = usize::try_from(list_limit(first, 10)?).unwrap_or(0);
         let rows = ctx
-            .loaders()?
-            .images_by_product
+            .loader::<ImagesByProductId>()?
             .load_one(self.0.id)
             .await?
             .unwrap_or_default();
@@ -158,8 +161,7 @@ impl Collection {
             return Ok(count);
         }
         Ok(ctx
-            .loaders()?
-            .products_count_by_collection
+            .loader::<ProductsCountByCollectionId>()?
             .load_one(self.row.id)
             .await?
             .unwrap_or(0))
@@ -170,8 +172,7 @@ impl Collection {
             return Ok(None);
         };
         Ok(ctx
-            .loaders()?
-            .product_by_id
+            .loader::<ProductById>()?
             .load_one(id)
             .await?
             .map(Product))
@@ -200,8 +201,7 @@ impl Collection {
                 limit: page.limit,
             };
             let rows = ctx
-                .loaders()?
-                .first_products_by_collection
+                .loader::<FirstProductsByCollection>()?
                 .load_one(key)
                 .await?
                 .unwrap_or_default();

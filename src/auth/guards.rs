@@ -5,8 +5,8 @@
 
 use async_graphql::{Context, Guard};
 
+use super::context::ViewerExt;
 use crate::error::AppError;
-use crate::graphql::context::ContextExt;
 
 /// `IsAuthenticated`.
 pub struct Authenticated;

@@ -1,3 +1,6 @@
+//! The task handlers of every domain, composed for the job worker (`jobs` is the queue;
+//! this module, like the schema, sits above the domains it calls).
+//!
 //! The task handlers. Each reads what it needs from the database when it runs, so a
 //! retried job uses current data; a returned error makes graphile_worker retry it with
 //! exponential backoff until its `max_attempts`.
@@ -13,18 +16,14 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::JobDeps;
 use crate::auth::model::UserRow;
 use crate::db::schema::{customers, order_items, orders, products, users};
 use crate::email::{Email, templates};
-
-pub const SEND_WELCOME_EMAIL: &str = "send_welcome_email";
-pub const SEND_ORDER_CONFIRMATION: &str = "send_order_confirmation";
-pub const SEND_PASSWORD_RESET: &str = "send_password_reset";
-pub const SEND_EMAIL_CHANGED: &str = "send_email_changed";
-pub const NOTIFY_CUSTOMERS: &str = "notify_customers";
-pub const CLEANUP_CARTS: &str = "cleanup_carts";
-pub const CLEANUP_PASSWORD_RESETS: &str = "cleanup_password_resets";
+use crate::jobs::JobDeps;
+use crate::jobs::task::{
+    CLEANUP_CARTS, CLEANUP_PASSWORD_RESETS, NOTIFY_CUSTOMERS, SEND_EMAIL_CHANGED,
+    SEND_ORDER_CONFIRMATION, SEND_PASSWORD_RESET, SEND_WELCOME_EMAIL,
+};
 
 /// Carts untouched for this long are deleted (three months).
 pub const STALE_CART_AGE: Duration = Duration::from_secs(90 * 24 * 3600);
