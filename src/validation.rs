@@ -4,9 +4,10 @@
 //! reports all field errors at once.
 
 use async_graphql::MaybeUndefined;
+use diesel_async::AsyncPgConnection;
 use rust_decimal::Decimal;
 
-use crate::error::FieldErrors;
+use crate::error::{AppError, AppResult, FieldErrors};
 
 pub const REQUIRED: &str = "This field is required.";
 pub const NOT_NULL: &str = "This field may not be null.";
@@ -26,6 +27,95 @@ pub enum Mode {
 impl Mode {
     pub fn requires_all(self) -> bool {
         !matches!(self, Mode::Patch)
+    }
+}
+
+/// Marks an entity's input type that carries every required field (create, full update):
+/// `ProductInput`, `ReviewInput`, `CustomerInput`.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Whole;
+
+/// Marks an entity's input type whose fields may all be left out (partial update):
+/// `ProductPatch`, `ReviewPatch`, `CustomerPatch`.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Partial;
+
+/// The one input pattern: an entity's input (one struct, generic over [`Whole`] and
+/// [`Partial`], which only names the GraphQL type) checks every field, records every
+/// error, and returns the columns to write.
+pub trait Validate {
+    type Changes;
+    fn validate(self, mode: Mode, errors: &mut FieldErrors) -> Self::Changes;
+}
+
+/// An entity that mutations change through [`update`].
+pub trait Editable: Sized {
+    type Key: Copy + Send;
+    type Changes: Send + Sync;
+    /// The row, when it exists.
+    fn find(
+        conn: &mut AsyncPgConnection,
+        key: Self::Key,
+    ) -> impl Future<Output = AppResult<Option<Self>>> + Send;
+    /// Checks against the database (references to other rows), into `errors`.
+    fn check(
+        _conn: &mut AsyncPgConnection,
+        _changes: &Self::Changes,
+        _errors: &mut FieldErrors,
+    ) -> impl Future<Output = AppResult<()>> + Send {
+        async { Ok(()) }
+    }
+    /// Writes the changes; `None` when the row went away meanwhile.
+    fn write(
+        conn: &mut AsyncPgConnection,
+        key: Self::Key,
+        changes: &Self::Changes,
+    ) -> impl Future<Output = AppResult<Option<Self>>> + Send;
+}
+
+/// Every update, one way: `NOT_FOUND` first (as DRF's `get_object`), then whether the
+/// caller may change the row, then every validation error at once, then the write
+/// (`NOT_FOUND` when the row was deleted in between).
+pub async fn update<E: Editable>(
+    conn: &mut AsyncPgConnection,
+    key: E::Key,
+    input: impl Validate<Changes = E::Changes>,
+    mode: Mode,
+    allowed: impl FnOnce(&E) -> AppResult<()>,
+) -> AppResult<E> {
+    let row = E::find(conn, key).await?.ok_or_else(AppError::not_found)?;
+    allowed(&row)?;
+    let changes = validated::<E>(conn, input, mode).await?;
+    E::write(conn, key, &changes)
+        .await?
+        .ok_or_else(AppError::not_found)
+}
+
+/// For [`update`]: every caller who passed the resolver's guard may change the row.
+pub fn anyone<T>(_: &T) -> AppResult<()> {
+    Ok(())
+}
+
+/// Every field checked, then the database checks, all errors at once: the changes to
+/// write (creates use it directly; [`update`] after finding the row).
+pub async fn validated<E: Editable>(
+    conn: &mut AsyncPgConnection,
+    input: impl Validate<Changes = E::Changes>,
+    mode: Mode,
+) -> AppResult<E::Changes> {
+    let mut errors = FieldErrors::new();
+    let changes = input.validate(mode, &mut errors);
+    E::check(conn, &changes, &mut errors).await?;
+    errors.into_result()?;
+    Ok(changes)
+}
+
+/// A nullable field: `None` when omitted, `Some(None)` when null.
+pub fn nullable<T>(value: MaybeUndefined<T>) -> Option<Option<T>> {
+    match value {
+        MaybeUndefined::Undefined => None,
+        MaybeUndefined::Null => Some(None),
+        MaybeUndefined::Value(value) => Some(Some(value)),
     }
 }
 

@@ -156,10 +156,8 @@ pub struct CatalogMutation;
 impl CatalogMutation {
     #[graphql(guard = "CatalogWrite")]
     async fn create_product(&self, ctx: &Context<'_>, input: ProductInput) -> AppResult<Product> {
-        let (changes, mut errors) = input.into_fields().validate(Mode::Create);
         let mut conn = ctx.conn().await?;
-        check_collection(&mut conn, &changes, &mut errors).await?;
-        errors.into_result()?;
+        let changes = validation::validated::<ProductRow>(&mut conn, input, Mode::Create).await?;
         let new = changes
             .into_new()
             .ok_or_else(|| AppError::internal(anyhow::anyhow!("validated product incomplete")))?;
@@ -174,7 +172,10 @@ impl CatalogMutation {
         id: i64,
         input: ProductInput,
     ) -> AppResult<Product> {
-        save_product(ctx, id, input.into_fields(), Mode::Replace).await
+        let mut conn = ctx.conn().await?;
+        validation::update(&mut conn, id, input, Mode::Replace, validation::anyone)
+            .await
+            .map(Product)
     }
 
     /// Changes only the fields sent.
@@ -185,7 +186,10 @@ impl CatalogMutation {
         id: i64,
         input: ProductPatch,
     ) -> AppResult<Product> {
-        save_product(ctx, id, input.into_fields(), Mode::Patch).await
+        let mut conn = ctx.conn().await?;
+        validation::update(&mut conn, id, input, Mode::Patch, validation::anyone)
+            .await
+            .map(Product)
     }
 
     /// Refused (METHOD_NOT_ALLOWED) while an order item refers to the product.
@@ -202,7 +206,8 @@ impl CatalogMutation {
         input: CollectionInput,
     ) -> AppResult<Collection> {
         let mut conn = ctx.conn().await?;
-        let changes = input.validate(&mut conn).await?;
+        let changes =
+            validation::validated::<CollectionRow>(&mut conn, input, Mode::Create).await?;
         let new = NewCollection {
             title: changes.title.unwrap_or_default(),
             featured_product_id: changes.featured_product_id.flatten(),
@@ -219,13 +224,8 @@ impl CatalogMutation {
         input: CollectionInput,
     ) -> AppResult<Collection> {
         let mut conn = ctx.conn().await?;
-        if !repo::collection_exists(&mut conn, id).await? {
-            return Err(AppError::not_found());
-        }
-        let changes = input.validate(&mut conn).await?;
-        let row = repo::update_collection(&mut conn, id, &changes)
-            .await?
-            .ok_or_else(AppError::not_found)?;
+        let row =
+            validation::update(&mut conn, id, input, Mode::Replace, validation::anyone).await?;
         Ok(Collection::new(row, None))
     }
 
@@ -246,7 +246,7 @@ impl CatalogMutation {
         if !repo::product_exists(&mut conn, product_id).await? {
             return Err(AppError::not_found());
         }
-        let changes = input.validate(Mode::Create)?;
+        let changes = validation::validated::<ReviewRow>(&mut conn, input, Mode::Create).await?;
         let new = NewReview {
             product_id,
             name: changes.name.unwrap_or_default(),
@@ -264,7 +264,11 @@ impl CatalogMutation {
         id: i64,
         input: ReviewInput,
     ) -> AppResult<Review> {
-        save_review(ctx, product_id, id, input.validate(Mode::Replace)).await
+        let mut conn = ctx.conn().await?;
+        let allowed = |review: &ReviewRow| may_change_review(ctx, review);
+        validation::update(&mut conn, (product_id, id), input, Mode::Replace, allowed)
+            .await
+            .map(Review)
     }
 
     async fn patch_review(
@@ -274,7 +278,11 @@ impl CatalogMutation {
         id: i64,
         input: ReviewPatch,
     ) -> AppResult<Review> {
-        save_review(ctx, product_id, id, input.validate(Mode::Patch)).await
+        let mut conn = ctx.conn().await?;
+        let allowed = |review: &ReviewRow| may_change_review(ctx, review);
+        validation::update(&mut conn, (product_id, id), input, Mode::Patch, allowed)
+            .await
+            .map(Review)
     }
 
     /// Deletes a review: its signed-in author or staff.
@@ -288,27 +296,6 @@ impl CatalogMutation {
     }
 }
 
-/// Full or partial product update: NOT_FOUND first (as DRF's `get_object`), then every
-/// validation error at once, then the write.
-async fn save_product(
-    ctx: &Context<'_>,
-    id: i64,
-    fields: ProductFields,
-    mode: Mode,
-) -> AppResult<Product> {
-    let mut conn = ctx.conn().await?;
-    if !repo::product_exists(&mut conn, id).await? {
-        return Err(AppError::not_found());
-    }
-    let (changes, mut errors) = fields.validate(mode);
-    check_collection(&mut conn, &changes, &mut errors).await?;
-    errors.into_result()?;
-    repo::update_product(&mut conn, id, &changes)
-        .await?
-        .map(Product)
-        .ok_or_else(AppError::not_found)
-}
-
 /// A review is changed by its signed-in author or by staff; one written anonymously only
 /// by staff. Anonymous callers get `UNAUTHENTICATED`, everyone else `FORBIDDEN`.
 fn may_change_review(ctx: &Context<'_>, review: &ReviewRow) -> AppResult<()> {
@@ -318,22 +305,4 @@ fn may_change_review(ctx: &Context<'_>, review: &ReviewRow) -> AppResult<()> {
     } else {
         Err(AppError::Forbidden)
     }
-}
-
-async fn save_review(
-    ctx: &Context<'_>,
-    product_id: i64,
-    id: i64,
-    changes: AppResult<ReviewChanges>,
-) -> AppResult<Review> {
-    let mut conn = ctx.conn().await?;
-    let review = repo::find_review(&mut conn, product_id, id)
-        .await?
-        .ok_or_else(AppError::not_found)?;
-    may_change_review(ctx, &review)?;
-    let changes = changes?;
-    repo::update_review(&mut conn, product_id, id, &changes)
-        .await?
-        .map(Review)
-        .ok_or_else(AppError::not_found)
 }

@@ -14,7 +14,11 @@ use crate::error::{AppError, AppResult, FieldErrors};
 use crate::graphql::context::ContextExt;
 use crate::graphql::loaders::LoadRequired;
 use crate::graphql::pagination::{self, Connection, Counter, PageRequest, Window};
-use crate::validation::{self, Mode};
+use std::marker::PhantomData;
+
+use diesel_async::AsyncPgConnection;
+
+use crate::validation::{self, Editable, Mode, Partial, Validate, Whole};
 
 /// Membership level (stored as `B`, `S`, `G`).
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
@@ -78,35 +82,26 @@ impl Customer {
 
 const CUSTOMER_ORDERING: &str = "USER_NAME";
 
-macro_rules! customer_input {
-    ($(#[$doc:meta])* $name:ident) => {
-        $(#[$doc])*
-        #[derive(InputObject, Default)]
-        pub struct $name {
-            /// Not blank, at most 255 characters.
-            pub phone: MaybeUndefined<String>,
-            /// Optional; null clears it.
-            pub birth_date: MaybeUndefined<NaiveDate>,
-            pub membership: MaybeUndefined<Membership>,
-        }
-
-        impl $name {
-            fn validate(self, mode: Mode, errors: &mut FieldErrors) -> CustomerChanges {
-                validate_fields(self.phone, self.birth_date, self.membership, mode, errors)
-            }
-        }
-    };
+/// A customer's profile fields. As `CustomerInput` (full update) `phone` is required and
+/// an omitted `birthDate` or `membership` keeps its value; as `CustomerPatch` only the
+/// fields sent are changed.
+#[derive(InputObject, Default)]
+#[graphql(
+    concrete(name = "CustomerInput", params(Whole)),
+    concrete(name = "CustomerPatch", params(Partial))
+)]
+pub struct CustomerFields<S: Send + Sync + Default + 'static> {
+    /// Not blank, at most 255 characters.
+    pub phone: MaybeUndefined<String>,
+    /// Optional; null clears it.
+    pub birth_date: MaybeUndefined<NaiveDate>,
+    pub membership: MaybeUndefined<Membership>,
+    #[graphql(skip)]
+    pub shape: PhantomData<S>,
 }
 
-customer_input!(
-    /// A whole profile: `phone` is required; an omitted `birthDate` or `membership` keeps
-    /// its value.
-    CustomerInput
-);
-customer_input!(
-    /// Some fields of a profile.
-    CustomerPatch
-);
+pub type CustomerInput = CustomerFields<Whole>;
+pub type CustomerPatch = CustomerFields<Partial>;
 
 /// A profile for a user who has none yet (staff).
 #[derive(InputObject)]
@@ -117,32 +112,42 @@ pub struct NewCustomerInput {
     pub membership: MaybeUndefined<Membership>,
 }
 
-fn validate_fields(
-    phone: MaybeUndefined<String>,
-    birth_date: MaybeUndefined<NaiveDate>,
-    membership: MaybeUndefined<Membership>,
-    mode: Mode,
-    errors: &mut FieldErrors,
-) -> CustomerChanges {
-    let phone = validation::present(errors, "phone", phone, mode)
-        .and_then(|v| validation::char_field(errors, "phone", &v, Some(255), false));
-    let birth_date = match birth_date {
-        MaybeUndefined::Undefined => None,
-        MaybeUndefined::Null => Some(None),
-        MaybeUndefined::Value(date) => Some(Some(date)),
-    };
-    let membership = match membership {
-        MaybeUndefined::Undefined => None,
-        MaybeUndefined::Null => {
-            errors.add("membership", validation::NOT_NULL);
-            None
+impl<S: Send + Sync + Default + 'static> Validate for CustomerFields<S> {
+    type Changes = CustomerChanges;
+
+    fn validate(self, mode: Mode, errors: &mut FieldErrors) -> CustomerChanges {
+        let phone = validation::present(errors, "phone", self.phone, mode)
+            .and_then(|v| validation::char_field(errors, "phone", &v, Some(255), false));
+        let membership = match self.membership {
+            MaybeUndefined::Undefined => None,
+            MaybeUndefined::Null => {
+                errors.add("membership", validation::NOT_NULL);
+                None
+            }
+            MaybeUndefined::Value(m) => Some(m.code().to_owned()),
+        };
+        CustomerChanges {
+            phone,
+            birth_date: validation::nullable(self.birth_date),
+            membership,
         }
-        MaybeUndefined::Value(m) => Some(m.code().to_owned()),
-    };
-    CustomerChanges {
-        phone,
-        birth_date,
-        membership,
+    }
+}
+
+impl Editable for CustomerRow {
+    type Key = i64;
+    type Changes = CustomerChanges;
+
+    async fn find(conn: &mut AsyncPgConnection, id: i64) -> AppResult<Option<Self>> {
+        repo::find_customer(conn, id).await
+    }
+
+    async fn write(
+        conn: &mut AsyncPgConnection,
+        id: i64,
+        changes: &CustomerChanges,
+    ) -> AppResult<Option<Self>> {
+        repo::update_customer(conn, id, changes).await
     }
 }
 
@@ -256,11 +261,11 @@ impl CustomersMutation {
         ctx: &Context<'_>,
         input: CustomerInput,
     ) -> AppResult<Customer> {
-        let row = my_customer_row(ctx).await?;
-        let mut errors = FieldErrors::new();
-        let changes = input.validate(Mode::Replace, &mut errors);
-        errors.into_result()?;
-        save(ctx, row.id, &changes).await
+        let id = my_customer_row(ctx).await?.id;
+        let mut conn = ctx.conn().await?;
+        validation::update(&mut conn, id, input, Mode::Replace, validation::anyone)
+            .await
+            .map(Customer)
     }
 
     /// A profile for a user who has none (staff only).
@@ -271,13 +276,13 @@ impl CustomersMutation {
         input: NewCustomerInput,
     ) -> AppResult<Customer> {
         let mut errors = FieldErrors::new();
-        let changes = validate_fields(
-            input.phone,
-            input.birth_date,
-            input.membership,
-            Mode::Create,
-            &mut errors,
-        );
+        let fields = CustomerFields::<Whole> {
+            phone: input.phone,
+            birth_date: input.birth_date,
+            membership: input.membership,
+            shape: PhantomData,
+        };
+        let changes = fields.validate(Mode::Create, &mut errors);
         let mut conn = ctx.conn().await?;
         if crate::auth::repo::find_user(&mut conn, input.user_id)
             .await?
@@ -311,11 +316,10 @@ impl CustomersMutation {
         id: i64,
         input: CustomerInput,
     ) -> AppResult<Customer> {
-        require_customer(ctx, id).await?;
-        let mut errors = FieldErrors::new();
-        let changes = input.validate(Mode::Replace, &mut errors);
-        errors.into_result()?;
-        save(ctx, id, &changes).await
+        let mut conn = ctx.conn().await?;
+        validation::update(&mut conn, id, input, Mode::Replace, validation::anyone)
+            .await
+            .map(Customer)
     }
 
     /// Changes the fields sent (staff only).
@@ -326,11 +330,10 @@ impl CustomersMutation {
         id: i64,
         input: CustomerPatch,
     ) -> AppResult<Customer> {
-        require_customer(ctx, id).await?;
-        let mut errors = FieldErrors::new();
-        let changes = input.validate(Mode::Patch, &mut errors);
-        errors.into_result()?;
-        save(ctx, id, &changes).await
+        let mut conn = ctx.conn().await?;
+        validation::update(&mut conn, id, input, Mode::Patch, validation::anyone)
+            .await
+            .map(Customer)
     }
 
     /// Refused (METHOD_NOT_ALLOWED) while the customer has orders (staff only).
@@ -339,20 +342,4 @@ impl CustomersMutation {
         let mut conn = ctx.conn().await?;
         AppError::deleted(repo::delete_customer(&mut conn, id).await?)
     }
-}
-
-async fn require_customer(ctx: &Context<'_>, id: i64) -> AppResult<()> {
-    let mut conn = ctx.conn().await?;
-    repo::find_customer(&mut conn, id)
-        .await?
-        .map(|_| ())
-        .ok_or_else(AppError::not_found)
-}
-
-async fn save(ctx: &Context<'_>, id: i64, changes: &CustomerChanges) -> AppResult<Customer> {
-    let mut conn = ctx.conn().await?;
-    repo::update_customer(&mut conn, id, changes)
-        .await?
-        .map(Customer)
-        .ok_or_else(AppError::not_found)
 }

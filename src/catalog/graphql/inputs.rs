@@ -1,77 +1,55 @@
 //! Catalogue inputs and their validation (DRF serializer rules and messages).
 
+use std::marker::PhantomData;
+
+use diesel_async::AsyncPgConnection;
+
 use super::*;
+use crate::validation::{Editable, Partial, Validate, Whole};
 
 // ---------------------------------------------------------------------------------------
 // Inputs and their validation (DRF serializer rules and messages)
 // ---------------------------------------------------------------------------------------
 
-/// The product fields as sent, shared by the full and the partial input.
-pub(super) struct ProductFields {
-    title: MaybeUndefined<String>,
-    slug: MaybeUndefined<String>,
-    description: MaybeUndefined<String>,
-    unit_price: MaybeUndefined<Money>,
-    inventory: MaybeUndefined<i32>,
-    collection_id: MaybeUndefined<i64>,
+/// A product's fields. As `ProductInput` (create, full update) every field but
+/// `description` is required; as `ProductPatch` only the fields sent are validated and
+/// changed.
+#[derive(InputObject, Default)]
+#[graphql(
+    concrete(name = "ProductInput", params(Whole)),
+    concrete(name = "ProductPatch", params(Partial))
+)]
+pub struct ProductFields<S: Send + Sync + Default + 'static> {
+    /// At most 255 characters, not blank.
+    pub title: MaybeUndefined<String>,
+    /// At most 50 letters, numbers, underscores or hyphens (not unique).
+    pub slug: MaybeUndefined<String>,
+    /// Optional; may be null or empty.
+    pub description: MaybeUndefined<String>,
+    /// 1.00 to 9999.99, at most two decimals.
+    pub unit_price: MaybeUndefined<Money>,
+    /// Units in stock, at least 0.
+    pub inventory: MaybeUndefined<i32>,
+    /// Id of an existing collection.
+    pub collection_id: MaybeUndefined<i64>,
+    #[graphql(skip)]
+    pub shape: PhantomData<S>,
 }
 
-macro_rules! product_input {
-    ($(#[$doc:meta])* $name:ident) => {
-        $(#[$doc])*
-        #[derive(InputObject, Default)]
-        pub struct $name {
-            /// At most 255 characters, not blank.
-            pub title: MaybeUndefined<String>,
-            /// At most 50 letters, numbers, underscores or hyphens (not unique).
-            pub slug: MaybeUndefined<String>,
-            /// Optional; may be null or empty.
-            pub description: MaybeUndefined<String>,
-            /// 1.00 to 9999.99, at most two decimals.
-            pub unit_price: MaybeUndefined<Money>,
-            /// Units in stock, at least 0.
-            pub inventory: MaybeUndefined<i32>,
-            /// Id of an existing collection.
-            pub collection_id: MaybeUndefined<i64>,
-        }
+pub type ProductInput = ProductFields<Whole>;
+pub type ProductPatch = ProductFields<Partial>;
 
-        impl $name {
-            pub(super) fn into_fields(self) -> ProductFields {
-                ProductFields {
-                    title: self.title,
-                    slug: self.slug,
-                    description: self.description,
-                    unit_price: self.unit_price,
-                    inventory: self.inventory,
-                    collection_id: self.collection_id,
-                }
-            }
-        }
-    };
-}
+impl<S: Send + Sync + Default + 'static> Validate for ProductFields<S> {
+    type Changes = ProductChanges;
 
-product_input!(
-    /// A whole product: every field but `description` is required.
-    ProductInput
-);
-product_input!(
-    /// Some fields of a product: only the fields sent are validated and changed.
-    ProductPatch
-);
-
-impl ProductFields {
-    /// Checks every field and returns the columns to write plus every error found.
-    pub(super) fn validate(self, mode: Mode) -> (ProductChanges, FieldErrors) {
-        let mut errors = FieldErrors::new();
-        let e = &mut errors;
+    fn validate(self, mode: Mode, e: &mut FieldErrors) -> ProductChanges {
         let title = validation::present(e, "title", self.title, mode)
             .and_then(|v| validation::char_field(e, "title", &v, Some(255), false));
         let slug = validation::present(e, "slug", self.slug, mode)
             .and_then(|v| validation::slug_field(e, "slug", &v));
-        let description = match self.description {
-            MaybeUndefined::Undefined => None,
-            MaybeUndefined::Null => Some(None),
-            MaybeUndefined::Value(text) => validation::char_field(
+        let description = validation::nullable(self.description).and_then(|text| match text {
+            None => Some(None),
+            Some(text) => validation::char_field(
                 e,
                 "description",
                 &text,
@@ -79,14 +57,14 @@ impl ProductFields {
                 true,
             )
             .map(Some),
-        };
+        });
         let unit_price = validation::present(e, "unitPrice", self.unit_price, mode)
             .and_then(|v| validation::decimal_field(e, "unitPrice", v.0, 6, 2, Some(Decimal::ONE)));
         let inventory = validation::present(e, "inventory", self.inventory, mode)
             .and_then(|v| validation::min_int(e, "inventory", i64::from(v), 0))
             .and_then(|v| i32::try_from(v).ok());
         let collection_id = validation::present(e, "collectionId", self.collection_id, mode);
-        let changes = ProductChanges {
+        ProductChanges {
             title,
             slug,
             description,
@@ -94,26 +72,44 @@ impl ProductFields {
             inventory,
             collection_id,
             last_update: Some(Utc::now()),
-        };
-        (changes, errors)
+        }
     }
 }
 
-/// DRF's `PrimaryKeyRelatedField` check: the collection must exist.
-pub(super) async fn check_collection(
-    conn: &mut diesel_async::AsyncPgConnection,
-    changes: &ProductChanges,
-    errors: &mut FieldErrors,
-) -> AppResult<()> {
-    if let Some(id) = changes.collection_id
-        && !repo::collection_exists(conn, id).await?
-    {
-        errors.add(
-            "collectionId",
-            format!("Invalid pk \"{id}\" - object does not exist."),
-        );
+impl Editable for ProductRow {
+    type Key = i64;
+    type Changes = ProductChanges;
+
+    async fn find(conn: &mut AsyncPgConnection, id: i64) -> AppResult<Option<Self>> {
+        repo::find_product(conn, id).await
     }
-    Ok(())
+
+    /// DRF's `PrimaryKeyRelatedField` check: the collection must exist.
+    async fn check(
+        conn: &mut AsyncPgConnection,
+        changes: &ProductChanges,
+        errors: &mut FieldErrors,
+    ) -> AppResult<()> {
+        if let Some(id) = changes.collection_id
+            && !repo::collection_exists(conn, id).await?
+        {
+            errors.add("collectionId", no_such_row(id));
+        }
+        Ok(())
+    }
+
+    async fn write(
+        conn: &mut AsyncPgConnection,
+        id: i64,
+        changes: &ProductChanges,
+    ) -> AppResult<Option<Self>> {
+        repo::update_product(conn, id, changes).await
+    }
+}
+
+/// DRF's message for a reference to a missing row.
+fn no_such_row(id: i64) -> String {
+    format!("Invalid pk \"{id}\" - object does not exist.")
 }
 
 /// A collection.
@@ -125,72 +121,110 @@ pub struct CollectionInput {
     pub featured_product_id: MaybeUndefined<i64>,
 }
 
-impl CollectionInput {
-    pub(super) async fn validate(
-        self,
-        conn: &mut diesel_async::AsyncPgConnection,
-    ) -> AppResult<CollectionChanges> {
-        let mut errors = FieldErrors::new();
-        let e = &mut errors;
-        let title = validation::present(e, "title", self.title, Mode::Replace)
+impl Validate for CollectionInput {
+    type Changes = CollectionChanges;
+
+    fn validate(self, mode: Mode, e: &mut FieldErrors) -> CollectionChanges {
+        let title = validation::present(e, "title", self.title, mode)
             .and_then(|v| validation::char_field(e, "title", &v, Some(255), false));
-        let featured_product_id = match self.featured_product_id {
-            MaybeUndefined::Undefined => None,
-            MaybeUndefined::Null => Some(None),
-            MaybeUndefined::Value(id) => {
-                if !repo::product_exists(conn, id).await? {
-                    e.add(
-                        "featuredProductId",
-                        format!("Invalid pk \"{id}\" - object does not exist."),
-                    );
-                }
-                Some(Some(id))
-            }
-        };
-        errors.into_result()?;
-        Ok(CollectionChanges {
+        CollectionChanges {
             title,
-            featured_product_id,
-        })
+            featured_product_id: validation::nullable(self.featured_product_id),
+        }
     }
 }
 
-macro_rules! review_input {
-    ($(#[$doc:meta])* $name:ident) => {
-        $(#[$doc])*
-        #[derive(InputObject, Default)]
-        pub struct $name {
-            /// Name of the reviewer: at most 255 characters, not blank.
-            pub name: MaybeUndefined<String>,
-            /// The review itself: at most 5,000 characters, not blank.
-            pub description: MaybeUndefined<String>,
-        }
+impl Editable for CollectionRow {
+    type Key = i64;
+    type Changes = CollectionChanges;
 
-        impl $name {
-            pub(super) fn validate(self, mode: Mode) -> AppResult<ReviewChanges> {
-                let mut errors = FieldErrors::new();
-                let e = &mut errors;
-                let name = validation::present(e, "name", self.name, mode)
-                    .and_then(|v| validation::char_field(e, "name", &v, Some(255), false));
-                let description = validation::present(e, "description", self.description, mode)
-                    .and_then(|v| {
-                        validation::char_field(e, "description", &v, Some(validation::MAX_TEXT_CHARS), false)
-                    });
-                errors.into_result()?;
-                Ok(ReviewChanges { name, description })
-            }
+    async fn find(conn: &mut AsyncPgConnection, id: i64) -> AppResult<Option<Self>> {
+        Ok(repo::find_collection(conn, id, false)
+            .await?
+            .map(|(row, _)| row))
+    }
+
+    async fn check(
+        conn: &mut AsyncPgConnection,
+        changes: &CollectionChanges,
+        errors: &mut FieldErrors,
+    ) -> AppResult<()> {
+        if let Some(Some(id)) = changes.featured_product_id
+            && !repo::product_exists(conn, id).await?
+        {
+            errors.add("featuredProductId", no_such_row(id));
         }
-    };
+        Ok(())
+    }
+
+    async fn write(
+        conn: &mut AsyncPgConnection,
+        id: i64,
+        changes: &CollectionChanges,
+    ) -> AppResult<Option<Self>> {
+        repo::update_collection(conn, id, changes).await
+    }
 }
 
-review_input!(
-    /// A whole review: `name` and `description` are required.
-    ReviewInput
-);
-review_input!(
-    /// Some fields of a review.
-    ReviewPatch
-);
+/// A review's fields. As `ReviewInput` (create, full update) `name` and `description`
+/// are required; as `ReviewPatch` only the fields sent are changed.
+#[derive(InputObject, Default)]
+#[graphql(
+    concrete(name = "ReviewInput", params(Whole)),
+    concrete(name = "ReviewPatch", params(Partial))
+)]
+pub struct ReviewFields<S: Send + Sync + Default + 'static> {
+    /// Name of the reviewer: at most 255 characters, not blank.
+    pub name: MaybeUndefined<String>,
+    /// The review itself: at most 5,000 characters, not blank.
+    pub description: MaybeUndefined<String>,
+    #[graphql(skip)]
+    pub shape: PhantomData<S>,
+}
+
+pub type ReviewInput = ReviewFields<Whole>;
+pub type ReviewPatch = ReviewFields<Partial>;
+
+impl<S: Send + Sync + Default + 'static> Validate for ReviewFields<S> {
+    type Changes = ReviewChanges;
+
+    fn validate(self, mode: Mode, e: &mut FieldErrors) -> ReviewChanges {
+        let name = validation::present(e, "name", self.name, mode)
+            .and_then(|v| validation::char_field(e, "name", &v, Some(255), false));
+        let description =
+            validation::present(e, "description", self.description, mode).and_then(|v| {
+                validation::char_field(
+                    e,
+                    "description",
+                    &v,
+                    Some(validation::MAX_TEXT_CHARS),
+                    false,
+                )
+            });
+        ReviewChanges { name, description }
+    }
+}
+
+impl Editable for ReviewRow {
+    /// (product, review)
+    type Key = (i64, i64);
+    type Changes = ReviewChanges;
+
+    async fn find(
+        conn: &mut AsyncPgConnection,
+        (product, id): (i64, i64),
+    ) -> AppResult<Option<Self>> {
+        repo::find_review(conn, product, id).await
+    }
+
+    async fn write(
+        conn: &mut AsyncPgConnection,
+        (product, id): (i64, i64),
+        changes: &ReviewChanges,
+    ) -> AppResult<Option<Self>> {
+        repo::update_review(conn, product, id, changes).await
+    }
+}
 
 /// Most terms a `search` may have (counted after splitting, before removing duplicates).
 pub const MAX_SEARCH_TERMS: usize = 10;
