@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use storefront::auth::jwt::{Claims, TokenType};
 use storefront::db::schema::{customers, users};
 
-use crate::common::{Kind, TestApp, error, field_errors};
+use crate::common::{As, Kind, TestApp, error, field_errors};
 
 const REGISTER: &str = "mutation($input: RegisterInput!) { register(input: $input) { id username email firstName lastName } }";
 const LOGIN: &str = "mutation($u: String!, $p: String!) { createToken(username: $u, password: $p) { access refresh } }";
@@ -45,7 +45,9 @@ async fn count(app: &TestApp) -> (i64, i64) {
 #[tokio::test]
 async fn register_creates_the_user_and_its_customer_in_one_go() {
     let app = TestApp::new().await;
-    let data = app.data(REGISTER, json!({ "input": registration() })).await;
+    let data = app
+        .data(As::Default, REGISTER, json!({ "input": registration() }))
+        .await;
     let user = &data["register"];
     let id = user["id"].as_i64().unwrap_or_default();
     assert_eq!(
@@ -72,13 +74,15 @@ async fn register_creates_the_user_and_its_customer_in_one_go() {
         ))
         .get_result(&mut conn)
         .await
-        .unwrap_or_else(|e| panic!("no customer: {e}"));
+        .expect("no customer");
     assert_eq!(customer, (String::new(), None, "B".to_owned()));
     drop(conn);
     // The minimal form (no names) is valid too.
     let minimal =
         json!({ "username": "min", "password": "ILoveDjango", "email": "min@domain.com" });
-    let data = app.data(REGISTER, json!({ "input": minimal })).await;
+    let data = app
+        .data(As::Default, REGISTER, json!({ "input": minimal }))
+        .await;
     assert_eq!(data["register"]["firstName"], "");
     assert_eq!(count(&app).await, (2, 2));
 }
@@ -86,23 +90,24 @@ async fn register_creates_the_user_and_its_customer_in_one_go() {
 #[tokio::test]
 async fn registration_rules_report_every_error() {
     let app = TestApp::new().await;
-    app.data(REGISTER, json!({ "input": registration() })).await;
+    app.data(As::Default, REGISTER, json!({ "input": registration() }))
+        .await;
     let required = json!(["This field is required."]);
-    let missing = app.gql(REGISTER, json!({ "input": {} })).await;
+    let missing = app.gql(As::Default, REGISTER, json!({ "input": {} })).await;
     assert_eq!(
         field_errors(&missing),
         json!({ "email": required, "password": required, "username": required })
     );
 
     let taken = app
-        .gql(REGISTER, json!({ "input": { "username": "user2", "password": "ILoveDjango", "email": "USER2@Domain.com" } }))
+        .gql(As::Default, REGISTER, json!({ "input": { "username": "user2", "password": "ILoveDjango", "email": "USER2@Domain.com" } }))
         .await;
     assert_eq!(
         field_errors(&taken),
         json!({ "email": ["user with this email already exists."], "username": ["A user with that username already exists."] })
     );
     let bad = app
-        .gql(REGISTER, json!({ "input": { "username": "no spaces", "password": "ILoveDjango", "email": "not-an-email", "firstName": "x".repeat(151) } }))
+        .gql(As::Default, REGISTER, json!({ "input": { "username": "no spaces", "password": "ILoveDjango", "email": "not-an-email", "firstName": "x".repeat(151) } }))
         .await;
     assert_eq!(
         field_errors(&bad),
@@ -114,7 +119,11 @@ async fn registration_rules_report_every_error() {
     );
     let password = async |username: &str, password: &str| {
         let input = json!({ "username": username, "password": password, "email": format!("{username}@example.com") });
-        field_errors(&app.gql(REGISTER, json!({ "input": input })).await)["password"].clone()
+        field_errors(
+            &app.gql(As::Default, REGISTER, json!({ "input": input }))
+                .await,
+        )["password"]
+            .clone()
     };
     assert_eq!(
         password("ann", "xk9#").await,
@@ -158,7 +167,9 @@ async fn a_failing_customer_insert_leaves_no_user() {
     .await
     .unwrap();
     drop(conn);
-    let response = app.gql(REGISTER, json!({ "input": registration() })).await;
+    let response = app
+        .gql(As::Default, REGISTER, json!({ "input": registration() }))
+        .await;
     assert_eq!(
         error(&response, "INTERNAL_SERVER_ERROR", 500)["message"],
         "Internal server error"
@@ -169,9 +180,14 @@ async fn a_failing_customer_insert_leaves_no_user() {
 #[tokio::test]
 async fn login_issues_hs256_access_and_refresh_tokens() {
     let app = TestApp::new().await;
-    app.data(REGISTER, json!({ "input": registration() })).await;
+    app.data(As::Default, REGISTER, json!({ "input": registration() }))
+        .await;
     let tokens = app
-        .data(LOGIN, json!({ "u": "user2", "p": "ILoveDjango" }))
+        .data(
+            As::Default,
+            LOGIN,
+            json!({ "u": "user2", "p": "ILoveDjango" }),
+        )
         .await["createToken"]
         .clone();
     let (access, refresh) = (
@@ -194,13 +210,13 @@ async fn login_issues_hs256_access_and_refresh_tokens() {
     assert_ne!(a["jti"], r["jti"]);
 
     let me = app
-        .gql_with(Some(&format!("JWT {access}")), ME, json!({}))
+        .gql(As::Header(&format!("JWT {access}")), ME, json!({}))
         .await;
     assert_eq!(
         me["data"]["me"]["username"], "user2",
         "the notes' JWT prefix works"
     );
-    let me = app.data_as(access, ME, json!({})).await;
+    let me = app.data(As::Token(access), ME, json!({})).await;
     assert_eq!(me["me"]["email"], "user2@domain.com");
     let mut conn = app.conn().await;
     let last_login: Option<chrono::DateTime<Utc>> = users::table
@@ -225,15 +241,19 @@ async fn wrong_credentials_and_inactive_accounts_cannot_log_in() {
         ("idle", "a-strong-pass-9"),
     ] {
         let response = app
-            .gql(LOGIN, json!({ "u": username, "p": password }))
+            .gql(As::Default, LOGIN, json!({ "u": username, "p": password }))
             .await;
         assert_eq!(
             error(&response, "UNAUTHENTICATED", 401)["message"],
             "No active account found with the given credentials."
         );
     }
-    app.data(LOGIN, json!({ "u": "ann", "p": "a-strong-pass-9" }))
-        .await;
+    app.data(
+        As::Default,
+        LOGIN,
+        json!({ "u": "ann", "p": "a-strong-pass-9" }),
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -241,20 +261,20 @@ async fn how_tokens_are_checked() {
     let app = TestApp::new().await;
     let (ann, token) = app.user("ann", Kind::Customer).await;
     let (_, idle_token) = app.user("idle", Kind::Inactive).await;
-    let me = async |authorization: Option<&str>| app.gql_with(authorization, ME, json!({})).await;
+    let me = async |caller: As<'_>| app.gql(caller, ME, json!({})).await;
 
-    let anonymous = me(None).await;
+    let anonymous = me(As::Anon).await;
     assert_eq!(
         error(&anonymous, "UNAUTHENTICATED", 401)["message"],
         "Authentication credentials were not provided."
     );
-    let other_scheme = me(Some(&format!("Basic {token}"))).await;
+    let other_scheme = me(As::Header(&format!("Basic {token}"))).await;
     assert_eq!(
         error(&other_scheme, "UNAUTHENTICATED", 401)["message"],
         "Authentication credentials were not provided."
     );
     for malformed in ["Bearer", "JWT a b"] {
-        let response = me(Some(malformed)).await;
+        let response = me(As::Header(malformed)).await;
         assert_eq!(
             error(&response, "UNAUTHENTICATED", 401)["message"],
             "Authorization header must contain two space-delimited values"
@@ -291,14 +311,14 @@ async fn how_tokens_are_checked() {
         forged_payload,
         "garbage".to_owned(),
     ] {
-        let response = me(Some(&format!("Bearer {bad}"))).await;
+        let response = me(As::Header(&format!("Bearer {bad}"))).await;
         assert_eq!(
             error(&response, "UNAUTHENTICATED", 401)["message"],
             "Token is invalid or expired.",
             "{bad}"
         );
     }
-    let inactive = me(Some(&format!("Bearer {idle_token}"))).await;
+    let inactive = me(As::Header(&format!("Bearer {idle_token}"))).await;
     assert_eq!(
         error(&inactive, "UNAUTHENTICATED", 401)["message"],
         "User is inactive"
@@ -308,7 +328,7 @@ async fn how_tokens_are_checked() {
         .jwt
         .issue(987_654, TokenType::Access, uuid::Uuid::new_v4())
         .unwrap_or_default();
-    let deleted = me(Some(&format!("Bearer {ghost}"))).await;
+    let deleted = me(As::Header(&format!("Bearer {ghost}"))).await;
     assert_eq!(
         error(&deleted, "UNAUTHENTICATED", 401)["message"],
         "User not found"
@@ -316,8 +336,8 @@ async fn how_tokens_are_checked() {
 
     // A bad token fails even a public query (D-13), and nothing runs.
     let public = app
-        .gql_with(
-            Some("Bearer garbage"),
+        .gql(
+            As::Header("Bearer garbage"),
             "{ products { totalCount } }",
             json!({}),
         )
@@ -325,7 +345,7 @@ async fn how_tokens_are_checked() {
     assert_eq!(public["data"], Value::Null);
     error(&public, "UNAUTHENTICATED", 401);
     let ok = app
-        .gql_as(&token, "{ products { totalCount } }", json!({}))
+        .gql(As::Token(&token), "{ products { totalCount } }", json!({}))
         .await;
     assert_eq!(ok["data"]["products"]["totalCount"], 0);
 }
@@ -340,7 +360,7 @@ async fn a_short_access_lifetime_expires_tokens() {
     assert!(exp - Utc::now().timestamp() <= 1);
     // The router still validates with the same secret: the token works until it expires.
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
-    let response = app.gql_as(&token, ME, json!({})).await;
+    let response = app.gql(As::Token(&token), ME, json!({})).await;
     assert_eq!(
         error(&response, "UNAUTHENTICATED", 401)["message"],
         "Token is invalid or expired."
@@ -352,7 +372,9 @@ async fn refresh_rotates_and_a_reused_refresh_token_revokes_the_session() {
     let app = TestApp::new().await;
     let (ann, access) = app.user("ann", Kind::Customer).await;
     let first = app.session(&ann).await;
-    let data = app.data(REFRESH, json!({ "r": first.refresh })).await;
+    let data = app
+        .data(As::Default, REFRESH, json!({ "r": first.refresh }))
+        .await;
     let pair = &data["refreshToken"];
     let (new_access, new_refresh) = (
         pair["access"].as_str().unwrap_or_default().to_owned(),
@@ -362,12 +384,14 @@ async fn refresh_rotates_and_a_reused_refresh_token_revokes_the_session() {
     assert_eq!(payload(&new_access)["token_type"], "access");
     assert_eq!(payload(&new_refresh)["sid"], payload(&first.refresh)["sid"]);
     assert_eq!(
-        app.data_as(&new_access, ME, json!({})).await["me"]["id"],
+        app.data(As::Token(&new_access), ME, json!({})).await["me"]["id"],
         ann.id
     );
     // The new refresh token works once more; then reusing the first one is theft:
     // the whole session (every token of it) is revoked.
-    let again = app.data(REFRESH, json!({ "r": new_refresh })).await;
+    let again = app
+        .data(As::Default, REFRESH, json!({ "r": new_refresh }))
+        .await;
     let latest_access = again["refreshToken"]["access"]
         .as_str()
         .unwrap_or_default()
@@ -376,30 +400,33 @@ async fn refresh_rotates_and_a_reused_refresh_token_revokes_the_session() {
         .as_str()
         .unwrap_or_default()
         .to_owned();
-    let reused = app.gql(REFRESH, json!({ "r": first.refresh })).await;
+    let reused = app
+        .gql(As::Default, REFRESH, json!({ "r": first.refresh }))
+        .await;
     assert_eq!(
         error(&reused, "UNAUTHENTICATED", 401)["message"],
         "Token is invalid or expired"
     );
     for token in [&new_access, &latest_access, &first.access] {
         error(
-            &app.gql_as(token, ME, json!({})).await,
+            &app.gql(As::Token(token), ME, json!({})).await,
             "UNAUTHENTICATED",
             401,
         );
     }
     error(
-        &app.gql(REFRESH, json!({ "r": latest_refresh })).await,
+        &app.gql(As::Default, REFRESH, json!({ "r": latest_refresh }))
+            .await,
         "UNAUTHENTICATED",
         401,
     );
     // Other sessions of the user are untouched.
     assert_eq!(
-        app.data_as(&access, ME, json!({})).await["me"]["id"],
+        app.data(As::Token(&access), ME, json!({})).await["me"]["id"],
         ann.id
     );
 
-    let wrong_type = app.gql(REFRESH, json!({ "r": access })).await;
+    let wrong_type = app.gql(As::Default, REFRESH, json!({ "r": access })).await;
     assert_eq!(
         error(&wrong_type, "UNAUTHENTICATED", 401)["message"],
         "Token has wrong type"
@@ -414,7 +441,7 @@ async fn refresh_rotates_and_a_reused_refresh_token_revokes_the_session() {
     };
     let expired = app.auth.jwt.sign(&claims).unwrap_or_default();
     for bad in [expired, "garbage".to_owned()] {
-        let response = app.gql(REFRESH, json!({ "r": bad })).await;
+        let response = app.gql(As::Default, REFRESH, json!({ "r": bad })).await;
         assert_eq!(
             error(&response, "UNAUTHENTICATED", 401)["message"],
             "Token is invalid or expired"
@@ -429,8 +456,7 @@ async fn users_change_their_names_email_and_password() {
     app.user("bob", Kind::Customer).await;
     let update = "mutation($input: UpdateMeInput!) { updateMe(input: $input) { username email firstName lastName } }";
     let updated = app
-        .data_as(
-            &token,
+        .data(As::Token(&token),
             update,
             json!({ "input": { "firstName": "Ann", "email": "ann@NEW.example", "currentPassword": "a-strong-pass-9" } }),
         )
@@ -440,8 +466,7 @@ async fn users_change_their_names_email_and_password() {
         json!({ "username": "ann", "email": "ann@new.example", "firstName": "Ann", "lastName": "" })
     );
     let taken = app
-        .gql_as(
-            &token,
+        .gql(As::Token(&token),
             update,
             json!({ "input": { "email": "BOB@example.com", "currentPassword": "a-strong-pass-9" } }),
         )
@@ -450,30 +475,42 @@ async fn users_change_their_names_email_and_password() {
         field_errors(&taken),
         json!({ "email": ["user with this email already exists."] })
     );
-    let anonymous = app.gql_anon(update, json!({ "input": {} })).await;
+    let anonymous = app.gql(As::Anon, update, json!({ "input": {} })).await;
     error(&anonymous, "UNAUTHENTICATED", 401);
 
     let change = "mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }";
     let refused = app
-        .gql_as(&token, change, json!({ "c": "nope", "n": "password" }))
+        .gql(
+            As::Token(&token),
+            change,
+            json!({ "c": "nope", "n": "password" }),
+        )
         .await;
     assert_eq!(
         field_errors(&refused),
         json!({ "currentPassword": ["Invalid password."], "newPassword": ["This password is too common."] })
     );
     assert_eq!(
-        app.data_as(
-            &token,
+        app.data(
+            As::Token(&token),
             change,
             json!({ "c": "a-strong-pass-9", "n": "tangerine-orbit-42" })
         )
         .await["changePassword"],
         true
     );
-    app.data(LOGIN, json!({ "u": "ann", "p": "tangerine-orbit-42" }))
-        .await;
+    app.data(
+        As::Default,
+        LOGIN,
+        json!({ "u": "ann", "p": "tangerine-orbit-42" }),
+    )
+    .await;
     let old = app
-        .gql(LOGIN, json!({ "u": "ann", "p": "a-strong-pass-9" }))
+        .gql(
+            As::Default,
+            LOGIN,
+            json!({ "u": "ann", "p": "a-strong-pass-9" }),
+        )
         .await;
     error(&old, "UNAUTHENTICATED", 401);
 }
@@ -500,8 +537,8 @@ async fn create_superuser_makes_a_staff_superuser_with_a_customer() {
     assert_eq!(count(&app).await, (1, 1));
     let token = app.token(&user).await;
     let created = app
-        .data_as(
-            &token,
+        .data(
+            As::Token(&token),
             "mutation { createCollection(input: { title: \"Boss\" }) { id } }",
             json!({}),
         )

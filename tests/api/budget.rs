@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use storefront::app::AppOptions;
 use storefront::config::Budget;
 
-use crate::common::{Kind, TestApp, error, factories, field_errors};
+use crate::common::{As, Kind, TestApp, error, factories, field_errors};
 
 const NESTED: &str = "{ products(first:100){ nodes{ collection{ products(first:100){ nodes{ collection{ products(first:100){ nodes{ id } } } } } } } } }";
 
@@ -31,7 +31,7 @@ async fn catalogue(app: &TestApp) -> (i64, i64) {
 #[tokio::test]
 async fn nested_lists_are_priced_by_their_page_sizes_and_refused() {
     let app = TestApp::new().await;
-    let response = app.gql_anon(NESTED, json!({})).await;
+    let response = app.gql(As::Anon, NESTED, json!({})).await;
     let error = too_complex(&response);
     // 1 + 100 × (nodes 1 + collection 1 + 1 + 100 × (1 + 1 + 1 + 100 × 1)).
     assert_eq!(
@@ -70,11 +70,12 @@ async fn realistic_pages_and_introspection_pass() {
         "{ collections { id title productsCount featuredProduct { title } products(first: 3) { nodes { title } } } }",
         "query { __schema { types { name kind fields { name args { name type { name ofType { name ofType { name ofType { name ofType { name ofType { name ofType { name } } } } } } } } type { name kind ofType { name kind ofType { name kind ofType { name kind ofType { name ofType { name ofType { name } } } } } } } } } } }",
     ] {
-        let response = app.gql_anon(query, json!({})).await;
+        let response = app.gql(As::Anon, query, json!({})).await;
         assert!(response.get("errors").is_none(), "{query}: {response:#}");
     }
     let data = app
         .data(
+            As::Default,
             "query($p: Int!, $c: Int!) { reviews(productId: $p) { name } product(id: $p) { reviews(first: 2) { name } } collection(id: $c) { title } }",
             json!({ "p": product, "c": collection }),
         )
@@ -90,7 +91,9 @@ async fn aliases_depth_root_fields_directives_and_size_are_capped() {
     let aliases: String = (0..200)
         .map(|i| format!("a{i}: products(first: 100) {{ nodes {{ id }} }} "))
         .collect();
-    let response = app.gql_anon(&format!("{{ {aliases} }}"), json!({})).await;
+    let response = app
+        .gql(As::Anon, &format!("{{ {aliases} }}"), json!({}))
+        .await;
     let error = too_complex(&response);
     assert_eq!(
         error["message"],
@@ -106,7 +109,7 @@ async fn aliases_depth_root_fields_directives_and_size_are_capped() {
         deep = format!("products(first: 1) {{ nodes {{ collection {{ {deep} }} }} }}");
     }
     let deep = format!("{{ collection(id: 1) {{ {deep} }} }}");
-    let response = app.gql_anon(&deep, json!({})).await;
+    let response = app.gql(As::Anon, &deep, json!({})).await;
     let error = too_complex(&response);
     assert_eq!(
         error["message"],
@@ -115,7 +118,9 @@ async fn aliases_depth_root_fields_directives_and_size_are_capped() {
     assert!(error["extensions"].get("cost").is_none(), "{error}");
     // Root fields.
     let roots = "product(id: 1) { id } ".repeat(21);
-    let response = app.gql_anon(&format!("{{ {roots} }}"), json!({})).await;
+    let response = app
+        .gql(As::Anon, &format!("{{ {roots} }}"), json!({}))
+        .await;
     assert_eq!(
         too_complex(&response)["message"],
         "The operation selects 21 root fields; the maximum is 20."
@@ -123,7 +128,11 @@ async fn aliases_depth_root_fields_directives_and_size_are_capped() {
     // Directives on one field.
     let directives = "@include(if: true) ".repeat(5);
     let response = app
-        .gql_anon(&format!("{{ __typename {directives} }}"), json!({}))
+        .gql(
+            As::Anon,
+            &format!("{{ __typename {directives} }}"),
+            json!({}),
+        )
         .await;
     assert_eq!(
         too_complex(&response)["message"],
@@ -131,7 +140,8 @@ async fn aliases_depth_root_fields_directives_and_size_are_capped() {
     );
     // Size in bytes, then in tokens (checked before parsing).
     let response = app
-        .gql_anon(
+        .gql(
+            As::Anon,
             &format!("{{ __typename }} {}", "#".repeat(40_000)),
             json!({}),
         )
@@ -143,7 +153,11 @@ async fn aliases_depth_root_fields_directives_and_size_are_capped() {
         "{response}"
     );
     let response = app
-        .gql_anon(&format!("{{ {} }}", "a ".repeat(6_000)), json!({}))
+        .gql(
+            As::Anon,
+            &format!("{{ {} }}", "a ".repeat(6_000)),
+            json!({}),
+        )
         .await;
     assert_eq!(
         too_complex(&response)["message"],
@@ -161,11 +175,16 @@ async fn budget_variables_are_honoured() {
     })
     .await;
     let response = app
-        .gql_anon("{ products(first: 49) { nodes { id } } }", json!({}))
+        .gql(
+            As::Anon,
+            "{ products(first: 49) { nodes { id } } }",
+            json!({}),
+        )
         .await;
     assert!(response.get("errors").is_none(), "{response}");
     let response = app
-        .gql_anon(
+        .gql(
+            As::Anon,
             "query($n: Int) { products(first: $n) { nodes { id } } }",
             json!({ "n": 50 }),
         )
@@ -182,11 +201,11 @@ async fn search_terms_are_bounded() {
     catalogue(&app).await;
     let query = "query($s: String) { products(search: $s) { totalCount } }";
     let ten = "a b c d e f g h i j";
-    let response = app.gql_anon(query, json!({ "s": ten })).await;
+    let response = app.gql(As::Anon, query, json!({ "s": ten })).await;
     assert!(response.get("errors").is_none(), "{response}");
     // Duplicates count; empty terms (from repeated separators) do not.
     let response = app
-        .gql_anon(query, json!({ "s": "a,,a  a a a a a a a a a" }))
+        .gql(As::Anon, query, json!({ "s": "a,,a  a a a a a a a a a" }))
         .await;
     assert_eq!(
         field_errors(&response),
@@ -195,25 +214,31 @@ async fn search_terms_are_bounded() {
     // 20,000 terms are 40,000 characters: over the length of any string, refused before
     // anything runs.
     let many = "a ".repeat(20_000);
-    let response = app.gql_anon(query, json!({ "s": many })).await;
+    let response = app.gql(As::Anon, query, json!({ "s": many })).await;
     assert_eq!(
         field_errors(&response),
         json!({ "search": ["Ensure this field has no more than 10000 characters."] })
     );
     let many = "a ".repeat(4_000);
-    let response = app.gql_anon(query, json!({ "s": many })).await;
+    let response = app.gql(As::Anon, query, json!({ "s": many })).await;
     assert_eq!(
         field_errors(&response),
         json!({ "search": ["Ensure this field has no more than 10 terms."] })
     );
     let response = app
-        .gql_anon(query, json!({ "s": format!("ok {}", "x".repeat(101)) }))
+        .gql(
+            As::Anon,
+            query,
+            json!({ "s": format!("ok {}", "x".repeat(101)) }),
+        )
         .await;
     assert_eq!(
         field_errors(&response),
         json!({ "search": ["Ensure each term has no more than 100 characters."] })
     );
-    let response = app.gql_anon(query, json!({ "s": "x".repeat(100) })).await;
+    let response = app
+        .gql(As::Anon, query, json!({ "s": "x".repeat(100) }))
+        .await;
     assert_eq!(response["data"]["products"]["totalCount"], 0, "{response}");
 }
 
@@ -276,8 +301,8 @@ async fn nul_characters_are_refused_on_every_text_input() {
     ];
     for (token, query, variables, field) in cases {
         let response = match token {
-            Some(token) => app.gql_as(token, query, variables).await,
-            None => app.gql_anon(query, variables).await,
+            Some(token) => app.gql(As::Token(token), query, variables).await,
+            None => app.gql(As::Anon, query, variables).await,
         };
         assert_eq!(
             field_errors(&response),
@@ -292,7 +317,7 @@ async fn every_string_has_a_maximum_length() {
     let app = TestApp::new().await;
     let (_, product) = catalogue(&app).await;
     let response = app
-        .gql_anon(
+        .gql(As::Anon,
             "mutation($p: Int!, $d: String!) { createReview(productId: $p, input: { name: \"n\", description: $d }) { id } }",
             json!({ "p": product, "d": "d".repeat(5_001) }),
         )
@@ -302,7 +327,8 @@ async fn every_string_has_a_maximum_length() {
         json!({ "description": ["Ensure this field has no more than 5000 characters."] })
     );
     let response = app
-        .gql_anon(
+        .gql(
+            As::Anon,
             "mutation($v: String!) { createToken(username: $v, password: \"x\") { access } }",
             json!({ "v": "u".repeat(10_001) }),
         )
@@ -319,6 +345,7 @@ async fn growable_lists_take_first_up_to_100() {
     let (_, product) = catalogue(&app).await;
     let data = app
         .data(
+            As::Default,
             "query($p: Int!) { reviews(productId: $p, first: 2) { name } productImages(productId: $p) { id } collections(first: 1) { title } groups(first: 5) { id } }",
             json!({ "p": product }),
         )
@@ -333,7 +360,7 @@ async fn growable_lists_take_first_up_to_100() {
         "{ collections(first: 101) { id } }",
         "{ groups(first: 101) { id } }",
     ] {
-        let response = app.gql(query, json!({ "p": product })).await;
+        let response = app.gql(As::Default, query, json!({ "p": product })).await;
         assert_eq!(
             field_errors(&response),
             json!({ "first": ["Ensure this value is less than or equal to 100."] }),
@@ -517,6 +544,7 @@ async fn every_text_argument_and_input_field_of_every_mutation_refuses_nul() {
     let app = TestApp::new().await;
     let schema = app
         .data(
+            As::Default,
             "{ __schema { mutationType { fields { name args { name type { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } }
                types { name kind inputFields { name type { kind name ofType { kind name ofType { kind name } } } } } } }",
             json!({}),
@@ -558,7 +586,7 @@ async fn every_text_argument_and_input_field_of_every_mutation_refuses_nul() {
             for (argument, reported) in targets {
                 let query =
                     format!("mutation($v: String) {{ {name}({argument}) {{ __typename }} }}");
-                let response = app.gql_anon(&query, json!({ "v": "a\u{0}b" })).await;
+                let response = app.gql(As::Anon, &query, json!({ "v": "a\u{0}b" })).await;
                 assert_eq!(
                     field_errors(&response),
                     json!({ reported.as_str(): ["Null characters are not allowed."] }),

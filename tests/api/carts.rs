@@ -5,7 +5,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use storefront::app::{AppOptions, Settings};
 
-use crate::common::{Kind, TestApp, error, factories, field_errors};
+use crate::common::{As, Kind, TestApp, error, factories, field_errors};
 
 const CREATE: &str = "mutation { createCart { id items { id } totalPrice itemsCount } }";
 const ADD: &str = "mutation($c: UUID!, $p: Int!, $q: Int) { addCartItem(cartId: $c, productId: $p, quantity: $q) { id productId quantity totalPrice } }";
@@ -13,8 +13,8 @@ const CART: &str = "query($id: UUID!) { cart(id: $id) { id itemsCount totalPrice
 
 async fn new_cart(app: &TestApp, token: Option<&str>) -> String {
     let data = match token {
-        Some(token) => app.data_as(token, CREATE, json!({})).await,
-        None => app.data(CREATE, json!({})).await,
+        Some(token) => app.data(As::Token(token), CREATE, json!({})).await,
+        None => app.data(As::Default, CREATE, json!({})).await,
     };
     data["createCart"]["id"]
         .as_str()
@@ -35,7 +35,7 @@ async fn guests_create_carts_and_fill_them() {
         &[("Coffee Mug", "8.99", 50), ("T-Shirt", "25.00", 50)],
     )
     .await;
-    let created = app.data(CREATE, json!({})).await["createCart"].clone();
+    let created = app.data(As::Default, CREATE, json!({})).await["createCart"].clone();
     let id = created["id"].as_str().unwrap_or_default().to_owned();
     assert!(uuid::Uuid::parse_str(&id).is_ok_and(|u| u.get_version_num() == 4));
     assert_eq!(created["items"], json!([]));
@@ -43,7 +43,7 @@ async fn guests_create_carts_and_fill_them() {
     assert_ne!(new_cart(&app, None).await, id, "every cart gets its own id");
 
     let first = app
-        .data(ADD, json!({ "c": id, "p": ids[0], "q": 10 }))
+        .data(As::Default, ADD, json!({ "c": id, "p": ids[0], "q": 10 }))
         .await["addCartItem"]
         .clone();
     assert_eq!(
@@ -51,7 +51,7 @@ async fn guests_create_carts_and_fill_them() {
         (Some(ids[0]), Some(10))
     );
     let merged = app
-        .data(ADD, json!({ "c": id, "p": ids[0], "q": 10 }))
+        .data(As::Default, ADD, json!({ "c": id, "p": ids[0], "q": 10 }))
         .await["addCartItem"]
         .clone();
     assert_eq!(
@@ -61,6 +61,7 @@ async fn guests_create_carts_and_fill_them() {
     assert_eq!(merged["quantity"], 20);
     let one = app
         .data(
+            As::Default,
             "mutation($c: UUID!, $p: Int!) { addCartItem(cartId: $c, productId: $p) { quantity } }",
             json!({ "c": id, "p": ids[1] }),
         )
@@ -68,11 +69,15 @@ async fn guests_create_carts_and_fill_them() {
     assert_eq!(one["addCartItem"]["quantity"], 1, "quantity defaults to 1");
     let update = "mutation($c: UUID!, $i: Int!, $q: Int!) { updateCartItem(cartId: $c, id: $i, quantity: $q) { id quantity totalPrice } }";
     let updated = app
-        .data(update, json!({ "c": id, "i": first["id"], "q": 2 }))
+        .data(
+            As::Default,
+            update,
+            json!({ "c": id, "i": first["id"], "q": 2 }),
+        )
         .await;
     assert_eq!(updated["updateCartItem"]["totalPrice"], json!(17.98));
 
-    let cart = app.data(CART, json!({ "id": id })).await["cart"].clone();
+    let cart = app.data(As::Default, CART, json!({ "id": id })).await["cart"].clone();
     assert_eq!(cart["totalPrice"], json!(42.98));
     assert_eq!(cart["itemsCount"], 3);
     assert_eq!(
@@ -95,18 +100,21 @@ async fn guests_create_carts_and_fill_them() {
     .unwrap();
     drop(conn);
     assert_eq!(
-        app.data(CART, json!({ "id": id })).await["cart"]["totalPrice"],
+        app.data(As::Default, CART, json!({ "id": id })).await["cart"]["totalPrice"],
         json!(47.98)
     );
 
     let items = app
         .data(
+            As::Default,
             "query($c: UUID!) { cartItems(cartId: $c) { id } }",
             json!({ "c": id }),
         )
         .await;
     assert_eq!(items["cartItems"].as_array().map(Vec::len), Some(2));
-    let statements = app.count_statements(CART, json!({ "id": id })).await;
+    let statements = app
+        .count_statements(As::Anon, CART, json!({ "id": id }))
+        .await;
     assert!(statements <= 3, "{statements} statements");
 }
 
@@ -117,7 +125,7 @@ async fn cart_item_rules_and_not_found_cases() {
     let cart = new_cart(&app, None).await;
     let other = new_cart(&app, None).await;
     let both = app
-        .gql(ADD, json!({ "c": cart, "p": 999_999, "q": 0 }))
+        .gql(As::Default, ADD, json!({ "c": cart, "p": 999_999, "q": 0 }))
         .await;
     assert_eq!(
         field_errors(&both),
@@ -128,15 +136,15 @@ async fn cart_item_rules_and_not_found_cases() {
         (32_768, "Ensure this value is less than or equal to 32767."),
     ] {
         let response = app
-            .gql(ADD, json!({ "c": cart, "p": ids[0], "q": q }))
+            .gql(As::Default, ADD, json!({ "c": cart, "p": ids[0], "q": q }))
             .await;
         assert_eq!(field_errors(&response), json!({ "quantity": [message] }));
     }
     // A line holds at most MAX_HOLD_PER_LINE (20) units, counted after the add.
-    app.data(ADD, json!({ "c": cart, "p": ids[0], "q": 20 }))
+    app.data(As::Default, ADD, json!({ "c": cart, "p": ids[0], "q": 20 }))
         .await;
     let overflow = app
-        .gql(ADD, json!({ "c": cart, "p": ids[0], "q": 1 }))
+        .gql(As::Default, ADD, json!({ "c": cart, "p": ids[0], "q": 1 }))
         .await;
     assert_eq!(
         field_errors(&overflow),
@@ -145,17 +153,23 @@ async fn cart_item_rules_and_not_found_cases() {
 
     let unknown = uuid::Uuid::new_v4().to_string();
     error(
-        &app.gql(ADD, json!({ "c": unknown, "p": ids[0], "q": 1 }))
-            .await,
+        &app.gql(
+            As::Default,
+            ADD,
+            json!({ "c": unknown, "p": ids[0], "q": 1 }),
+        )
+        .await,
         "NOT_FOUND",
         404,
     );
     error(
-        &app.gql(CART, json!({ "id": unknown })).await,
+        &app.gql(As::Default, CART, json!({ "id": unknown })).await,
         "NOT_FOUND",
         404,
     );
-    let malformed = app.gql(CART, json!({ "id": "invalid-cart-id" })).await;
+    let malformed = app
+        .gql(As::Default, CART, json!({ "id": "invalid-cart-id" }))
+        .await;
     let message = error(&malformed, "BAD_USER_INPUT", 400)["message"]
         .as_str()
         .unwrap_or_default()
@@ -163,6 +177,7 @@ async fn cart_item_rules_and_not_found_cases() {
     assert!(message.contains("Must be a valid UUID."), "{message}");
     assert_eq!(
         app.data(
+            As::Default,
             "query($c: UUID!) { cartItems(cartId: $c) { id } }",
             json!({ "c": unknown })
         )
@@ -172,6 +187,7 @@ async fn cart_item_rules_and_not_found_cases() {
 
     let line = app
         .data(
+            As::Default,
             "query($c: UUID!) { cart(id: $c) { items { id } } }",
             json!({ "c": cart }),
         )
@@ -179,20 +195,25 @@ async fn cart_item_rules_and_not_found_cases() {
         .clone();
     let item = "query($c: UUID!, $i: Int!) { cartItem(cartId: $c, id: $i) { id quantity } }";
     error(
-        &app.gql(item, json!({ "c": other, "i": line })).await,
+        &app.gql(As::Default, item, json!({ "c": other, "i": line }))
+            .await,
         "NOT_FOUND",
         404,
     );
     let update = "mutation($c: UUID!, $i: Int!, $q: Int!) { updateCartItem(cartId: $c, id: $i, quantity: $q) { quantity } }";
     error(
-        &app.gql(update, json!({ "c": other, "i": line, "q": 1 }))
-            .await,
+        &app.gql(
+            As::Default,
+            update,
+            json!({ "c": other, "i": line, "q": 1 }),
+        )
+        .await,
         "NOT_FOUND",
         404,
     );
     for q in [0, -5] {
         let response = app
-            .gql(update, json!({ "c": cart, "i": line, "q": q }))
+            .gql(As::Default, update, json!({ "c": cart, "i": line, "q": q }))
             .await;
         assert_eq!(
             field_errors(&response),
@@ -201,52 +222,58 @@ async fn cart_item_rules_and_not_found_cases() {
     }
     let decrement =
         "mutation($c: UUID!, $i: Int!) { decrementCartItem(cartId: $c, id: $i) { quantity } }";
-    app.data(update, json!({ "c": cart, "i": line, "q": 2 }))
+    app.data(As::Default, update, json!({ "c": cart, "i": line, "q": 2 }))
         .await;
     assert_eq!(
-        app.data(decrement, json!({ "c": cart, "i": line })).await["decrementCartItem"],
+        app.data(As::Default, decrement, json!({ "c": cart, "i": line }))
+            .await["decrementCartItem"],
         json!({ "quantity": 1 })
     );
     assert_eq!(
-        app.data(decrement, json!({ "c": cart, "i": line })).await["decrementCartItem"],
+        app.data(As::Default, decrement, json!({ "c": cart, "i": line }))
+            .await["decrementCartItem"],
         Value::Null,
         "deleted at 1"
     );
     error(
-        &app.gql(item, json!({ "c": cart, "i": line })).await,
+        &app.gql(As::Default, item, json!({ "c": cart, "i": line }))
+            .await,
         "NOT_FOUND",
         404,
     );
 
     let added = app
-        .data(ADD, json!({ "c": cart, "p": ids[0], "q": 1 }))
+        .data(As::Default, ADD, json!({ "c": cart, "p": ids[0], "q": 1 }))
         .await["addCartItem"]["id"]
         .clone();
     let delete_item = "mutation($c: UUID!, $i: Int!) { deleteCartItem(cartId: $c, id: $i) }";
     assert_eq!(
-        app.data(delete_item, json!({ "c": cart, "i": added }))
+        app.data(As::Default, delete_item, json!({ "c": cart, "i": added }))
             .await["deleteCartItem"],
         true
     );
     error(
-        &app.gql(delete_item, json!({ "c": cart, "i": added })).await,
+        &app.gql(As::Default, delete_item, json!({ "c": cart, "i": added }))
+            .await,
         "NOT_FOUND",
         404,
     );
-    app.data(ADD, json!({ "c": cart, "p": ids[0], "q": 1 }))
+    app.data(As::Default, ADD, json!({ "c": cart, "p": ids[0], "q": 1 }))
         .await;
     let delete_cart = "mutation($c: UUID!) { deleteCart(id: $c) }";
     assert_eq!(
-        app.data(delete_cart, json!({ "c": cart })).await["deleteCart"],
+        app.data(As::Default, delete_cart, json!({ "c": cart }))
+            .await["deleteCart"],
         true
     );
     error(
-        &app.gql(CART, json!({ "id": cart })).await,
+        &app.gql(As::Default, CART, json!({ "id": cart })).await,
         "NOT_FOUND",
         404,
     );
     error(
-        &app.gql(delete_cart, json!({ "c": cart })).await,
+        &app.gql(As::Default, delete_cart, json!({ "c": cart }))
+            .await,
         "NOT_FOUND",
         404,
     );
@@ -272,70 +299,91 @@ async fn owned_carts_are_private_and_guest_carts_can_be_claimed_and_merged() {
         owned,
         "one open cart per user"
     );
-    let mine = app.data_as(&ann, "{ myCart { id } }", json!({})).await;
+    let mine = app
+        .data(As::Token(&ann), "{ myCart { id } }", json!({}))
+        .await;
     assert_eq!(mine["myCart"]["id"], owned);
     assert_eq!(
-        app.data_as(&bob, "{ myCart { id } }", json!({})).await["myCart"],
+        app.data(As::Token(&bob), "{ myCart { id } }", json!({}))
+            .await["myCart"],
         Value::Null
     );
     error(
-        &app.gql_anon("{ myCart { id } }", json!({})).await,
+        &app.gql(As::Anon, "{ myCart { id } }", json!({})).await,
         "UNAUTHENTICATED",
         401,
     );
     for outsider in [
-        app.gql_as(&bob, CART, json!({ "id": owned })).await,
-        app.gql_anon(CART, json!({ "id": owned })).await,
+        app.gql(As::Token(&bob), CART, json!({ "id": owned })).await,
+        app.gql(As::Anon, CART, json!({ "id": owned })).await,
     ] {
         error(&outsider, "NOT_FOUND", 404);
     }
     error(
-        &app.gql_as(&bob, ADD, json!({ "c": owned, "p": ids[0], "q": 1 }))
-            .await,
+        &app.gql(
+            As::Token(&bob),
+            ADD,
+            json!({ "c": owned, "p": ids[0], "q": 1 }),
+        )
+        .await,
         "NOT_FOUND",
         404,
     );
 
-    app.data_as(&ann, ADD, json!({ "c": owned, "p": ids[0], "q": 2 }))
-        .await;
+    app.data(
+        As::Token(&ann),
+        ADD,
+        json!({ "c": owned, "p": ids[0], "q": 2 }),
+    )
+    .await;
     let guest = new_cart(&app, None).await;
-    app.data(ADD, json!({ "c": guest, "p": ids[0], "q": 3 }))
+    app.data(As::Default, ADD, json!({ "c": guest, "p": ids[0], "q": 3 }))
         .await;
-    app.data(ADD, json!({ "c": guest, "p": ids[1], "q": 1 }))
+    app.data(As::Default, ADD, json!({ "c": guest, "p": ids[1], "q": 1 }))
         .await;
     let claim = "mutation($c: UUID!) { claimCart(cartId: $c) { id itemsCount items { productId quantity } } }";
     error(
-        &app.gql_anon(claim, json!({ "c": guest })).await,
+        &app.gql(As::Anon, claim, json!({ "c": guest })).await,
         "UNAUTHENTICATED",
         401,
     );
     error(
-        &app.gql_as(&bob, claim, json!({ "c": owned })).await,
+        &app.gql(As::Token(&bob), claim, json!({ "c": owned })).await,
         "NOT_FOUND",
         404,
     );
-    let merged = app.data_as(&ann, claim, json!({ "c": guest })).await["claimCart"].clone();
+    let merged = app
+        .data(As::Token(&ann), claim, json!({ "c": guest }))
+        .await["claimCart"]
+        .clone();
     assert_eq!(merged["id"], owned);
     assert_eq!(
         merged["items"],
         json!([{ "productId": ids[0], "quantity": 5 }, { "productId": ids[1], "quantity": 1 }])
     );
     error(
-        &app.gql(CART, json!({ "id": guest })).await,
+        &app.gql(As::Default, CART, json!({ "id": guest })).await,
         "NOT_FOUND",
         404,
     );
 
     let bob_guest = new_cart(&app, None).await;
-    app.data(ADD, json!({ "c": bob_guest, "p": ids[1], "q": 4 }))
-        .await;
-    let attached = app.data_as(&bob, claim, json!({ "c": bob_guest })).await["claimCart"].clone();
+    app.data(
+        As::Default,
+        ADD,
+        json!({ "c": bob_guest, "p": ids[1], "q": 4 }),
+    )
+    .await;
+    let attached = app
+        .data(As::Token(&bob), claim, json!({ "c": bob_guest }))
+        .await["claimCart"]
+        .clone();
     assert_eq!(
         attached["id"], bob_guest,
         "without a cart of their own, the guest cart becomes theirs"
     );
     error(
-        &app.gql_anon(CART, json!({ "id": bob_guest })).await,
+        &app.gql(As::Anon, CART, json!({ "id": bob_guest })).await,
         "NOT_FOUND",
         404,
     );
@@ -356,14 +404,19 @@ async fn holds_reserve_stock_until_they_expire() {
     let available = "query($p: Int!) { product(id: $p) { inventory availableInventory } }";
     let first = new_cart(&app, None).await;
     let second = new_cart(&app, None).await;
-    app.data(ADD, json!({ "c": first, "p": ids[0], "q": 2 }))
+    app.data(As::Default, ADD, json!({ "c": first, "p": ids[0], "q": 2 }))
         .await;
     assert_eq!(
-        app.data(available, json!({ "p": ids[0] })).await["product"],
+        app.data(As::Default, available, json!({ "p": ids[0] }))
+            .await["product"],
         json!({ "inventory": 3, "availableInventory": 1 })
     );
     let refused = app
-        .gql(ADD, json!({ "c": second, "p": ids[0], "q": 2 }))
+        .gql(
+            As::Default,
+            ADD,
+            json!({ "c": second, "p": ids[0], "q": 2 }),
+        )
         .await;
     assert_eq!(
         field_errors(&refused),
@@ -371,6 +424,7 @@ async fn holds_reserve_stock_until_they_expire() {
     );
     let lines = app
         .data(
+            As::Default,
             "query($c: UUID!) { cartItems(cartId: $c) { id } }",
             json!({ "c": second }),
         )
@@ -382,7 +436,7 @@ async fn holds_reserve_stock_until_they_expire() {
     );
     // The holding cart itself may go up to the whole inventory, no further.
     let more = app
-        .gql(ADD, json!({ "c": first, "p": ids[0], "q": 2 }))
+        .gql(As::Default, ADD, json!({ "c": first, "p": ids[0], "q": 2 }))
         .await;
     assert_eq!(
         field_errors(&more),
@@ -391,14 +445,20 @@ async fn holds_reserve_stock_until_they_expire() {
 
     tokio::time::sleep(Duration::from_millis(2200)).await;
     assert_eq!(
-        app.data(available, json!({ "p": ids[0] })).await["product"]["availableInventory"],
+        app.data(As::Default, available, json!({ "p": ids[0] }))
+            .await["product"]["availableInventory"],
         3,
         "expired holds stop counting"
     );
-    app.data(ADD, json!({ "c": second, "p": ids[0], "q": 2 }))
-        .await;
+    app.data(
+        As::Default,
+        ADD,
+        json!({ "c": second, "p": ids[0], "q": 2 }),
+    )
+    .await;
     assert_eq!(
-        app.data(available, json!({ "p": ids[0] })).await["product"]["availableInventory"],
+        app.data(As::Default, available, json!({ "p": ids[0] }))
+            .await["product"]["availableInventory"],
         1
     );
 }
@@ -411,8 +471,8 @@ async fn two_carts_racing_for_the_last_units_one_wins() {
         let a = new_cart(&app, None).await;
         let b = new_cart(&app, None).await;
         let (ra, rb) = tokio::join!(
-            app.gql(ADD, json!({ "c": a, "p": ids[0], "q": 2 })),
-            app.gql(ADD, json!({ "c": b, "p": ids[0], "q": 2 }))
+            app.gql(As::Default, ADD, json!({ "c": a, "p": ids[0], "q": 2 })),
+            app.gql(As::Default, ADD, json!({ "c": b, "p": ids[0], "q": 2 }))
         );
         let wins = [&ra, &rb]
             .iter()
@@ -426,6 +486,7 @@ async fn two_carts_racing_for_the_last_units_one_wins() {
         );
         for cart in [a, b] {
             app.data(
+                As::Default,
                 "mutation($c: UUID!) { deleteCart(id: $c) }",
                 json!({ "c": cart }),
             )

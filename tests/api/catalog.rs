@@ -4,7 +4,7 @@
 use chrono::{Duration, Utc};
 use serde_json::{Value, json};
 
-use crate::common::{TestApp, error, factories, field_errors};
+use crate::common::{As, TestApp, error, factories, field_errors};
 
 const PRODUCT_FIELDS: &str = "id title slug description inventory unitPrice priceWithTax lastUpdate collectionId inventoryStatus";
 
@@ -25,6 +25,7 @@ async fn ids(app: &TestApp, args: &str) -> Vec<i64> {
     };
     let data = app
         .data(
+            As::Default,
             &format!("{{ products{args} {{ nodes {{ id }} }} }}"),
             json!({}),
         )
@@ -51,7 +52,7 @@ async fn product_by_id_exposes_exactly_the_api_fields() {
         .await;
     drop(conn);
     let data = app
-        .data(&format!("query($id: Int!) {{ product(id: $id) {{ {PRODUCT_FIELDS} collection {{ id title }} }} }}"), json!({ "id": p.id }))
+        .data(As::Default, &format!("query($id: Int!) {{ product(id: $id) {{ {PRODUCT_FIELDS} collection {{ id title }} }} }}"), json!({ "id": p.id }))
         .await;
     let product = &data["product"];
     assert_eq!(product["id"], p.id);
@@ -70,6 +71,7 @@ async fn product_by_id_exposes_exactly_the_api_fields() {
     // The API model is not the data model: no other fields exist on Product.
     let schema = app
         .data(
+            As::Default,
             r#"{ __type(name: "Product") { fields { name } } }"#,
             json!({}),
         )
@@ -111,6 +113,7 @@ async fn missing_products_are_not_found() {
     for id in [999_999_i64, 2_147_483_648, -1] {
         let response = app
             .gql(
+                As::Default,
                 "query($id: Int!) { product(id: $id) { id } }",
                 json!({ "id": id }),
             )
@@ -146,6 +149,7 @@ async fn price_with_tax_rounds_half_up_and_money_is_a_json_number() {
     for (id, (price, with_tax)) in ids.into_iter().zip(cases) {
         let data = app
             .data(
+                As::Default,
                 "query($id: Int!) { product(id: $id) { unitPrice priceWithTax } }",
                 json!({ "id": id }),
             )
@@ -171,7 +175,7 @@ async fn create_product_round_trips_exact_decimals() {
     drop(conn);
     let before = Utc::now() - Duration::seconds(1);
     let created = app
-        .data(CREATE, json!({ "input": valid_input(c.id) }))
+        .data(As::Default, CREATE, json!({ "input": valid_input(c.id) }))
         .await["createProduct"]
         .clone();
     assert_eq!(created["unitPrice"], json!(999.99));
@@ -185,6 +189,7 @@ async fn create_product_round_trips_exact_decimals() {
     // Stored exactly: read back through the API and straight from the table.
     let read = app
         .data(
+            As::Default,
             "query($id: Int!) { product(id: $id) { title slug unitPrice inventory collectionId } }",
             json!({ "id": created["id"] }),
         )
@@ -205,14 +210,16 @@ async fn create_product_round_trips_exact_decimals() {
     assert_eq!(row.as_deref(), Some("999.99"));
     // Money may also be sent as a numeric string.
     let input = json!({ "title": "a", "slug": "a", "unitPrice": "1", "collectionId": c.id, "inventory": 1 });
-    let minimal = app.data(CREATE, json!({ "input": input })).await;
+    let minimal = app
+        .data(As::Default, CREATE, json!({ "input": input }))
+        .await;
     assert_eq!(minimal["createProduct"]["unitPrice"], json!(1));
 }
 
 #[tokio::test]
 async fn create_product_reports_every_missing_field_at_once() {
     let app = TestApp::as_staff().await;
-    let response = app.gql(CREATE, json!({ "input": {} })).await;
+    let response = app.gql(As::Default, CREATE, json!({ "input": {} })).await;
     let required = json!(["This field is required."]);
     assert_eq!(
         field_errors(&response),
@@ -289,7 +296,9 @@ async fn create_product_validation_messages() {
         if let (Some(target), Some(source)) = (input.as_object_mut(), override_.as_object()) {
             target.extend(source.clone());
         }
-        let response = app.gql(CREATE, json!({ "input": input })).await;
+        let response = app
+            .gql(As::Default, CREATE, json!({ "input": input }))
+            .await;
         assert_eq!(
             field_errors(&response),
             json!({ field: [message] }),
@@ -303,10 +312,13 @@ async fn create_product_validation_messages() {
         (json!(9999.99), 2_147_483_647, "x"),
     ] {
         let input = json!({ "title": "ok", "slug": slug, "unitPrice": price, "inventory": inventory, "collectionId": c.id });
-        app.data(CREATE, json!({ "input": input })).await;
+        app.data(As::Default, CREATE, json!({ "input": input }))
+            .await;
     }
     // Nothing half-written: only the two valid creates exist.
-    let total = app.data("{ products { totalCount } }", json!({})).await;
+    let total = app
+        .data(As::Default, "{ products { totalCount } }", json!({}))
+        .await;
     assert_eq!(total["products"]["totalCount"], 2);
 }
 
@@ -326,9 +338,12 @@ async fn description_may_be_omitted_null_or_empty() {
         if let Some(value) = description {
             input["description"] = value;
         }
-        let created = app.data(CREATE, json!({ "input": input })).await;
+        let created = app
+            .data(As::Default, CREATE, json!({ "input": input }))
+            .await;
         let read = app
             .data(
+                As::Default,
                 "query($id: Int!) { product(id: $id) { description } }",
                 json!({ "id": created["createProduct"]["id"] }),
             )
@@ -355,14 +370,16 @@ async fn full_update_requires_every_field_and_patch_changes_only_what_is_sent() 
 
     let mut input = valid_input(other.id);
     input.as_object_mut().map(|o| o.remove("slug"));
-    let response = app.gql(UPDATE, json!({ "id": p.id, "input": input })).await;
+    let response = app
+        .gql(As::Default, UPDATE, json!({ "id": p.id, "input": input }))
+        .await;
     assert_eq!(
         field_errors(&response),
         json!({ "slug": ["This field is required."] })
     );
 
     let replaced = app
-        .data(UPDATE, json!({ "id": p.id, "input": { "title": "Laptop+", "slug": "laptop-updated", "unitPrice": 899.99, "inventory": 45, "collectionId": other.id } }))
+        .data(As::Default, UPDATE, json!({ "id": p.id, "input": { "title": "Laptop+", "slug": "laptop-updated", "unitPrice": 899.99, "inventory": 45, "collectionId": other.id } }))
         .await;
     assert_eq!(
         replaced["updateProduct"],
@@ -370,7 +387,11 @@ async fn full_update_requires_every_field_and_patch_changes_only_what_is_sent() 
     );
 
     let patched = app
-        .data(PATCH, json!({ "id": p.id, "input": { "unitPrice": 5 } }))
+        .data(
+            As::Default,
+            PATCH,
+            json!({ "id": p.id, "input": { "unitPrice": 5 } }),
+        )
         .await["patchProduct"]
         .clone();
     assert_eq!(patched["unitPrice"], json!(5));
@@ -393,6 +414,7 @@ async fn full_update_requires_every_field_and_patch_changes_only_what_is_sent() 
 
     let cleared = app
         .data(
+            As::Default,
             PATCH,
             json!({ "id": p.id, "input": { "description": null } }),
         )
@@ -401,6 +423,7 @@ async fn full_update_requires_every_field_and_patch_changes_only_what_is_sent() 
 
     let response = app
         .gql(
+            As::Default,
             PATCH,
             json!({ "id": p.id, "input": { "unitPrice": 0.5, "inventory": -3, "title": "" } }),
         )
@@ -411,6 +434,7 @@ async fn full_update_requires_every_field_and_patch_changes_only_what_is_sent() 
     );
     let unchanged = app
         .data(
+            As::Default,
             "query($id: Int!) { product(id: $id) { unitPrice inventory title } }",
             json!({ "id": p.id }),
         )
@@ -425,7 +449,7 @@ async fn full_update_requires_every_field_and_patch_changes_only_what_is_sent() 
         (UPDATE, valid_input(c.id)),
     ] {
         let response = app
-            .gql(query, json!({ "id": 424_242, "input": input }))
+            .gql(As::Default, query, json!({ "id": 424_242, "input": input }))
             .await;
         error(&response, "NOT_FOUND", 404);
     }
@@ -448,27 +472,34 @@ async fn delete_product_guard_and_cascades() {
     factories::review(&mut conn, featured.id, "Ann").await;
     drop(conn);
     app.data(
+        As::Default,
         "mutation($id: Int!, $p: Int!) { updateCollection(id: $id, input: { title: \"C\", featuredProductId: $p }) { id } }",
         json!({ "id": c.id, "p": featured.id }),
     )
     .await;
 
-    let response = app.gql(DELETE, json!({ "id": ordered.id })).await;
+    let response = app
+        .gql(As::Default, DELETE, json!({ "id": ordered.id }))
+        .await;
     let guard = error(&response, "METHOD_NOT_ALLOWED", 405);
     assert_eq!(
         guard["message"],
         "Product cannot be deleted because it is associated with an order item."
     );
     app.data(
+        As::Default,
         "query($id: Int!) { product(id: $id) { id } }",
         json!({ "id": ordered.id }),
     )
     .await;
 
-    let deleted = app.data(DELETE, json!({ "id": featured.id })).await;
+    let deleted = app
+        .data(As::Default, DELETE, json!({ "id": featured.id }))
+        .await;
     assert_eq!(deleted["deleteProduct"], true);
     let gone = app
         .gql(
+            As::Default,
             "query($id: Int!) { product(id: $id) { id } }",
             json!({ "id": featured.id }),
         )
@@ -476,6 +507,7 @@ async fn delete_product_guard_and_cascades() {
     error(&gone, "NOT_FOUND", 404);
     let reviews = app
         .data(
+            As::Default,
             "query($id: Int!) { reviews(productId: $id) { id } }",
             json!({ "id": featured.id }),
         )
@@ -487,13 +519,16 @@ async fn delete_product_guard_and_cascades() {
     );
     let collection = app
         .data(
+            As::Default,
             "query($id: Int!) { collection(id: $id) { featuredProduct { id } } }",
             json!({ "id": c.id }),
         )
         .await;
     assert_eq!(collection["collection"]["featuredProduct"], Value::Null);
 
-    let again = app.gql(DELETE, json!({ "id": featured.id })).await;
+    let again = app
+        .gql(As::Default, DELETE, json!({ "id": featured.id }))
+        .await;
     error(&again, "NOT_FOUND", 404);
 }
 
@@ -512,6 +547,7 @@ async fn inventory_status_threshold_is_ten() {
     drop(conn);
     let data = app
         .data(
+            As::Default,
             "{ products { nodes { inventory inventoryStatus } } }",
             json!({}),
         )
@@ -570,6 +606,7 @@ async fn product_list_filters_by_collection_and_strict_price_bounds() {
     );
     let count = app
         .data(
+            As::Default,
             &format!("{{ products(collectionId: {}) {{ totalCount }} }}", b.id),
             json!({}),
         )
@@ -577,7 +614,11 @@ async fn product_list_filters_by_collection_and_strict_price_bounds() {
     assert_eq!(count["products"]["totalCount"], 2);
 
     let response = app
-        .gql("{ products(collectionId: 999) { totalCount } }", json!({}))
+        .gql(
+            As::Default,
+            "{ products(collectionId: 999) { totalCount } }",
+            json!({}),
+        )
         .await;
     assert_eq!(
         field_errors(&response),
@@ -614,6 +655,7 @@ async fn search_matches_every_term_in_title_or_description() {
     let search = async |term: &str| {
         let data = app
             .data(
+                As::Default,
                 "query($s: String) { products(search: $s) { totalCount nodes { id } } }",
                 json!({ "s": term }),
             )
@@ -700,7 +742,11 @@ async fn ordering_defaults_to_title_then_id_and_accepts_several_keys() {
         [z.id, a.id, b2.id, b1.id]
     );
     let bad = app
-        .gql("{ products(orderBy: [PRICE]) { totalCount } }", json!({}))
+        .gql(
+            As::Default,
+            "{ products(orderBy: [PRICE]) { totalCount } }",
+            json!({}),
+        )
         .await;
     error(&bad, "BAD_USER_INPUT", 400);
 }
@@ -719,7 +765,7 @@ async fn walk(app: &TestApp, args: &str, size: usize) -> (Vec<i64>, Vec<i64>) {
     let mut first_page = true;
     loop {
         let data = app
-            .data(&format!("query($n: Int, $a: String) {{ products(first: $n, after: $a {args}) {{ {select} }} }}"), json!({ "n": size, "a": after }))
+            .data(As::Default, &format!("query($n: Int, $a: String) {{ products(first: $n, after: $a {args}) {{ {select} }} }}"), json!({ "n": size, "a": after }))
             .await;
         let c = &data["products"];
         let ids = page_ids(c);
@@ -742,7 +788,7 @@ async fn walk(app: &TestApp, args: &str, size: usize) -> (Vec<i64>, Vec<i64>) {
     let mut last_page = true;
     loop {
         let data = app
-            .data(&format!("query($n: Int, $b: String) {{ products(last: $n, before: $b {args}) {{ {select} }} }}"), json!({ "n": size, "b": before }))
+            .data(As::Default, &format!("query($n: Int, $b: String) {{ products(last: $n, before: $b {args}) {{ {select} }} }}"), json!({ "n": size, "b": before }))
             .await;
         let c = &data["products"];
         assert_eq!(c["pageInfo"]["hasNextPage"], !last_page, "{c}");
@@ -814,6 +860,7 @@ async fn cursors_stay_valid_while_rows_change() {
     }
     let page = app
         .data(
+            As::Default,
             "{ products(first: 2) { pageInfo { endCursor } } }",
             json!({}),
         )
@@ -824,12 +871,13 @@ async fn cursors_stay_valid_while_rows_change() {
     factories::product(c.id).title("c").insert(&mut conn).await;
     drop(conn);
     app.data(
+        As::Default,
         "mutation($id: Int!) { deleteProduct(id: $id) }",
         json!({ "id": products[1].id }),
     )
     .await;
     let next = app
-        .data("query($a: String) { products(first: 10, after: $a) { nodes { title } pageInfo { hasPreviousPage } } }", json!({ "a": cursor }))
+        .data(As::Default, "query($a: String) { products(first: 10, after: $a) { nodes { title } pageInfo { hasPreviousPage } } }", json!({ "a": cursor }))
         .await;
     assert_eq!(
         next["products"]["nodes"],
@@ -852,6 +900,7 @@ async fn page_arguments_are_validated() {
     drop(conn);
     let zero = app
         .data(
+            As::Default,
             "{ products(first: 0) { edges { cursor } pageInfo { hasNextPage } totalCount } }",
             json!({}),
         )
@@ -885,6 +934,7 @@ async fn page_arguments_are_validated() {
     for (args, expected) in cases {
         let response = app
             .gql(
+                As::Default,
                 &format!("{{ products({args}) {{ totalCount }} }}"),
                 json!({}),
             )
@@ -894,12 +944,14 @@ async fn page_arguments_are_validated() {
     // A cursor made for one ordering is refused by another.
     let page = app
         .data(
+            As::Default,
             "{ products(first: 1) { pageInfo { endCursor } } }",
             json!({}),
         )
         .await;
     let response = app
         .gql(
+            As::Default,
             "query($a: String) { products(after: $a, orderBy: [UNIT_PRICE]) { totalCount } }",
             json!({ "a": page["products"]["pageInfo"]["endCursor"] }),
         )
@@ -909,7 +961,11 @@ async fn page_arguments_are_validated() {
         json!({ "after": ["Invalid cursor."] })
     );
     let hundred = app
-        .data("{ products(first: 100) { totalCount } }", json!({}))
+        .data(
+            As::Default,
+            "{ products(first: 100) { totalCount } }",
+            json!({}),
+        )
         .await;
     assert_eq!(hundred["products"]["totalCount"], 3);
 }
@@ -933,8 +989,12 @@ async fn product_page_with_relations_runs_a_fixed_number_of_statements() {
     }
     drop(conn);
     let query = "query($n: Int) { products(first: $n) { nodes { collection { title productsCount } reviews { name } } } }";
-    let small = app.count_statements(query, json!({ "n": 2 })).await;
-    let large = app.count_statements(query, json!({ "n": 100 })).await;
+    let small = app
+        .count_statements(As::Anon, query, json!({ "n": 2 }))
+        .await;
+    let large = app
+        .count_statements(As::Anon, query, json!({ "n": 100 }))
+        .await;
     assert_eq!(
         small, large,
         "statement count must not grow with the page size"

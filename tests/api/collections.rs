@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::common::{TestApp, error, factories, field_errors};
+use crate::common::{As, TestApp, error, factories, field_errors};
 
 #[tokio::test]
 async fn collections_are_ordered_by_title_then_id_with_product_counts() {
@@ -19,7 +19,7 @@ async fn collections_are_ordered_by_title_then_id_with_product_counts() {
     factories::product(books_1.id).insert(&mut conn).await;
     drop(conn);
     let query = "{ collections { id title productsCount } }";
-    let data = app.data(query, json!({})).await;
+    let data = app.data(As::Default, query, json!({})).await;
     assert_eq!(
         data["collections"],
         json!([
@@ -30,12 +30,13 @@ async fn collections_are_ordered_by_title_then_id_with_product_counts() {
         ])
     );
     assert_eq!(
-        app.count_statements(query, json!({})).await,
+        app.count_statements(As::Anon, query, json!({})).await,
         1,
         "counts come from one grouped query"
     );
     let one = app
         .data(
+            As::Default,
             "query($id: Int!) { collection(id: $id) { title productsCount } }",
             json!({ "id": clothing.id }),
         )
@@ -45,7 +46,7 @@ async fn collections_are_ordered_by_title_then_id_with_product_counts() {
         json!({ "title": "Clothing", "productsCount": 3 })
     );
     let missing = app
-        .gql("{ collection(id: 987654) { id } }", json!({}))
+        .gql(As::Default, "{ collection(id: 987654) { id } }", json!({}))
         .await;
     assert_eq!(error(&missing, "NOT_FOUND", 404)["message"], "Not found.");
 }
@@ -54,7 +55,7 @@ async fn collections_are_ordered_by_title_then_id_with_product_counts() {
 async fn create_update_and_validate_collections() {
     let app = TestApp::as_staff().await;
     let created = app
-        .data("mutation { createCollection(input: { title: \"Furniture\" }) { id title productsCount featuredProduct { id } } }", json!({}))
+        .data(As::Default, "mutation { createCollection(input: { title: \"Furniture\" }) { id title productsCount featuredProduct { id } } }", json!({}))
         .await;
     let id = created["createCollection"]["id"]
         .as_i64()
@@ -81,6 +82,7 @@ async fn create_update_and_validate_collections() {
     ] {
         let response = app
             .gql(
+                As::Default,
                 "mutation($input: CollectionInput!) { createCollection(input: $input) { id } }",
                 json!({ "input": input }),
             )
@@ -95,6 +97,7 @@ async fn create_update_and_validate_collections() {
     let update = "mutation($id: Int!, $input: CollectionInput!) { updateCollection(id: $id, input: $input) { id title productsCount featuredProduct { title } } }";
     let updated = app
         .data(
+            As::Default,
             update,
             json!({ "id": id, "input": { "title": "Home", "featuredProductId": featured.id } }),
         )
@@ -105,6 +108,7 @@ async fn create_update_and_validate_collections() {
     );
     let kept = app
         .data(
+            As::Default,
             update,
             json!({ "id": id, "input": { "title": "Home & Garden" } }),
         )
@@ -116,13 +120,18 @@ async fn create_update_and_validate_collections() {
     );
     let cleared = app
         .data(
+            As::Default,
             update,
             json!({ "id": id, "input": { "title": "Home", "featuredProductId": null } }),
         )
         .await;
     assert_eq!(cleared["updateCollection"]["featuredProduct"], Value::Null);
     let missing = app
-        .gql(update, json!({ "id": 424_242, "input": { "title": "x" } }))
+        .gql(
+            As::Default,
+            update,
+            json!({ "id": 424_242, "input": { "title": "x" } }),
+        )
         .await;
     error(&missing, "NOT_FOUND", 404);
 }
@@ -136,24 +145,27 @@ async fn delete_collection_guard() {
     factories::product(full.id).insert(&mut conn).await;
     drop(conn);
     let delete = "mutation($id: Int!) { deleteCollection(id: $id) }";
-    let refused = app.gql(delete, json!({ "id": full.id })).await;
+    let refused = app.gql(As::Default, delete, json!({ "id": full.id })).await;
     assert_eq!(
         error(&refused, "METHOD_NOT_ALLOWED", 405)["message"],
         "Collection cannot be deleted because it includes one or more products."
     );
     let still = app
         .data(
+            As::Default,
             "query($id: Int!) { collection(id: $id) { productsCount } }",
             json!({ "id": full.id }),
         )
         .await;
     assert_eq!(still["collection"]["productsCount"], 1);
     assert_eq!(
-        app.data(delete, json!({ "id": empty.id })).await["deleteCollection"],
+        app.data(As::Default, delete, json!({ "id": empty.id }))
+            .await["deleteCollection"],
         true
     );
     error(
-        &app.gql(delete, json!({ "id": empty.id })).await,
+        &app.gql(As::Default, delete, json!({ "id": empty.id }))
+            .await,
         "NOT_FOUND",
         404,
     );
@@ -180,7 +192,7 @@ async fn collection_products_are_a_connection_batched_across_collections() {
     }
     drop(conn);
     let query = "query($n: Int) { collections { title products(first: $n) { totalCount pageInfo { hasNextPage } nodes { title } } } }";
-    let data = app.data(query, json!({ "n": 4 })).await;
+    let data = app.data(As::Default, query, json!({ "n": 4 })).await;
     for (c, titles) in expected.iter().enumerate() {
         let got = &data["collections"][c]["products"];
         let want: Vec<Value> = titles
@@ -194,13 +206,14 @@ async fn collection_products_are_a_connection_batched_across_collections() {
     }
     let small = app
         .count_statements(
+            As::Anon,
             "{ collections { products(first: 10) { nodes { title } } } }",
             json!({}),
         )
         .await;
     assert!(small <= 2, "{small} statements");
     let last = app
-        .data("{ collections { products(last: 2) { nodes { title } pageInfo { hasPreviousPage } } } }", json!({}))
+        .data(As::Default, "{ collections { products(last: 2) { nodes { title } pageInfo { hasPreviousPage } } } }", json!({}))
         .await;
     let tail: Vec<Value> = expected[5]
         .iter()
@@ -215,13 +228,14 @@ async fn collection_products_are_a_connection_batched_across_collections() {
     // The next page of one collection goes through a cursor.
     let first = app
         .data(
+            As::Default,
             "{ collections { products(first: 2) { pageInfo { endCursor } } } }",
             json!({}),
         )
         .await;
     let cursor = first["collections"][5]["products"]["pageInfo"]["endCursor"].clone();
     let next = app
-        .data("query($a: String) { collections { products(first: 2, after: $a) { nodes { title } pageInfo { hasPreviousPage } } } }", json!({ "a": cursor }))
+        .data(As::Default, "query($a: String) { collections { products(first: 2, after: $a) { nodes { title } pageInfo { hasPreviousPage } } } }", json!({ "a": cursor }))
         .await;
     let page: Vec<Value> = expected[5]
         .iter()

@@ -100,8 +100,7 @@ impl TestApp {
         });
         // Like the service: every pooled connection has the budget's statement timeout.
         let url = storefront::db::with_statement_timeout(&db.url, options.budget.statement_timeout);
-        let pool = storefront::db::create_pool_with_config(&url, 5, config)
-            .unwrap_or_else(|e| panic!("test pool: {e:#}"));
+        let pool = storefront::db::create_pool_with_config(&url, 5, config).expect("test pool");
         // A wide batch window keeps batching deterministic on a busy 2-core machine
         // (debug builds resolve a 100-row page slower than the 1 ms default).
         let auth = test_auth(Duration::from_secs(86_400));
@@ -155,10 +154,7 @@ impl TestApp {
 
     /// A connection for factories and direct checks.
     pub async fn conn(&self) -> DbConn {
-        self.pool
-            .get()
-            .await
-            .unwrap_or_else(|e| panic!("test connection: {e}"))
+        self.pool.get().await.expect("test connection")
     }
 
     /// The single `n` (a `bigint`) of a counting statement, e.g.
@@ -190,35 +186,19 @@ impl TestApp {
             .into_body()
             .collect()
             .await
-            .unwrap_or_else(|e| panic!("response body: {e}"))
+            .expect("response body")
             .to_bytes();
         (status, headers, body)
     }
 
-    /// POSTs a GraphQL operation as JSON and returns the response document.
-    pub async fn gql(&self, query: &str, variables: Value) -> Value {
-        self.gql_with(self.default_authorization.as_deref(), query, variables)
-            .await
-    }
-
-    /// Like [`gql`](Self::gql) without any `Authorization` header.
-    pub async fn gql_anon(&self, query: &str, variables: Value) -> Value {
-        self.gql_with(None, query, variables).await
-    }
-
-    /// Like [`gql`](Self::gql) with `Authorization: Bearer <token>`.
-    pub async fn gql_as(&self, token: &str, query: &str, variables: Value) -> Value {
-        self.gql_with(Some(&format!("Bearer {token}")), query, variables)
-            .await
-    }
-
-    /// A GraphQL POST with an optional raw `Authorization` header.
-    pub async fn gql_with(
-        &self,
-        authorization: Option<&str>,
-        query: &str,
-        variables: Value,
-    ) -> Value {
+    /// POSTs a GraphQL operation as JSON, as `caller`, and returns the response document.
+    pub async fn gql(&self, caller: As<'_>, query: &str, variables: Value) -> Value {
+        let authorization = match caller {
+            As::Default => self.default_authorization.clone(),
+            As::Anon => None,
+            As::Token(token) => Some(format!("Bearer {token}")),
+            As::Header(value) => Some(value.to_owned()),
+        };
         let mut request = Request::post("/graphql").header("content-type", "application/json");
         if let Some(value) = authorization {
             request = request.header("authorization", value);
@@ -227,25 +207,15 @@ impl TestApp {
             .body(Body::from(
                 json!({ "query": query, "variables": variables }).to_string(),
             ))
-            .unwrap_or_else(|e| panic!("request: {e}"));
+            .unwrap();
         let (status, _, body) = self.send(request).await;
         assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
-        serde_json::from_slice(&body).unwrap_or_else(|e| panic!("JSON response: {e}"))
+        serde_json::from_slice(&body).unwrap()
     }
 
-    /// Runs `query` and returns its `data`, failing the test on any error.
-    pub async fn data(&self, query: &str, variables: Value) -> Value {
-        let response = self.gql(query, variables).await;
-        assert!(
-            response.get("errors").is_none(),
-            "unexpected errors: {response:#}"
-        );
-        response["data"].clone()
-    }
-
-    /// `data` of an operation run as `token`'s user, failing on any error.
-    pub async fn data_as(&self, token: &str, query: &str, variables: Value) -> Value {
-        let response = self.gql_as(token, query, variables).await;
+    /// The `data` of an operation run as `caller`, failing the test on any error.
+    pub async fn data(&self, caller: As<'_>, query: &str, variables: Value) -> Value {
+        let response = self.gql(caller, query, variables).await;
         assert!(
             response.get("errors").is_none(),
             "unexpected errors: {response:#}"
@@ -263,7 +233,7 @@ impl TestApp {
         let mut conn = self.conn().await;
         storefront::auth::sessions::start(&mut conn, &self.auth.jwt, user.id)
             .await
-            .unwrap_or_else(|e| panic!("session: {e:?}"))
+            .expect("session")
     }
 
     /// A new user (through the repo, with its customer) and an access token.
@@ -275,24 +245,23 @@ impl TestApp {
         (user, token)
     }
 
-    /// Counts the statements one operation of `token`'s user runs (including the token's
-    /// user lookup).
-    pub async fn count_statements_as(&self, token: &str, query: &str, variables: Value) -> usize {
+    /// Counts the statements one operation runs as `caller` (including the token's user
+    /// lookup), failing the test on any error.
+    pub async fn count_statements(&self, caller: As<'_>, query: &str, variables: Value) -> usize {
         self.statements.reset();
-        let _ = self.data_as(token, query, variables).await;
+        let _ = self.data(caller, query, variables).await;
         self.statements.get()
     }
+}
 
-    /// Counts the statements one anonymous operation runs.
-    pub async fn count_statements(&self, query: &str, variables: Value) -> usize {
-        self.statements.reset();
-        let response = self.gql_anon(query, variables).await;
-        assert!(
-            response.get("errors").is_none(),
-            "unexpected errors: {response:#}"
-        );
-        self.statements.get()
-    }
+/// Who sends a request: the app's default caller (anonymous, or staff for
+/// `TestApp::as_staff`), nobody, a user's access token, or a raw `Authorization` value.
+#[derive(Clone, Copy, Debug)]
+pub enum As<'a> {
+    Default,
+    Anon,
+    Token(&'a str),
+    Header(&'a str),
 }
 
 /// A private media folder under the target directory, removed on drop.

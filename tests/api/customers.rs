@@ -5,7 +5,7 @@ use diesel_async::RunQueryDsl;
 use serde_json::{Value, json};
 use storefront::db::schema::{customers, users};
 
-use crate::common::{Kind, TestApp, error, factories, field_errors};
+use crate::common::{As, Kind, TestApp, error, factories, field_errors};
 
 const MY: &str = "{ myCustomer { id userId phone birthDate membership user { username } } }";
 const UPDATE_MY: &str = "mutation($input: CustomerInput!) { updateMyCustomer(input: $input) { userId phone birthDate membership } }";
@@ -14,8 +14,12 @@ const UPDATE_MY: &str = "mutation($input: CustomerInput!) { updateMyCustomer(inp
 async fn my_customer_reads_and_replaces_the_callers_profile() {
     let app = TestApp::new().await;
     let (ann, token) = app.user("ann", Kind::Customer).await;
-    error(&app.gql_anon(MY, json!({})).await, "UNAUTHENTICATED", 401);
-    let mine = app.data_as(&token, MY, json!({})).await["myCustomer"].clone();
+    error(
+        &app.gql(As::Anon, MY, json!({})).await,
+        "UNAUTHENTICATED",
+        401,
+    );
+    let mine = app.data(As::Token(&token), MY, json!({})).await["myCustomer"].clone();
     assert_eq!(mine["userId"], ann.id);
     assert_eq!(
         (
@@ -34,14 +38,18 @@ async fn my_customer_reads_and_replaces_the_callers_profile() {
 
     let input = json!({ "phone": "9876", "birthDate": "1998-05-15", "membership": "GOLD" });
     let updated = app
-        .data_as(&token, UPDATE_MY, json!({ "input": input }))
+        .data(As::Token(&token), UPDATE_MY, json!({ "input": input }))
         .await;
     assert_eq!(
         updated["updateMyCustomer"],
         json!({ "userId": ann.id, "phone": "9876", "birthDate": "1998-05-15", "membership": "GOLD" })
     );
     let kept = app
-        .data_as(&token, UPDATE_MY, json!({ "input": { "phone": "1111" } }))
+        .data(
+            As::Token(&token),
+            UPDATE_MY,
+            json!({ "input": { "phone": "1111" } }),
+        )
         .await;
     assert_eq!(
         kept["updateMyCustomer"]["birthDate"], "1998-05-15",
@@ -49,8 +57,8 @@ async fn my_customer_reads_and_replaces_the_callers_profile() {
     );
     assert_eq!(kept["updateMyCustomer"]["membership"], "GOLD");
     let cleared = app
-        .data_as(
-            &token,
+        .data(
+            As::Token(&token),
             UPDATE_MY,
             json!({ "input": { "phone": "1111", "birthDate": null } }),
         )
@@ -58,8 +66,8 @@ async fn my_customer_reads_and_replaces_the_callers_profile() {
     assert_eq!(cleared["updateMyCustomer"]["birthDate"], Value::Null);
 
     let missing = app
-        .gql_as(
-            &token,
+        .gql(
+            As::Token(&token),
             UPDATE_MY,
             json!({ "input": { "membership": "SILVER" } }),
         )
@@ -69,7 +77,11 @@ async fn my_customer_reads_and_replaces_the_callers_profile() {
         json!({ "phone": ["This field is required."] })
     );
     let blank = app
-        .gql_as(&token, UPDATE_MY, json!({ "input": { "phone": " " } }))
+        .gql(
+            As::Token(&token),
+            UPDATE_MY,
+            json!({ "input": { "phone": " " } }),
+        )
         .await;
     assert_eq!(
         field_errors(&blank),
@@ -80,13 +92,14 @@ async fn my_customer_reads_and_replaces_the_callers_profile() {
         json!({ "phone": "1", "birthDate": "15/05/1998" }),
     ] {
         error(
-            &app.gql_as(&token, UPDATE_MY, json!({ "input": bad })).await,
+            &app.gql(As::Token(&token), UPDATE_MY, json!({ "input": bad }))
+                .await,
             "BAD_USER_INPUT",
             400,
         );
     }
     error(
-        &app.gql_anon(UPDATE_MY, json!({ "input": { "phone": "1" } }))
+        &app.gql(As::Anon, UPDATE_MY, json!({ "input": { "phone": "1" } }))
             .await,
         "UNAUTHENTICATED",
         401,
@@ -114,8 +127,8 @@ async fn staff_manage_customers_and_others_cannot() {
     drop(conn);
     let list = "query($n: Int, $a: String) { customers(first: $n, after: $a) { totalCount pageInfo { hasNextPage endCursor } nodes { user { username } } } }";
     for denied in [
-        app.gql_anon(list, json!({})).await,
-        app.gql_as(&ann_token, list, json!({})).await,
+        app.gql(As::Anon, list, json!({})).await,
+        app.gql(As::Token(&ann_token), list, json!({})).await,
     ] {
         let code = denied["errors"][0]["extensions"]["code"]
             .as_str()
@@ -123,9 +136,13 @@ async fn staff_manage_customers_and_others_cannot() {
             .to_owned();
         assert!(code == "UNAUTHENTICATED" || code == "FORBIDDEN", "{denied}");
     }
-    error(&app.gql_anon(list, json!({})).await, "UNAUTHENTICATED", 401);
     error(
-        &app.gql_as(&ann_token, list, json!({})).await,
+        &app.gql(As::Anon, list, json!({})).await,
+        "UNAUTHENTICATED",
+        401,
+    );
+    error(
+        &app.gql(As::Token(&ann_token), list, json!({})).await,
         "FORBIDDEN",
         403,
     );
@@ -134,7 +151,7 @@ async fn staff_manage_customers_and_others_cannot() {
     let mut after = Value::Null;
     loop {
         let page = app
-            .data_as(&staff, list, json!({ "n": 2, "a": after }))
+            .data(As::Token(&staff), list, json!({ "n": 2, "a": after }))
             .await["customers"]
             .clone();
         assert_eq!(page["totalCount"], 5);
@@ -166,30 +183,38 @@ async fn staff_manage_customers_and_others_cannot() {
     let zed = factories::customer_of(&mut conn, 3).await;
     drop(conn);
     let one = app
-        .data_as(
-            &staff,
+        .data(
+            As::Token(&staff),
             "query($id: Int!) { customer(id: $id) { id user { username } } }",
             json!({ "id": zed }),
         )
         .await;
     assert_eq!(one["customer"]["user"]["username"], "zed");
     error(
-        &app.gql_as(&staff, "{ customer(id: 99999) { id } }", json!({}))
-            .await,
+        &app.gql(
+            As::Token(&staff),
+            "{ customer(id: 99999) { id } }",
+            json!({}),
+        )
+        .await,
         "NOT_FOUND",
         404,
     );
     error(
-        &app.gql_as(&ann_token, "{ customer(id: 1) { id } }", json!({}))
-            .await,
+        &app.gql(
+            As::Token(&ann_token),
+            "{ customer(id: 1) { id } }",
+            json!({}),
+        )
+        .await,
         "FORBIDDEN",
         403,
     );
 
     let patch = "mutation($id: Int!, $input: CustomerPatch!) { patchCustomer(id: $id, input: $input) { phone membership } }";
     let patched = app
-        .data_as(
-            &staff,
+        .data(
+            As::Token(&staff),
             patch,
             json!({ "id": zed, "input": { "membership": "SILVER" } }),
         )
@@ -200,8 +225,8 @@ async fn staff_manage_customers_and_others_cannot() {
     );
     let update = "mutation($id: Int!, $input: CustomerInput!) { updateCustomer(id: $id, input: $input) { phone membership } }";
     let updated = app
-        .data_as(
-            &staff,
+        .data(
+            As::Token(&staff),
             update,
             json!({ "id": zed, "input": { "phone": "555" } }),
         )
@@ -211,8 +236,8 @@ async fn staff_manage_customers_and_others_cannot() {
         json!({ "phone": "555", "membership": "SILVER" })
     );
     error(
-        &app.gql_as(
-            &ann_token,
+        &app.gql(
+            As::Token(&ann_token),
             patch,
             json!({ "id": zed, "input": { "phone": "x" } }),
         )
@@ -221,8 +246,8 @@ async fn staff_manage_customers_and_others_cannot() {
         403,
     );
     error(
-        &app.gql_as(
-            &staff,
+        &app.gql(
+            As::Token(&staff),
             patch,
             json!({ "id": 99999, "input": { "phone": "x" } }),
         )
@@ -251,8 +276,8 @@ async fn create_and_delete_customers() {
 
     let create = "mutation($input: NewCustomerInput!) { createCustomer(input: $input) { userId phone membership } }";
     let has_one = app
-        .gql_as(
-            &staff,
+        .gql(
+            As::Token(&staff),
             create,
             json!({ "input": { "userId": bob.id, "phone": "1" } }),
         )
@@ -262,8 +287,8 @@ async fn create_and_delete_customers() {
         json!({ "userId": ["customer with this user already exists."] })
     );
     let unknown = app
-        .gql_as(
-            &staff,
+        .gql(
+            As::Token(&staff),
             create,
             json!({ "input": { "userId": 4242, "phone": "" } }),
         )
@@ -273,8 +298,8 @@ async fn create_and_delete_customers() {
         json!({ "phone": ["This field may not be blank."], "userId": ["Invalid pk \"4242\" - object does not exist."] })
     );
     let created = app
-        .data_as(
-            &staff,
+        .data(
+            As::Token(&staff),
             create,
             json!({ "input": { "userId": ann.id, "phone": "123" } }),
         )
@@ -286,7 +311,7 @@ async fn create_and_delete_customers() {
 
     let delete = "mutation($id: Int!) { deleteCustomer(id: $id) }";
     let refused = app
-        .gql_as(&staff, delete, json!({ "id": bob_customer }))
+        .gql(As::Token(&staff), delete, json!({ "id": bob_customer }))
         .await;
     assert_eq!(
         error(&refused, "METHOD_NOT_ALLOWED", 405)["message"],
@@ -296,12 +321,12 @@ async fn create_and_delete_customers() {
     let ann_customer = factories::customer_of(&mut conn, ann.id).await;
     drop(conn);
     assert_eq!(
-        app.data_as(&staff, delete, json!({ "id": ann_customer }))
+        app.data(As::Token(&staff), delete, json!({ "id": ann_customer }))
             .await["deleteCustomer"],
         true
     );
     error(
-        &app.gql_as(&staff, delete, json!({ "id": ann_customer }))
+        &app.gql(As::Token(&staff), delete, json!({ "id": ann_customer }))
             .await,
         "NOT_FOUND",
         404,
@@ -317,48 +342,50 @@ async fn customer_history_needs_the_view_history_permission() {
     let (_, root) = app.user("root", Kind::SuperuserNotStaff).await;
     let history = "{ customerHistory(id: 12345) }";
     error(
-        &app.gql_anon(history, json!({})).await,
+        &app.gql(As::Anon, history, json!({})).await,
         "UNAUTHENTICATED",
         401,
     );
     error(
-        &app.gql_as(&ann_token, history, json!({})).await,
+        &app.gql(As::Token(&ann_token), history, json!({})).await,
         "FORBIDDEN",
         403,
     );
     error(
-        &app.gql_as(&staff, history, json!({})).await,
+        &app.gql(As::Token(&staff), history, json!({})).await,
         "FORBIDDEN",
         403,
     );
     assert_eq!(
-        app.data_as(&root, history, json!({})).await["customerHistory"],
+        app.data(As::Token(&root), history, json!({})).await["customerHistory"],
         "ok"
     );
     let (_, boss) = app.user("boss", Kind::Superuser).await;
     assert_eq!(
-        app.data_as(&boss, history, json!({})).await["customerHistory"],
+        app.data(As::Token(&boss), history, json!({})).await["customerHistory"],
         "ok"
     );
 
     let grant =
         "mutation($u: Int!) { grantPermission(userId: $u, permission: \"store.view_history\") }";
-    app.data_as(&boss, grant, json!({ "u": ann.id })).await;
+    app.data(As::Token(&boss), grant, json!({ "u": ann.id }))
+        .await;
     assert_eq!(
-        app.data_as(&ann_token, history, json!({})).await["customerHistory"],
+        app.data(As::Token(&ann_token), history, json!({})).await["customerHistory"],
         "ok"
     );
     let revoke =
         "mutation($u: Int!) { revokePermission(userId: $u, permission: \"store.view_history\") }";
-    app.data_as(&boss, revoke, json!({ "u": ann.id })).await;
+    app.data(As::Token(&boss), revoke, json!({ "u": ann.id }))
+        .await;
     error(
-        &app.gql_as(&ann_token, history, json!({})).await,
+        &app.gql(As::Token(&ann_token), history, json!({})).await,
         "FORBIDDEN",
         403,
     );
 
     let group = app
-        .data_as(&boss, "mutation { createGroup(name: \"Customer Service\", permissions: [\"store.view_customer\", \"store.view_history\"]) { id name permissions } }", json!({}))
+        .data(As::Token(&boss), "mutation { createGroup(name: \"Customer Service\", permissions: [\"store.view_customer\", \"store.view_history\"]) { id name permissions } }", json!({}))
         .await["createGroup"]
         .clone();
     assert_eq!(
@@ -366,17 +393,21 @@ async fn customer_history_needs_the_view_history_permission() {
         json!(["store.view_customer", "store.view_history"])
     );
     let join = "mutation($u: Int!, $g: Int!) { addUserToGroup(userId: $u, groupId: $g) }";
-    app.data_as(&boss, join, json!({ "u": bob.id, "g": group["id"] }))
-        .await;
+    app.data(
+        As::Token(&boss),
+        join,
+        json!({ "u": bob.id, "g": group["id"] }),
+    )
+    .await;
     assert_eq!(
-        app.data_as(&bob_token, history, json!({})).await["customerHistory"],
+        app.data(As::Token(&bob_token), history, json!({})).await["customerHistory"],
         "ok"
     );
     // Permissions are read once per request, however many checks it makes.
     app.statements.reset();
     let twice = app
-        .data_as(
-            &bob_token,
+        .data(
+            As::Token(&bob_token),
             "{ a: customerHistory(id: 1) b: customerHistory(id: 2) }",
             json!({}),
         )
@@ -389,16 +420,24 @@ async fn customer_history_needs_the_view_history_permission() {
     );
 
     let leave = "mutation($u: Int!, $g: Int!) { removeUserFromGroup(userId: $u, groupId: $g) }";
-    app.data_as(&boss, leave, json!({ "u": bob.id, "g": group["id"] }))
-        .await;
+    app.data(
+        As::Token(&boss),
+        leave,
+        json!({ "u": bob.id, "g": group["id"] }),
+    )
+    .await;
     error(
-        &app.gql_as(&bob_token, history, json!({})).await,
+        &app.gql(As::Token(&bob_token), history, json!({})).await,
         "FORBIDDEN",
         403,
     );
     error(
-        &app.gql_as(&boss, leave, json!({ "u": bob.id, "g": group["id"] }))
-            .await,
+        &app.gql(
+            As::Token(&boss),
+            leave,
+            json!({ "u": bob.id, "g": group["id"] }),
+        )
+        .await,
         "NOT_FOUND",
         404,
     );

@@ -5,7 +5,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use serde_json::{Value, json};
 
-use crate::common::{TestApp, error};
+use crate::common::{As, TestApp, error};
 
 fn get(uri: &str, accept: &str) -> Request<Body> {
     Request::get(uri)
@@ -64,7 +64,9 @@ async fn get_runs_queries_serves_graphiql_and_refuses_mutations() {
     let (status, headers, _) = app.send(get(mutation, "application/json")).await;
     assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(headers[header::ALLOW], "POST");
-    let count = app.data("{ collections { id } }", json!({})).await;
+    let count = app
+        .data(As::Default, "{ collections { id } }", json!({}))
+        .await;
     assert_eq!(count["collections"], json!([]), "nothing was written");
 }
 
@@ -151,6 +153,7 @@ async fn malformed_requests_are_client_errors() {
     assert_eq!(app.send(too_big).await.0, StatusCode::PAYLOAD_TOO_LARGE);
     let bad_variable = app
         .gql(
+            As::Default,
             "query($id: Int!) { product(id: $id) { id } }",
             json!({ "id": "abc" }),
         )
@@ -158,6 +161,7 @@ async fn malformed_requests_are_client_errors() {
     error(&bad_variable, "BAD_USER_INPUT", 400);
     let bad_money = app
         .gql(
+            As::Default,
             "{ products(unitPriceGt: \"ten\") { totalCount } }",
             json!({}),
         )
@@ -181,7 +185,9 @@ async fn internal_errors_do_not_leak_details() {
     .await
     .unwrap();
     drop(conn);
-    let response = app.gql("{ products { totalCount } }", json!({})).await;
+    let response = app
+        .gql(As::Default, "{ products { totalCount } }", json!({}))
+        .await;
     let error = error(&response, "INTERNAL_SERVER_ERROR", 500);
     assert_eq!(error["message"], "Internal server error");
     assert!(!response.to_string().contains("products_gone"));

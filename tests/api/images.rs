@@ -7,7 +7,7 @@ use axum::http::{Request, StatusCode, header};
 use image::{ImageFormat, Rgb, RgbImage};
 use serde_json::{Value, json};
 
-use crate::common::{Kind, TestApp, error, factories, field_errors};
+use crate::common::{As, Kind, TestApp, error, factories, field_errors};
 
 const UPLOAD: &str = "mutation($p: Int!, $f: Upload!) { uploadProductImage(productId: $p, image: $f) { id productId url width height } }";
 const REPLACE: &str = "mutation($p: Int!, $i: Int!, $f: Upload!) { replaceProductImage(productId: $p, id: $i, image: $f) { id url width } }";
@@ -145,7 +145,7 @@ async fn staff_upload_images_that_are_stored_listed_and_served() {
     );
     assert_eq!(app.media.files().len(), 2);
 
-    let listed = app.data("query($p: Int!) { product(id: $p) { images { width } } productImages(productId: $p) { id } }", json!({ "p": p })).await;
+    let listed = app.data(As::Default, "query($p: Int!) { product(id: $p) { images { width } } productImages(productId: $p) { id } }", json!({ "p": p })).await;
     assert_eq!(
         listed["product"]["images"],
         json!([{ "width": 40 }, { "width": 8 }])
@@ -298,13 +298,14 @@ async fn replace_and_delete_remove_the_old_files_and_failures_leave_none() {
 
     let delete = "mutation($p: Int!, $i: Int!) { deleteProductImage(productId: $p, id: $i) }";
     assert_eq!(
-        app.data_as(&staff, delete, json!({ "p": p, "i": id }))
+        app.data(As::Token(&staff), delete, json!({ "p": p, "i": id }))
             .await["deleteProductImage"],
         true
     );
     assert!(app.media.files().is_empty());
     error(
-        &app.gql_as(&staff, delete, json!({ "p": p, "i": id })).await,
+        &app.gql(As::Token(&staff), delete, json!({ "p": p, "i": id }))
+            .await,
         "NOT_FOUND",
         404,
     );
@@ -362,8 +363,12 @@ async fn a_product_page_with_images_keeps_its_statement_budget() {
         .await;
     }
     let query = "query($n: Int) { products(first: $n) { nodes { title images { url width } collection { title } } } }";
-    let small = app.count_statements(query, json!({ "n": 2 })).await;
-    let large = app.count_statements(query, json!({ "n": 30 })).await;
+    let small = app
+        .count_statements(As::Anon, query, json!({ "n": 2 }))
+        .await;
+    let large = app
+        .count_statements(As::Anon, query, json!({ "n": 30 }))
+        .await;
     assert_eq!(small, large);
     assert!(large <= 3, "{large}");
 }

@@ -11,7 +11,7 @@ use storefront::email::{Email, Mailer};
 use storefront::jobs::{self, JobDeps, WorkerConfig};
 
 use crate::common::smtp::SmtpSink;
-use crate::common::{Kind, TestApp, error, factories, field_errors};
+use crate::common::{As, Kind, TestApp, error, factories, field_errors};
 
 const FROM: &str = "Storefront <noreply@storefront.example>";
 
@@ -41,7 +41,7 @@ impl RunningWorker {
             };
             jobs::run_worker(&url, deps, config, storefront::tasks::define_all, signal)
                 .await
-                .unwrap_or_else(|e| panic!("worker: {e:#}"));
+                .expect("worker");
         });
         Self { stop, handle }
     }
@@ -87,9 +87,13 @@ const REGISTER: &str = "mutation($u: String!, $e: String!) { register(input: { u
 async fn registration_and_checkout_send_templated_mail() {
     let app = TestApp::new().await;
     let sink = SmtpSink::start().await;
-    app.data(REGISTER, json!({ "u": "joe", "e": "joe@example.com" }))
-        .await;
-    let login = app.data("mutation { createToken(username: \"joe\", password: \"tangerine-orbit-42\") { access } }", json!({})).await;
+    app.data(
+        As::Default,
+        REGISTER,
+        json!({ "u": "joe", "e": "joe@example.com" }),
+    )
+    .await;
+    let login = app.data(As::Default, "mutation { createToken(username: \"joe\", password: \"tangerine-orbit-42\") { access } }", json!({})).await;
     let token = login["createToken"]["access"]
         .as_str()
         .unwrap_or_default()
@@ -103,12 +107,14 @@ async fn registration_and_checkout_send_templated_mail() {
         .insert(&mut conn)
         .await;
     drop(conn);
-    let cart =
-        app.data("mutation { createCart { id } }", json!({})).await["createCart"]["id"].clone();
-    app.data("mutation($c: UUID!, $p: Int!) { addCartItem(cartId: $c, productId: $p, quantity: 2) { id } }", json!({ "c": cart, "p": p.id })).await;
+    let cart = app
+        .data(As::Default, "mutation { createCart { id } }", json!({}))
+        .await["createCart"]["id"]
+        .clone();
+    app.data(As::Default, "mutation($c: UUID!, $p: Int!) { addCartItem(cartId: $c, productId: $p, quantity: 2) { id } }", json!({ "c": cart, "p": p.id })).await;
     let order = app
-        .data_as(
-            &token,
+        .data(
+            As::Token(&token),
             "mutation($c: UUID!) { createOrder(cartId: $c) { id } }",
             json!({ "c": cart }),
         )
@@ -178,9 +184,11 @@ async fn a_rolled_back_order_queues_no_mail() {
         .insert(&mut conn)
         .await;
     drop(conn);
-    let cart =
-        app.data("mutation { createCart { id } }", json!({})).await["createCart"]["id"].clone();
-    app.data("mutation($c: UUID!, $p: Int!) { addCartItem(cartId: $c, productId: $p, quantity: 3) { id } }", json!({ "c": cart, "p": p.id })).await;
+    let cart = app
+        .data(As::Default, "mutation { createCart { id } }", json!({}))
+        .await["createCart"]["id"]
+        .clone();
+    app.data(As::Default, "mutation($c: UUID!, $p: Int!) { addCartItem(cartId: $c, productId: $p, quantity: 3) { id } }", json!({ "c": cart, "p": p.id })).await;
     let mut conn = app.conn().await;
     diesel::sql_query("UPDATE products SET inventory = 1")
         .execute(&mut conn)
@@ -188,8 +196,8 @@ async fn a_rolled_back_order_queues_no_mail() {
         .unwrap();
     drop(conn);
     let failed = app
-        .gql_as(
-            &token,
+        .gql(
+            As::Token(&token),
             "mutation($c: UUID!) { createOrder(cartId: $c) { id } }",
             json!({ "c": cart }),
         )
@@ -207,8 +215,12 @@ async fn a_transient_smtp_failure_is_retried_and_a_lasting_one_ends_visibly_fail
     let sink = SmtpSink::start().await;
     let (_, staff) = app.user("staff", Kind::Staff).await;
     sink.fail_next(1);
-    app.data(REGISTER, json!({ "u": "joe", "e": "joe@example.com" }))
-        .await;
+    app.data(
+        As::Default,
+        REGISTER,
+        json!({ "u": "joe", "e": "joe@example.com" }),
+    )
+    .await;
     let worker = RunningWorker::start(&app, &sink).await;
     // The first attempt fails (451); the retry, made due at once, succeeds.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
@@ -235,7 +247,7 @@ async fn a_transient_smtp_failure_is_retried_and_a_lasting_one_ends_visibly_fail
     let mut failed = json!([]);
     while tokio::time::Instant::now() < deadline {
         hurry_retries(&app).await;
-        failed = app.data_as(&staff, failed_jobs, json!({})).await["jobs"]["nodes"].clone();
+        failed = app.data(As::Token(&staff), failed_jobs, json!({})).await["jobs"]["nodes"].clone();
         if failed.as_array().is_some_and(|a| !a.is_empty()) {
             break;
         }
@@ -260,7 +272,7 @@ async fn a_transient_smtp_failure_is_retried_and_a_lasting_one_ends_visibly_fail
     );
     let (_, customer) = app.user("ann", Kind::Customer).await;
     error(
-        &app.gql_as(&customer, failed_jobs, json!({})).await,
+        &app.gql(As::Token(&customer), failed_jobs, json!({})).await,
         "FORBIDDEN",
         403,
     );
@@ -272,6 +284,7 @@ async fn a_restarted_worker_loses_nothing() {
     let sink = SmtpSink::start().await;
     for i in 0..8 {
         app.data(
+            As::Default,
             REGISTER,
             json!({ "u": format!("user{i}"), "e": format!("user{i}@example.com") }),
         )
@@ -301,11 +314,15 @@ fn token_in(data: &str) -> String {
 async fn password_reset_end_to_end() {
     let app = TestApp::new().await;
     let sink = SmtpSink::start().await;
-    app.data(REGISTER, json!({ "u": "joe", "e": "joe@example.com" }))
-        .await;
+    app.data(
+        As::Default,
+        REGISTER,
+        json!({ "u": "joe", "e": "joe@example.com" }),
+    )
+    .await;
     let request = "mutation($e: String!) { requestPasswordReset(email: $e) }";
     assert_eq!(
-        app.data(request, json!({ "e": "nobody@example.com" }))
+        app.data(As::Default, request, json!({ "e": "nobody@example.com" }))
             .await["requestPasswordReset"],
         true
     );
@@ -315,7 +332,8 @@ async fn password_reset_end_to_end() {
         "no mail for unknown addresses"
     );
     assert_eq!(
-        app.data(request, json!({ "e": "JOE@example.com" })).await["requestPasswordReset"],
+        app.data(As::Default, request, json!({ "e": "JOE@example.com" }))
+            .await["requestPasswordReset"],
         true
     );
     let worker = RunningWorker::start(&app, &sink).await;
@@ -328,24 +346,35 @@ async fn password_reset_end_to_end() {
     let token = token_in(&mail.data);
 
     let reset = "mutation($t: String!, $p: String!) { resetPassword(token: $t, newPassword: $p) }";
-    let weak = app.gql(reset, json!({ "t": token, "p": "password" })).await;
+    let weak = app
+        .gql(As::Default, reset, json!({ "t": token, "p": "password" }))
+        .await;
     assert_eq!(
         field_errors(&weak),
         json!({ "newPassword": ["This password is too common."] })
     );
     assert_eq!(
-        app.data(reset, json!({ "t": token, "p": "brand-new-orbit-7" }))
-            .await["resetPassword"],
+        app.data(
+            As::Default,
+            reset,
+            json!({ "t": token, "p": "brand-new-orbit-7" })
+        )
+        .await["resetPassword"],
         true,
         "a refused password leaves the token usable"
     );
     app.data(
+        As::Default,
         "mutation { createToken(username: \"joe\", password: \"brand-new-orbit-7\") { access } }",
         json!({}),
     )
     .await;
     let again = app
-        .gql(reset, json!({ "t": token, "p": "another-orbit-8" }))
+        .gql(
+            As::Default,
+            reset,
+            json!({ "t": token, "p": "another-orbit-8" }),
+        )
         .await;
     assert_eq!(
         field_errors(&again),
@@ -362,6 +391,7 @@ async fn password_reset_end_to_end() {
     drop(conn);
     let expired = app
         .gql(
+            As::Default,
             reset,
             json!({ "t": "e".repeat(64), "p": "another-orbit-8" }),
         )
@@ -381,15 +411,19 @@ async fn notify_customers_mails_every_customer_in_the_background() {
     app.user("bob", Kind::Customer).await;
     let notify = "mutation { notifyCustomers(message: \"Summer sale!\") { id state } }";
     error(
-        &app.gql_as(&customer, notify, json!({})).await,
+        &app.gql(As::Token(&customer), notify, json!({})).await,
         "FORBIDDEN",
         403,
     );
-    let receipt = app.data_as(&staff, notify, json!({})).await["notifyCustomers"].clone();
+    let receipt = app.data(As::Token(&staff), notify, json!({})).await["notifyCustomers"].clone();
     assert!(receipt["id"].is_i64());
     assert_eq!(receipt["state"], "QUEUED");
     let listed = app
-        .data_as(&staff, "{ jobs { nodes { id kind state } } }", json!({}))
+        .data(
+            As::Token(&staff),
+            "{ jobs { nodes { id kind state } } }",
+            json!({}),
+        )
         .await;
     assert_eq!(
         listed["jobs"]["nodes"][0],
@@ -411,10 +445,14 @@ async fn notify_customers_mails_every_customer_in_the_background() {
 async fn the_schedule_deletes_carts_untouched_for_three_months() {
     let app = TestApp::new().await;
     let sink = SmtpSink::start().await;
-    let old =
-        app.data("mutation { createCart { id } }", json!({})).await["createCart"]["id"].clone();
-    let fresh =
-        app.data("mutation { createCart { id } }", json!({})).await["createCart"]["id"].clone();
+    let old = app
+        .data(As::Default, "mutation { createCart { id } }", json!({}))
+        .await["createCart"]["id"]
+        .clone();
+    let fresh = app
+        .data(As::Default, "mutation { createCart { id } }", json!({}))
+        .await["createCart"]["id"]
+        .clone();
     let mut conn = app.conn().await;
     diesel::sql_query(
         "UPDATE carts SET updated_at = now() - interval '91 days' WHERE id = $1::uuid",
@@ -435,8 +473,12 @@ async fn the_schedule_deletes_carts_untouched_for_three_months() {
     }
     worker.stop().await;
     let cart = "query($c: UUID!) { cart(id: $c) { id } }";
-    error(&app.gql(cart, json!({ "c": old })).await, "NOT_FOUND", 404);
-    app.data(cart, json!({ "c": fresh })).await;
+    error(
+        &app.gql(As::Default, cart, json!({ "c": old })).await,
+        "NOT_FOUND",
+        404,
+    );
+    app.data(As::Default, cart, json!({ "c": fresh })).await;
     assert!(jobs::CRONTAB.contains("cleanup_carts"));
 }
 
@@ -519,8 +561,8 @@ async fn reset_tokens_are_retired_and_never_stored() {
     let sink = SmtpSink::start().await;
     let (_, token) = app.user("joe", Kind::Customer).await;
     let request = "mutation { requestPasswordReset(email: \"joe@example.com\") }";
-    app.data(request, json!({})).await;
-    app.data(request, json!({})).await;
+    app.data(As::Default, request, json!({})).await;
+    app.data(As::Default, request, json!({})).await;
     let worker = RunningWorker::start(&app, &sink).await;
     let messages = sink.wait_for(1, 20).await;
     // The first request was retired by the second before its mail went out: one mail.
@@ -540,10 +582,14 @@ async fn reset_tokens_are_retired_and_never_stored() {
     );
     // A successful reset retires every token and ends every session.
     let reset = "mutation($t: String!, $p: String!) { resetPassword(token: $t, newPassword: $p) }";
-    app.data(reset, json!({ "t": raw, "p": "brand-new-orbit-7" }))
-        .await;
+    app.data(
+        As::Default,
+        reset,
+        json!({ "t": raw, "p": "brand-new-orbit-7" }),
+    )
+    .await;
     error(
-        &app.gql_as(&token, "{ me { id } }", json!({})).await,
+        &app.gql(As::Token(&token), "{ me { id } }", json!({})).await,
         "UNAUTHENTICATED",
         401,
     );
@@ -564,8 +610,7 @@ async fn an_email_change_is_announced_to_the_old_address() {
     let app = TestApp::new().await;
     let sink = SmtpSink::start().await;
     let (_, token) = app.user("ann", Kind::Customer).await;
-    app.data_as(
-        &token,
+    app.data(As::Token(&token),
         "mutation { updateMe(input: { email: \"ann.new@example.com\", currentPassword: \"a-strong-pass-9\" }) { email } }",
         json!({}),
     )
@@ -589,15 +634,17 @@ async fn jobs_are_a_relay_connection_newest_first() {
     let (_, staff) = app.user("staff", Kind::Staff).await;
     for i in 0..5 {
         app.user(&format!("u{i}"), Kind::Customer).await;
-        app.data_as(
-            &staff,
+        app.data(
+            As::Token(&staff),
             "mutation($m: String!) { notifyCustomers(message: $m) { id } }",
             json!({ "m": format!("news {i}") }),
         )
         .await;
     }
     let page = "query($a: String) { jobs(state: QUEUED, first: 2, after: $a) { totalCount pageInfo { hasNextPage hasPreviousPage endCursor } nodes { id kind } } }";
-    let first = app.data_as(&staff, page, json!({ "a": null })).await;
+    let first = app
+        .data(As::Token(&staff), page, json!({ "a": null }))
+        .await;
     assert_eq!(first["jobs"]["totalCount"], 5);
     assert_eq!(first["jobs"]["pageInfo"]["hasNextPage"], true);
     assert_eq!(first["jobs"]["pageInfo"]["hasPreviousPage"], false);
@@ -609,7 +656,9 @@ async fn jobs_are_a_relay_connection_newest_first() {
         .collect();
     assert!(ids.len() == 2 && ids[0] > ids[1], "{first}");
     let cursor = first["jobs"]["pageInfo"]["endCursor"].clone();
-    let second = app.data_as(&staff, page, json!({ "a": cursor })).await;
+    let second = app
+        .data(As::Token(&staff), page, json!({ "a": cursor }))
+        .await;
     assert_eq!(second["jobs"]["pageInfo"]["hasPreviousPage"], true);
     let next: Vec<i64> = second["jobs"]["nodes"]
         .as_array()
@@ -619,7 +668,11 @@ async fn jobs_are_a_relay_connection_newest_first() {
         .collect();
     assert!(next.iter().all(|id| *id < ids[1]), "{second}");
     let too_many = app
-        .gql_as(&staff, "{ jobs(first: 101) { totalCount } }", json!({}))
+        .gql(
+            As::Token(&staff),
+            "{ jobs(first: 101) { totalCount } }",
+            json!({}),
+        )
         .await;
     assert_eq!(
         field_errors(&too_many),

@@ -23,4 +23,5 @@ mod production;
 mod reviews;
 mod security;
 mod seed;
+mod shapes;
 mod ws;

@@ -13,7 +13,7 @@ use storefront::db::schema::{carts, order_items, orders, products};
 use storefront::orders::events::{Listener, OrderEvent, OrderEvents, OrderSubscriber};
 
 use crate::common::ws::{Served, WsClient};
-use crate::common::{Kind, TestApp, error, factories, field_errors};
+use crate::common::{As, Kind, TestApp, error, factories, field_errors};
 
 const ADD: &str = "mutation($c: UUID!, $p: Int!, $q: Int!) { addCartItem(cartId: $c, productId: $p, quantity: $q) { id } }";
 const ORDER: &str = "mutation($c: UUID!) { createOrder(cartId: $c) { id customerId placedAt paymentStatus totalPrice items { productId unitPrice quantity product { title unitPrice } } } }";
@@ -26,8 +26,8 @@ async fn catalogue(app: &TestApp, specs: &[(&str, &str, i32)]) -> Vec<i64> {
 async fn cart_with(app: &TestApp, token: Option<&str>, lines: &[(i64, i32)]) -> String {
     let create = "mutation { createCart { id } }";
     let data = match token {
-        Some(token) => app.data_as(token, create, json!({})).await,
-        None => app.data(create, json!({})).await,
+        Some(token) => app.data(As::Token(token), create, json!({})).await,
+        None => app.data(As::Default, create, json!({})).await,
     };
     let id = data["createCart"]["id"]
         .as_str()
@@ -36,8 +36,8 @@ async fn cart_with(app: &TestApp, token: Option<&str>, lines: &[(i64, i32)]) -> 
     for (product, quantity) in lines {
         let vars = json!({ "c": id, "p": product, "q": quantity });
         match token {
-            Some(token) => app.data_as(token, ADD, vars).await,
-            None => app.data(ADD, vars).await,
+            Some(token) => app.data(As::Token(token), ADD, vars).await,
+            None => app.data(As::Default, ADD, vars).await,
         };
     }
     id
@@ -72,12 +72,15 @@ async fn checkout_turns_a_cart_into_an_order_atomically() {
     let (ann, token) = app.user("ann", Kind::Customer).await;
     let cart = cart_with(&app, None, &[(ids[0], 10), (ids[1], 20)]).await;
     error(
-        &app.gql_anon(ORDER, json!({ "c": cart })).await,
+        &app.gql(As::Anon, ORDER, json!({ "c": cart })).await,
         "UNAUTHENTICATED",
         401,
     );
 
-    let order = app.data_as(&token, ORDER, json!({ "c": cart })).await["createOrder"].clone();
+    let order = app
+        .data(As::Token(&token), ORDER, json!({ "c": cart }))
+        .await["createOrder"]
+        .clone();
     let mut conn = app.conn().await;
     let customer = factories::customer_of(&mut conn, ann.id).await;
     drop(conn);
@@ -103,6 +106,7 @@ async fn checkout_turns_a_cart_into_an_order_atomically() {
     );
     error(
         &app.gql(
+            As::Default,
             "query($c: UUID!) { cart(id: $c) { id } }",
             json!({ "c": cart }),
         )
@@ -118,15 +122,15 @@ async fn checkout_turns_a_cart_into_an_order_atomically() {
 
     // The prices paid do not follow later price changes.
     let staff = app.user("staff", Kind::Staff).await.1;
-    app.data_as(
-        &staff,
+    app.data(
+        As::Token(&staff),
         "mutation($id: Int!) { patchProduct(id: $id, input: { unitPrice: 1200 }) { id } }",
         json!({ "id": ids[0] }),
     )
     .await;
     let again = app
-        .data_as(
-            &token,
+        .data(
+            As::Token(&token),
             "query($id: Int!) { order(id: $id) { items { unitPrice product { unitPrice } } } }",
             json!({ "id": order["id"] }),
         )
@@ -144,14 +148,14 @@ async fn checkout_validation_in_order() {
     let (_, ann) = app.user("ann", Kind::Customer).await;
     let (_, bob) = app.user("bob", Kind::Customer).await;
     let unknown = app
-        .gql_as(&ann, ORDER, json!({ "c": uuid::Uuid::new_v4() }))
+        .gql(As::Token(&ann), ORDER, json!({ "c": uuid::Uuid::new_v4() }))
         .await;
     assert_eq!(
         field_errors(&unknown),
         json!({ "cartId": ["No cart with the given ID was found."] })
     );
     let malformed = app
-        .gql_as(&ann, ORDER, json!({ "c": "invalid-cart-id" }))
+        .gql(As::Token(&ann), ORDER, json!({ "c": "invalid-cart-id" }))
         .await;
     let message = error(&malformed, "BAD_USER_INPUT", 400)["message"]
         .as_str()
@@ -159,24 +163,25 @@ async fn checkout_validation_in_order() {
         .to_owned();
     assert!(message.contains("Must be a valid UUID."), "{message}");
     let empty = cart_with(&app, None, &[]).await;
-    let response = app.gql_as(&ann, ORDER, json!({ "c": empty })).await;
+    let response = app.gql(As::Token(&ann), ORDER, json!({ "c": empty })).await;
     assert_eq!(
         field_errors(&response),
         json!({ "cartId": ["The cart is empty."] })
     );
     app.data(
+        As::Default,
         "query($c: UUID!) { cart(id: $c) { id } }",
         json!({ "c": empty }),
     )
     .await;
     // Someone else's cart is as good as missing; one's own cart works.
     let bobs = cart_with(&app, Some(&bob), &[(ids[0], 1)]).await;
-    let theirs = app.gql_as(&ann, ORDER, json!({ "c": bobs })).await;
+    let theirs = app.gql(As::Token(&ann), ORDER, json!({ "c": bobs })).await;
     assert_eq!(
         field_errors(&theirs),
         json!({ "cartId": ["No cart with the given ID was found."] })
     );
-    app.data_as(&bob, ORDER, json!({ "c": bobs })).await;
+    app.data(As::Token(&bob), ORDER, json!({ "c": bobs })).await;
     assert_eq!(counts(&app).await.0, 1);
 }
 
@@ -195,7 +200,7 @@ async fn a_shortfall_rolls_everything_back() {
         .unwrap_or_default();
     drop(conn);
     let before = counts(&app).await;
-    let response = app.gql_as(&ann, ORDER, json!({ "c": cart })).await;
+    let response = app.gql(As::Token(&ann), ORDER, json!({ "c": cart })).await;
     assert_eq!(
         field_errors(&response),
         json!({ "cartId": ["Only 5 left in stock."] })
@@ -212,6 +217,7 @@ async fn a_shortfall_rolls_everything_back() {
     );
     let lines = app
         .data(
+            As::Default,
             "query($c: UUID!) { cart(id: $c) { items { quantity } } }",
             json!({ "c": cart }),
         )
@@ -230,8 +236,8 @@ async fn a_cart_is_ordered_once_even_by_concurrent_requests() {
     for _ in 0..5 {
         let cart = cart_with(&app, None, &[(ids[0], 3)]).await;
         let (a, b) = tokio::join!(
-            app.gql_as(&ann, ORDER, json!({ "c": cart })),
-            app.gql_as(&ann, ORDER, json!({ "c": cart }))
+            app.gql(As::Token(&ann), ORDER, json!({ "c": cart })),
+            app.gql(As::Token(&ann), ORDER, json!({ "c": cart }))
         );
         let ok: Vec<&Value> = [&a, &b]
             .into_iter()
@@ -260,7 +266,8 @@ async fn orders_are_scoped_and_only_staff_change_them() {
     for token in [&ann, &bob, &ann] {
         let cart = cart_with(&app, None, &[(ids[0], 1)]).await;
         placed.push(
-            app.data_as(token, ORDER, json!({ "c": cart })).await["createOrder"]["id"]
+            app.data(As::Token(token), ORDER, json!({ "c": cart }))
+                .await["createOrder"]["id"]
                 .as_i64()
                 .unwrap_or_default(),
         );
@@ -277,22 +284,28 @@ async fn orders_are_scoped_and_only_staff_change_them() {
             .unwrap_or_default()
     };
     assert_eq!(
-        ids_of(&app.data_as(&ann, list, json!({})).await),
+        ids_of(&app.data(As::Token(&ann), list, json!({})).await),
         [placed[2], placed[0]],
         "own orders, newest first"
     );
     assert_eq!(
-        ids_of(&app.data_as(&staff, list, json!({})).await),
+        ids_of(&app.data(As::Token(&staff), list, json!({})).await),
         [placed[2], placed[1], placed[0]]
     );
-    error(&app.gql_anon(list, json!({})).await, "UNAUTHENTICATED", 401);
+    error(
+        &app.gql(As::Anon, list, json!({})).await,
+        "UNAUTHENTICATED",
+        401,
+    );
     let one = "query($id: Int!) { order(id: $id) { id } }";
     error(
-        &app.gql_as(&ann, one, json!({ "id": placed[1] })).await,
+        &app.gql(As::Token(&ann), one, json!({ "id": placed[1] }))
+            .await,
         "NOT_FOUND",
         404,
     );
-    app.data_as(&staff, one, json!({ "id": placed[1] })).await;
+    app.data(As::Token(&staff), one, json!({ "id": placed[1] }))
+        .await;
 
     // A user without a customer sees nothing, and none is created for them.
     let mut conn = app.conn().await;
@@ -305,7 +318,7 @@ async fn orders_are_scoped_and_only_staff_change_them() {
     .unwrap_or_default();
     drop(conn);
     assert_eq!(
-        app.data_as(&carl_token, list, json!({})).await["orders"]["totalCount"],
+        app.data(As::Token(&carl_token), list, json!({})).await["orders"]["totalCount"],
         0
     );
     let mut conn = app.conn().await;
@@ -320,43 +333,61 @@ async fn orders_are_scoped_and_only_staff_change_them() {
 
     let update = "mutation($id: Int!, $s: PaymentStatus!) { updateOrder(id: $id, paymentStatus: $s) { id paymentStatus items { quantity } } }";
     error(
-        &app.gql_as(&ann, update, json!({ "id": placed[0], "s": "COMPLETE" }))
-            .await,
+        &app.gql(
+            As::Token(&ann),
+            update,
+            json!({ "id": placed[0], "s": "COMPLETE" }),
+        )
+        .await,
         "FORBIDDEN",
         403,
     );
     let updated = app
-        .data_as(&staff, update, json!({ "id": placed[0], "s": "COMPLETE" }))
+        .data(
+            As::Token(&staff),
+            update,
+            json!({ "id": placed[0], "s": "COMPLETE" }),
+        )
         .await;
     assert_eq!(
         updated["updateOrder"],
         json!({ "id": placed[0], "paymentStatus": "COMPLETE", "items": [{ "quantity": 1 }] })
     );
     error(
-        &app.gql_as(&staff, update, json!({ "id": placed[0], "s": "completed" }))
-            .await,
+        &app.gql(
+            As::Token(&staff),
+            update,
+            json!({ "id": placed[0], "s": "completed" }),
+        )
+        .await,
         "BAD_USER_INPUT",
         400,
     );
     error(
-        &app.gql_as(&staff, update, json!({ "id": 99999, "s": "FAILED" }))
-            .await,
+        &app.gql(
+            As::Token(&staff),
+            update,
+            json!({ "id": 99999, "s": "FAILED" }),
+        )
+        .await,
         "NOT_FOUND",
         404,
     );
     let delete = "mutation($id: Int!) { deleteOrder(id: $id) }";
     error(
-        &app.gql_as(&ann, delete, json!({ "id": placed[0] })).await,
+        &app.gql(As::Token(&ann), delete, json!({ "id": placed[0] }))
+            .await,
         "FORBIDDEN",
         403,
     );
     assert_eq!(
-        app.data_as(&staff, delete, json!({ "id": placed[0] }))
+        app.data(As::Token(&staff), delete, json!({ "id": placed[0] }))
             .await["deleteOrder"],
         true
     );
     error(
-        &app.gql_as(&staff, delete, json!({ "id": placed[0] })).await,
+        &app.gql(As::Token(&staff), delete, json!({ "id": placed[0] }))
+            .await,
         "NOT_FOUND",
         404,
     );
@@ -375,14 +406,15 @@ async fn an_order_page_runs_a_fixed_number_of_statements() {
     for i in 0..12 {
         let (_, token) = app.user(&format!("buyer{i}"), Kind::Customer).await;
         let cart = cart_with(&app, None, &[(ids[0], 1), (ids[1], 2)]).await;
-        app.data_as(&token, ORDER, json!({ "c": cart })).await;
+        app.data(As::Token(&token), ORDER, json!({ "c": cart }))
+            .await;
     }
     let query = "query($n: Int) { orders(first: $n) { nodes { items { product { title } } customer { user { username } } } } }";
     let small = app
-        .count_statements_as(&staff, query, json!({ "n": 2 }))
+        .count_statements(As::Token(&staff), query, json!({ "n": 2 }))
         .await;
     let large = app
-        .count_statements_as(&staff, query, json!({ "n": 50 }))
+        .count_statements(As::Token(&staff), query, json!({ "n": 50 }))
         .await;
     assert_eq!(small, large);
     assert!(
@@ -457,7 +489,8 @@ async fn order_created_is_published_after_commit_and_subscribers_are_isolated() 
         .unwrap_or_default();
     drop(conn);
     error(
-        &app.gql_as(&token, ORDER, json!({ "c": too_many })).await,
+        &app.gql(As::Token(&token), ORDER, json!({ "c": too_many }))
+            .await,
         "BAD_USER_INPUT",
         400,
     );
@@ -469,7 +502,9 @@ async fn order_created_is_published_after_commit_and_subscribers_are_isolated() 
         .unwrap_or_default();
     drop(conn);
 
-    let order = app.data_as(&token, ORDER, json!({ "c": too_many })).await["createOrder"]["id"]
+    let order = app
+        .data(As::Token(&token), ORDER, json!({ "c": too_many }))
+        .await["createOrder"]["id"]
         .as_i64()
         .unwrap_or_default();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);

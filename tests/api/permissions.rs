@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::common::{Kind, TestApp, error, factories, field_errors};
+use crate::common::{As, Kind, TestApp, error, factories, field_errors};
 
 #[tokio::test]
 async fn catalogue_writes_need_staff_and_refusals_write_nothing() {
@@ -50,41 +50,49 @@ async fn catalogue_writes_need_staff_and_refusals_write_nothing() {
         ),
     ];
     let snapshot = "{ products { totalCount nodes { title } } collections { title } }";
-    let before = app.data(snapshot, json!({})).await;
+    let before = app.data(As::Default, snapshot, json!({})).await;
     for (query, variables) in &writes {
         error(
-            &app.gql_anon(query, variables.clone()).await,
+            &app.gql(As::Anon, query, variables.clone()).await,
             "UNAUTHENTICATED",
             401,
         );
-        let forbidden = app.gql_as(&customer, query, variables.clone()).await;
+        let forbidden = app
+            .gql(As::Token(&customer), query, variables.clone())
+            .await;
         assert_eq!(
             error(&forbidden, "FORBIDDEN", 403)["message"],
             "You do not have permission to perform this action."
         );
         // IsAdminOrReadOnly checks is_staff only: a superuser without it is refused too.
         error(
-            &app.gql_as(&root_not_staff, query, variables.clone()).await,
+            &app.gql(As::Token(&root_not_staff), query, variables.clone())
+                .await,
             "FORBIDDEN",
             403,
         );
     }
     assert_eq!(
-        app.data(snapshot, json!({})).await,
+        app.data(As::Default, snapshot, json!({})).await,
         before,
         "refused writes changed nothing"
     );
     for (query, variables) in &writes {
-        app.data_as(&staff, query, variables.clone()).await;
+        app.data(As::Token(&staff), query, variables.clone()).await;
     }
     // Reads stay public, and reviews stay open to everyone.
-    app.data("{ products { totalCount } collections { id } }", json!({}))
-        .await;
+    app.data(
+        As::Default,
+        "{ products { totalCount } collections { id } }",
+        json!({}),
+    )
+    .await;
     let review = "mutation($p: Int!) { createReview(productId: $p, input: { name: \"a\", description: \"b\" }) { id } }";
     let mut conn = app.conn().await;
     let other = factories::product(c.id).insert(&mut conn).await;
     drop(conn);
-    app.data(review, json!({ "p": other.id })).await;
+    app.data(As::Default, review, json!({ "p": other.id }))
+        .await;
 }
 
 #[tokio::test]
@@ -105,12 +113,12 @@ async fn superusers_administer_groups_permissions_and_staff_flags() {
     ];
     for query in admin_ops {
         error(
-            &app.gql_anon(query, json!({})).await,
+            &app.gql(As::Anon, query, json!({})).await,
             "UNAUTHENTICATED",
             401,
         );
         error(
-            &app.gql_as(&ann_token, query, json!({})).await,
+            &app.gql(As::Token(&ann_token), query, json!({})).await,
             "FORBIDDEN",
             403,
         );
@@ -118,14 +126,18 @@ async fn superusers_administer_groups_permissions_and_staff_flags() {
     // Staff read groups and permissions; privilege changes are for superusers only.
     for query in &admin_ops[2..] {
         error(
-            &app.gql_as(&staff, query, json!({})).await,
+            &app.gql(As::Token(&staff), query, json!({})).await,
             "FORBIDDEN",
             403,
         );
     }
 
     let catalogue = app
-        .data_as(&staff, "{ permissions { codename name } }", json!({}))
+        .data(
+            As::Token(&staff),
+            "{ permissions { codename name } }",
+            json!({}),
+        )
         .await;
     let codenames: Vec<&str> = catalogue["permissions"]
         .as_array()
@@ -164,8 +176,8 @@ async fn superusers_administer_groups_permissions_and_staff_flags() {
     );
 
     let bad = app
-        .gql_as(
-            &root,
+        .gql(
+            As::Token(&root),
             "mutation { createGroup(name: \" \", permissions: [\"store.fly\"]) { id } }",
             json!({}),
         )
@@ -174,15 +186,15 @@ async fn superusers_administer_groups_permissions_and_staff_flags() {
         field_errors(&bad),
         json!({ "name": ["This field may not be blank."], "permissions": ["Invalid permission \"store.fly\"."] })
     );
-    app.data_as(
-        &root,
+    app.data(
+        As::Token(&root),
         "mutation { createGroup(name: \"Support\") { id } }",
         json!({}),
     )
     .await;
     let dup = app
-        .gql_as(
-            &root,
+        .gql(
+            As::Token(&root),
             "mutation { createGroup(name: \"Support\") { id } }",
             json!({}),
         )
@@ -192,8 +204,8 @@ async fn superusers_administer_groups_permissions_and_staff_flags() {
         json!({ "name": ["group with this name already exists."] })
     );
     error(
-        &app.gql_as(
-            &root,
+        &app.gql(
+            As::Token(&root),
             "mutation { addUserToGroup(userId: 999, groupId: 1) }",
             json!({}),
         )
@@ -205,13 +217,13 @@ async fn superusers_administer_groups_permissions_and_staff_flags() {
     // setStaff opens the catalogue to the promoted user.
     let create = "mutation { createCollection(input: { title: \"Mine\" }) { id } }";
     error(
-        &app.gql_as(&ann_token, create, json!({})).await,
+        &app.gql(As::Token(&ann_token), create, json!({})).await,
         "FORBIDDEN",
         403,
     );
     let promoted = app
-        .data_as(
-            &root,
+        .data(
+            As::Token(&root),
             "mutation($u: Int!) { setStaff(userId: $u, isStaff: true) { username isStaff } }",
             json!({ "u": ann.id }),
         )
@@ -220,5 +232,5 @@ async fn superusers_administer_groups_permissions_and_staff_flags() {
         promoted["setStaff"],
         json!({ "username": "ann", "isStaff": true })
     );
-    app.data_as(&ann_token, create, json!({})).await;
+    app.data(As::Token(&ann_token), create, json!({})).await;
 }

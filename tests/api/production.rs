@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use storefront::app::AppOptions;
 use storefront::db::embedded::{ClusterOptions, EmbeddedCluster};
 
-use crate::common::{TestApp, error, test_auth};
+use crate::common::{As, TestApp, error, test_auth};
 
 const BIN: &str = env!("CARGO_BIN_EXE_storefront");
 
@@ -145,13 +145,13 @@ async fn graphiql_and_introspection_follow_their_switches() {
     let (status, _, _) = app.send(request).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let response = app
-        .gql_anon("{ __schema { queryType { name } } }", json!({}))
+        .gql(As::Anon, "{ __schema { queryType { name } } }", json!({}))
         .await;
     assert_eq!(response["data"]["__schema"], Value::Null, "{response}");
     // Defaults: both on.
     let app = TestApp::new().await;
     let response = app
-        .gql_anon("{ __schema { queryType { name } } }", json!({}))
+        .gql(As::Anon, "{ __schema { queryType { name } } }", json!({}))
         .await;
     assert_eq!(response["data"]["__schema"]["queryType"]["name"], "Query");
 }

@@ -3,7 +3,7 @@
 use chrono::Utc;
 use serde_json::json;
 
-use crate::common::{TestApp, error, factories, field_errors};
+use crate::common::{As, TestApp, error, factories, field_errors};
 
 const CREATE: &str = "mutation($p: Int!, $input: ReviewInput!) { createReview(productId: $p, input: $input) { id name description date productId } }";
 
@@ -17,6 +17,7 @@ async fn reviews_are_created_listed_and_scoped_to_their_product() {
     drop(conn);
     let created = app
         .data(
+            As::Default,
             CREATE,
             json!({ "p": p1.id, "input": { "name": " Ann ", "description": "Great" } }),
         )
@@ -29,6 +30,7 @@ async fn reviews_are_created_listed_and_scoped_to_their_product() {
 
     let list = app
         .data(
+            As::Default,
             "query($p: Int!) { reviews(productId: $p) { id name } }",
             json!({ "p": p1.id }),
         )
@@ -36,6 +38,7 @@ async fn reviews_are_created_listed_and_scoped_to_their_product() {
     assert_eq!(list["reviews"], json!([{ "id": id, "name": "Ann" }]));
     let other = app
         .data(
+            As::Default,
             "query($p: Int!) { reviews(productId: $p) { id } }",
             json!({ "p": p2.id }),
         )
@@ -43,6 +46,7 @@ async fn reviews_are_created_listed_and_scoped_to_their_product() {
     assert_eq!(other["reviews"], json!([]));
     let nested = app
         .data(
+            As::Default,
             "query($p: Int!) { product(id: $p) { reviews { id } } }",
             json!({ "p": p1.id }),
         )
@@ -50,6 +54,7 @@ async fn reviews_are_created_listed_and_scoped_to_their_product() {
     assert_eq!(nested["product"]["reviews"], json!([{ "id": id }]));
     let one = app
         .data(
+            As::Default,
             "query($p: Int!, $id: Int!) { review(productId: $p, id: $id) { description } }",
             json!({ "p": p1.id, "id": id }),
         )
@@ -58,17 +63,23 @@ async fn reviews_are_created_listed_and_scoped_to_their_product() {
 
     let wrong_product = app
         .gql(
+            As::Default,
             "query($p: Int!, $id: Int!) { review(productId: $p, id: $id) { id } }",
             json!({ "p": p2.id, "id": id }),
         )
         .await;
     error(&wrong_product, "NOT_FOUND", 404);
     let unknown = app
-        .data("{ reviews(productId: 999999) { id } }", json!({}))
+        .data(
+            As::Default,
+            "{ reviews(productId: 999999) { id } }",
+            json!({}),
+        )
         .await;
     assert_eq!(unknown["reviews"], json!([]));
     let no_product = app
         .gql(
+            As::Default,
             CREATE,
             json!({ "p": 999_999, "input": { "name": "a", "description": "b" } }),
         )
@@ -87,13 +98,16 @@ async fn review_validation_patch_and_delete() {
     let review = factories::review(&mut conn, p.id, "Ann").await;
     drop(conn);
 
-    let missing = app.gql(CREATE, json!({ "p": p.id, "input": {} })).await;
+    let missing = app
+        .gql(As::Default, CREATE, json!({ "p": p.id, "input": {} }))
+        .await;
     assert_eq!(
         field_errors(&missing),
         json!({ "description": ["This field is required."], "name": ["This field is required."] })
     );
     let long = app
         .gql(
+            As::Default,
             CREATE,
             json!({ "p": p.id, "input": { "name": "n".repeat(256), "description": " " } }),
         )
@@ -106,6 +120,7 @@ async fn review_validation_patch_and_delete() {
     let patch = "mutation($p: Int!, $id: Int!, $input: ReviewPatch!) { patchReview(productId: $p, id: $id, input: $input) { name description } }";
     let patched = app
         .data(
+            As::Default,
             patch,
             json!({ "p": p.id, "id": review.id, "input": { "description": "Changed" } }),
         )
@@ -117,6 +132,7 @@ async fn review_validation_patch_and_delete() {
     let update = "mutation($p: Int!, $id: Int!, $input: ReviewInput!) { updateReview(productId: $p, id: $id, input: $input) { name description } }";
     let incomplete = app
         .gql(
+            As::Default,
             update,
             json!({ "p": p.id, "id": review.id, "input": { "name": "Bo" } }),
         )
@@ -127,6 +143,7 @@ async fn review_validation_patch_and_delete() {
     );
     let replaced = app
         .data(
+            As::Default,
             update,
             json!({ "p": p.id, "id": review.id, "input": { "name": "Bo", "description": "New" } }),
         )
@@ -137,6 +154,7 @@ async fn review_validation_patch_and_delete() {
     );
     let elsewhere = app
         .gql(
+            As::Default,
             patch,
             json!({ "p": other.id, "id": review.id, "input": { "name": "x" } }),
         )
@@ -145,18 +163,23 @@ async fn review_validation_patch_and_delete() {
 
     let delete = "mutation($p: Int!, $id: Int!) { deleteReview(productId: $p, id: $id) }";
     error(
-        &app.gql(delete, json!({ "p": other.id, "id": review.id }))
-            .await,
+        &app.gql(
+            As::Default,
+            delete,
+            json!({ "p": other.id, "id": review.id }),
+        )
+        .await,
         "NOT_FOUND",
         404,
     );
     assert_eq!(
-        app.data(delete, json!({ "p": p.id, "id": review.id }))
+        app.data(As::Default, delete, json!({ "p": p.id, "id": review.id }))
             .await["deleteReview"],
         true
     );
     error(
-        &app.gql(delete, json!({ "p": p.id, "id": review.id })).await,
+        &app.gql(As::Default, delete, json!({ "p": p.id, "id": review.id }))
+            .await,
         "NOT_FOUND",
         404,
     );

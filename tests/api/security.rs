@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use storefront::app::{AppOptions, Settings};
 use storefront::throttle::Throttles;
 
-use crate::common::{Kind, TestApp, error, factories, field_errors};
+use crate::common::{As, Kind, TestApp, error, factories, field_errors};
 
 const LOGIN: &str = "mutation($u: String!, $p: String!) { createToken(username: $u, password: $p) { access refresh } }";
 const ME: &str = "{ me { id } }";
@@ -262,38 +262,41 @@ async fn a_new_password_and_logouts_revoke_tokens_at_once() {
     // logout(refresh) ends that session only, and needs no access token.
     let logout = "mutation($r: String!) { logout(refresh: $r) }";
     assert_eq!(
-        app.data(logout, json!({ "r": phone.refresh })).await["logout"],
+        app.data(As::Default, logout, json!({ "r": phone.refresh }))
+            .await["logout"],
         true
     );
     error(
-        &app.gql_as(&phone.access, ME, json!({})).await,
+        &app.gql(As::Token(&phone.access), ME, json!({})).await,
         "UNAUTHENTICATED",
         401,
     );
     error(
-        &app.gql(logout, json!({ "r": phone.refresh })).await,
+        &app.gql(As::Default, logout, json!({ "r": phone.refresh }))
+            .await,
         "UNAUTHENTICATED",
         401,
     );
     error(
-        &app.gql(logout, json!({ "r": "garbage" })).await,
+        &app.gql(As::Default, logout, json!({ "r": "garbage" }))
+            .await,
         "UNAUTHENTICATED",
         401,
     );
     assert_eq!(
-        app.data_as(&laptop.access, ME, json!({})).await["me"]["id"],
+        app.data(As::Token(&laptop.access), ME, json!({})).await["me"]["id"],
         ann.id
     );
     // A new password ends every session.
     let change = "mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }";
-    app.data_as(
-        &laptop.access,
+    app.data(
+        As::Token(&laptop.access),
         change,
         json!({ "c": PASSWORD, "n": "tangerine-orbit-42" }),
     )
     .await;
     for token in [&laptop.access, &tablet.access] {
-        let response = app.gql_as(token, ME, json!({})).await;
+        let response = app.gql(As::Token(token), ME, json!({})).await;
         assert_eq!(
             error(&response, "UNAUTHENTICATED", 401)["message"],
             "Token is invalid or expired."
@@ -301,6 +304,7 @@ async fn a_new_password_and_logouts_revoke_tokens_at_once() {
     }
     error(
         &app.gql(
+            As::Default,
             "mutation($r: String!) { refreshToken(refresh: $r) { access } }",
             json!({ "r": tablet.refresh }),
         )
@@ -312,17 +316,17 @@ async fn a_new_password_and_logouts_revoke_tokens_at_once() {
     let one = app.session(&ann).await;
     let two = app.session(&ann).await;
     assert_eq!(
-        app.data_as(&one.access, "mutation { logoutAll }", json!({}))
+        app.data(As::Token(&one.access), "mutation { logoutAll }", json!({}))
             .await["logoutAll"],
         true
     );
     error(
-        &app.gql_as(&two.access, ME, json!({})).await,
+        &app.gql(As::Token(&two.access), ME, json!({})).await,
         "UNAUTHENTICATED",
         401,
     );
     error(
-        &app.gql_anon("mutation { logoutAll }", json!({})).await,
+        &app.gql(As::Anon, "mutation { logoutAll }", json!({})).await,
         "UNAUTHENTICATED",
         401,
     );
@@ -334,8 +338,8 @@ async fn changing_the_email_needs_the_current_password() {
     let (_, token) = app.user("ann", Kind::Customer).await;
     let update = "mutation($i: UpdateMeInput!) { updateMe(input: $i) { email firstName } }";
     let missing = app
-        .gql_as(
-            &token,
+        .gql(
+            As::Token(&token),
             update,
             json!({ "i": { "email": "new@example.com" } }),
         )
@@ -345,8 +349,8 @@ async fn changing_the_email_needs_the_current_password() {
         json!({ "currentPassword": ["This field is required."] })
     );
     let wrong = app
-        .gql_as(
-            &token,
+        .gql(
+            As::Token(&token),
             update,
             json!({ "i": { "email": "new@example.com", "currentPassword": "nope" } }),
         )
@@ -356,12 +360,16 @@ async fn changing_the_email_needs_the_current_password() {
         json!({ "currentPassword": ["Invalid password."] })
     );
     // Names need no password.
-    app.data_as(&token, update, json!({ "i": { "firstName": "Ann" } }))
-        .await;
+    app.data(
+        As::Token(&token),
+        update,
+        json!({ "i": { "firstName": "Ann" } }),
+    )
+    .await;
     assert_eq!(count(&app, "SELECT count(*) AS n FROM graphile_worker._private_jobs j JOIN graphile_worker._private_tasks t ON t.id = j.task_id WHERE t.identifier = 'send_email_changed'").await, 0);
     let changed = app
-        .data_as(
-            &token,
+        .data(
+            As::Token(&token),
             update,
             json!({ "i": { "email": "new@example.com", "currentPassword": PASSWORD } }),
         )
@@ -390,22 +398,22 @@ async fn only_superusers_change_privileges_and_never_their_own() {
     for query in PRIVILEGED {
         for target in [ann.id, staff.id] {
             error(
-                &app.gql_as(&staff_token, query, json!({ "u": target }))
+                &app.gql(As::Token(&staff_token), query, json!({ "u": target }))
                     .await,
                 "FORBIDDEN",
                 403,
             );
         }
         error(
-            &app.gql_as(&root_token, query, json!({ "u": root.id }))
+            &app.gql(As::Token(&root_token), query, json!({ "u": root.id }))
                 .await,
             "FORBIDDEN",
             403,
         );
     }
     error(
-        &app.gql_as(
-            &staff_token,
+        &app.gql(
+            As::Token(&staff_token),
             "mutation { createGroup(name: \"G\") { id } }",
             json!({}),
         )
@@ -414,8 +422,12 @@ async fn only_superusers_change_privileges_and_never_their_own() {
         403,
     );
     error(
-        &app.gql_as(&staff_token, "{ auditLog { totalCount } }", json!({}))
-            .await,
+        &app.gql(
+            As::Token(&staff_token),
+            "{ auditLog { totalCount } }",
+            json!({}),
+        )
+        .await,
         "FORBIDDEN",
         403,
     );
@@ -436,7 +448,7 @@ async fn only_superusers_change_privileges_and_never_their_own() {
         .unwrap();
     assert_eq!(app.send(request).await.0, StatusCode::OK);
     let log = app
-        .data_as(&root_token, "{ auditLog(first: 5) { totalCount nodes { actorId action targetType targetId requestId createdAt } } }", json!({}))
+        .data(As::Token(&root_token), "{ auditLog(first: 5) { totalCount nodes { actorId action targetType targetId requestId createdAt } } }", json!({}))
         .await;
     assert_eq!(log["auditLog"]["totalCount"], 1);
     let entry = &log["auditLog"]["nodes"][0];
@@ -458,8 +470,12 @@ async fn only_superusers_change_privileges_and_never_their_own() {
     );
     // A refused change (no such group) leaves no entry.
     error(
-        &app.gql_as(&root_token, PRIVILEGED[4], json!({ "u": ann.id }))
-            .await,
+        &app.gql(
+            As::Token(&root_token),
+            PRIVILEGED[4],
+            json!({ "u": ann.id }),
+        )
+        .await,
         "NOT_FOUND",
         404,
     );
@@ -468,8 +484,8 @@ async fn only_superusers_change_privileges_and_never_their_own() {
     // Deactivation ends the user's sessions at once and is recorded.
     let (carl, carl_token) = app.user("carl", Kind::Customer).await;
     let deactivated = app
-        .data_as(
-            &root_token,
+        .data(
+            As::Token(&root_token),
             "mutation($u: Int!) { deactivateUser(userId: $u) { isActive isSuperuser } }",
             json!({ "u": carl.id }),
         )
@@ -479,20 +495,30 @@ async fn only_superusers_change_privileges_and_never_their_own() {
         json!({ "isActive": false, "isSuperuser": false })
     );
     error(
-        &app.gql_as(&carl_token, ME, json!({})).await,
+        &app.gql(As::Token(&carl_token), ME, json!({})).await,
         "UNAUTHENTICATED",
         401,
     );
     error(
-        &app.gql(LOGIN, json!({ "u": "carl", "p": PASSWORD })).await,
+        &app.gql(As::Default, LOGIN, json!({ "u": "carl", "p": PASSWORD }))
+            .await,
         "UNAUTHENTICATED",
         401,
     );
-    app.data_as(&root_token, PRIVILEGED[7], json!({ "u": carl.id }))
+    app.data(
+        As::Token(&root_token),
+        PRIVILEGED[7],
+        json!({ "u": carl.id }),
+    )
+    .await;
+    app.data(As::Default, LOGIN, json!({ "u": "carl", "p": PASSWORD }))
         .await;
-    app.data(LOGIN, json!({ "u": "carl", "p": PASSWORD })).await;
     let actions = app
-        .data_as(&root_token, "{ auditLog { nodes { action } } }", json!({}))
+        .data(
+            As::Token(&root_token),
+            "{ auditLog { nodes { action } } }",
+            json!({}),
+        )
         .await;
     assert_eq!(
         actions["auditLog"]["nodes"],
@@ -508,8 +534,8 @@ async fn two_superusers_deactivating_each_other_leave_one() {
         let (b, b_token) = app.user(&format!("b{round}"), Kind::Superuser).await;
         let query = "mutation($u: Int!) { deactivateUser(userId: $u) { id } }";
         let (first, second) = tokio::join!(
-            app.gql_as(&a_token, query, json!({ "u": b.id })),
-            app.gql_as(&b_token, query, json!({ "u": a.id }))
+            app.gql(As::Token(&a_token), query, json!({ "u": b.id })),
+            app.gql(As::Token(&b_token), query, json!({ "u": a.id }))
         );
         let succeeded = [&first, &second]
             .iter()
@@ -559,57 +585,62 @@ async fn reviews_belong_to_their_author() {
     let (_, bob) = app.user("bob", Kind::Customer).await;
     let (_, staff) = app.user("staff", Kind::Staff).await;
     let create = "mutation($p: Int!) { createReview(productId: $p, input: { name: \"Ann\", description: \"Good\" }) { id } }";
-    let id = app.data_as(&ann, create, json!({ "p": p.id })).await["createReview"]["id"]
+    let id = app
+        .data(As::Token(&ann), create, json!({ "p": p.id }))
+        .await["createReview"]["id"]
         .as_i64()
         .unwrap_or_default();
     let patch = "mutation($p: Int!, $id: Int!) { patchReview(productId: $p, id: $id, input: { description: \"Changed\" }) { description } }";
     let delete = "mutation($p: Int!, $id: Int!) { deleteReview(productId: $p, id: $id) }";
     let ids = json!({ "p": p.id, "id": id });
     error(
-        &app.gql_anon(patch, ids.clone()).await,
+        &app.gql(As::Anon, patch, ids.clone()).await,
         "UNAUTHENTICATED",
         401,
     );
     error(
-        &app.gql_anon(delete, ids.clone()).await,
+        &app.gql(As::Anon, delete, ids.clone()).await,
         "UNAUTHENTICATED",
         401,
     );
     error(
-        &app.gql_as(&bob, patch, ids.clone()).await,
+        &app.gql(As::Token(&bob), patch, ids.clone()).await,
         "FORBIDDEN",
         403,
     );
     error(
-        &app.gql_as(&bob, delete, ids.clone()).await,
+        &app.gql(As::Token(&bob), delete, ids.clone()).await,
         "FORBIDDEN",
         403,
     );
     assert_eq!(
-        app.data_as(&ann, patch, ids.clone()).await["patchReview"]["description"],
+        app.data(As::Token(&ann), patch, ids.clone()).await["patchReview"]["description"],
         "Changed"
     );
-    app.data_as(&staff, patch, ids.clone()).await;
+    app.data(As::Token(&staff), patch, ids.clone()).await;
     // An anonymous review: only staff change it.
     let anon = json!({ "p": p.id, "id": anonymous_review.id });
     error(
-        &app.gql_anon(delete, anon.clone()).await,
+        &app.gql(As::Anon, delete, anon.clone()).await,
         "UNAUTHENTICATED",
         401,
     );
     error(
-        &app.gql_as(&ann, delete, anon.clone()).await,
+        &app.gql(As::Token(&ann), delete, anon.clone()).await,
         "FORBIDDEN",
         403,
     );
     assert_eq!(
-        app.data_as(&staff, delete, anon).await["deleteReview"],
+        app.data(As::Token(&staff), delete, anon).await["deleteReview"],
         true
     );
-    assert_eq!(app.data_as(&ann, delete, ids).await["deleteReview"], true);
+    assert_eq!(
+        app.data(As::Token(&ann), delete, ids).await["deleteReview"],
+        true
+    );
     // Names and texts have maximum lengths.
     let long = app
-        .gql_as(&ann, "mutation($p: Int!, $d: String!) { createReview(productId: $p, input: { name: \"n\", description: $d }) { id } }", json!({ "p": p.id, "d": "x".repeat(5_001) }))
+        .gql(As::Token(&ann), "mutation($p: Int!, $d: String!) { createReview(productId: $p, input: { name: \"n\", description: $d }) { id } }", json!({ "p": p.id, "d": "x".repeat(5_001) }))
         .await;
     assert_eq!(
         field_errors(&long),
@@ -749,6 +780,7 @@ async fn one_client_cannot_hoard_the_stock_and_a_shopper_still_buys() {
     assert_eq!(carts, 10);
     let available = app
         .data(
+            As::Default,
             "query($p: Int!) { product(id: $p) { availableInventory } }",
             json!({ "p": product.id }),
         )
@@ -807,19 +839,33 @@ async fn guest_carts_hold_stock_for_less_time_than_signed_in_carts() {
     drop(conn);
     let (_, token) = app.user("ann", Kind::Customer).await;
     let add = "mutation($c: UUID!, $p: Int!) { addCartItem(cartId: $c, productId: $p, quantity: 2) { id } }";
-    let guest =
-        app.data("mutation { createCart { id } }", json!({})).await["createCart"]["id"].clone();
-    app.data(add, json!({ "c": guest, "p": guest_product.id }))
-        .await;
-    let member = app
-        .data_as(&token, "mutation { createCart { id } }", json!({}))
+    let guest = app
+        .data(As::Default, "mutation { createCart { id } }", json!({}))
         .await["createCart"]["id"]
         .clone();
-    app.data_as(&token, add, json!({ "c": member, "p": member_product.id }))
-        .await;
+    app.data(
+        As::Default,
+        add,
+        json!({ "c": guest, "p": guest_product.id }),
+    )
+    .await;
+    let member = app
+        .data(
+            As::Token(&token),
+            "mutation { createCart { id } }",
+            json!({}),
+        )
+        .await["createCart"]["id"]
+        .clone();
+    app.data(
+        As::Token(&token),
+        add,
+        json!({ "c": member, "p": member_product.id }),
+    )
+    .await;
     let available = "query($a: Int!, $b: Int!) { a: product(id: $a) { availableInventory } b: product(id: $b) { availableInventory } }";
     let ids = json!({ "a": guest_product.id, "b": member_product.id });
-    let now = app.data(available, ids.clone()).await;
+    let now = app.data(As::Default, available, ids.clone()).await;
     assert_eq!(
         (
             &now["a"]["availableInventory"],
@@ -828,7 +874,7 @@ async fn guest_carts_hold_stock_for_less_time_than_signed_in_carts() {
         (&json!(0), &json!(0))
     );
     tokio::time::sleep(Duration::from_millis(3_000)).await;
-    let later = app.data(available, ids).await;
+    let later = app.data(As::Default, available, ids).await;
     assert_eq!(
         (
             &later["a"]["availableInventory"],

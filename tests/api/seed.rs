@@ -3,7 +3,7 @@
 use serde_json::json;
 use storefront::seed::{self, SeedError};
 
-use crate::common::{TestApp, factories};
+use crate::common::{As, TestApp, factories};
 
 #[tokio::test]
 async fn seed_loads_a_deterministic_catalogue_and_refuses_to_overwrite_without_force() {
@@ -21,7 +21,7 @@ async fn seed_loads_a_deterministic_catalogue_and_refuses_to_overwrite_without_f
     drop(conn);
 
     let query = "{ collections { title } products(first: 3) { totalCount nodes { id title unitPrice inventory } } }";
-    let first = app.data(query, json!({})).await;
+    let first = app.data(As::Default, query, json!({})).await;
     assert_eq!(first["products"]["totalCount"], 1000);
     assert!(
         first["collections"]
@@ -33,13 +33,14 @@ async fn seed_loads_a_deterministic_catalogue_and_refuses_to_overwrite_without_f
     seed::seed(&mut conn, true, false).await.unwrap();
     drop(conn);
     assert_eq!(
-        app.data(query, json!({})).await,
+        app.data(As::Default, query, json!({})).await,
         first,
         "the same data on every run"
     );
 
     let duplicates = app
         .data(
+            As::Default,
             "{ products(first: 100, search: \"Coffee\") { nodes { title } } }",
             json!({}),
         )

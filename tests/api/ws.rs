@@ -13,7 +13,7 @@ use storefront::config::Budget;
 use storefront::db::schema::users;
 
 use crate::common::ws::{Served, WsClient};
-use crate::common::{Kind, TestApp};
+use crate::common::{As, Kind, TestApp};
 
 const WATCH_ORDERS: &str = "subscription { orderCreated { id } }";
 
@@ -264,6 +264,7 @@ async fn signing_out_closes_the_sessions_sockets() {
     client.subscribe("1", WATCH_ORDERS).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     app.data(
+        As::Default,
         "mutation($r: String!) { logout(refresh: $r) }",
         serde_json::json!({ "r": session.refresh }),
     )

@@ -51,15 +51,15 @@ fn init() -> Shared {
                 .setting("full_page_writes", "off")
                 .setting("max_connections", "300")
                 .idle_shutdown(Duration::from_secs(20));
-            let cluster = EmbeddedCluster::start(&options)
-                .unwrap_or_else(|e| panic!("could not start the test cluster: {e:#}"));
+            let cluster =
+                EmbeddedCluster::start(&options).expect("could not start the test cluster");
             (cluster.url("{db}"), Some(cluster))
         }
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .unwrap_or_else(|e| panic!("runtime: {e}"));
+        .expect("runtime");
     let sweep = cluster.as_ref().is_some_and(EmbeddedCluster::started_here);
     let template = runtime.block_on(prepare_template(&url_template, sweep));
     Shared {
@@ -122,7 +122,7 @@ async fn database_exists(conn: &mut AsyncPgConnection, name: &str) -> bool {
             .bind::<Text, _>(name)
             .get_result(conn)
             .await
-            .unwrap_or_else(|e| panic!("pg_database: {e}"));
+            .expect("pg_database");
     found.n > 0
 }
 
@@ -167,7 +167,7 @@ async fn prepare_template(url_template: &str, sweep: bool) -> String {
         exec(&mut conn, format!("CREATE DATABASE \"{building}\"")).await;
         storefront::server::migrate(&url_template.replace("{db}", &building))
             .await
-            .unwrap_or_else(|e| panic!("migrating the template: {e:#}"));
+            .expect("migrating the template");
         // The job queue's migration pool may still be closing its sessions.
         exec(
             &mut conn,
@@ -197,7 +197,7 @@ impl TestDb {
     pub async fn create() -> Self {
         let shared = tokio::task::spawn_blocking(shared)
             .await
-            .unwrap_or_else(|e| panic!("test database set-up: {e}"));
+            .expect("test database set-up");
         let name = format!("storefront_test_{}", uuid::Uuid::new_v4().simple());
         let mut conn = connect(&shared.url("postgres")).await;
         diesel::sql_query(format!(
@@ -206,7 +206,7 @@ impl TestDb {
         ))
         .execute(&mut conn)
         .await
-        .unwrap_or_else(|e| panic!("create test database: {e}"));
+        .expect("create test database");
         Self {
             url: shared.url(&name),
             name,

@@ -24,7 +24,7 @@ pub async fn collection(conn: &mut AsyncPgConnection, title: &str) -> Collection
         },
     )
     .await
-    .unwrap_or_else(|e| panic!("collection: {e:?}"))
+    .expect("collection")
 }
 
 /// A product builder with sensible defaults.
@@ -76,7 +76,7 @@ impl ProductFactory {
     pub async fn insert(self, conn: &mut AsyncPgConnection) -> ProductRow {
         repo::insert_product(conn, &self.product)
             .await
-            .unwrap_or_else(|e| panic!("product: {e:?}"))
+            .expect("product")
     }
 }
 
@@ -91,7 +91,7 @@ pub async fn review(conn: &mut AsyncPgConnection, product_id: i64, name: &str) -
         },
     )
     .await
-    .unwrap_or_else(|e| panic!("review: {e:?}"))
+    .expect("review")
 }
 
 /// A user with its customer, created through the repo.
@@ -110,9 +110,7 @@ pub async fn user(
         is_staff: matches!(kind, Kind::Staff | Kind::Superuser),
         is_superuser: matches!(kind, Kind::Superuser | Kind::SuperuserNotStaff),
     };
-    let user = auth_repo::create_user(conn, &new)
-        .await
-        .unwrap_or_else(|e| panic!("user: {e:?}"));
+    let user = auth_repo::create_user(conn, &new).await.expect("user");
     if kind == Kind::Inactive {
         auth_repo::set_active(conn, user.id, false).await.unwrap();
     }
@@ -141,7 +139,7 @@ pub async fn order_for(conn: &mut AsyncPgConnection, customer_id: i64, product_i
     .bind::<diesel::sql_types::BigInt, _>(product_id)
     .execute(conn)
     .await
-    .unwrap_or_else(|e| panic!("order item: {e}"));
+    .expect("order item");
 }
 
 /// An order with one line for `product_id`, placed by a new customer.

@@ -24,9 +24,7 @@ impl Served {
     }
 
     pub async fn with_header_timeout(router: axum::Router, header_read_timeout: Duration) -> Self {
-        let listener = TcpListener::bind(("127.0.0.1", 0))
-            .await
-            .unwrap_or_else(|e| panic!("bind: {e}"));
+        let listener = TcpListener::bind(("127.0.0.1", 0)).await.expect("bind");
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let options = ServeOptions {
@@ -78,9 +76,7 @@ impl WsClient {
             "sec-websocket-protocol",
             "graphql-transport-ws".parse().unwrap(),
         );
-        let (stream, response) = tokio_tungstenite::connect_async(request)
-            .await
-            .unwrap_or_else(|e| panic!("ws: {e}"));
+        let (stream, response) = tokio_tungstenite::connect_async(request).await.expect("ws");
         assert_eq!(
             response
                 .headers()
