@@ -10,33 +10,17 @@ use crate::db::DbPool;
 use crate::db::group_by_key;
 use crate::db::pagination::Direction;
 use crate::error::AppError;
+use crate::graphql::loaders::batch_loader;
 
-/// `Product.collection`, `OrderItem.product`, `Collection.featuredProduct`, …
-pub struct ProductById(pub DbPool);
+batch_loader!(
+    /// `Product.collection`, `OrderItem.product`, `Collection.featuredProduct`, …
+    ProductById => ProductRow, repo::products_by_ids, one by id
+);
 
-impl Loader<i64> for ProductById {
-    type Value = ProductRow;
-    type Error = AppError;
-
-    async fn load(&self, ids: &[i64]) -> Result<HashMap<i64, ProductRow>, AppError> {
-        let mut conn = self.0.get().await?;
-        let rows = repo::products_by_ids(&mut conn, ids).await?;
-        Ok(rows.into_iter().map(|row| (row.id, row)).collect())
-    }
-}
-
-pub struct CollectionById(pub DbPool);
-
-impl Loader<i64> for CollectionById {
-    type Value = CollectionRow;
-    type Error = AppError;
-
-    async fn load(&self, ids: &[i64]) -> Result<HashMap<i64, CollectionRow>, AppError> {
-        let mut conn = self.0.get().await?;
-        let rows = repo::collections_by_ids(&mut conn, ids).await?;
-        Ok(rows.into_iter().map(|row| (row.id, row)).collect())
-    }
-}
+batch_loader!(
+    /// `Product.collection`.
+    CollectionById => CollectionRow, repo::collections_by_ids, one by id
+);
 
 /// `Collection.productsCount` (0 for empty collections).
 pub struct ProductsCountByCollectionId(pub DbPool);
@@ -53,19 +37,10 @@ impl Loader<i64> for ProductsCountByCollectionId {
     }
 }
 
-/// `Product.reviews` (empty list for products without reviews).
-pub struct ReviewsByProductId(pub DbPool);
-
-impl Loader<i64> for ReviewsByProductId {
-    type Value = Vec<ReviewRow>;
-    type Error = AppError;
-
-    async fn load(&self, ids: &[i64]) -> Result<HashMap<i64, Vec<ReviewRow>>, AppError> {
-        let mut conn = self.0.get().await?;
-        let rows = repo::reviews_by_product_ids(&mut conn, ids).await?;
-        Ok(group_by_key(ids, rows, |r| r.product_id))
-    }
-}
+batch_loader!(
+    /// `Product.reviews` (empty list for products without reviews).
+    ReviewsByProductId => Vec<ReviewRow>, repo::reviews_by_product_ids, many by product_id
+);
 
 /// The first (or last) page of `Collection.products` when no cursor is given.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -26,3 +26,39 @@ where
 
 /// How long a loader collects keys before it queries: async-graphql's default.
 pub const DEFAULT_BATCH_WINDOW: Duration = Duration::from_millis(1);
+
+/// Declares a domain's DataLoader keyed by `i64` over one batch query `$load(conn, ids)`
+/// (a repo function): the loader takes a pooled connection for the batch, and the rows
+/// are keyed `one by` a field (one row per key), grouped `many by` a field (a list per
+/// key, empty when there is none), or already a map.
+macro_rules! batch_loader {
+    ($(#[$doc:meta])* $name:ident => $value:ty, $load:path $(, $how:ident by $field:ident)?) => {
+        $(#[$doc])*
+        pub struct $name(pub $crate::db::DbPool);
+
+        impl async_graphql::dataloader::Loader<i64> for $name {
+            type Value = $value;
+            type Error = $crate::error::AppError;
+
+            async fn load(
+                &self,
+                ids: &[i64],
+            ) -> Result<std::collections::HashMap<i64, $value>, $crate::error::AppError> {
+                let mut conn = self.0.get().await?;
+                let rows = $load(&mut conn, ids).await?;
+                Ok($crate::graphql::loaders::batch_loader!(@key rows, ids $(, $how $field)?))
+            }
+        }
+    };
+    (@key $rows:ident, $ids:ident, one $field:ident) => {
+        $rows.into_iter().map(|row| (row.$field, row)).collect()
+    };
+    (@key $rows:ident, $ids:ident, many $field:ident) => {
+        $crate::db::group_by_key($ids, $rows, |row| row.$field)
+    };
+    (@key $rows:ident, $ids:ident) => {
+        $rows.into_iter().collect()
+    };
+}
+
+pub(crate) use batch_loader;
