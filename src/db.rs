@@ -141,3 +141,20 @@ pub async fn ping(pool: &DbPool) -> crate::error::AppResult<()> {
     diesel::sql_query("SELECT 1").execute(&mut conn).await?;
     Ok(())
 }
+
+/// An async closure over a connection whose future is `Send`, as `transaction` requires
+/// of its callback: the bound for a helper that runs a caller's closure inside a
+/// transaction (diesel-async's own, `AsyncFunc`, is private).
+pub trait TxFn<'r, R>:
+    FnOnce(&'r mut AsyncPgConnection) -> <Self as TxFn<'r, R>>::Fut + Send
+{
+    type Fut: Future<Output = crate::error::AppResult<R>> + Send;
+}
+
+impl<'r, R, F, Fut> TxFn<'r, R> for F
+where
+    F: FnOnce(&'r mut AsyncPgConnection) -> Fut + Send,
+    Fut: Future<Output = crate::error::AppResult<R>> + Send,
+{
+    type Fut = Fut;
+}

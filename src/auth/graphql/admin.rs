@@ -13,6 +13,7 @@ use crate::audit::model::Actor;
 use crate::audit::repo as audit;
 use crate::auth::guards::Superuser;
 use crate::auth::{repo, sessions};
+use crate::db::TxFn;
 use crate::error::{AppError, AppResult, FieldErrors, NON_FIELD_ERRORS};
 use crate::graphql::context::ContextExt;
 use crate::validation;
@@ -110,15 +111,12 @@ impl AdminMutation {
         user_id: i64,
         group_id: i32,
     ) -> AppResult<bool> {
-        let actor = actor(ctx, Some(user_id))?;
-        let mut conn = ctx.conn().await?;
-        require_user_and_group(&mut conn, user_id, group_id).await?;
-        conn.transaction::<_, AppError, _>(async |conn| {
+        audited(ctx, user_id, "add_user_to_group", async |conn| {
+            require_user_and_group(conn, user_id, group_id).await?;
             repo::add_user_to_group(conn, user_id, group_id).await?;
-            audit::record(conn, &actor, "add_user_to_group", "user", user_id).await
+            Ok(true)
         })
-        .await?;
-        Ok(true)
+        .await
     }
 
     /// Removes a user from a group (superusers only); NOT_FOUND when not a member.
@@ -129,16 +127,10 @@ impl AdminMutation {
         user_id: i64,
         group_id: i32,
     ) -> AppResult<bool> {
-        let actor = actor(ctx, Some(user_id))?;
-        let mut conn = ctx.conn().await?;
-        conn.transaction::<_, AppError, _>(async |conn| {
-            if !repo::remove_user_from_group(conn, user_id, group_id).await? {
-                return Err(AppError::not_found());
-            }
-            audit::record(conn, &actor, "remove_user_from_group", "user", user_id).await
+        audited(ctx, user_id, "remove_user_from_group", async |conn| {
+            AppError::deleted(repo::remove_user_from_group(conn, user_id, group_id).await?)
         })
-        .await?;
-        Ok(true)
+        .await
     }
 
     /// Grants a permission such as `store.view_history` directly (superusers only).
@@ -149,18 +141,14 @@ impl AdminMutation {
         user_id: i64,
         permission: String,
     ) -> AppResult<bool> {
-        let actor = actor(ctx, Some(user_id))?;
-        let mut conn = ctx.conn().await?;
-        require_user(&mut conn, user_id).await?;
-        let ids = repo::resolve_permissions(&mut conn, &[permission], "permission").await?;
-        conn.transaction::<_, AppError, _>(async |conn| {
-            for id in ids {
+        audited(ctx, user_id, "grant_permission", async |conn| {
+            require_user(conn, user_id).await?;
+            for id in repo::resolve_permissions(conn, &[permission], "permission").await? {
                 repo::grant_permission(conn, user_id, id).await?;
             }
-            audit::record(conn, &actor, "grant_permission", "user", user_id).await
+            Ok(true)
         })
-        .await?;
-        Ok(true)
+        .await
     }
 
     /// Revokes a directly granted permission (superusers only); NOT_FOUND when not held.
@@ -171,82 +159,88 @@ impl AdminMutation {
         user_id: i64,
         permission: String,
     ) -> AppResult<bool> {
-        let actor = actor(ctx, Some(user_id))?;
-        let mut conn = ctx.conn().await?;
-        let ids = repo::resolve_permissions(&mut conn, &[permission], "permission").await?;
-        conn.transaction::<_, AppError, _>(async |conn| {
+        audited(ctx, user_id, "revoke_permission", async |conn| {
             let mut revoked = false;
-            for id in ids {
+            for id in repo::resolve_permissions(conn, &[permission], "permission").await? {
                 revoked |= repo::revoke_permission(conn, user_id, id).await?;
             }
-            if !revoked {
-                return Err(AppError::not_found());
-            }
-            audit::record(conn, &actor, "revoke_permission", "user", user_id).await
+            AppError::deleted(revoked)
         })
-        .await?;
-        Ok(true)
+        .await
     }
 
     /// Makes a user staff or not (superusers only; never the last active superuser).
     #[graphql(guard = "Superuser")]
     async fn set_staff(&self, ctx: &Context<'_>, user_id: i64, is_staff: bool) -> AppResult<User> {
-        let actor = actor(ctx, Some(user_id))?;
-        let mut conn = ctx.conn().await?;
-        let user = conn
-            .transaction::<_, AppError, _>(async |conn| {
-                if !is_staff {
-                    keep_a_superuser(conn, user_id).await?;
-                }
-                let user = repo::set_staff(conn, user_id, is_staff)
-                    .await?
-                    .ok_or_else(AppError::not_found)?;
-                let action = if is_staff {
-                    "grant_staff"
-                } else {
-                    "revoke_staff"
-                };
-                audit::record(conn, &actor, action, "user", user_id).await?;
-                Ok(user)
-            })
-            .await?;
-        Ok(User(user))
+        let action = if is_staff {
+            "grant_staff"
+        } else {
+            "revoke_staff"
+        };
+        audited(ctx, user_id, action, async |conn| {
+            if !is_staff {
+                keep_a_superuser(conn, user_id).await?;
+            }
+            repo::set_staff(conn, user_id, is_staff).await
+        })
+        .await
     }
 
     /// Deactivates a user: they cannot sign in, and every session ends at once
     /// (superusers only; never the last active superuser).
     #[graphql(guard = "Superuser")]
     async fn deactivate_user(&self, ctx: &Context<'_>, user_id: i64) -> AppResult<User> {
-        let actor = actor(ctx, Some(user_id))?;
-        let mut conn = ctx.conn().await?;
-        let user = conn
-            .transaction::<_, AppError, _>(async |conn| {
-                keep_a_superuser(conn, user_id).await?;
-                let user = repo::change_active(conn, user_id, false)
-                    .await?
-                    .ok_or_else(AppError::not_found)?;
-                sessions::revoke_all(conn, user_id).await?;
-                audit::record(conn, &actor, "deactivate_user", "user", user_id).await?;
-                Ok(user)
-            })
-            .await?;
-        Ok(User(user))
+        audited(ctx, user_id, "deactivate_user", async |conn| {
+            keep_a_superuser(conn, user_id).await?;
+            let user = repo::change_active(conn, user_id, false).await?;
+            sessions::revoke_all(conn, user_id).await?;
+            Ok(user)
+        })
+        .await
     }
 
     /// Activates a user again (superusers only).
     #[graphql(guard = "Superuser")]
     async fn activate_user(&self, ctx: &Context<'_>, user_id: i64) -> AppResult<User> {
-        let actor = actor(ctx, Some(user_id))?;
-        let mut conn = ctx.conn().await?;
-        let user = conn
-            .transaction::<_, AppError, _>(async |conn| {
-                let user = repo::change_active(conn, user_id, true)
-                    .await?
-                    .ok_or_else(AppError::not_found)?;
-                audit::record(conn, &actor, "activate_user", "user", user_id).await?;
-                Ok(user)
-            })
-            .await?;
-        Ok(User(user))
+        audited(ctx, user_id, "activate_user", async |conn| {
+            repo::change_active(conn, user_id, true).await
+        })
+        .await
+    }
+}
+
+/// A superuser's change to a user: the change and its audit entry in one transaction,
+/// after the check that nobody changes their own privileges. A change that returns a
+/// user row gets `NOT_FOUND` when there is none.
+async fn audited<T, R, F>(ctx: &Context<'_>, user_id: i64, action: &str, change: F) -> AppResult<T>
+where
+    T: Send,
+    R: Found<T>,
+    F: for<'r> AsyncFnOnce(&'r mut AsyncPgConnection) -> AppResult<R> + for<'r> TxFn<'r, R>,
+{
+    let actor = actor(ctx, Some(user_id))?;
+    let mut conn = ctx.conn().await?;
+    conn.transaction::<_, AppError, _>(async |conn| {
+        let value = change(conn).await?.found()?;
+        audit::record(conn, &actor, action, "user", user_id).await?;
+        Ok(value)
+    })
+    .await
+}
+
+/// What a change returns: a plain value, or a row that may be missing (`NOT_FOUND`).
+trait Found<T> {
+    fn found(self) -> AppResult<T>;
+}
+
+impl Found<bool> for bool {
+    fn found(self) -> AppResult<bool> {
+        Ok(self)
+    }
+}
+
+impl Found<User> for Option<crate::auth::model::UserRow> {
+    fn found(self) -> AppResult<User> {
+        self.map(User).ok_or_else(AppError::not_found)
     }
 }
