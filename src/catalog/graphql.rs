@@ -15,7 +15,7 @@ use crate::auth::guards::CatalogWrite;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::graphql::context::ContextExt;
 use crate::graphql::loaders::LoadRequired;
-use crate::graphql::pagination::{self, Edge, PageInfo, PageRequest, Window, list_limit};
+use crate::graphql::pagination::{self, PageRequest, Window, list_limit};
 use crate::graphql::scalars::Money;
 use crate::validation::{self, Mode};
 
@@ -84,7 +84,7 @@ impl CatalogQuery {
             ordering,
             page,
         };
-        ProductConnection::load(ctx, query, total).await
+        load_product_page(ctx, query, total).await
     }
 
     async fn product(&self, ctx: &Context<'_>, id: i64) -> AppResult<Product> {

@@ -198,9 +198,11 @@ impl<T: OutputType> TypeName for Edge<T> {
     }
 }
 
+type Count = dyn for<'a> Fn(&'a Context<'a>) -> BoxFuture<'a, AppResult<i64>> + Send + Sync;
+
 /// How a connection counts all its rows, run only when `totalCount` is asked for.
 #[derive(Clone)]
-pub struct Counter(Arc<dyn Fn(DbConn) -> BoxFuture<'static, AppResult<i64>> + Send + Sync>);
+pub struct Counter(Arc<Count>);
 
 impl Counter {
     /// `count` runs with a pooled connection of its own.
@@ -209,12 +211,25 @@ impl Counter {
         F: Fn(DbConn) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = AppResult<i64>> + Send + 'static,
     {
-        Self(Arc::new(move |conn| Box::pin(count(conn))))
+        let count = Arc::new(count);
+        Self(Arc::new(move |ctx| {
+            let count = count.clone();
+            Box::pin(async move { count(ctx.conn().await?).await })
+        }))
+    }
+
+    /// `count` reads through the request's context (a DataLoader that batches the
+    /// counts of sibling connections).
+    pub fn in_context<F>(count: F) -> Self
+    where
+        F: for<'a> Fn(&'a Context<'a>) -> BoxFuture<'a, AppResult<i64>> + Send + Sync + 'static,
+    {
+        Self(Arc::new(count))
     }
 
     /// A known total.
     pub fn known(total: i64) -> Self {
-        Self::new(move |_| std::future::ready(Ok(total)))
+        Self(Arc::new(move |_| Box::pin(std::future::ready(Ok(total)))))
     }
 }
 
@@ -236,8 +251,7 @@ impl<T: OutputType> TypeName for Connection<T> {
 impl<T: OutputType + Clone> Connection<T> {
     /// How many rows the whole list has (counted only when asked for).
     async fn total_count(&self, ctx: &Context<'_>) -> AppResult<i64> {
-        let conn = ctx.conn().await?;
-        (self.counter.0)(conn).await
+        (self.counter.0)(ctx).await
     }
 
     async fn page_info(&self) -> &PageInfo {

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::catalog::loaders::ProductsCountByCollectionId;
+use crate::graphql::pagination::{Connection, Counter};
 
 // ---------------------------------------------------------------------------------------
 // The product connection
@@ -36,85 +37,65 @@ pub(super) fn ordering_of(order_by: Option<Vec<ProductOrder>>) -> ProductOrderin
     ProductOrdering::new(order_by.unwrap_or_default().into_iter().map(SortKey::from))
 }
 
+/// How a product page counts its whole list.
 pub(super) enum TotalCount {
     Filter(ProductFilter),
     /// A collection's products: its product count (when already known).
     Collection(i64, Option<i64>),
 }
 
-/// A page of products (Relay cursor connection).
-pub struct ProductConnection {
-    edges: Vec<Edge<Product>>,
-    page_info: PageInfo,
+impl TotalCount {
+    fn counter(self) -> Counter {
+        match self {
+            TotalCount::Collection(_, Some(count)) => Counter::known(count),
+            // Through the loader, so the collections of a list are counted in one query.
+            TotalCount::Collection(id, None) => Counter::in_context(move |ctx| {
+                Box::pin(async move {
+                    let count = ctx.loader::<ProductsCountByCollectionId>()?;
+                    Ok(count.load_one(id).await?.unwrap_or(0))
+                })
+            }),
+            TotalCount::Filter(filter) => Counter::new(move |mut conn| {
+                let filter = filter.clone();
+                async move { repo::count_products(&mut conn, &filter).await }
+            }),
+        }
+    }
+}
+
+/// A page of products (Relay cursor connection), the one generic connection.
+pub type ProductConnection = Connection<Product>;
+
+/// The page of `rows` read for `page` in `ordering`.
+pub(super) fn product_page(
+    rows: Vec<ProductRow>,
+    page: &PageRequest,
+    other_side: bool,
+    ordering: &ProductOrdering,
     total: TotalCount,
+) -> ProductConnection {
+    let window = Window::from_rows(rows.into_iter().map(Product).collect(), page);
+    let signature = ordering.signature();
+    let (edges, page_info) = pagination::page(window, page, other_side, |product| {
+        pagination::encode_cursor(&signature, ordering.cursor_keys(&product.0))
+    });
+    Connection::new(edges, page_info, total.counter())
 }
 
-impl ProductConnection {
-    pub(super) fn new(
-        rows: Vec<ProductRow>,
-        page: &PageRequest,
-        other_side: bool,
-        ordering: &ProductOrdering,
-        total: TotalCount,
-    ) -> Self {
-        let window = Window::from_rows(rows.into_iter().map(Product).collect(), page);
-        let signature = ordering.signature();
-        let (edges, page_info) = pagination::page(window, page, other_side, |product| {
-            pagination::encode_cursor(&signature, ordering.cursor_keys(&product.0))
-        });
-        Self {
-            edges,
-            page_info,
-            total,
-        }
-    }
-
-    pub(super) async fn load(
-        ctx: &Context<'_>,
-        query: ProductPageQuery,
-        total: TotalCount,
-    ) -> AppResult<Self> {
-        let mut conn = ctx.conn().await?;
-        let rows = repo::list_products(&mut conn, &query).await?;
-        let other_side = repo::products_beyond_cursor(&mut conn, &query).await?;
-        Ok(Self::new(
-            rows,
-            &query.page,
-            other_side,
-            &query.ordering,
-            total,
-        ))
-    }
-}
-
-#[Object]
-impl ProductConnection {
-    /// Number of products matching the filters (all pages).
-    async fn total_count(&self, ctx: &Context<'_>) -> AppResult<i64> {
-        match &self.total {
-            TotalCount::Collection(_, Some(count)) => Ok(*count),
-            TotalCount::Collection(id, None) => Ok(ctx
-                .loader::<ProductsCountByCollectionId>()?
-                .load_one(*id)
-                .await?
-                .unwrap_or(0)),
-            TotalCount::Filter(filter) => {
-                let mut conn = ctx.conn().await?;
-                repo::count_products(&mut conn, filter).await
-            }
-        }
-    }
-
-    async fn page_info(&self) -> &PageInfo {
-        &self.page_info
-    }
-
-    async fn edges(&self) -> &[Edge<Product>] {
-        &self.edges
-    }
-
-    /// The products of this page (the edges' nodes).
-    async fn nodes(&self) -> Vec<Product> {
-        self.edges.iter().map(|edge| edge.node.clone()).collect()
-    }
+/// Reads a page of products and whether rows lie beyond its cursor.
+pub(super) async fn load_product_page(
+    ctx: &Context<'_>,
+    query: ProductPageQuery,
+    total: TotalCount,
+) -> AppResult<ProductConnection> {
+    let mut conn = ctx.conn().await?;
+    let rows = repo::list_products(&mut conn, &query).await?;
+    let other_side = repo::products_beyond_cursor(&mut conn, &query).await?;
+    Ok(product_page(
+        rows,
+        &query.page,
+        other_side,
+        &query.ordering,
+        total,
+    ))
 }

@@ -205,7 +205,7 @@ impl Collection {
                 .load_one(key)
                 .await?
                 .unwrap_or_default();
-            return Ok(ProductConnection::new(rows, &page, false, &ordering, total));
+            return Ok(product_page(rows, &page, false, &ordering, total));
         }
         let filter = ProductFilter {
             collection_id: Some(self.row.id),
@@ -216,7 +216,7 @@ impl Collection {
             ordering,
             page,
         };
-        ProductConnection::load(ctx, query, total).await
+        load_product_page(ctx, query, total).await
     }
 }
 
