@@ -137,6 +137,30 @@ impl AppError {
         Self::BadUserInput(FieldErrors::single(field, message))
     }
 
+    /// A domain rule the request broke, reported by the data layer on a domain subject
+    /// (`product`, `collection`, `quantity`, `email`): the GraphQL layer names the
+    /// argument it concerns with [`on_argument`](Self::on_argument) where the two differ.
+    pub fn rejected(subject: &str, message: impl Into<String>) -> Self {
+        Self::bad_input(subject, message)
+    }
+
+    /// Reports the errors on `subject` under the API's `argument` instead.
+    pub fn on_argument(self, subject: &str, argument: &str) -> Self {
+        match self {
+            Self::BadUserInput(mut fields) => {
+                if let Some(messages) = fields.0.remove(subject) {
+                    fields
+                        .0
+                        .entry(argument.to_owned())
+                        .or_default()
+                        .extend(messages);
+                }
+                Self::BadUserInput(fields)
+            }
+            other => other,
+        }
+    }
+
     pub fn code(&self) -> &'static str {
         match self {
             Self::Unauthenticated | Self::InvalidToken(_) => "UNAUTHENTICATED",

@@ -25,10 +25,10 @@ pub async fn create_user(conn: &mut AsyncPgConnection, new: &NewUser) -> AppResu
             .get_result(conn)
             .await
             .on_constraint("users_username_key", || {
-                AppError::bad_input("username", USERNAME_TAKEN)
+                AppError::rejected("username", USERNAME_TAKEN)
             })
             .on_constraint("users_email_key", || {
-                AppError::bad_input("email", EMAIL_TAKEN)
+                AppError::rejected("email", EMAIL_TAKEN)
             })?;
         diesel::insert_into(customers::table)
             .values(customers::user_id.eq(user.id))
@@ -143,7 +143,7 @@ pub async fn update_user(
         .get_result(conn)
         .await
         .on_constraint("users_email_key", || {
-            AppError::bad_input("email", EMAIL_TAKEN)
+            AppError::rejected("email", EMAIL_TAKEN)
         })
 }
 
@@ -432,7 +432,7 @@ pub async fn create_group(
             .get_result(conn)
             .await
             .on_constraint("groups_name_key", || {
-                AppError::bad_input("name", "group with this name already exists.")
+                AppError::rejected("name", "group with this name already exists.")
             })?;
         let rows: Vec<_> = permission_ids
             .iter()

@@ -241,7 +241,9 @@ impl CartsMutation {
         errors.into_result()?;
         let hold = hold_for(ctx, cart.user_id.is_some())?;
         Ok(CartItem(
-            repo::add_item(&mut conn, cart.id, product_id, quantity, hold).await?,
+            repo::add_item(&mut conn, cart.id, product_id, quantity, hold)
+                .await
+                .map_err(|e| e.on_argument("product", "productId"))?,
         ))
     }
 

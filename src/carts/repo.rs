@@ -24,21 +24,21 @@ fn hold_interval(hold: Duration) -> String {
 
 /// A line over the per-line hold limit.
 fn over_line_limit(max: i32) -> AppError {
-    AppError::bad_input(
+    AppError::rejected(
         "quantity",
         format!("Ensure this value is less than or equal to {max}."),
     )
 }
 
 fn too_many() -> AppError {
-    AppError::bad_input(
+    AppError::rejected(
         "quantity",
         format!("Ensure this value is less than or equal to {MAX_QUANTITY}."),
     )
 }
 
 fn only_left(available: i64) -> AppError {
-    AppError::bad_input(
+    AppError::rejected(
         "quantity",
         format!("Only {} left in stock.", available.max(0)),
     )
@@ -173,7 +173,7 @@ pub async fn add_item(
     conn.transaction::<_, AppError, _>(async |conn| {
         let available = crate::inventory::lock_available_for(conn, product_id, cart_id)
             .await?
-            .ok_or_else(|| AppError::bad_input("productId", NO_PRODUCT))?;
+            .ok_or_else(|| AppError::rejected("product", NO_PRODUCT))?;
         let current: i32 = cart_items::table
             .filter(
                 cart_items::cart_id

@@ -161,7 +161,10 @@ impl CatalogMutation {
         let new = changes
             .into_new()
             .ok_or_else(|| AppError::internal(anyhow::anyhow!("validated product incomplete")))?;
-        Ok(Product(repo::insert_product(&mut conn, &new).await?))
+        let row = repo::insert_product(&mut conn, &new).await;
+        Ok(Product(row.map_err(|e| {
+            e.on_argument("collection", "collectionId")
+        })?))
     }
 
     /// Replaces a product: every required field must be sent.
@@ -212,7 +215,9 @@ impl CatalogMutation {
             title: changes.title.unwrap_or_default(),
             featured_product_id: changes.featured_product_id.flatten(),
         };
-        let row = repo::insert_collection(&mut conn, &new).await?;
+        let row = repo::insert_collection(&mut conn, &new)
+            .await
+            .map_err(|e| e.on_argument("featuredProduct", "featuredProductId"))?;
         Ok(Collection::new(row, Some(0)))
     }
 

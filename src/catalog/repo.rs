@@ -396,8 +396,8 @@ pub async fn update_product(
 }
 
 fn collection_gone() -> AppError {
-    AppError::bad_input(
-        "collectionId",
+    AppError::rejected(
+        "collection",
         "The collection was deleted while the product was being saved.",
     )
 }

@@ -305,7 +305,8 @@ impl CustomersMutation {
             birth_date: changes.birth_date.flatten(),
             membership: changes.membership.unwrap_or_else(|| "B".to_owned()),
         };
-        Ok(Customer(repo::insert_customer(&mut conn, &new).await?))
+        let row = repo::insert_customer(&mut conn, &new).await;
+        Ok(Customer(row.map_err(|e| e.on_argument("user", "userId"))?))
     }
 
     /// Replaces a profile (staff only).

@@ -119,7 +119,7 @@ pub async fn insert_customer(
         .get_result(conn)
         .await
         .on_constraint("customers_user_id_key", || {
-            AppError::bad_input("userId", "customer with this user already exists.")
+            AppError::rejected("user", "customer with this user already exists.")
         })
 }
 

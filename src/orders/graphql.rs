@@ -243,7 +243,9 @@ impl OrdersMutation {
         let viewer = ctx.viewer()?;
         let mut conn = ctx.conn().await?;
         Ok(Order(
-            repo::place_order(&mut conn, cart_id.0, viewer.id()).await?,
+            repo::place_order(&mut conn, cart_id.0, viewer.id())
+                .await
+                .map_err(|e| e.on_argument("cart", "cartId"))?,
         ))
     }
 

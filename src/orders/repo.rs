@@ -22,7 +22,7 @@ pub const NO_CART: &str = "No cart with the given ID was found.";
 pub const EMPTY_CART: &str = "The cart is empty.";
 
 fn no_cart() -> AppError {
-    AppError::bad_input("cartId", NO_CART)
+    AppError::rejected("cart", NO_CART)
 }
 
 /// Places an order for `user_id`'s customer from a cart, as one transaction of domain
@@ -40,7 +40,7 @@ pub async fn place_order(
             .await?
             .ok_or_else(no_cart)?;
         if lines.is_empty() {
-            return Err(AppError::bad_input("cartId", EMPTY_CART));
+            return Err(AppError::rejected("cart", EMPTY_CART));
         }
         let customer_id = customer_repo::id_for_user(conn, user_id).await?;
         let order = insert_order(conn, customer_id).await?;
@@ -50,7 +50,7 @@ pub async fn place_order(
             let unit_price = inventory::take(conn, line.product_id, quantity)
                 .await?
                 .map_err(|short| {
-                    AppError::bad_input("cartId", format!("Only {} left in stock.", short.left))
+                    AppError::rejected("cart", format!("Only {} left in stock.", short.left))
                 })?;
             items.push(NewOrderItem {
                 order_id: order.id,

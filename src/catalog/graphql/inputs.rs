@@ -103,7 +103,9 @@ impl Editable for ProductRow {
         id: i64,
         changes: &ProductChanges,
     ) -> AppResult<Option<Self>> {
-        repo::update_product(conn, id, changes).await
+        repo::update_product(conn, id, changes)
+            .await
+            .map_err(|e| e.on_argument("collection", "collectionId"))
     }
 }
 
@@ -162,7 +164,9 @@ impl Editable for CollectionRow {
         id: i64,
         changes: &CollectionChanges,
     ) -> AppResult<Option<Self>> {
-        repo::update_collection(conn, id, changes).await
+        repo::update_collection(conn, id, changes)
+            .await
+            .map_err(|e| e.on_argument("featuredProduct", "featuredProductId"))
     }
 }
 

@@ -127,8 +127,8 @@ pub async fn update_collection(
 }
 
 pub(super) fn featured_gone() -> AppError {
-    AppError::bad_input(
-        "featuredProductId",
+    AppError::rejected(
+        "featuredProduct",
         "The product was deleted while the collection was being saved.",
     )
 }
