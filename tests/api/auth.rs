@@ -119,10 +119,8 @@ async fn registration_rules_report_every_error() {
     );
     let password = async |username: &str, password: &str| {
         let input = json!({ "username": username, "password": password, "email": format!("{username}@example.com") });
-        field_errors(
-            &app.gql(As::Default, REGISTER, json!({ "input": input }))
-                .await,
-        )["password"]
+        app.field_errors(As::Default, REGISTER, json!({ "input": input }))
+            .await["password"]
             .clone()
     };
     assert_eq!(
@@ -408,18 +406,16 @@ async fn refresh_rotates_and_a_reused_refresh_token_revokes_the_session() {
         "Token is invalid or expired"
     );
     for token in [&new_access, &latest_access, &first.access] {
-        error(
-            &app.gql(As::Token(token), ME, json!({})).await,
-            "UNAUTHENTICATED",
-            401,
-        );
+        app.refused(As::Token(token), ME, json!({}), "UNAUTHENTICATED")
+            .await;
     }
-    error(
-        &app.gql(As::Default, REFRESH, json!({ "r": latest_refresh }))
-            .await,
+    app.refused(
+        As::Default,
+        REFRESH,
+        json!({ "r": latest_refresh }),
         "UNAUTHENTICATED",
-        401,
-    );
+    )
+    .await;
     // Other sessions of the user are untouched.
     assert_eq!(
         app.data(As::Token(&access), ME, json!({})).await["me"]["id"],

@@ -152,21 +152,15 @@ async fn cart_item_rules_and_not_found_cases() {
     );
 
     let unknown = uuid::Uuid::new_v4().to_string();
-    error(
-        &app.gql(
-            As::Default,
-            ADD,
-            json!({ "c": unknown, "p": ids[0], "q": 1 }),
-        )
-        .await,
+    app.refused(
+        As::Default,
+        ADD,
+        json!({ "c": unknown, "p": ids[0], "q": 1 }),
         "NOT_FOUND",
-        404,
-    );
-    error(
-        &app.gql(As::Default, CART, json!({ "id": unknown })).await,
-        "NOT_FOUND",
-        404,
-    );
+    )
+    .await;
+    app.refused(As::Default, CART, json!({ "id": unknown }), "NOT_FOUND")
+        .await;
     let malformed = app
         .gql(As::Default, CART, json!({ "id": "invalid-cart-id" }))
         .await;
@@ -194,23 +188,21 @@ async fn cart_item_rules_and_not_found_cases() {
         .await["cart"]["items"][0]["id"]
         .clone();
     let item = "query($c: UUID!, $i: Int!) { cartItem(cartId: $c, id: $i) { id quantity } }";
-    error(
-        &app.gql(As::Default, item, json!({ "c": other, "i": line }))
-            .await,
+    app.refused(
+        As::Default,
+        item,
+        json!({ "c": other, "i": line }),
         "NOT_FOUND",
-        404,
-    );
+    )
+    .await;
     let update = "mutation($c: UUID!, $i: Int!, $q: Int!) { updateCartItem(cartId: $c, id: $i, quantity: $q) { quantity } }";
-    error(
-        &app.gql(
-            As::Default,
-            update,
-            json!({ "c": other, "i": line, "q": 1 }),
-        )
-        .await,
+    app.refused(
+        As::Default,
+        update,
+        json!({ "c": other, "i": line, "q": 1 }),
         "NOT_FOUND",
-        404,
-    );
+    )
+    .await;
     for q in [0, -5] {
         let response = app
             .gql(As::Default, update, json!({ "c": cart, "i": line, "q": q }))
@@ -235,12 +227,13 @@ async fn cart_item_rules_and_not_found_cases() {
         Value::Null,
         "deleted at 1"
     );
-    error(
-        &app.gql(As::Default, item, json!({ "c": cart, "i": line }))
-            .await,
+    app.refused(
+        As::Default,
+        item,
+        json!({ "c": cart, "i": line }),
         "NOT_FOUND",
-        404,
-    );
+    )
+    .await;
 
     let added = app
         .data(As::Default, ADD, json!({ "c": cart, "p": ids[0], "q": 1 }))
@@ -252,12 +245,13 @@ async fn cart_item_rules_and_not_found_cases() {
             .await["deleteCartItem"],
         true
     );
-    error(
-        &app.gql(As::Default, delete_item, json!({ "c": cart, "i": added }))
-            .await,
+    app.refused(
+        As::Default,
+        delete_item,
+        json!({ "c": cart, "i": added }),
         "NOT_FOUND",
-        404,
-    );
+    )
+    .await;
     app.data(As::Default, ADD, json!({ "c": cart, "p": ids[0], "q": 1 }))
         .await;
     let delete_cart = "mutation($c: UUID!) { deleteCart(id: $c) }";
@@ -266,17 +260,10 @@ async fn cart_item_rules_and_not_found_cases() {
             .await["deleteCart"],
         true
     );
-    error(
-        &app.gql(As::Default, CART, json!({ "id": cart })).await,
-        "NOT_FOUND",
-        404,
-    );
-    error(
-        &app.gql(As::Default, delete_cart, json!({ "c": cart }))
-            .await,
-        "NOT_FOUND",
-        404,
-    );
+    app.refused(As::Default, CART, json!({ "id": cart }), "NOT_FOUND")
+        .await;
+    app.refused(As::Default, delete_cart, json!({ "c": cart }), "NOT_FOUND")
+        .await;
     let mut conn = app.conn().await;
     let lines: i64 = diesel_async::RunQueryDsl::get_result(
         diesel::QueryDsl::count(storefront::db::schema::cart_items::table),
@@ -308,27 +295,21 @@ async fn owned_carts_are_private_and_guest_carts_can_be_claimed_and_merged() {
             .await["myCart"],
         Value::Null
     );
-    error(
-        &app.gql(As::Anon, "{ myCart { id } }", json!({})).await,
-        "UNAUTHENTICATED",
-        401,
-    );
+    app.refused(As::Anon, "{ myCart { id } }", json!({}), "UNAUTHENTICATED")
+        .await;
     for outsider in [
         app.gql(As::Token(&bob), CART, json!({ "id": owned })).await,
         app.gql(As::Anon, CART, json!({ "id": owned })).await,
     ] {
         error(&outsider, "NOT_FOUND", 404);
     }
-    error(
-        &app.gql(
-            As::Token(&bob),
-            ADD,
-            json!({ "c": owned, "p": ids[0], "q": 1 }),
-        )
-        .await,
+    app.refused(
+        As::Token(&bob),
+        ADD,
+        json!({ "c": owned, "p": ids[0], "q": 1 }),
         "NOT_FOUND",
-        404,
-    );
+    )
+    .await;
 
     app.data(
         As::Token(&ann),
@@ -342,16 +323,10 @@ async fn owned_carts_are_private_and_guest_carts_can_be_claimed_and_merged() {
     app.data(As::Default, ADD, json!({ "c": guest, "p": ids[1], "q": 1 }))
         .await;
     let claim = "mutation($c: UUID!) { claimCart(cartId: $c) { id itemsCount items { productId quantity } } }";
-    error(
-        &app.gql(As::Anon, claim, json!({ "c": guest })).await,
-        "UNAUTHENTICATED",
-        401,
-    );
-    error(
-        &app.gql(As::Token(&bob), claim, json!({ "c": owned })).await,
-        "NOT_FOUND",
-        404,
-    );
+    app.refused(As::Anon, claim, json!({ "c": guest }), "UNAUTHENTICATED")
+        .await;
+    app.refused(As::Token(&bob), claim, json!({ "c": owned }), "NOT_FOUND")
+        .await;
     let merged = app
         .data(As::Token(&ann), claim, json!({ "c": guest }))
         .await["claimCart"]
@@ -361,11 +336,8 @@ async fn owned_carts_are_private_and_guest_carts_can_be_claimed_and_merged() {
         merged["items"],
         json!([{ "productId": ids[0], "quantity": 5 }, { "productId": ids[1], "quantity": 1 }])
     );
-    error(
-        &app.gql(As::Default, CART, json!({ "id": guest })).await,
-        "NOT_FOUND",
-        404,
-    );
+    app.refused(As::Default, CART, json!({ "id": guest }), "NOT_FOUND")
+        .await;
 
     let bob_guest = new_cart(&app, None).await;
     app.data(
@@ -382,11 +354,8 @@ async fn owned_carts_are_private_and_guest_carts_can_be_claimed_and_merged() {
         attached["id"], bob_guest,
         "without a cart of their own, the guest cart becomes theirs"
     );
-    error(
-        &app.gql(As::Anon, CART, json!({ "id": bob_guest })).await,
-        "NOT_FOUND",
-        404,
-    );
+    app.refused(As::Anon, CART, json!({ "id": bob_guest }), "NOT_FOUND")
+        .await;
 }
 
 #[tokio::test]

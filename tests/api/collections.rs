@@ -163,12 +163,8 @@ async fn delete_collection_guard() {
             .await["deleteCollection"],
         true
     );
-    error(
-        &app.gql(As::Default, delete, json!({ "id": empty.id }))
-            .await,
-        "NOT_FOUND",
-        404,
-    );
+    app.refused(As::Default, delete, json!({ "id": empty.id }), "NOT_FOUND")
+        .await;
 }
 
 #[tokio::test]

@@ -245,6 +245,35 @@ impl TestApp {
         (user, token)
     }
 
+    /// The one error of an operation run as `caller`, which must have `code` and the
+    /// status that goes with it.
+    pub async fn refused(
+        &self,
+        caller: As<'_>,
+        query: &str,
+        variables: Value,
+        code: &str,
+    ) -> Value {
+        let status = match code {
+            "UNAUTHENTICATED" => 401,
+            "FORBIDDEN" => 403,
+            "NOT_FOUND" => 404,
+            "METHOD_NOT_ALLOWED" => 405,
+            "RATE_LIMITED" => 429,
+            "SERVICE_UNAVAILABLE" => 503,
+            _ => 400,
+        };
+        let response = self.gql(caller, query, variables).await;
+        error(&response, code, status).clone()
+    }
+
+    /// The field errors of an operation run as `caller`, which must be refused with
+    /// `BAD_USER_INPUT`.
+    pub async fn field_errors(&self, caller: As<'_>, query: &str, variables: Value) -> Value {
+        let response = self.gql(caller, query, variables).await;
+        field_errors(&response)
+    }
+
     /// Counts the statements one operation runs as `caller` (including the token's user
     /// lookup), failing the test on any error.
     pub async fn count_statements(&self, caller: As<'_>, query: &str, variables: Value) -> usize {

@@ -14,11 +14,8 @@ const UPDATE_MY: &str = "mutation($input: CustomerInput!) { updateMyCustomer(inp
 async fn my_customer_reads_and_replaces_the_callers_profile() {
     let app = TestApp::new().await;
     let (ann, token) = app.user("ann", Kind::Customer).await;
-    error(
-        &app.gql(As::Anon, MY, json!({})).await,
-        "UNAUTHENTICATED",
-        401,
-    );
+    app.refused(As::Anon, MY, json!({}), "UNAUTHENTICATED")
+        .await;
     let mine = app.data(As::Token(&token), MY, json!({})).await["myCustomer"].clone();
     assert_eq!(mine["userId"], ann.id);
     assert_eq!(
@@ -91,19 +88,21 @@ async fn my_customer_reads_and_replaces_the_callers_profile() {
         json!({ "phone": "1", "membership": "PLATINUM" }),
         json!({ "phone": "1", "birthDate": "15/05/1998" }),
     ] {
-        error(
-            &app.gql(As::Token(&token), UPDATE_MY, json!({ "input": bad }))
-                .await,
+        app.refused(
+            As::Token(&token),
+            UPDATE_MY,
+            json!({ "input": bad }),
             "BAD_USER_INPUT",
-            400,
-        );
+        )
+        .await;
     }
-    error(
-        &app.gql(As::Anon, UPDATE_MY, json!({ "input": { "phone": "1" } }))
-            .await,
+    app.refused(
+        As::Anon,
+        UPDATE_MY,
+        json!({ "input": { "phone": "1" } }),
         "UNAUTHENTICATED",
-        401,
-    );
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -136,16 +135,10 @@ async fn staff_manage_customers_and_others_cannot() {
             .to_owned();
         assert!(code == "UNAUTHENTICATED" || code == "FORBIDDEN", "{denied}");
     }
-    error(
-        &app.gql(As::Anon, list, json!({})).await,
-        "UNAUTHENTICATED",
-        401,
-    );
-    error(
-        &app.gql(As::Token(&ann_token), list, json!({})).await,
-        "FORBIDDEN",
-        403,
-    );
+    app.refused(As::Anon, list, json!({}), "UNAUTHENTICATED")
+        .await;
+    app.refused(As::Token(&ann_token), list, json!({}), "FORBIDDEN")
+        .await;
 
     let mut names = Vec::new();
     let mut after = Value::Null;
@@ -190,26 +183,20 @@ async fn staff_manage_customers_and_others_cannot() {
         )
         .await;
     assert_eq!(one["customer"]["user"]["username"], "zed");
-    error(
-        &app.gql(
-            As::Token(&staff),
-            "{ customer(id: 99999) { id } }",
-            json!({}),
-        )
-        .await,
+    app.refused(
+        As::Token(&staff),
+        "{ customer(id: 99999) { id } }",
+        json!({}),
         "NOT_FOUND",
-        404,
-    );
-    error(
-        &app.gql(
-            As::Token(&ann_token),
-            "{ customer(id: 1) { id } }",
-            json!({}),
-        )
-        .await,
+    )
+    .await;
+    app.refused(
+        As::Token(&ann_token),
+        "{ customer(id: 1) { id } }",
+        json!({}),
         "FORBIDDEN",
-        403,
-    );
+    )
+    .await;
 
     let patch = "mutation($id: Int!, $input: CustomerPatch!) { patchCustomer(id: $id, input: $input) { phone membership } }";
     let patched = app
@@ -235,26 +222,20 @@ async fn staff_manage_customers_and_others_cannot() {
         updated["updateCustomer"],
         json!({ "phone": "555", "membership": "SILVER" })
     );
-    error(
-        &app.gql(
-            As::Token(&ann_token),
-            patch,
-            json!({ "id": zed, "input": { "phone": "x" } }),
-        )
-        .await,
+    app.refused(
+        As::Token(&ann_token),
+        patch,
+        json!({ "id": zed, "input": { "phone": "x" } }),
         "FORBIDDEN",
-        403,
-    );
-    error(
-        &app.gql(
-            As::Token(&staff),
-            patch,
-            json!({ "id": 99999, "input": { "phone": "x" } }),
-        )
-        .await,
+    )
+    .await;
+    app.refused(
+        As::Token(&staff),
+        patch,
+        json!({ "id": 99999, "input": { "phone": "x" } }),
         "NOT_FOUND",
-        404,
-    );
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -325,12 +306,13 @@ async fn create_and_delete_customers() {
             .await["deleteCustomer"],
         true
     );
-    error(
-        &app.gql(As::Token(&staff), delete, json!({ "id": ann_customer }))
-            .await,
+    app.refused(
+        As::Token(&staff),
+        delete,
+        json!({ "id": ann_customer }),
         "NOT_FOUND",
-        404,
-    );
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -341,21 +323,12 @@ async fn customer_history_needs_the_view_history_permission() {
     let (bob, bob_token) = app.user("bob", Kind::Customer).await;
     let (_, root) = app.user("root", Kind::SuperuserNotStaff).await;
     let history = "{ customerHistory(id: 12345) }";
-    error(
-        &app.gql(As::Anon, history, json!({})).await,
-        "UNAUTHENTICATED",
-        401,
-    );
-    error(
-        &app.gql(As::Token(&ann_token), history, json!({})).await,
-        "FORBIDDEN",
-        403,
-    );
-    error(
-        &app.gql(As::Token(&staff), history, json!({})).await,
-        "FORBIDDEN",
-        403,
-    );
+    app.refused(As::Anon, history, json!({}), "UNAUTHENTICATED")
+        .await;
+    app.refused(As::Token(&ann_token), history, json!({}), "FORBIDDEN")
+        .await;
+    app.refused(As::Token(&staff), history, json!({}), "FORBIDDEN")
+        .await;
     assert_eq!(
         app.data(As::Token(&root), history, json!({})).await["customerHistory"],
         "ok"
@@ -378,11 +351,8 @@ async fn customer_history_needs_the_view_history_permission() {
         "mutation($u: Int!) { revokePermission(userId: $u, permission: \"store.view_history\") }";
     app.data(As::Token(&boss), revoke, json!({ "u": ann.id }))
         .await;
-    error(
-        &app.gql(As::Token(&ann_token), history, json!({})).await,
-        "FORBIDDEN",
-        403,
-    );
+    app.refused(As::Token(&ann_token), history, json!({}), "FORBIDDEN")
+        .await;
 
     let group = app
         .data(As::Token(&boss), "mutation { createGroup(name: \"Customer Service\", permissions: [\"store.view_customer\", \"store.view_history\"]) { id name permissions } }", json!({}))
@@ -426,21 +396,15 @@ async fn customer_history_needs_the_view_history_permission() {
         json!({ "u": bob.id, "g": group["id"] }),
     )
     .await;
-    error(
-        &app.gql(As::Token(&bob_token), history, json!({})).await,
-        "FORBIDDEN",
-        403,
-    );
-    error(
-        &app.gql(
-            As::Token(&boss),
-            leave,
-            json!({ "u": bob.id, "g": group["id"] }),
-        )
-        .await,
+    app.refused(As::Token(&bob_token), history, json!({}), "FORBIDDEN")
+        .await;
+    app.refused(
+        As::Token(&boss),
+        leave,
+        json!({ "u": bob.id, "g": group["id"] }),
         "NOT_FOUND",
-        404,
-    );
+    )
+    .await;
 }
 
 #[tokio::test]

@@ -303,12 +303,13 @@ async fn replace_and_delete_remove_the_old_files_and_failures_leave_none() {
         true
     );
     assert!(app.media.files().is_empty());
-    error(
-        &app.gql(As::Token(&staff), delete, json!({ "p": p, "i": id }))
-            .await,
+    app.refused(
+        As::Token(&staff),
+        delete,
+        json!({ "p": p, "i": id }),
         "NOT_FOUND",
-        404,
-    );
+    )
+    .await;
 
     // The row insert fails after the file was written: the file is removed again.
     let mut conn = app.conn().await;

@@ -11,7 +11,7 @@ use storefront::email::{Email, Mailer};
 use storefront::jobs::{self, JobDeps, WorkerConfig};
 
 use crate::common::smtp::SmtpSink;
-use crate::common::{As, Kind, TestApp, error, factories, field_errors};
+use crate::common::{As, Kind, TestApp, factories, field_errors};
 
 const FROM: &str = "Storefront <noreply@storefront.example>";
 
@@ -271,11 +271,8 @@ async fn a_transient_smtp_failure_is_retried_and_a_lasting_one_ends_visibly_fail
         "{job}"
     );
     let (_, customer) = app.user("ann", Kind::Customer).await;
-    error(
-        &app.gql(As::Token(&customer), failed_jobs, json!({})).await,
-        "FORBIDDEN",
-        403,
-    );
+    app.refused(As::Token(&customer), failed_jobs, json!({}), "FORBIDDEN")
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -410,11 +407,8 @@ async fn notify_customers_mails_every_customer_in_the_background() {
     let (_, customer) = app.user("ann", Kind::Customer).await;
     app.user("bob", Kind::Customer).await;
     let notify = "mutation { notifyCustomers(message: \"Summer sale!\") { id state } }";
-    error(
-        &app.gql(As::Token(&customer), notify, json!({})).await,
-        "FORBIDDEN",
-        403,
-    );
+    app.refused(As::Token(&customer), notify, json!({}), "FORBIDDEN")
+        .await;
     let receipt = app.data(As::Token(&staff), notify, json!({})).await["notifyCustomers"].clone();
     assert!(receipt["id"].is_i64());
     assert_eq!(receipt["state"], "QUEUED");
@@ -473,11 +467,8 @@ async fn the_schedule_deletes_carts_untouched_for_three_months() {
     }
     worker.stop().await;
     let cart = "query($c: UUID!) { cart(id: $c) { id } }";
-    error(
-        &app.gql(As::Default, cart, json!({ "c": old })).await,
-        "NOT_FOUND",
-        404,
-    );
+    app.refused(As::Default, cart, json!({ "c": old }), "NOT_FOUND")
+        .await;
     app.data(As::Default, cart, json!({ "c": fresh })).await;
     assert!(jobs::CRONTAB.contains("cleanup_carts"));
 }
@@ -588,11 +579,13 @@ async fn reset_tokens_are_retired_and_never_stored() {
         json!({ "t": raw, "p": "brand-new-orbit-7" }),
     )
     .await;
-    error(
-        &app.gql(As::Token(&token), "{ me { id } }", json!({})).await,
+    app.refused(
+        As::Token(&token),
+        "{ me { id } }",
+        json!({}),
         "UNAUTHENTICATED",
-        401,
-    );
+    )
+    .await;
     assert_eq!(
         count_live_resets(&app).await,
         0,

@@ -71,11 +71,8 @@ async fn checkout_turns_a_cart_into_an_order_atomically() {
     let ids = catalogue(&app, &[("Laptop", "1000.00", 15), ("Mouse", "50.00", 30)]).await;
     let (ann, token) = app.user("ann", Kind::Customer).await;
     let cart = cart_with(&app, None, &[(ids[0], 10), (ids[1], 20)]).await;
-    error(
-        &app.gql(As::Anon, ORDER, json!({ "c": cart })).await,
-        "UNAUTHENTICATED",
-        401,
-    );
+    app.refused(As::Anon, ORDER, json!({ "c": cart }), "UNAUTHENTICATED")
+        .await;
 
     let order = app
         .data(As::Token(&token), ORDER, json!({ "c": cart }))
@@ -104,16 +101,13 @@ async fn checkout_turns_a_cart_into_an_order_atomically() {
         (5, 10),
         "stock was taken"
     );
-    error(
-        &app.gql(
-            As::Default,
-            "query($c: UUID!) { cart(id: $c) { id } }",
-            json!({ "c": cart }),
-        )
-        .await,
+    app.refused(
+        As::Default,
+        "query($c: UUID!) { cart(id: $c) { id } }",
+        json!({ "c": cart }),
         "NOT_FOUND",
-        404,
-    );
+    )
+    .await;
     assert_eq!(
         counts(&app).await,
         (1, 2, 0),
@@ -292,18 +286,16 @@ async fn orders_are_scoped_and_only_staff_change_them() {
         ids_of(&app.data(As::Token(&staff), list, json!({})).await),
         [placed[2], placed[1], placed[0]]
     );
-    error(
-        &app.gql(As::Anon, list, json!({})).await,
-        "UNAUTHENTICATED",
-        401,
-    );
+    app.refused(As::Anon, list, json!({}), "UNAUTHENTICATED")
+        .await;
     let one = "query($id: Int!) { order(id: $id) { id } }";
-    error(
-        &app.gql(As::Token(&ann), one, json!({ "id": placed[1] }))
-            .await,
+    app.refused(
+        As::Token(&ann),
+        one,
+        json!({ "id": placed[1] }),
         "NOT_FOUND",
-        404,
-    );
+    )
+    .await;
     app.data(As::Token(&staff), one, json!({ "id": placed[1] }))
         .await;
 
@@ -332,16 +324,13 @@ async fn orders_are_scoped_and_only_staff_change_them() {
     drop(conn);
 
     let update = "mutation($id: Int!, $s: PaymentStatus!) { updateOrder(id: $id, paymentStatus: $s) { id paymentStatus items { quantity } } }";
-    error(
-        &app.gql(
-            As::Token(&ann),
-            update,
-            json!({ "id": placed[0], "s": "COMPLETE" }),
-        )
-        .await,
+    app.refused(
+        As::Token(&ann),
+        update,
+        json!({ "id": placed[0], "s": "COMPLETE" }),
         "FORBIDDEN",
-        403,
-    );
+    )
+    .await;
     let updated = app
         .data(
             As::Token(&staff),
@@ -353,44 +342,40 @@ async fn orders_are_scoped_and_only_staff_change_them() {
         updated["updateOrder"],
         json!({ "id": placed[0], "paymentStatus": "COMPLETE", "items": [{ "quantity": 1 }] })
     );
-    error(
-        &app.gql(
-            As::Token(&staff),
-            update,
-            json!({ "id": placed[0], "s": "completed" }),
-        )
-        .await,
+    app.refused(
+        As::Token(&staff),
+        update,
+        json!({ "id": placed[0], "s": "completed" }),
         "BAD_USER_INPUT",
-        400,
-    );
-    error(
-        &app.gql(
-            As::Token(&staff),
-            update,
-            json!({ "id": 99999, "s": "FAILED" }),
-        )
-        .await,
+    )
+    .await;
+    app.refused(
+        As::Token(&staff),
+        update,
+        json!({ "id": 99999, "s": "FAILED" }),
         "NOT_FOUND",
-        404,
-    );
+    )
+    .await;
     let delete = "mutation($id: Int!) { deleteOrder(id: $id) }";
-    error(
-        &app.gql(As::Token(&ann), delete, json!({ "id": placed[0] }))
-            .await,
+    app.refused(
+        As::Token(&ann),
+        delete,
+        json!({ "id": placed[0] }),
         "FORBIDDEN",
-        403,
-    );
+    )
+    .await;
     assert_eq!(
         app.data(As::Token(&staff), delete, json!({ "id": placed[0] }))
             .await["deleteOrder"],
         true
     );
-    error(
-        &app.gql(As::Token(&staff), delete, json!({ "id": placed[0] }))
-            .await,
+    app.refused(
+        As::Token(&staff),
+        delete,
+        json!({ "id": placed[0] }),
         "NOT_FOUND",
-        404,
-    );
+    )
+    .await;
     assert_eq!(
         counts(&app).await.1,
         2,
@@ -488,12 +473,13 @@ async fn order_created_is_published_after_commit_and_subscribers_are_isolated() 
         .await
         .unwrap_or_default();
     drop(conn);
-    error(
-        &app.gql(As::Token(&token), ORDER, json!({ "c": too_many }))
-            .await,
+    app.refused(
+        As::Token(&token),
+        ORDER,
+        json!({ "c": too_many }),
         "BAD_USER_INPUT",
-        400,
-    );
+    )
+    .await;
     let mut conn = app.conn().await;
     diesel::update(products::table.find(ids[0]))
         .set(products::inventory.eq(1))

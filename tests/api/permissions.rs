@@ -52,11 +52,8 @@ async fn catalogue_writes_need_staff_and_refusals_write_nothing() {
     let snapshot = "{ products { totalCount nodes { title } } collections { title } }";
     let before = app.data(As::Default, snapshot, json!({})).await;
     for (query, variables) in &writes {
-        error(
-            &app.gql(As::Anon, query, variables.clone()).await,
-            "UNAUTHENTICATED",
-            401,
-        );
+        app.refused(As::Anon, query, variables.clone(), "UNAUTHENTICATED")
+            .await;
         let forbidden = app
             .gql(As::Token(&customer), query, variables.clone())
             .await;
@@ -65,12 +62,13 @@ async fn catalogue_writes_need_staff_and_refusals_write_nothing() {
             "You do not have permission to perform this action."
         );
         // IsAdminOrReadOnly checks is_staff only: a superuser without it is refused too.
-        error(
-            &app.gql(As::Token(&root_not_staff), query, variables.clone())
-                .await,
+        app.refused(
+            As::Token(&root_not_staff),
+            query,
+            variables.clone(),
             "FORBIDDEN",
-            403,
-        );
+        )
+        .await;
     }
     assert_eq!(
         app.data(As::Default, snapshot, json!({})).await,
@@ -112,24 +110,15 @@ async fn superusers_administer_groups_permissions_and_staff_flags() {
         "mutation { setStaff(userId: 1, isStaff: true) { id } }",
     ];
     for query in admin_ops {
-        error(
-            &app.gql(As::Anon, query, json!({})).await,
-            "UNAUTHENTICATED",
-            401,
-        );
-        error(
-            &app.gql(As::Token(&ann_token), query, json!({})).await,
-            "FORBIDDEN",
-            403,
-        );
+        app.refused(As::Anon, query, json!({}), "UNAUTHENTICATED")
+            .await;
+        app.refused(As::Token(&ann_token), query, json!({}), "FORBIDDEN")
+            .await;
     }
     // Staff read groups and permissions; privilege changes are for superusers only.
     for query in &admin_ops[2..] {
-        error(
-            &app.gql(As::Token(&staff), query, json!({})).await,
-            "FORBIDDEN",
-            403,
-        );
+        app.refused(As::Token(&staff), query, json!({}), "FORBIDDEN")
+            .await;
     }
 
     let catalogue = app
@@ -203,24 +192,18 @@ async fn superusers_administer_groups_permissions_and_staff_flags() {
         field_errors(&dup),
         json!({ "name": ["group with this name already exists."] })
     );
-    error(
-        &app.gql(
-            As::Token(&root),
-            "mutation { addUserToGroup(userId: 999, groupId: 1) }",
-            json!({}),
-        )
-        .await,
+    app.refused(
+        As::Token(&root),
+        "mutation { addUserToGroup(userId: 999, groupId: 1) }",
+        json!({}),
         "NOT_FOUND",
-        404,
-    );
+    )
+    .await;
 
     // setStaff opens the catalogue to the promoted user.
     let create = "mutation { createCollection(input: { title: \"Mine\" }) { id } }";
-    error(
-        &app.gql(As::Token(&ann_token), create, json!({})).await,
-        "FORBIDDEN",
-        403,
-    );
+    app.refused(As::Token(&ann_token), create, json!({}), "FORBIDDEN")
+        .await;
     let promoted = app
         .data(
             As::Token(&root),

@@ -162,25 +162,23 @@ async fn review_validation_patch_and_delete() {
     error(&elsewhere, "NOT_FOUND", 404);
 
     let delete = "mutation($p: Int!, $id: Int!) { deleteReview(productId: $p, id: $id) }";
-    error(
-        &app.gql(
-            As::Default,
-            delete,
-            json!({ "p": other.id, "id": review.id }),
-        )
-        .await,
+    app.refused(
+        As::Default,
+        delete,
+        json!({ "p": other.id, "id": review.id }),
         "NOT_FOUND",
-        404,
-    );
+    )
+    .await;
     assert_eq!(
         app.data(As::Default, delete, json!({ "p": p.id, "id": review.id }))
             .await["deleteReview"],
         true
     );
-    error(
-        &app.gql(As::Default, delete, json!({ "p": p.id, "id": review.id }))
-            .await,
+    app.refused(
+        As::Default,
+        delete,
+        json!({ "p": p.id, "id": review.id }),
         "NOT_FOUND",
-        404,
-    );
+    )
+    .await;
 }

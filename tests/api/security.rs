@@ -266,23 +266,22 @@ async fn a_new_password_and_logouts_revoke_tokens_at_once() {
             .await["logout"],
         true
     );
-    error(
-        &app.gql(As::Token(&phone.access), ME, json!({})).await,
+    app.refused(As::Token(&phone.access), ME, json!({}), "UNAUTHENTICATED")
+        .await;
+    app.refused(
+        As::Default,
+        logout,
+        json!({ "r": phone.refresh }),
         "UNAUTHENTICATED",
-        401,
-    );
-    error(
-        &app.gql(As::Default, logout, json!({ "r": phone.refresh }))
-            .await,
+    )
+    .await;
+    app.refused(
+        As::Default,
+        logout,
+        json!({ "r": "garbage" }),
         "UNAUTHENTICATED",
-        401,
-    );
-    error(
-        &app.gql(As::Default, logout, json!({ "r": "garbage" }))
-            .await,
-        "UNAUTHENTICATED",
-        401,
-    );
+    )
+    .await;
     assert_eq!(
         app.data(As::Token(&laptop.access), ME, json!({})).await["me"]["id"],
         ann.id
@@ -302,16 +301,13 @@ async fn a_new_password_and_logouts_revoke_tokens_at_once() {
             "Token is invalid or expired."
         );
     }
-    error(
-        &app.gql(
-            As::Default,
-            "mutation($r: String!) { refreshToken(refresh: $r) { access } }",
-            json!({ "r": tablet.refresh }),
-        )
-        .await,
+    app.refused(
+        As::Default,
+        "mutation($r: String!) { refreshToken(refresh: $r) { access } }",
+        json!({ "r": tablet.refresh }),
         "UNAUTHENTICATED",
-        401,
-    );
+    )
+    .await;
     // logoutAll ends the rest.
     let one = app.session(&ann).await;
     let two = app.session(&ann).await;
@@ -320,16 +316,15 @@ async fn a_new_password_and_logouts_revoke_tokens_at_once() {
             .await["logoutAll"],
         true
     );
-    error(
-        &app.gql(As::Token(&two.access), ME, json!({})).await,
+    app.refused(As::Token(&two.access), ME, json!({}), "UNAUTHENTICATED")
+        .await;
+    app.refused(
+        As::Anon,
+        "mutation { logoutAll }",
+        json!({}),
         "UNAUTHENTICATED",
-        401,
-    );
-    error(
-        &app.gql(As::Anon, "mutation { logoutAll }", json!({})).await,
-        "UNAUTHENTICATED",
-        401,
-    );
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -397,40 +392,36 @@ async fn only_superusers_change_privileges_and_never_their_own() {
     let (root, root_token) = app.user("root", Kind::Superuser).await;
     for query in PRIVILEGED {
         for target in [ann.id, staff.id] {
-            error(
-                &app.gql(As::Token(&staff_token), query, json!({ "u": target }))
-                    .await,
+            app.refused(
+                As::Token(&staff_token),
+                query,
+                json!({ "u": target }),
                 "FORBIDDEN",
-                403,
-            );
+            )
+            .await;
         }
-        error(
-            &app.gql(As::Token(&root_token), query, json!({ "u": root.id }))
-                .await,
+        app.refused(
+            As::Token(&root_token),
+            query,
+            json!({ "u": root.id }),
             "FORBIDDEN",
-            403,
-        );
+        )
+        .await;
     }
-    error(
-        &app.gql(
-            As::Token(&staff_token),
-            "mutation { createGroup(name: \"G\") { id } }",
-            json!({}),
-        )
-        .await,
+    app.refused(
+        As::Token(&staff_token),
+        "mutation { createGroup(name: \"G\") { id } }",
+        json!({}),
         "FORBIDDEN",
-        403,
-    );
-    error(
-        &app.gql(
-            As::Token(&staff_token),
-            "{ auditLog { totalCount } }",
-            json!({}),
-        )
-        .await,
+    )
+    .await;
+    app.refused(
+        As::Token(&staff_token),
+        "{ auditLog { totalCount } }",
+        json!({}),
         "FORBIDDEN",
-        403,
-    );
+    )
+    .await;
     assert_eq!(
         count(&app, "SELECT count(*) AS n FROM audit_log").await,
         0,
@@ -469,16 +460,13 @@ async fn only_superusers_change_privileges_and_never_their_own() {
         )
     );
     // A refused change (no such group) leaves no entry.
-    error(
-        &app.gql(
-            As::Token(&root_token),
-            PRIVILEGED[4],
-            json!({ "u": ann.id }),
-        )
-        .await,
+    app.refused(
+        As::Token(&root_token),
+        PRIVILEGED[4],
+        json!({ "u": ann.id }),
         "NOT_FOUND",
-        404,
-    );
+    )
+    .await;
     assert_eq!(count(&app, "SELECT count(*) AS n FROM audit_log").await, 1);
 
     // Deactivation ends the user's sessions at once and is recorded.
@@ -494,17 +482,15 @@ async fn only_superusers_change_privileges_and_never_their_own() {
         deactivated["deactivateUser"],
         json!({ "isActive": false, "isSuperuser": false })
     );
-    error(
-        &app.gql(As::Token(&carl_token), ME, json!({})).await,
+    app.refused(As::Token(&carl_token), ME, json!({}), "UNAUTHENTICATED")
+        .await;
+    app.refused(
+        As::Default,
+        LOGIN,
+        json!({ "u": "carl", "p": PASSWORD }),
         "UNAUTHENTICATED",
-        401,
-    );
-    error(
-        &app.gql(As::Default, LOGIN, json!({ "u": "carl", "p": PASSWORD }))
-            .await,
-        "UNAUTHENTICATED",
-        401,
-    );
+    )
+    .await;
     app.data(
         As::Token(&root_token),
         PRIVILEGED[7],
@@ -593,26 +579,14 @@ async fn reviews_belong_to_their_author() {
     let patch = "mutation($p: Int!, $id: Int!) { patchReview(productId: $p, id: $id, input: { description: \"Changed\" }) { description } }";
     let delete = "mutation($p: Int!, $id: Int!) { deleteReview(productId: $p, id: $id) }";
     let ids = json!({ "p": p.id, "id": id });
-    error(
-        &app.gql(As::Anon, patch, ids.clone()).await,
-        "UNAUTHENTICATED",
-        401,
-    );
-    error(
-        &app.gql(As::Anon, delete, ids.clone()).await,
-        "UNAUTHENTICATED",
-        401,
-    );
-    error(
-        &app.gql(As::Token(&bob), patch, ids.clone()).await,
-        "FORBIDDEN",
-        403,
-    );
-    error(
-        &app.gql(As::Token(&bob), delete, ids.clone()).await,
-        "FORBIDDEN",
-        403,
-    );
+    app.refused(As::Anon, patch, ids.clone(), "UNAUTHENTICATED")
+        .await;
+    app.refused(As::Anon, delete, ids.clone(), "UNAUTHENTICATED")
+        .await;
+    app.refused(As::Token(&bob), patch, ids.clone(), "FORBIDDEN")
+        .await;
+    app.refused(As::Token(&bob), delete, ids.clone(), "FORBIDDEN")
+        .await;
     assert_eq!(
         app.data(As::Token(&ann), patch, ids.clone()).await["patchReview"]["description"],
         "Changed"
@@ -620,16 +594,10 @@ async fn reviews_belong_to_their_author() {
     app.data(As::Token(&staff), patch, ids.clone()).await;
     // An anonymous review: only staff change it.
     let anon = json!({ "p": p.id, "id": anonymous_review.id });
-    error(
-        &app.gql(As::Anon, delete, anon.clone()).await,
-        "UNAUTHENTICATED",
-        401,
-    );
-    error(
-        &app.gql(As::Token(&ann), delete, anon.clone()).await,
-        "FORBIDDEN",
-        403,
-    );
+    app.refused(As::Anon, delete, anon.clone(), "UNAUTHENTICATED")
+        .await;
+    app.refused(As::Token(&ann), delete, anon.clone(), "FORBIDDEN")
+        .await;
     assert_eq!(
         app.data(As::Token(&staff), delete, anon).await["deleteReview"],
         true
