@@ -118,17 +118,29 @@ async fn guests_create_carts_and_fill_them() {
     assert!(statements <= 3, "{statements} statements");
 }
 
-#[tokio::test]
-async fn cart_item_rules_and_not_found_cases() {
+/// A guest cart with one product (a mug, plenty in stock): the app, the product, the cart.
+async fn mug_cart() -> (TestApp, i64, String) {
     let app = TestApp::new().await;
     let ids = products(&app, &[("Mug", "8.99", 50_000)]).await;
     let cart = new_cart(&app, None).await;
-    let other = new_cart(&app, None).await;
-    let both = app
-        .gql(As::Default, ADD, json!({ "c": cart, "p": 999_999, "q": 0 }))
-        .await;
+    (app, ids[0], cart)
+}
+
+/// The id of the cart's first line.
+async fn first_line(app: &TestApp, cart: &str) -> Value {
+    let items = "query($c: UUID!) { cart(id: $c) { items { id } } }";
+    app.data(As::Default, items, json!({ "c": cart })).await["cart"]["items"][0]["id"].clone()
+}
+
+const ITEM: &str = "query($c: UUID!, $i: Int!) { cartItem(cartId: $c, id: $i) { id quantity } }";
+const UPDATE: &str = "mutation($c: UUID!, $i: Int!, $q: Int!) { updateCartItem(cartId: $c, id: $i, quantity: $q) { quantity } }";
+
+#[tokio::test]
+async fn adding_checks_the_product_the_quantity_and_the_per_line_hold() {
+    let (app, mug, cart) = mug_cart().await;
+    let both = json!({ "c": cart, "p": 999_999, "q": 0 });
     assert_eq!(
-        field_errors(&both),
+        app.field_errors(As::Default, ADD, both).await,
         json!({ "productId": ["No product with the given ID was found."], "quantity": ["Ensure this value is greater than or equal to 1."] })
     );
     for (q, message) in [
@@ -136,141 +148,106 @@ async fn cart_item_rules_and_not_found_cases() {
         (32_768, "Ensure this value is less than or equal to 32767."),
     ] {
         let response = app
-            .gql(As::Default, ADD, json!({ "c": cart, "p": ids[0], "q": q }))
+            .field_errors(As::Default, ADD, json!({ "c": cart, "p": mug, "q": q }))
             .await;
-        assert_eq!(field_errors(&response), json!({ "quantity": [message] }));
+        assert_eq!(response, json!({ "quantity": [message] }));
     }
     // A line holds at most MAX_HOLD_PER_LINE (20) units, counted after the add.
-    app.data(As::Default, ADD, json!({ "c": cart, "p": ids[0], "q": 20 }))
+    app.data(As::Default, ADD, json!({ "c": cart, "p": mug, "q": 20 }))
         .await;
     let overflow = app
-        .gql(As::Default, ADD, json!({ "c": cart, "p": ids[0], "q": 1 }))
+        .field_errors(As::Default, ADD, json!({ "c": cart, "p": mug, "q": 1 }))
         .await;
     assert_eq!(
-        field_errors(&overflow),
+        overflow,
         json!({ "quantity": ["Ensure this value is less than or equal to 20."] })
     );
+}
 
+#[tokio::test]
+async fn unknown_carts_are_not_found_and_malformed_ids_are_bad_input() {
+    let (app, mug, _) = mug_cart().await;
     let unknown = uuid::Uuid::new_v4().to_string();
-    app.refused(
-        As::Default,
-        ADD,
-        json!({ "c": unknown, "p": ids[0], "q": 1 }),
-        "NOT_FOUND",
-    )
-    .await;
+    let add = json!({ "c": unknown, "p": mug, "q": 1 });
+    app.refused(As::Default, ADD, add, "NOT_FOUND").await;
     app.refused(As::Default, CART, json!({ "id": unknown }), "NOT_FOUND")
         .await;
-    let malformed = app
-        .gql(As::Default, CART, json!({ "id": "invalid-cart-id" }))
+    let malformed = json!({ "id": "invalid-cart-id" });
+    let error = app
+        .refused(As::Default, CART, malformed, "BAD_USER_INPUT")
         .await;
-    let message = error(&malformed, "BAD_USER_INPUT", 400)["message"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
+    let message = error["message"].as_str().unwrap_or_default();
     assert!(message.contains("Must be a valid UUID."), "{message}");
-    assert_eq!(
-        app.data(
-            As::Default,
-            "query($c: UUID!) { cartItems(cartId: $c) { id } }",
-            json!({ "c": unknown })
-        )
-        .await["cartItems"],
-        json!([])
-    );
+    let items = "query($c: UUID!) { cartItems(cartId: $c) { id } }";
+    let listed = app.data(As::Default, items, json!({ "c": unknown })).await;
+    assert_eq!(listed["cartItems"], json!([]));
+}
 
-    let line = app
-        .data(
-            As::Default,
-            "query($c: UUID!) { cart(id: $c) { items { id } } }",
-            json!({ "c": cart }),
-        )
-        .await["cart"]["items"][0]["id"]
-        .clone();
-    let item = "query($c: UUID!, $i: Int!) { cartItem(cartId: $c, id: $i) { id quantity } }";
-    app.refused(
-        As::Default,
-        item,
-        json!({ "c": other, "i": line }),
-        "NOT_FOUND",
-    )
-    .await;
-    let update = "mutation($c: UUID!, $i: Int!, $q: Int!) { updateCartItem(cartId: $c, id: $i, quantity: $q) { quantity } }";
-    app.refused(
-        As::Default,
-        update,
-        json!({ "c": other, "i": line, "q": 1 }),
-        "NOT_FOUND",
-    )
-    .await;
+#[tokio::test]
+async fn lines_belong_to_their_cart_and_updates_keep_a_positive_quantity() {
+    let (app, mug, cart) = mug_cart().await;
+    let other = new_cart(&app, None).await;
+    app.data(As::Default, ADD, json!({ "c": cart, "p": mug, "q": 1 }))
+        .await;
+    let line = first_line(&app, &cart).await;
+    let elsewhere = json!({ "c": other, "i": line });
+    app.refused(As::Default, ITEM, elsewhere, "NOT_FOUND").await;
+    let elsewhere = json!({ "c": other, "i": line, "q": 1 });
+    app.refused(As::Default, UPDATE, elsewhere, "NOT_FOUND")
+        .await;
     for q in [0, -5] {
         let response = app
-            .gql(As::Default, update, json!({ "c": cart, "i": line, "q": q }))
+            .field_errors(As::Default, UPDATE, json!({ "c": cart, "i": line, "q": q }))
             .await;
         assert_eq!(
-            field_errors(&response),
+            response,
             json!({ "quantity": ["Ensure this value is greater than or equal to 1."] })
         );
     }
+}
+
+#[tokio::test]
+async fn decrementing_the_last_unit_deletes_the_line() {
+    let (app, mug, cart) = mug_cart().await;
+    app.data(As::Default, ADD, json!({ "c": cart, "p": mug, "q": 2 }))
+        .await;
+    let line = first_line(&app, &cart).await;
     let decrement =
         "mutation($c: UUID!, $i: Int!) { decrementCartItem(cartId: $c, id: $i) { quantity } }";
-    app.data(As::Default, update, json!({ "c": cart, "i": line, "q": 2 }))
-        .await;
-    assert_eq!(
-        app.data(As::Default, decrement, json!({ "c": cart, "i": line }))
-            .await["decrementCartItem"],
-        json!({ "quantity": 1 })
-    );
-    assert_eq!(
-        app.data(As::Default, decrement, json!({ "c": cart, "i": line }))
-            .await["decrementCartItem"],
-        Value::Null,
-        "deleted at 1"
-    );
-    app.refused(
-        As::Default,
-        item,
-        json!({ "c": cart, "i": line }),
-        "NOT_FOUND",
-    )
-    .await;
+    let vars = json!({ "c": cart, "i": line });
+    let once = app.data(As::Default, decrement, vars.clone()).await;
+    assert_eq!(once["decrementCartItem"], json!({ "quantity": 1 }));
+    let twice = app.data(As::Default, decrement, vars.clone()).await;
+    assert_eq!(twice["decrementCartItem"], Value::Null, "deleted at 1");
+    app.refused(As::Default, ITEM, vars, "NOT_FOUND").await;
+}
 
+#[tokio::test]
+async fn deleting_a_line_or_a_cart_twice_is_not_found_and_lines_go_with_their_cart() {
+    let (app, mug, cart) = mug_cart().await;
     let added = app
-        .data(As::Default, ADD, json!({ "c": cart, "p": ids[0], "q": 1 }))
+        .data(As::Default, ADD, json!({ "c": cart, "p": mug, "q": 1 }))
         .await["addCartItem"]["id"]
         .clone();
     let delete_item = "mutation($c: UUID!, $i: Int!) { deleteCartItem(cartId: $c, id: $i) }";
-    assert_eq!(
-        app.data(As::Default, delete_item, json!({ "c": cart, "i": added }))
-            .await["deleteCartItem"],
-        true
-    );
-    app.refused(
-        As::Default,
-        delete_item,
-        json!({ "c": cart, "i": added }),
-        "NOT_FOUND",
-    )
-    .await;
-    app.data(As::Default, ADD, json!({ "c": cart, "p": ids[0], "q": 1 }))
+    let vars = json!({ "c": cart, "i": added });
+    let deleted = app.data(As::Default, delete_item, vars.clone()).await;
+    assert_eq!(deleted["deleteCartItem"], true);
+    app.refused(As::Default, delete_item, vars, "NOT_FOUND")
+        .await;
+
+    app.data(As::Default, ADD, json!({ "c": cart, "p": mug, "q": 1 }))
         .await;
     let delete_cart = "mutation($c: UUID!) { deleteCart(id: $c) }";
-    assert_eq!(
-        app.data(As::Default, delete_cart, json!({ "c": cart }))
-            .await["deleteCart"],
-        true
-    );
+    let deleted = app
+        .data(As::Default, delete_cart, json!({ "c": cart }))
+        .await;
+    assert_eq!(deleted["deleteCart"], true);
     app.refused(As::Default, CART, json!({ "id": cart }), "NOT_FOUND")
         .await;
     app.refused(As::Default, delete_cart, json!({ "c": cart }), "NOT_FOUND")
         .await;
-    let mut conn = app.conn().await;
-    let lines: i64 = diesel_async::RunQueryDsl::get_result(
-        diesel::QueryDsl::count(storefront::db::schema::cart_items::table),
-        &mut conn,
-    )
-    .await
-    .unwrap();
+    let lines = app.count_sql("SELECT count(*) AS n FROM cart_items").await;
     assert_eq!(lines, 0, "the cart's lines went with it");
 }
 
