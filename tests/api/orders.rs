@@ -248,58 +248,57 @@ async fn a_cart_is_ordered_once_even_by_concurrent_requests() {
     assert_eq!(inventory(&app, ids[0]).await, 1000 - 15);
 }
 
-#[tokio::test]
-async fn orders_are_scoped_and_only_staff_change_them() {
+/// Three orders, by ann, bob and ann again: the app, ann's and staff's tokens, the ids.
+async fn three_orders() -> (TestApp, String, String, Vec<i64>) {
     let app = TestApp::new().await;
     let ids = catalogue(&app, &[("A", "1.00", 100)]).await;
     let (_, ann) = app.user("ann", Kind::Customer).await;
     let (_, bob) = app.user("bob", Kind::Customer).await;
-    let (carl, carl_token) = app.user("carl", Kind::Customer).await;
     let (_, staff) = app.user("staff", Kind::Staff).await;
     let mut placed = Vec::new();
     for token in [&ann, &bob, &ann] {
         let cart = cart_with(&app, None, &[(ids[0], 1)]).await;
-        placed.push(
-            app.data(As::Token(token), ORDER, json!({ "c": cart }))
-                .await["createOrder"]["id"]
-                .as_i64()
-                .unwrap_or_default(),
-        );
+        let order = app
+            .data(As::Token(token), ORDER, json!({ "c": cart }))
+            .await;
+        placed.push(order["createOrder"]["id"].as_i64().unwrap());
     }
-    let list = "{ orders(first: 10) { totalCount nodes { id } } }";
-    let ids_of = |v: &Value| {
-        v["orders"]["nodes"]
-            .as_array()
-            .map(|n| {
-                n.iter()
-                    .filter_map(|x| x["id"].as_i64())
-                    .collect::<Vec<_>>()
-            })
-            .unwrap_or_default()
-    };
+    (app, ann, staff, placed)
+}
+
+const ORDERS: &str = "{ orders(first: 10) { totalCount nodes { id } } }";
+
+async fn order_ids(app: &TestApp, caller: As<'_>) -> Vec<i64> {
+    let data = app.data(caller, ORDERS, json!({})).await;
+    let nodes = data["orders"]["nodes"].as_array().unwrap();
+    nodes.iter().filter_map(|x| x["id"].as_i64()).collect()
+}
+
+#[tokio::test]
+async fn customers_see_their_own_orders_and_staff_see_all() {
+    let (app, ann, staff, placed) = three_orders().await;
     assert_eq!(
-        ids_of(&app.data(As::Token(&ann), list, json!({})).await),
+        order_ids(&app, As::Token(&ann)).await,
         [placed[2], placed[0]],
         "own orders, newest first"
     );
     assert_eq!(
-        ids_of(&app.data(As::Token(&staff), list, json!({})).await),
+        order_ids(&app, As::Token(&staff)).await,
         [placed[2], placed[1], placed[0]]
     );
-    app.refused(As::Anon, list, json!({}), "UNAUTHENTICATED")
+    app.refused(As::Anon, ORDERS, json!({}), "UNAUTHENTICATED")
         .await;
     let one = "query($id: Int!) { order(id: $id) { id } }";
-    app.refused(
-        As::Token(&ann),
-        one,
-        json!({ "id": placed[1] }),
-        "NOT_FOUND",
-    )
-    .await;
-    app.data(As::Token(&staff), one, json!({ "id": placed[1] }))
+    let bobs = json!({ "id": placed[1] });
+    app.refused(As::Token(&ann), one, bobs.clone(), "NOT_FOUND")
         .await;
+    app.data(As::Token(&staff), one, bobs).await;
+}
 
-    // A user without a customer sees nothing, and none is created for them.
+#[tokio::test]
+async fn a_user_without_a_customer_sees_no_orders_and_gets_none_created() {
+    let app = TestApp::new().await;
+    let (carl, token) = app.user("carl", Kind::Customer).await;
     let mut conn = app.conn().await;
     diesel::delete(
         storefront::db::schema::customers::table
@@ -307,75 +306,42 @@ async fn orders_are_scoped_and_only_staff_change_them() {
     )
     .execute(&mut conn)
     .await
-    .unwrap_or_default();
+    .unwrap();
     drop(conn);
-    assert_eq!(
-        app.data(As::Token(&carl_token), list, json!({})).await["orders"]["totalCount"],
-        0
-    );
+    let orders = app.data(As::Token(&token), ORDERS, json!({})).await;
+    assert_eq!(orders["orders"]["totalCount"], 0);
     let mut conn = app.conn().await;
-    assert!(
-        storefront::customers::repo::find_by_user(&mut conn, carl.id)
-            .await
-            .ok()
-            .flatten()
-            .is_none()
-    );
-    drop(conn);
+    let customer = storefront::customers::repo::find_by_user(&mut conn, carl.id).await;
+    assert!(customer.unwrap().is_none());
+}
 
+#[tokio::test]
+async fn only_staff_update_and_delete_orders() {
+    let (app, ann, staff, placed) = three_orders().await;
     let update = "mutation($id: Int!, $s: PaymentStatus!) { updateOrder(id: $id, paymentStatus: $s) { id paymentStatus items { quantity } } }";
-    app.refused(
-        As::Token(&ann),
-        update,
-        json!({ "id": placed[0], "s": "COMPLETE" }),
-        "FORBIDDEN",
-    )
-    .await;
-    let updated = app
-        .data(
-            As::Token(&staff),
-            update,
-            json!({ "id": placed[0], "s": "COMPLETE" }),
-        )
+    let complete = json!({ "id": placed[0], "s": "COMPLETE" });
+    app.refused(As::Token(&ann), update, complete.clone(), "FORBIDDEN")
         .await;
+    let updated = app.data(As::Token(&staff), update, complete).await;
     assert_eq!(
         updated["updateOrder"],
         json!({ "id": placed[0], "paymentStatus": "COMPLETE", "items": [{ "quantity": 1 }] })
     );
-    app.refused(
-        As::Token(&staff),
-        update,
-        json!({ "id": placed[0], "s": "completed" }),
-        "BAD_USER_INPUT",
-    )
-    .await;
-    app.refused(
-        As::Token(&staff),
-        update,
-        json!({ "id": 99999, "s": "FAILED" }),
-        "NOT_FOUND",
-    )
-    .await;
+    let bad = json!({ "id": placed[0], "s": "completed" });
+    app.refused(As::Token(&staff), update, bad, "BAD_USER_INPUT")
+        .await;
+    let missing = json!({ "id": 99999, "s": "FAILED" });
+    app.refused(As::Token(&staff), update, missing, "NOT_FOUND")
+        .await;
+
     let delete = "mutation($id: Int!) { deleteOrder(id: $id) }";
-    app.refused(
-        As::Token(&ann),
-        delete,
-        json!({ "id": placed[0] }),
-        "FORBIDDEN",
-    )
-    .await;
-    assert_eq!(
-        app.data(As::Token(&staff), delete, json!({ "id": placed[0] }))
-            .await["deleteOrder"],
-        true
-    );
-    app.refused(
-        As::Token(&staff),
-        delete,
-        json!({ "id": placed[0] }),
-        "NOT_FOUND",
-    )
-    .await;
+    let first = json!({ "id": placed[0] });
+    app.refused(As::Token(&ann), delete, first.clone(), "FORBIDDEN")
+        .await;
+    let deleted = app.data(As::Token(&staff), delete, first.clone()).await;
+    assert_eq!(deleted["deleteOrder"], true);
+    app.refused(As::Token(&staff), delete, first, "NOT_FOUND")
+        .await;
     assert_eq!(
         counts(&app).await.1,
         2,
