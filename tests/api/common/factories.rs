@@ -127,8 +127,8 @@ pub async fn customer_of(conn: &mut AsyncPgConnection, user_id: i64) -> i64 {
         .unwrap_or_else(|| panic!("user {user_id} has no customer"))
 }
 
-/// An order of `customer_id` with one line for `product_id` (the orders domain has no
-/// repo yet).
+/// An order of `customer_id` with one line for `product_id`, written directly: no cart,
+/// no stock taken, no mail queued.
 pub async fn order_for(conn: &mut AsyncPgConnection, customer_id: i64, product_id: i64) {
     diesel::sql_query(
         "WITH o AS (INSERT INTO orders (customer_id) VALUES ($1) RETURNING id) \
