@@ -94,11 +94,10 @@ async fn catalogue_writes_need_staff_and_refusals_write_nothing() {
 }
 
 #[tokio::test]
-async fn superusers_administer_groups_permissions_and_staff_flags() {
+async fn only_superusers_administer_privileges_and_staff_only_read_them() {
     let app = TestApp::new().await;
     let (_, staff) = app.user("staff", Kind::Staff).await;
-    let (ann, ann_token) = app.user("ann", Kind::Customer).await;
-    let (_, root) = app.user("root", Kind::Superuser).await;
+    let (_, ann_token) = app.user("ann", Kind::Customer).await;
     let admin_ops = [
         "{ groups { id } }",
         "{ permissions { codename } }",
@@ -120,7 +119,12 @@ async fn superusers_administer_groups_permissions_and_staff_flags() {
         app.refused(As::Token(&staff), query, json!({}), "FORBIDDEN")
             .await;
     }
+}
 
+#[tokio::test]
+async fn the_permission_catalogue_has_the_models_and_the_custom_permissions() {
+    let app = TestApp::new().await;
+    let (_, staff) = app.user("staff", Kind::Staff).await;
     let catalogue = app
         .data(
             As::Token(&staff),
@@ -163,7 +167,12 @@ async fn superusers_administer_groups_permissions_and_staff_flags() {
     assert!(
         names.contains(&&json!("Can view history")) && names.contains(&&json!("Can cancel order"))
     );
+}
 
+#[tokio::test]
+async fn groups_are_validated_unique_and_need_existing_users() {
+    let app = TestApp::new().await;
+    let (_, root) = app.user("root", Kind::Superuser).await;
     let bad = app
         .gql(
             As::Token(&root),
@@ -199,8 +208,13 @@ async fn superusers_administer_groups_permissions_and_staff_flags() {
         "NOT_FOUND",
     )
     .await;
+}
 
-    // setStaff opens the catalogue to the promoted user.
+#[tokio::test]
+async fn set_staff_opens_the_catalogue_to_the_promoted_user() {
+    let app = TestApp::new().await;
+    let (ann, ann_token) = app.user("ann", Kind::Customer).await;
+    let (_, root) = app.user("root", Kind::Superuser).await;
     let create = "mutation { createCollection(input: { title: \"Mine\" }) { id } }";
     app.refused(As::Token(&ann_token), create, json!({}), "FORBIDDEN")
         .await;
