@@ -352,8 +352,9 @@ async fn description_may_be_omitted_null_or_empty() {
     }
 }
 
-#[tokio::test]
-async fn full_update_requires_every_field_and_patch_changes_only_what_is_sent() {
+/// A blue mug (5.00, 7 in stock, last saved three days ago) in collection "C", and an
+/// empty collection "D": the app (as staff), the product id and the two collection ids.
+async fn mug_and_two_collections() -> (TestApp, i64, i64, i64) {
     let app = TestApp::as_staff().await;
     let mut conn = app.conn().await;
     let c = factories::collection(&mut conn, "C").await;
@@ -366,92 +367,79 @@ async fn full_update_requires_every_field_and_patch_changes_only_what_is_sent() 
         .updated(Utc::now() - Duration::days(3))
         .insert(&mut conn)
         .await;
-    drop(conn);
+    (app, p.id, c.id, other.id)
+}
 
-    let mut input = valid_input(other.id);
+const PRODUCT: &str =
+    "query($id: Int!) { product(id: $id) { title unitPrice inventory description collectionId } }";
+
+#[tokio::test]
+async fn full_update_requires_every_field_and_keeps_omitted_optional_ones() {
+    let (app, id, _, other) = mug_and_two_collections().await;
+    let mut input = valid_input(other);
     input.as_object_mut().map(|o| o.remove("slug"));
     let response = app
-        .gql(As::Default, UPDATE, json!({ "id": p.id, "input": input }))
+        .field_errors(As::Default, UPDATE, json!({ "id": id, "input": input }))
         .await;
-    assert_eq!(
-        field_errors(&response),
-        json!({ "slug": ["This field is required."] })
-    );
+    assert_eq!(response, json!({ "slug": ["This field is required."] }));
 
+    let input = json!({ "title": "Laptop+", "slug": "laptop-updated", "unitPrice": 899.99, "inventory": 45, "collectionId": other });
     let replaced = app
-        .data(As::Default, UPDATE, json!({ "id": p.id, "input": { "title": "Laptop+", "slug": "laptop-updated", "unitPrice": 899.99, "inventory": 45, "collectionId": other.id } }))
+        .data(As::Default, UPDATE, json!({ "id": id, "input": input }))
         .await;
     assert_eq!(
         replaced["updateProduct"],
-        json!({ "id": p.id, "title": "Laptop+", "slug": "laptop-updated", "unitPrice": 899.99, "inventory": 45 })
+        json!({ "id": id, "title": "Laptop+", "slug": "laptop-updated", "unitPrice": 899.99, "inventory": 45 })
     );
-
-    let patched = app
-        .data(
-            As::Default,
-            PATCH,
-            json!({ "id": p.id, "input": { "unitPrice": 5 } }),
-        )
-        .await["patchProduct"]
-        .clone();
-    assert_eq!(patched["unitPrice"], json!(5));
-    assert_eq!(patched["title"], "Laptop+");
-    assert_eq!(patched["slug"], "laptop-updated");
-    assert_eq!(patched["inventory"], 45);
+    let read = app.data(As::Default, PRODUCT, json!({ "id": id })).await;
     assert_eq!(
-        patched["description"], "Blue",
+        read["product"]["description"], "Blue",
         "a full update leaves an omitted optional field alone"
     );
-    assert_eq!(patched["collectionId"], other.id);
-    let saved: chrono::DateTime<Utc> = patched["lastUpdate"]
-        .as_str()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_default();
+}
+
+#[tokio::test]
+async fn patch_changes_only_what_is_sent_and_null_clears_the_description() {
+    let (app, id, c, _) = mug_and_two_collections().await;
+    let price = json!({ "id": id, "input": { "unitPrice": 6 } });
+    let patched = app.data(As::Default, PATCH, price).await["patchProduct"].clone();
+    assert_eq!(
+        (
+            &patched["unitPrice"],
+            &patched["title"],
+            &patched["inventory"]
+        ),
+        (&json!(6), &json!("Mug"), &json!(7))
+    );
+    assert_eq!(patched["description"], "Blue");
+    assert_eq!(patched["collectionId"], c);
+    let saved: chrono::DateTime<Utc> = patched["lastUpdate"].as_str().unwrap().parse().unwrap();
     assert!(
         saved > Utc::now() - Duration::minutes(1),
         "lastUpdate is set on every save"
     );
 
-    let cleared = app
-        .data(
-            As::Default,
-            PATCH,
-            json!({ "id": p.id, "input": { "description": null } }),
-        )
-        .await;
+    let clear = json!({ "id": id, "input": { "description": null } });
+    let cleared = app.data(As::Default, PATCH, clear).await;
     assert_eq!(cleared["patchProduct"]["description"], Value::Null);
+}
 
-    let response = app
-        .gql(
-            As::Default,
-            PATCH,
-            json!({ "id": p.id, "input": { "unitPrice": 0.5, "inventory": -3, "title": "" } }),
-        )
-        .await;
+#[tokio::test]
+async fn an_invalid_patch_reports_every_field_and_writes_nothing() {
+    let (app, id, c, _) = mug_and_two_collections().await;
+    let bad = json!({ "id": id, "input": { "unitPrice": 0.5, "inventory": -3, "title": "" } });
     assert_eq!(
-        field_errors(&response),
+        app.field_errors(As::Default, PATCH, bad).await,
         json!({ "inventory": ["Ensure this value is greater than or equal to 0."], "title": ["This field may not be blank."], "unitPrice": ["Ensure this value is greater than or equal to 1."] })
     );
-    let unchanged = app
-        .data(
-            As::Default,
-            "query($id: Int!) { product(id: $id) { unitPrice inventory title } }",
-            json!({ "id": p.id }),
-        )
-        .await;
+    let unchanged = app.data(As::Default, PRODUCT, json!({ "id": id })).await;
     assert_eq!(
         unchanged["product"],
-        json!({ "unitPrice": 5, "inventory": 45, "title": "Laptop+" })
+        json!({ "unitPrice": 5, "inventory": 7, "title": "Mug", "description": "Blue", "collectionId": c })
     );
-
-    for (query, input) in [
-        (PATCH, json!({ "title": "x" })),
-        (UPDATE, valid_input(c.id)),
-    ] {
-        let response = app
-            .gql(As::Default, query, json!({ "id": 424_242, "input": input }))
-            .await;
-        error(&response, "NOT_FOUND", 404);
+    for (query, input) in [(PATCH, json!({ "title": "x" })), (UPDATE, valid_input(c))] {
+        let missing = json!({ "id": 424_242, "input": input });
+        app.refused(As::Default, query, missing, "NOT_FOUND").await;
     }
 }
 
