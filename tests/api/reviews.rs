@@ -3,7 +3,7 @@
 use chrono::Utc;
 use serde_json::json;
 
-use crate::common::{As, TestApp, error, factories, field_errors};
+use crate::common::{As, TestApp, error, factories};
 
 const CREATE: &str = "mutation($p: Int!, $input: ReviewInput!) { createReview(productId: $p, input: $input) { id name description date productId } }";
 
@@ -87,98 +87,69 @@ async fn reviews_are_created_listed_and_scoped_to_their_product() {
     error(&no_product, "NOT_FOUND", 404);
 }
 
-#[tokio::test]
-async fn review_validation_patch_and_delete() {
-    // Staff may change any review, anonymous ones included.
+/// Two products and a review ("Ann") of the first: the app (as staff, who may change any
+/// review, anonymous ones included), the product ids and the review id.
+async fn reviewed_product() -> (TestApp, i64, i64, i64) {
     let app = TestApp::as_staff().await;
     let mut conn = app.conn().await;
     let c = factories::collection(&mut conn, "C").await;
     let p = factories::product(c.id).insert(&mut conn).await;
     let other = factories::product(c.id).insert(&mut conn).await;
     let review = factories::review(&mut conn, p.id, "Ann").await;
-    drop(conn);
+    (app, p.id, other.id, review.id)
+}
 
-    let missing = app
-        .gql(As::Default, CREATE, json!({ "p": p.id, "input": {} }))
-        .await;
+#[tokio::test]
+async fn a_new_review_needs_a_name_and_a_description() {
+    let (app, p, _, _) = reviewed_product().await;
+    let empty = json!({ "p": p, "input": {} });
     assert_eq!(
-        field_errors(&missing),
+        app.field_errors(As::Default, CREATE, empty).await,
         json!({ "description": ["This field is required."], "name": ["This field is required."] })
     );
-    let long = app
-        .gql(
-            As::Default,
-            CREATE,
-            json!({ "p": p.id, "input": { "name": "n".repeat(256), "description": " " } }),
-        )
-        .await;
+    let long = json!({ "p": p, "input": { "name": "n".repeat(256), "description": " " } });
     assert_eq!(
-        field_errors(&long),
+        app.field_errors(As::Default, CREATE, long).await,
         json!({ "description": ["This field may not be blank."], "name": ["Ensure this field has no more than 255 characters."] })
     );
+}
 
+#[tokio::test]
+async fn reviews_are_patched_or_replaced_through_their_own_product() {
+    let (app, p, other, review) = reviewed_product().await;
     let patch = "mutation($p: Int!, $id: Int!, $input: ReviewPatch!) { patchReview(productId: $p, id: $id, input: $input) { name description } }";
-    let patched = app
-        .data(
-            As::Default,
-            patch,
-            json!({ "p": p.id, "id": review.id, "input": { "description": "Changed" } }),
-        )
-        .await;
+    let changed = json!({ "p": p, "id": review, "input": { "description": "Changed" } });
+    let patched = app.data(As::Default, patch, changed).await;
     assert_eq!(
         patched["patchReview"],
         json!({ "name": "Ann", "description": "Changed" })
     );
     let update = "mutation($p: Int!, $id: Int!, $input: ReviewInput!) { updateReview(productId: $p, id: $id, input: $input) { name description } }";
-    let incomplete = app
-        .gql(
-            As::Default,
-            update,
-            json!({ "p": p.id, "id": review.id, "input": { "name": "Bo" } }),
-        )
-        .await;
+    let incomplete = json!({ "p": p, "id": review, "input": { "name": "Bo" } });
     assert_eq!(
-        field_errors(&incomplete),
+        app.field_errors(As::Default, update, incomplete).await,
         json!({ "description": ["This field is required."] })
     );
-    let replaced = app
-        .data(
-            As::Default,
-            update,
-            json!({ "p": p.id, "id": review.id, "input": { "name": "Bo", "description": "New" } }),
-        )
-        .await;
+    let whole = json!({ "p": p, "id": review, "input": { "name": "Bo", "description": "New" } });
+    let replaced = app.data(As::Default, update, whole).await;
     assert_eq!(
         replaced["updateReview"],
         json!({ "name": "Bo", "description": "New" })
     );
-    let elsewhere = app
-        .gql(
-            As::Default,
-            patch,
-            json!({ "p": other.id, "id": review.id, "input": { "name": "x" } }),
-        )
+    let elsewhere = json!({ "p": other, "id": review, "input": { "name": "x" } });
+    app.refused(As::Default, patch, elsewhere, "NOT_FOUND")
         .await;
-    error(&elsewhere, "NOT_FOUND", 404);
+}
 
+#[tokio::test]
+async fn a_review_is_deleted_once_and_only_through_its_product() {
+    let (app, p, other, review) = reviewed_product().await;
     let delete = "mutation($p: Int!, $id: Int!) { deleteReview(productId: $p, id: $id) }";
-    app.refused(
-        As::Default,
-        delete,
-        json!({ "p": other.id, "id": review.id }),
-        "NOT_FOUND",
-    )
-    .await;
-    assert_eq!(
-        app.data(As::Default, delete, json!({ "p": p.id, "id": review.id }))
-            .await["deleteReview"],
-        true
-    );
-    app.refused(
-        As::Default,
-        delete,
-        json!({ "p": p.id, "id": review.id }),
-        "NOT_FOUND",
-    )
-    .await;
+    let elsewhere = json!({ "p": other, "id": review });
+    app.refused(As::Default, delete, elsewhere, "NOT_FOUND")
+        .await;
+    let own = json!({ "p": p, "id": review });
+    let deleted = app.data(As::Default, delete, own.clone()).await;
+    assert_eq!(deleted["deleteReview"], true);
+    app.refused(As::Default, delete, own, "NOT_FOUND").await;
 }
