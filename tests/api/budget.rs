@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use storefront::app::AppOptions;
 use storefront::config::Budget;
 
-use crate::common::{As, Kind, TestApp, error, factories, field_errors};
+use crate::common::{As, Kind, TestApp, error, factories, field_errors, post_graphql};
 
 const NESTED: &str = "{ products(first:100){ nodes{ collection{ products(first:100){ nodes{ collection{ products(first:100){ nodes{ id } } } } } } } } }";
 
@@ -391,6 +391,12 @@ async fn lock_products(app: &TestApp) -> tokio::task::JoinHandle<()> {
 }
 
 /// Statements of this database still waiting on a lock.
+/// `products { totalCount }`, which waits while [`lock_products`] holds the table.
+async fn slow_count(router: &axum::Router) -> (StatusCode, axum::http::HeaderMap, Value) {
+    let query = "{ products { totalCount } }";
+    post_graphql(router, None, None, query, json!({})).await
+}
+
 async fn waiting_statements(app: &TestApp) -> i64 {
     #[derive(diesel::QueryableByName)]
     struct Count {
@@ -425,16 +431,9 @@ async fn statement_timeout_cancels_slow_sql_with_service_unavailable() {
     })
     .await;
     let lock = lock_products(&app).await;
-    let request = Request::post("/graphql")
-        .header("content-type", "application/json")
-        .body(Body::from(
-            json!({ "query": "{ products { totalCount } }" }).to_string(),
-        ))
-        .unwrap();
-    let (status, headers, body) = app.send(request).await;
+    let (status, headers, response) = slow_count(&app.router).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(headers["retry-after"], "1");
-    let response: Value = serde_json::from_slice(&body).unwrap_or_default();
     let error = error(&response, "SERVICE_UNAVAILABLE", 503);
     let request_id = headers["x-request-id"].to_str().unwrap_or_default();
     assert_eq!(error["extensions"]["requestId"], request_id);
@@ -465,16 +464,9 @@ async fn the_request_timeout_answers_service_unavailable() {
     })
     .await;
     let lock = lock_products(&app).await;
-    let request = Request::post("/graphql")
-        .header("content-type", "application/json")
-        .body(Body::from(
-            json!({ "query": "{ products { totalCount } }" }).to_string(),
-        ))
-        .unwrap();
-    let (status, headers, body) = app.send(request).await;
+    let (status, headers, response) = slow_count(&app.router).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(headers["retry-after"], "1");
-    let response: Value = serde_json::from_slice(&body).unwrap_or_default();
     assert_eq!(
         error(&response, "SERVICE_UNAVAILABLE", 503)["extensions"]["requestId"],
         headers["x-request-id"].to_str().unwrap_or_default()
@@ -500,15 +492,7 @@ async fn requests_beyond_the_in_flight_cap_are_shed() {
     let lock = lock_products(&app).await;
     let slow = {
         let router = app.router.clone();
-        tokio::spawn(async move {
-            let request = Request::post("/graphql")
-                .header("content-type", "application/json")
-                .body(Body::from(
-                    json!({ "query": "{ products { totalCount } }" }).to_string(),
-                ))
-                .unwrap();
-            tower::ServiceExt::oneshot(router, request).await
-        })
+        tokio::spawn(async move { slow_count(&router).await })
     };
     tokio::time::sleep(Duration::from_millis(500)).await;
     let request = Request::get("/healthz").body(Body::empty()).unwrap();

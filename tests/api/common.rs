@@ -191,26 +191,49 @@ impl TestApp {
         (status, headers, body)
     }
 
-    /// POSTs a GraphQL operation as JSON, as `caller`, and returns the response document.
-    pub async fn gql(&self, caller: As<'_>, query: &str, variables: Value) -> Value {
-        let authorization = match caller {
+    /// The `Authorization` value `caller` sends.
+    fn authorization(&self, caller: As<'_>) -> Option<String> {
+        match caller {
             As::Default => self.default_authorization.clone(),
             As::Anon => None,
             As::Token(token) => Some(format!("Bearer {token}")),
             As::Header(value) => Some(value.to_owned()),
-        };
-        let mut request = Request::post("/graphql").header("content-type", "application/json");
-        if let Some(value) = authorization {
-            request = request.header("authorization", value);
         }
-        let request = request
-            .body(Body::from(
-                json!({ "query": query, "variables": variables }).to_string(),
-            ))
-            .unwrap();
-        let (status, _, body) = self.send(request).await;
-        assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
-        serde_json::from_slice(&body).unwrap()
+    }
+
+    /// An operation as `caller` from the client address `peer`: status, headers and body.
+    pub async fn call(
+        &self,
+        caller: As<'_>,
+        peer: &str,
+        query: &str,
+        variables: Value,
+    ) -> (StatusCode, HeaderMap, Value) {
+        let authorization = self.authorization(caller);
+        post_graphql(
+            &self.router,
+            authorization.as_deref(),
+            Some(peer),
+            query,
+            variables,
+        )
+        .await
+    }
+
+    /// POSTs a GraphQL operation as JSON, as `caller`, and returns the response document
+    /// (which must come with `200 OK`).
+    pub async fn gql(&self, caller: As<'_>, query: &str, variables: Value) -> Value {
+        let authorization = self.authorization(caller);
+        let (status, _, body) = post_graphql(
+            &self.router,
+            authorization.as_deref(),
+            None,
+            query,
+            variables,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body
     }
 
     /// The `data` of an operation run as `caller`, failing the test on any error.
@@ -281,6 +304,41 @@ impl TestApp {
         let _ = self.data(caller, query, variables).await;
         self.statements.get()
     }
+}
+
+/// The one way tests send GraphQL: a JSON POST to `router`, with an optional
+/// `Authorization` value, from an optional client address (the socket peer), answered
+/// with status, headers and the body as JSON (a string when it is not JSON).
+pub async fn post_graphql(
+    router: &axum::Router,
+    authorization: Option<&str>,
+    peer: Option<&str>,
+    query: &str,
+    variables: Value,
+) -> (StatusCode, HeaderMap, Value) {
+    let mut request = Request::post("/graphql").header("content-type", "application/json");
+    if let Some(value) = authorization {
+        request = request.header("authorization", value);
+    }
+    let body = json!({ "query": query, "variables": variables }).to_string();
+    let mut request = request.body(Body::from(body)).unwrap();
+    if let Some(peer) = peer {
+        let addr: std::net::SocketAddr = format!("{peer}:40000").parse().unwrap();
+        request
+            .extensions_mut()
+            .insert(axum::extract::ConnectInfo(addr));
+    }
+    let response = router
+        .clone()
+        .oneshot(request)
+        .await
+        .unwrap_or_else(|e| match e {});
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    let body = serde_json::from_slice(&body)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into_owned()));
+    (status, headers, body)
 }
 
 /// Who sends a request: the app's default caller (anonymous, or staff for

@@ -2,68 +2,21 @@
 //! revocable sessions, least-privilege administration and its audit log, owned reviews,
 //! throttles and stock holds that cannot be hoarded.
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::ConnectInfo;
 use axum::http::{HeaderMap, Request, StatusCode};
 use diesel_async::RunQueryDsl;
 use serde_json::{Value, json};
 use storefront::app::{AppOptions, Settings};
 use storefront::throttle::Throttles;
 
-use crate::common::{As, Kind, TestApp, error, factories, field_errors};
+use crate::common::{As, Kind, TestApp, error, factories, field_errors, post_graphql};
 
 const LOGIN: &str = "mutation($u: String!, $p: String!) { createToken(username: $u, password: $p) { access refresh } }";
 const ME: &str = "{ me { id } }";
 /// The password of every factory user.
 const PASSWORD: &str = "a-strong-pass-9";
-
-/// A GraphQL POST through `router` from `peer` (as the socket's address).
-async fn call_via(
-    router: &axum::Router,
-    peer: &str,
-    token: Option<&str>,
-    query: &str,
-    variables: Value,
-) -> (StatusCode, HeaderMap, Value) {
-    let addr: SocketAddr = format!("{peer}:40000").parse().unwrap();
-    let mut request = Request::post("/graphql").header("content-type", "application/json");
-    if let Some(token) = token {
-        request = request.header("authorization", format!("Bearer {token}"));
-    }
-    let mut request = request
-        .body(Body::from(
-            json!({ "query": query, "variables": variables }).to_string(),
-        ))
-        .unwrap();
-    request.extensions_mut().insert(ConnectInfo(addr));
-    let response = tower::ServiceExt::oneshot(router.clone(), request)
-        .await
-        .unwrap_or_else(|e| match e {});
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = http_body_util::BodyExt::collect(response.into_body())
-        .await
-        .unwrap()
-        .to_bytes();
-    (
-        status,
-        headers,
-        serde_json::from_slice(&body).unwrap_or_default(),
-    )
-}
-
-async fn call(
-    app: &TestApp,
-    peer: &str,
-    token: Option<&str>,
-    query: &str,
-    variables: Value,
-) -> (StatusCode, HeaderMap, Value) {
-    call_via(&app.router, peer, token, query, variables).await
-}
 
 /// Checks a `RATE_LIMITED` answer and returns its wait in seconds.
 fn throttled(status: StatusCode, headers: &HeaderMap, response: &Value) -> u64 {
@@ -94,48 +47,48 @@ async fn failed_sign_ins_lock_the_pair_across_instances() {
     app.user("ann", Kind::Customer).await;
     let attacker = "127.0.0.2";
     for _ in 0..5 {
-        let (_, _, response) = call(
-            &app,
-            attacker,
-            None,
-            LOGIN,
-            json!({ "u": "ann", "p": "guess" }),
-        )
-        .await;
+        let (_, _, response) = app
+            .call(
+                As::Anon,
+                attacker,
+                LOGIN,
+                json!({ "u": "ann", "p": "guess" }),
+            )
+            .await;
         error(&response, "UNAUTHENTICATED", 401);
     }
     // Locked: even the right password is refused, on this instance and on another one.
-    let (status, headers, response) = call(
-        &app,
-        attacker,
-        None,
-        LOGIN,
-        json!({ "u": "ANN", "p": PASSWORD }),
-    )
-    .await;
+    let (status, headers, response) = app
+        .call(
+            As::Anon,
+            attacker,
+            LOGIN,
+            json!({ "u": "ANN", "p": PASSWORD }),
+        )
+        .await;
     assert!(throttled(status, &headers, &response) <= 60);
     let other = storefront::build_app(storefront::AppState::new(
         app.pool.clone(),
         app.auth.clone(),
     ));
-    let (status, headers, response) = call_via(
+    let (status, headers, response) = post_graphql(
         &other,
-        attacker,
         None,
+        Some(attacker),
         LOGIN,
         json!({ "u": "ann", "p": PASSWORD }),
     )
     .await;
     throttled(status, &headers, &response);
     // The customer signs in from elsewhere.
-    let (_, _, response) = call(
-        &app,
-        "127.0.0.3",
-        None,
-        LOGIN,
-        json!({ "u": "ann", "p": PASSWORD }),
-    )
-    .await;
+    let (_, _, response) = app
+        .call(
+            As::Anon,
+            "127.0.0.3",
+            LOGIN,
+            json!({ "u": "ann", "p": PASSWORD }),
+        )
+        .await;
     assert!(
         response["data"]["createToken"]["access"].is_string(),
         "{response}"
@@ -143,23 +96,12 @@ async fn failed_sign_ins_lock_the_pair_across_instances() {
 
     // Unknown usernames count like known ones.
     for _ in 0..5 {
-        call(
-            &app,
-            attacker,
-            None,
-            LOGIN,
-            json!({ "u": "ghost", "p": "x" }),
-        )
-        .await;
+        app.call(As::Anon, attacker, LOGIN, json!({ "u": "ghost", "p": "x" }))
+            .await;
     }
-    let (status, headers, response) = call(
-        &app,
-        attacker,
-        None,
-        LOGIN,
-        json!({ "u": "ghost", "p": "x" }),
-    )
-    .await;
+    let (status, headers, response) = app
+        .call(As::Anon, attacker, LOGIN, json!({ "u": "ghost", "p": "x" }))
+        .await;
     throttled(status, &headers, &response);
 
     // When a lock has run out, the next failure locks again for twice as long.
@@ -168,23 +110,23 @@ async fn failed_sign_ins_lock_the_pair_across_instances() {
         "UPDATE sign_in_locks SET locked_until = now() - interval '1 second'",
     )
     .await;
-    let (_, _, response) = call(
-        &app,
-        attacker,
-        None,
-        LOGIN,
-        json!({ "u": "ann", "p": "guess" }),
-    )
-    .await;
+    let (_, _, response) = app
+        .call(
+            As::Anon,
+            attacker,
+            LOGIN,
+            json!({ "u": "ann", "p": "guess" }),
+        )
+        .await;
     error(&response, "UNAUTHENTICATED", 401);
-    let (status, headers, response) = call(
-        &app,
-        attacker,
-        None,
-        LOGIN,
-        json!({ "u": "ann", "p": PASSWORD }),
-    )
-    .await;
+    let (status, headers, response) = app
+        .call(
+            As::Anon,
+            attacker,
+            LOGIN,
+            json!({ "u": "ann", "p": PASSWORD }),
+        )
+        .await;
     let wait = throttled(status, &headers, &response);
     assert!((61..=120).contains(&wait), "{wait}");
 }
@@ -195,23 +137,17 @@ async fn many_addresses_lock_the_account_everywhere() {
     app.user("ann", Kind::Customer).await;
     for i in 0..50 {
         let peer = format!("127.0.1.{}", i % 10 + 1);
-        call(
-            &app,
-            &peer,
-            None,
+        app.call(As::Anon, &peer, LOGIN, json!({ "u": "ann", "p": "guess" }))
+            .await;
+    }
+    let (status, headers, response) = app
+        .call(
+            As::Anon,
+            "127.0.2.1",
             LOGIN,
-            json!({ "u": "ann", "p": "guess" }),
+            json!({ "u": "ann", "p": PASSWORD }),
         )
         .await;
-    }
-    let (status, headers, response) = call(
-        &app,
-        "127.0.2.1",
-        None,
-        LOGIN,
-        json!({ "u": "ann", "p": PASSWORD }),
-    )
-    .await;
     throttled(status, &headers, &response);
 }
 
@@ -224,10 +160,10 @@ async fn six_hundred_concurrent_sign_ins_hash_one_per_core() {
         let router = app.router.clone();
         async move {
             let peer = format!("127.0.{}.{}", i / 200 + 3, i % 200 + 1);
-            call_via(
+            post_graphql(
                 &router,
-                &peer,
                 None,
+                Some(&peer),
                 LOGIN,
                 json!({ "u": "ann", "p": PASSWORD }),
             )
@@ -588,71 +524,70 @@ async fn throttles_answer_rate_limited_per_address_unless_switched_off() {
     .await;
     let register = "mutation($u: String!) { register(input: { username: $u, email: $u, password: \"tangerine-orbit-42\" }) { id } }";
     for i in 0..5 {
-        let (_, _, response) = call(
-            &app,
-            "127.0.0.5",
-            None,
-            register,
-            json!({ "u": format!("user{i}@example.com") }),
-        )
-        .await;
+        let (_, _, response) = app
+            .call(
+                As::Anon,
+                "127.0.0.5",
+                register,
+                json!({ "u": format!("user{i}@example.com") }),
+            )
+            .await;
         assert!(
             response.get("errors").is_none()
                 || response["errors"][0]["extensions"]["code"] != "RATE_LIMITED",
             "{response}"
         );
     }
-    let (status, headers, response) = call(
-        &app,
-        "127.0.0.5",
-        None,
-        register,
-        json!({ "u": "late@example.com" }),
-    )
-    .await;
+    let (status, headers, response) = app
+        .call(
+            As::Anon,
+            "127.0.0.5",
+            register,
+            json!({ "u": "late@example.com" }),
+        )
+        .await;
     throttled(status, &headers, &response);
     // Another address is not affected.
-    let (_, _, response) = call(
-        &app,
-        "127.0.0.6",
-        None,
-        register,
-        json!({ "u": "other@example.com" }),
-    )
-    .await;
+    let (_, _, response) = app
+        .call(
+            As::Anon,
+            "127.0.0.6",
+            register,
+            json!({ "u": "other@example.com" }),
+        )
+        .await;
     assert!(response["data"]["register"]["id"].is_number(), "{response}");
     let reset = "mutation($e: String!) { requestPasswordReset(email: $e) }";
     for i in 0..3 {
-        call(
-            &app,
+        app.call(
+            As::Anon,
             &format!("127.0.3.{}", i + 1),
-            None,
             reset,
             json!({ "e": "victim@example.com" }),
         )
         .await;
     }
-    let (status, headers, response) = call(
-        &app,
-        "127.0.3.9",
-        None,
-        reset,
-        json!({ "e": "VICTIM@example.com" }),
-    )
-    .await;
+    let (status, headers, response) = app
+        .call(
+            As::Anon,
+            "127.0.3.9",
+            reset,
+            json!({ "e": "VICTIM@example.com" }),
+        )
+        .await;
     throttled(status, &headers, &response);
 
     // RATE_LIMITS=off: no address throttles.
     let open = TestApp::new().await;
     for i in 0..8 {
-        let (_, _, response) = call(
-            &open,
-            "127.0.0.5",
-            None,
-            register,
-            json!({ "u": format!("user{i}@example.com") }),
-        )
-        .await;
+        let (_, _, response) = open
+            .call(
+                As::Anon,
+                "127.0.0.5",
+                register,
+                json!({ "u": format!("user{i}@example.com") }),
+            )
+            .await;
         assert!(response["data"]["register"]["id"].is_number(), "{response}");
     }
 }
@@ -676,7 +611,7 @@ async fn one_client_cannot_hoard_the_stock_and_a_shopper_still_buys() {
     let mut carts = 0;
     let mut stopped = false;
     for _ in 0..100 {
-        let (status, headers, response) = call(&app, "127.0.0.66", None, create, json!({})).await;
+        let (status, headers, response) = app.call(As::Anon, "127.0.0.66", create, json!({})).await;
         if response.get("errors").is_some() {
             throttled(status, &headers, &response);
             stopped = true;
@@ -685,26 +620,26 @@ async fn one_client_cannot_hoard_the_stock_and_a_shopper_still_buys() {
         carts += 1;
         let cart = response["data"]["createCart"]["id"].clone();
         // More than one line may hold is refused; the most it may hold is accepted.
-        let (_, _, greedy) = call(
-            &app,
-            "127.0.0.66",
-            None,
-            add,
-            json!({ "c": cart, "p": product.id, "q": 21 }),
-        )
-        .await;
+        let (_, _, greedy) = app
+            .call(
+                As::Anon,
+                "127.0.0.66",
+                add,
+                json!({ "c": cart, "p": product.id, "q": 21 }),
+            )
+            .await;
         assert_eq!(
             field_errors(&greedy),
             json!({ "quantity": ["Ensure this value is less than or equal to 20."] })
         );
-        let (_, _, held) = call(
-            &app,
-            "127.0.0.66",
-            None,
-            add,
-            json!({ "c": cart, "p": product.id, "q": 20 }),
-        )
-        .await;
+        let (_, _, held) = app
+            .call(
+                As::Anon,
+                "127.0.0.66",
+                add,
+                json!({ "c": cart, "p": product.id, "q": 20 }),
+            )
+            .await;
         assert_eq!(held["data"]["addCartItem"]["quantity"], 20, "{held}");
     }
     assert!(stopped, "the cart loop was never stopped");
@@ -719,24 +654,25 @@ async fn one_client_cannot_hoard_the_stock_and_a_shopper_still_buys() {
     assert_eq!(available["product"]["availableInventory"], 300 - 200);
     // A real shopper, elsewhere, fills a cart and buys.
     let (shopper, token) = app.user("shopper", Kind::Customer).await;
-    let (_, _, cart) = call(&app, "127.0.0.77", Some(&token), create, json!({})).await;
+    let (_, _, cart) = app
+        .call(As::Token(&token), "127.0.0.77", create, json!({}))
+        .await;
     let cart = cart["data"]["createCart"]["id"].clone();
-    call(
-        &app,
+    app.call(
+        As::Token(&token),
         "127.0.0.77",
-        Some(&token),
         add,
         json!({ "c": cart, "p": product.id, "q": 5 }),
     )
     .await;
-    let (_, _, order) = call(
-        &app,
-        "127.0.0.77",
-        Some(&token),
-        "mutation($c: UUID!) { createOrder(cartId: $c) { items { quantity } } }",
-        json!({ "c": cart }),
-    )
-    .await;
+    let (_, _, order) = app
+        .call(
+            As::Token(&token),
+            "127.0.0.77",
+            "mutation($c: UUID!) { createOrder(cartId: $c) { items { quantity } } }",
+            json!({ "c": cart }),
+        )
+        .await;
     assert_eq!(
         order["data"]["createOrder"]["items"],
         json!([{ "quantity": 5 }]),
