@@ -174,21 +174,7 @@ impl TestApp {
 
     /// Sends a raw request through the router.
     pub async fn send(&self, request: Request<Body>) -> (StatusCode, HeaderMap, Bytes) {
-        let response = self
-            .router
-            .clone()
-            .oneshot(request)
-            .await
-            .unwrap_or_else(|e| match e {});
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .expect("response body")
-            .to_bytes();
-        (status, headers, body)
+        send_to(&self.router, request).await
     }
 
     /// The `Authorization` value `caller` sends.
@@ -304,6 +290,22 @@ impl TestApp {
         let _ = self.data(caller, query, variables).await;
         self.statements.get()
     }
+}
+
+/// Sends a raw request through `router`: status, headers and body.
+pub async fn send_to(
+    router: &axum::Router,
+    request: Request<Body>,
+) -> (StatusCode, HeaderMap, Bytes) {
+    let response = router
+        .clone()
+        .oneshot(request)
+        .await
+        .unwrap_or_else(|e| match e {});
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    (status, headers, body)
 }
 
 /// The one way tests send GraphQL: a JSON POST to `router`, with an optional

@@ -37,6 +37,17 @@ async fn execute(app: &TestApp, sql: &str) {
     diesel::sql_query(sql).execute(&mut conn).await.unwrap();
 }
 
+/// A sign-in from the client address `peer`: status, headers and body.
+async fn sign_in(
+    router: &axum::Router,
+    peer: &str,
+    username: &str,
+    password: &str,
+) -> (StatusCode, HeaderMap, Value) {
+    let credentials = json!({ "u": username, "p": password });
+    post_graphql(router, None, Some(peer), LOGIN, credentials).await
+}
+
 async fn count(app: &TestApp, sql: &str) -> i64 {
     app.count_sql(sql).await
 }
@@ -47,48 +58,20 @@ async fn failed_sign_ins_lock_the_pair_across_instances() {
     app.user("ann", Kind::Customer).await;
     let attacker = "127.0.0.2";
     for _ in 0..5 {
-        let (_, _, response) = app
-            .call(
-                As::Anon,
-                attacker,
-                LOGIN,
-                json!({ "u": "ann", "p": "guess" }),
-            )
-            .await;
+        let (_, _, response) = sign_in(&app.router, attacker, "ann", "guess").await;
         error(&response, "UNAUTHENTICATED", 401);
     }
     // Locked: even the right password is refused, on this instance and on another one.
-    let (status, headers, response) = app
-        .call(
-            As::Anon,
-            attacker,
-            LOGIN,
-            json!({ "u": "ANN", "p": PASSWORD }),
-        )
-        .await;
+    let (status, headers, response) = sign_in(&app.router, attacker, "ANN", PASSWORD).await;
     assert!(throttled(status, &headers, &response) <= 60);
     let other = storefront::build_app(storefront::AppState::new(
         app.pool.clone(),
         app.auth.clone(),
     ));
-    let (status, headers, response) = post_graphql(
-        &other,
-        None,
-        Some(attacker),
-        LOGIN,
-        json!({ "u": "ann", "p": PASSWORD }),
-    )
-    .await;
+    let (status, headers, response) = sign_in(&other, attacker, "ann", PASSWORD).await;
     throttled(status, &headers, &response);
     // The customer signs in from elsewhere.
-    let (_, _, response) = app
-        .call(
-            As::Anon,
-            "127.0.0.3",
-            LOGIN,
-            json!({ "u": "ann", "p": PASSWORD }),
-        )
-        .await;
+    let (_, _, response) = sign_in(&app.router, "127.0.0.3", "ann", PASSWORD).await;
     assert!(
         response["data"]["createToken"]["access"].is_string(),
         "{response}"
@@ -96,12 +79,9 @@ async fn failed_sign_ins_lock_the_pair_across_instances() {
 
     // Unknown usernames count like known ones.
     for _ in 0..5 {
-        app.call(As::Anon, attacker, LOGIN, json!({ "u": "ghost", "p": "x" }))
-            .await;
+        sign_in(&app.router, attacker, "ghost", "x").await;
     }
-    let (status, headers, response) = app
-        .call(As::Anon, attacker, LOGIN, json!({ "u": "ghost", "p": "x" }))
-        .await;
+    let (status, headers, response) = sign_in(&app.router, attacker, "ghost", "x").await;
     throttled(status, &headers, &response);
 
     // When a lock has run out, the next failure locks again for twice as long.
@@ -110,23 +90,9 @@ async fn failed_sign_ins_lock_the_pair_across_instances() {
         "UPDATE sign_in_locks SET locked_until = now() - interval '1 second'",
     )
     .await;
-    let (_, _, response) = app
-        .call(
-            As::Anon,
-            attacker,
-            LOGIN,
-            json!({ "u": "ann", "p": "guess" }),
-        )
-        .await;
+    let (_, _, response) = sign_in(&app.router, attacker, "ann", "guess").await;
     error(&response, "UNAUTHENTICATED", 401);
-    let (status, headers, response) = app
-        .call(
-            As::Anon,
-            attacker,
-            LOGIN,
-            json!({ "u": "ann", "p": PASSWORD }),
-        )
-        .await;
+    let (status, headers, response) = sign_in(&app.router, attacker, "ann", PASSWORD).await;
     let wait = throttled(status, &headers, &response);
     assert!((61..=120).contains(&wait), "{wait}");
 }
@@ -137,17 +103,9 @@ async fn many_addresses_lock_the_account_everywhere() {
     app.user("ann", Kind::Customer).await;
     for i in 0..50 {
         let peer = format!("127.0.1.{}", i % 10 + 1);
-        app.call(As::Anon, &peer, LOGIN, json!({ "u": "ann", "p": "guess" }))
-            .await;
+        sign_in(&app.router, &peer, "ann", "guess").await;
     }
-    let (status, headers, response) = app
-        .call(
-            As::Anon,
-            "127.0.2.1",
-            LOGIN,
-            json!({ "u": "ann", "p": PASSWORD }),
-        )
-        .await;
+    let (status, headers, response) = sign_in(&app.router, "127.0.2.1", "ann", PASSWORD).await;
     throttled(status, &headers, &response);
 }
 
@@ -160,14 +118,7 @@ async fn six_hundred_concurrent_sign_ins_hash_one_per_core() {
         let router = app.router.clone();
         async move {
             let peer = format!("127.0.{}.{}", i / 200 + 3, i % 200 + 1);
-            post_graphql(
-                &router,
-                None,
-                Some(&peer),
-                LOGIN,
-                json!({ "u": "ann", "p": PASSWORD }),
-            )
-            .await
+            sign_in(&router, &peer, "ann", PASSWORD).await
         }
     });
     let results = futures_util::future::join_all(attempts).await;
