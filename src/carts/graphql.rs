@@ -4,17 +4,16 @@ use crate::auth::ViewerExt;
 use crate::catalog::loaders::ProductById;
 use std::sync::Arc;
 
-use async_graphql::{Context, Object};
+use async_graphql::{ComplexObject, Context, Object};
 use rust_decimal::Decimal;
 use tokio::sync::OnceCell;
 
 use super::model::{CartItemRow, CartRow, Hold, HoldPolicy, MAX_QUANTITY};
 use super::repo::{self, NO_PRODUCT};
 use crate::auth::guards::Authenticated;
-use crate::catalog::graphql::Product;
+use crate::catalog::graphql::{Product, product_of};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::graphql::context::ContextExt;
-use crate::graphql::loaders::LoadRequired;
 use crate::graphql::scalars::{Money, Uuid};
 use crate::throttle::Limit;
 
@@ -53,13 +52,7 @@ impl Cart {
     /// Lines of the cart, oldest first.
     #[graphql(directive = crate::graphql::limits::list_size::apply(crate::graphql::limits::assumed(), None, None, None))]
     async fn items(&self, ctx: &Context<'_>) -> AppResult<Vec<CartItem>> {
-        Ok(self
-            .lines(ctx)
-            .await?
-            .iter()
-            .cloned()
-            .map(CartItem)
-            .collect())
+        Ok(self.lines(ctx).await?.to_vec())
     }
 
     /// Sum of the lines' totals at current prices (`0` for an empty cart).
@@ -91,38 +84,19 @@ impl Cart {
     }
 }
 
-/// One product line of a cart.
-#[derive(Clone)]
-pub struct CartItem(pub CartItemRow);
+/// One product line of a cart (the row is the API type).
+pub type CartItem = CartItemRow;
 
-#[Object]
-impl CartItem {
-    async fn id(&self) -> i64 {
-        self.0.id
-    }
-
-    async fn product_id(&self) -> i64 {
-        self.0.product_id
-    }
-
+#[ComplexObject]
+impl CartItemRow {
     async fn product(&self, ctx: &Context<'_>) -> AppResult<Product> {
-        ctx.loader::<ProductById>()?
-            .load_required(self.0.product_id)
-            .await
-            .map(Product)
-    }
-
-    async fn quantity(&self) -> i32 {
-        i32::from(self.0.quantity)
+        product_of(ctx, self.product_id).await
     }
 
     /// `quantity × unitPrice` at the current price.
     async fn total_price(&self, ctx: &Context<'_>) -> AppResult<Money> {
-        let product = ctx
-            .loader::<ProductById>()?
-            .load_required(self.0.product_id)
-            .await?;
-        Ok(Money(product.unit_price * Decimal::from(self.0.quantity)))
+        let product = product_of(ctx, self.product_id).await?;
+        Ok(Money(product.0.unit_price * Decimal::from(self.quantity)))
     }
 }
 
@@ -182,7 +156,7 @@ impl CartsQuery {
             Ok(cart) => {
                 let mut conn = ctx.conn().await?;
                 let lines = repo::items_of(&mut conn, cart.id).await?;
-                Ok(lines.into_iter().map(CartItem).collect())
+                Ok(lines)
             }
             Err(AppError::NotFound(_)) => Ok(Vec::new()),
             Err(other) => Err(other),
@@ -195,7 +169,6 @@ impl CartsQuery {
         let mut conn = ctx.conn().await?;
         repo::find_item(&mut conn, cart.id, id)
             .await?
-            .map(CartItem)
             .ok_or_else(AppError::not_found)
     }
 }
@@ -240,11 +213,9 @@ impl CartsMutation {
         check_quantity(&mut errors, quantity);
         errors.into_result()?;
         let hold = hold_for(ctx, cart.user_id.is_some())?;
-        Ok(CartItem(
-            repo::add_item(&mut conn, cart.id, product_id, quantity, hold)
-                .await
-                .map_err(|e| e.on_argument("product", "productId"))?,
-        ))
+        repo::add_item(&mut conn, cart.id, product_id, quantity, hold)
+            .await
+            .map_err(|e| e.on_argument("product", "productId"))
     }
 
     /// Sets a line's quantity.
@@ -267,7 +238,6 @@ impl CartsMutation {
         let hold = hold_for(ctx, cart.user_id.is_some())?;
         repo::set_quantity(&mut conn, cart.id, id, quantity, hold)
             .await?
-            .map(CartItem)
             .ok_or_else(AppError::not_found)
     }
 
@@ -284,7 +254,6 @@ impl CartsMutation {
         let mut conn = ctx.conn().await?;
         repo::decrement(&mut conn, cart.id, id, hold)
             .await?
-            .map(|line| line.map(CartItem))
             .ok_or_else(AppError::not_found)
     }
 

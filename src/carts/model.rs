@@ -1,5 +1,6 @@
 //! Cart rows.
 
+use async_graphql::SimpleObject;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
@@ -53,10 +54,13 @@ impl CartRow {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Identifiable)]
+/// One product line of a cart.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Identifiable, SimpleObject)]
 #[diesel(table_name = cart_items, check_for_backend(diesel::pg::Pg))]
+#[graphql(name = "CartItem", complex)]
 pub struct CartItemRow {
     pub id: i64,
+    #[graphql(skip)]
     pub cart_id: Uuid,
     pub product_id: i64,
     pub quantity: i16,

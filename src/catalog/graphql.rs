@@ -5,7 +5,7 @@
 
 use crate::auth::ViewerExt;
 use async_graphql::{Context, Enum, InputObject, MaybeUndefined, Object};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
 use super::loaders::CollectionPageKey;
@@ -133,14 +133,13 @@ impl CatalogQuery {
         let limit = list_limit(first, 20)?;
         let mut conn = ctx.conn().await?;
         let rows = repo::list_reviews(&mut conn, product_id, limit).await?;
-        Ok(rows.into_iter().map(Review).collect())
+        Ok(rows)
     }
 
     async fn review(&self, ctx: &Context<'_>, product_id: i64, id: i64) -> AppResult<Review> {
         let mut conn = ctx.conn().await?;
         repo::find_review(&mut conn, product_id, id)
             .await?
-            .map(Review)
             .ok_or_else(AppError::not_found)
     }
 }
@@ -258,7 +257,7 @@ impl CatalogMutation {
             description: changes.description.unwrap_or_default(),
             user_id: ctx.viewer_opt().map(|viewer| viewer.id()),
         };
-        Ok(Review(repo::insert_review(&mut conn, &new).await?))
+        repo::insert_review(&mut conn, &new).await
     }
 
     /// Replaces a review: `name` and `description` are required.
@@ -271,9 +270,7 @@ impl CatalogMutation {
     ) -> AppResult<Review> {
         let mut conn = ctx.conn().await?;
         let allowed = |review: &ReviewRow| may_change_review(ctx, review);
-        validation::update(&mut conn, (product_id, id), input, Mode::Replace, allowed)
-            .await
-            .map(Review)
+        validation::update(&mut conn, (product_id, id), input, Mode::Replace, allowed).await
     }
 
     async fn patch_review(
@@ -285,9 +282,7 @@ impl CatalogMutation {
     ) -> AppResult<Review> {
         let mut conn = ctx.conn().await?;
         let allowed = |review: &ReviewRow| may_change_review(ctx, review);
-        validation::update(&mut conn, (product_id, id), input, Mode::Patch, allowed)
-            .await
-            .map(Review)
+        validation::update(&mut conn, (product_id, id), input, Mode::Patch, allowed).await
     }
 
     /// Deletes a review: its signed-in author or staff.

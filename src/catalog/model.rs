@@ -1,5 +1,6 @@
 //! Database rows and write sets of the catalogue (the API types live in `graphql.rs`).
 
+use async_graphql::SimpleObject;
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use rust_decimal::Decimal;
@@ -101,15 +102,20 @@ pub struct CollectionChanges {
     pub featured_product_id: Option<Option<i64>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Identifiable)]
+/// A customer's review of a product.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Identifiable, SimpleObject)]
 #[diesel(table_name = reviews, check_for_backend(diesel::pg::Pg))]
+#[graphql(name = "Review")]
 pub struct ReviewRow {
     pub id: i64,
     pub product_id: i64,
+    /// Name of the reviewer.
     pub name: String,
     pub description: String,
+    /// The day the review was written (UTC).
     pub date: NaiveDate,
-    /// The signed-in author; `None` for a review written anonymously.
+    /// The signed-in author; `None` for a review written anonymously (not in the API).
+    #[graphql(skip)]
     pub user_id: Option<i64>,
 }
 

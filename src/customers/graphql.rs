@@ -3,7 +3,7 @@
 
 use crate::auth::ViewerExt;
 use crate::auth::loaders::UserById;
-use async_graphql::{Context, Enum, InputObject, MaybeUndefined, Object};
+use async_graphql::{ComplexObject, Context, Enum, InputObject, MaybeUndefined, Object};
 use chrono::NaiveDate;
 
 use super::model::{CustomerChanges, CustomerRow, NewCustomer};
@@ -46,37 +46,21 @@ impl Membership {
     }
 }
 
-/// A customer profile; names and email live on the user.
-#[derive(Clone)]
-pub struct Customer(pub CustomerRow);
+/// A customer profile (the row is the API type).
+pub type Customer = CustomerRow;
 
-#[Object]
-impl Customer {
-    async fn id(&self) -> i64 {
-        self.0.id
-    }
-
-    async fn user_id(&self) -> i64 {
-        self.0.user_id
-    }
-
+#[ComplexObject]
+impl CustomerRow {
     async fn user(&self, ctx: &Context<'_>) -> AppResult<User> {
         ctx.loader::<UserById>()?
-            .load_required(self.0.user_id)
+            .load_required(self.user_id)
             .await
             .map(User)
     }
 
-    async fn phone(&self) -> &str {
-        &self.0.phone
-    }
-
-    async fn birth_date(&self) -> Option<NaiveDate> {
-        self.0.birth_date
-    }
-
-    async fn membership(&self) -> Membership {
-        Membership::from_code(&self.0.membership)
+    #[graphql(name = "membership")]
+    async fn membership_level(&self) -> Membership {
+        Membership::from_code(&self.membership)
     }
 }
 
@@ -168,7 +152,7 @@ impl CustomersQuery {
     /// The signed-in user's profile.
     #[graphql(guard = "Authenticated")]
     async fn my_customer(&self, ctx: &Context<'_>) -> AppResult<Customer> {
-        Ok(Customer(my_customer_row(ctx).await?))
+        my_customer_row(ctx).await
     }
 
     /// Every customer, by the user's first then last name (staff only).
@@ -220,7 +204,7 @@ impl CustomersQuery {
                     ];
                     (
                         pagination::encode_cursor(CUSTOMER_ORDERING, keys),
-                        Customer(r.customer),
+                        r.customer,
                     )
                 })
                 .collect(),
@@ -237,7 +221,6 @@ impl CustomersQuery {
         let mut conn = ctx.conn().await?;
         repo::find_customer(&mut conn, id)
             .await?
-            .map(Customer)
             .ok_or_else(AppError::not_found)
     }
 
@@ -263,9 +246,7 @@ impl CustomersMutation {
     ) -> AppResult<Customer> {
         let id = my_customer_row(ctx).await?.id;
         let mut conn = ctx.conn().await?;
-        validation::update(&mut conn, id, input, Mode::Replace, validation::anyone)
-            .await
-            .map(Customer)
+        validation::update(&mut conn, id, input, Mode::Replace, validation::anyone).await
     }
 
     /// A profile for a user who has none (staff only).
@@ -306,7 +287,7 @@ impl CustomersMutation {
             membership: changes.membership.unwrap_or_else(|| "B".to_owned()),
         };
         let row = repo::insert_customer(&mut conn, &new).await;
-        Ok(Customer(row.map_err(|e| e.on_argument("user", "userId"))?))
+        row.map_err(|e| e.on_argument("user", "userId"))
     }
 
     /// Replaces a profile (staff only).
@@ -318,9 +299,7 @@ impl CustomersMutation {
         input: CustomerInput,
     ) -> AppResult<Customer> {
         let mut conn = ctx.conn().await?;
-        validation::update(&mut conn, id, input, Mode::Replace, validation::anyone)
-            .await
-            .map(Customer)
+        validation::update(&mut conn, id, input, Mode::Replace, validation::anyone).await
     }
 
     /// Changes the fields sent (staff only).
@@ -332,9 +311,7 @@ impl CustomersMutation {
         input: CustomerPatch,
     ) -> AppResult<Customer> {
         let mut conn = ctx.conn().await?;
-        validation::update(&mut conn, id, input, Mode::Patch, validation::anyone)
-            .await
-            .map(Customer)
+        validation::update(&mut conn, id, input, Mode::Patch, validation::anyone).await
     }
 
     /// Refused (METHOD_NOT_ALLOWED) while the customer has orders (staff only).

@@ -1,5 +1,6 @@
 //! Customer rows.
 
+use async_graphql::SimpleObject;
 use chrono::NaiveDate;
 use diesel::prelude::*;
 
@@ -8,13 +9,18 @@ use crate::db::schema::customers;
 pub const CUSTOMER_DELETE_GUARD: &str =
     "Customer cannot be deleted because it is associated with one or more orders.";
 
-#[derive(Debug, Clone, PartialEq, Queryable, QueryableByName, Selectable, Identifiable)]
+/// A customer profile; names and email live on the user.
+#[derive(
+    Debug, Clone, PartialEq, Queryable, QueryableByName, Selectable, Identifiable, SimpleObject,
+)]
 #[diesel(table_name = customers, check_for_backend(diesel::pg::Pg))]
+#[graphql(name = "Customer", complex)]
 pub struct CustomerRow {
     pub id: i64,
     pub phone: String,
     pub birth_date: Option<NaiveDate>,
-    /// `B`, `S` or `G`.
+    /// `B`, `S` or `G` (`membership` as an enum).
+    #[graphql(skip)]
     pub membership: String,
     pub user_id: i64,
 }

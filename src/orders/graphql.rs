@@ -1,10 +1,9 @@
 //! The orders API (checkout, scoped reads, staff changes) and the order subscriptions.
 
 use crate::auth::ViewerExt;
-use crate::catalog::loaders::ProductById;
 use crate::customers::loaders::CustomerById;
 use crate::orders::loaders::ItemsByOrderId;
-use async_graphql::{Context, Enum, Object, Subscription};
+use async_graphql::{ComplexObject, Context, Enum, Object, Subscription};
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
@@ -14,7 +13,7 @@ use super::events::{OrderEvent, OrderEventKind, OrderEvents};
 use super::model::{OrderItemRow, OrderRow};
 use super::repo::{self, Scope};
 use crate::auth::guards::{Authenticated, Staff};
-use crate::catalog::graphql::Product;
+use crate::catalog::graphql::{Product, product_of};
 use crate::customers::graphql::Customer;
 use crate::db::DbPool;
 use crate::error::{AppError, AppResult};
@@ -77,7 +76,6 @@ impl Order {
         ctx.loader::<CustomerById>()?
             .load_required(self.0.customer_id)
             .await
-            .map(Customer)
     }
 
     async fn placed_at(&self) -> DateTime<Utc> {
@@ -90,12 +88,7 @@ impl Order {
 
     #[graphql(directive = crate::graphql::limits::list_size::apply(crate::graphql::limits::assumed(), None, None, None))]
     async fn items(&self, ctx: &Context<'_>) -> AppResult<Vec<OrderItem>> {
-        Ok(self
-            .item_rows(ctx)
-            .await?
-            .into_iter()
-            .map(OrderItem)
-            .collect())
+        self.item_rows(ctx).await
     }
 
     /// Σ unitPrice × quantity over the items (the prices paid).
@@ -110,34 +103,19 @@ impl Order {
     }
 }
 
-/// One line of an order, with the price paid.
-#[derive(Clone)]
-pub struct OrderItem(pub OrderItemRow);
+/// One line of an order (the row is the API type).
+pub type OrderItem = OrderItemRow;
 
-#[Object]
-impl OrderItem {
-    async fn id(&self) -> i64 {
-        self.0.id
-    }
-
-    async fn product_id(&self) -> i64 {
-        self.0.product_id
-    }
-
+#[ComplexObject]
+impl OrderItemRow {
     async fn product(&self, ctx: &Context<'_>) -> AppResult<Product> {
-        ctx.loader::<ProductById>()?
-            .load_required(self.0.product_id)
-            .await
-            .map(Product)
+        product_of(ctx, self.product_id).await
     }
 
     /// The product's price when the order was placed.
-    async fn unit_price(&self) -> Money {
-        Money(self.0.unit_price)
-    }
-
-    async fn quantity(&self) -> i32 {
-        i32::from(self.0.quantity)
+    #[graphql(name = "unitPrice")]
+    async fn price_paid(&self) -> Money {
+        Money(self.unit_price)
     }
 }
 

@@ -1,5 +1,6 @@
 //! Order rows.
 
+use async_graphql::SimpleObject;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use rust_decimal::Decimal;
@@ -16,14 +17,18 @@ pub struct OrderRow {
     pub customer_id: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Identifiable)]
+/// One line of an order, with the price paid.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Identifiable, SimpleObject)]
 #[diesel(table_name = order_items, check_for_backend(diesel::pg::Pg))]
+#[graphql(name = "OrderItem", complex)]
 pub struct OrderItemRow {
     pub id: i64,
+    #[graphql(skip)]
     pub order_id: i64,
     pub product_id: i64,
     pub quantity: i16,
-    /// The product's price when the order was placed.
+    /// The product's price when the order was placed (`unitPrice` as `Money`).
+    #[graphql(skip)]
     pub unit_price: Decimal,
 }
 

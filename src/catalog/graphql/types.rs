@@ -24,6 +24,15 @@ pub enum InventoryStatus {
     Ok,
 }
 
+/// The product `id` through the request's loader (`NOT_FOUND` when it is gone): what
+/// every link to a product resolves with.
+pub async fn product_of(ctx: &Context<'_>, id: i64) -> AppResult<Product> {
+    ctx.loader::<ProductById>()?
+        .load_required(id)
+        .await
+        .map(Product)
+}
+
 #[Object]
 impl Product {
     async fn id(&self) -> i64 {
@@ -86,7 +95,7 @@ impl Product {
             .load_one(self.0.id)
             .await?
             .unwrap_or_default();
-        Ok(rows.into_iter().take(limit).map(Review).collect())
+        Ok(rows.into_iter().take(limit).collect())
     }
 
     /// Units that can still be added to a cart: inventory minus the quantities other
@@ -220,31 +229,5 @@ impl Collection {
     }
 }
 
-/// A customer's review of a product.
-#[derive(Clone)]
-pub struct Review(pub ReviewRow);
-
-#[Object]
-impl Review {
-    async fn id(&self) -> i64 {
-        self.0.id
-    }
-
-    /// Name of the reviewer.
-    async fn name(&self) -> &str {
-        &self.0.name
-    }
-
-    async fn description(&self) -> &str {
-        &self.0.description
-    }
-
-    /// The day the review was written (UTC).
-    async fn date(&self) -> NaiveDate {
-        self.0.date
-    }
-
-    async fn product_id(&self) -> i64 {
-        self.0.product_id
-    }
-}
+/// A customer's review of a product (the row is the API type).
+pub type Review = ReviewRow;
