@@ -10,10 +10,11 @@ use super::model::{CustomerChanges, CustomerRow, NewCustomer};
 use super::repo;
 use crate::auth::graphql::User;
 use crate::auth::guards::{Authenticated, HasPerm, Staff};
+use crate::db::pagination::read_page;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::graphql::context::ContextExt;
 use crate::graphql::loaders::LoadRequired;
-use crate::graphql::pagination::{self, Connection, Counter, PageRequest, Window};
+use crate::graphql::pagination::{Connection, Counter, PageRequest};
 use std::marker::PhantomData;
 
 use diesel_async::AsyncPgConnection;
@@ -169,50 +170,17 @@ impl CustomersQuery {
         before: Option<String>,
     ) -> AppResult<Connection<Customer>> {
         let page = PageRequest::new(first, after, last, before, CUSTOMER_ORDERING)?;
-        let decode = |field: &str, keys: &Option<Vec<serde_json::Value>>| {
-            keys.as_ref()
-                .map(|k| {
-                    repo::cursor_binds(k)
-                        .ok_or_else(|| AppError::bad_input(field, "Invalid cursor."))
-                })
-                .transpose()
-        };
-        let after = decode("after", &page.after)?;
-        let before = decode("before", &page.before)?;
         let mut conn = ctx.conn().await?;
-        let other_side = match (page.direction, &after, &before) {
-            (pagination::Direction::Forward, Some(values), _) => {
-                repo::customers_beyond(&mut conn, values.clone(), false).await?
-            }
-            (pagination::Direction::Backward, _, Some(values)) => {
-                repo::customers_beyond(&mut conn, values.clone(), true).await?
-            }
-            _ => false,
-        };
-        let rows = repo::list_customers(&mut conn, &page, after, before).await?;
-        let window = Window::from_rows(rows, &page);
-        let window = Window {
-            has_more: window.has_more,
-            rows: window
-                .rows
-                .into_iter()
-                .map(|r| {
-                    let keys = vec![
-                        serde_json::Value::from(r.first_name),
-                        serde_json::Value::from(r.last_name),
-                        serde_json::Value::from(r.customer.id),
-                    ];
-                    (
-                        pagination::encode_cursor(CUSTOMER_ORDERING, keys),
-                        r.customer,
-                    )
-                })
-                .collect(),
-        };
-        let (edges, page_info) = pagination::page_with_cursors(window, &page, other_side);
+        let rows = read_page(&mut conn, &repo::AllCustomers, &page).await?;
         let counter =
             Counter::new(|mut conn| async move { repo::count_customers(&mut conn).await });
-        Ok(Connection::new(edges, page_info, counter))
+        Ok(Connection::from_keyset(
+            rows,
+            &page,
+            CUSTOMER_ORDERING,
+            |row| row.customer,
+            counter,
+        ))
     }
 
     /// One customer (staff only).

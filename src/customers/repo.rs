@@ -4,7 +4,9 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use super::model::{CUSTOMER_DELETE_GUARD, CustomerChanges, CustomerRow, NewCustomer};
-use crate::db::pagination::{Direction, PageRequest};
+use serde_json::Value as Json;
+
+use crate::db::pagination::KeysetSource;
 use crate::db::schema::customers;
 use crate::db::sql::{Bind, Sql};
 use crate::error::{AppError, AppResult, ResultExt};
@@ -51,48 +53,37 @@ pub const CUSTOMER_ORDER: [(&str, bool); 3] = [
     ("c.id", false),
 ];
 
-/// A page of customers with each row's cursor keys (first name, last name).
-pub async fn list_customers(
-    conn: &mut AsyncPgConnection,
-    page: &PageRequest,
-    after: Option<Vec<Bind>>,
-    before: Option<Vec<Bind>>,
-) -> AppResult<Vec<CustomerPageRow>> {
-    let mut sql = Sql::default();
-    sql.push(
-        "SELECT c.id, c.phone, c.birth_date, c.membership, c.user_id, \
-         u.first_name, u.last_name FROM customers c JOIN users u ON u.id = c.user_id WHERE TRUE",
-    );
-    if let Some(values) = after {
-        sql.keyset(&CUSTOMER_ORDER, values, true);
-    }
-    if let Some(values) = before {
-        sql.keyset(&CUSTOMER_ORDER, values, false);
-    }
-    let reverse = page.direction == Direction::Backward;
-    let order = CUSTOMER_ORDER
-        .iter()
-        .map(|(column, _)| format!("{column} {}", if reverse { "DESC" } else { "ASC" }))
-        .collect::<Vec<_>>()
-        .join(", ");
-    sql.push(&format!(" ORDER BY {order} LIMIT "))
-        .bind(Bind::BigInt(page.limit + 1));
-    Ok(sql.load(conn).await?)
-}
+/// Every customer, by the user's first name, last name, then id (staff's list).
+pub struct AllCustomers;
 
-/// Whether customers exist before `after` / after `before` (the other side of a page).
-pub async fn customers_beyond(
-    conn: &mut AsyncPgConnection,
-    values: Vec<Bind>,
-    beyond_after: bool,
-) -> AppResult<bool> {
-    let mut sql = Sql::default();
-    sql.push(
-        "SELECT EXISTS (SELECT 1 FROM customers c JOIN users u ON u.id = c.user_id WHERE NOT (TRUE",
-    );
-    sql.keyset(&CUSTOMER_ORDER, values, !beyond_after);
-    sql.push(")) AS value");
-    Ok(sql.fetch_bool(conn).await?)
+impl KeysetSource for AllCustomers {
+    type Row = CustomerPageRow;
+    const COLUMNS: &'static str =
+        "c.id, c.phone, c.birth_date, c.membership, c.user_id, u.first_name, u.last_name";
+    const ORDER: &'static [(&'static str, bool)] = &CUSTOMER_ORDER;
+
+    fn push_source(&self, sql: &mut Sql) {
+        sql.push(" FROM customers c JOIN users u ON u.id = c.user_id WHERE TRUE");
+    }
+
+    fn binds(keys: &[Json]) -> Option<Vec<Bind>> {
+        match keys {
+            [first, last, id] => Some(vec![
+                Bind::Text(first.as_str()?.to_owned()),
+                Bind::Text(last.as_str()?.to_owned()),
+                Bind::BigInt(id.as_i64()?),
+            ]),
+            _ => None,
+        }
+    }
+
+    fn keys(row: &CustomerPageRow) -> Vec<Json> {
+        vec![
+            Json::from(row.first_name.as_str()),
+            Json::from(row.last_name.as_str()),
+            Json::from(row.customer.id),
+        ]
+    }
 }
 
 #[derive(Debug, Clone, QueryableByName)]
@@ -149,18 +140,6 @@ pub async fn delete_customer(conn: &mut AsyncPgConnection, id: i64) -> AppResult
             AppError::MethodNotAllowed(CUSTOMER_DELETE_GUARD.into())
         })?;
     Ok(deleted > 0)
-}
-
-/// Cursor keys of a customer row.
-pub fn cursor_binds(keys: &[serde_json::Value]) -> Option<Vec<Bind>> {
-    match keys {
-        [first, last, id] => Some(vec![
-            Bind::Text(first.as_str()?.to_owned()),
-            Bind::Text(last.as_str()?.to_owned()),
-            Bind::BigInt(id.as_i64()?),
-        ]),
-        _ => None,
-    }
 }
 
 /// The id of `user_id`'s customer profile (every user has one, created with the user).

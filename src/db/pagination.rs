@@ -1,8 +1,15 @@
 //! The data side of keyset pagination: which way a page is read, how many rows, the
-//! decoded keys of its cursors, and the window of rows read for it. The GraphQL layer
-//! (`graphql::pagination`) validates the arguments and builds connections from these.
+//! decoded keys of its cursors, the window of rows read for it, and [`read_page`], which
+//! reads a page of any [`KeysetSource`]. The GraphQL layer (`graphql::pagination`)
+//! validates the arguments and builds connections from these.
 
+use diesel::QueryableByName;
+use diesel::pg::Pg;
+use diesel_async::AsyncPgConnection;
 use serde_json::Value as Json;
+
+use super::sql::{Bind, Sql};
+use crate::error::{AppError, AppResult};
 
 /// Which way a page is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -39,4 +46,92 @@ impl<T> Window<T> {
         }
         Self { rows, has_more }
     }
+}
+
+/// A list read page by page over a keyset (the one paginator of SQL lists): the source
+/// says what a page selects, from where and with which filters, in which order, and how
+/// its keys read; [`read_page`] does the rest.
+pub trait KeysetSource: Sync {
+    type Row: QueryableByName<Pg> + Send + 'static;
+    /// The columns a page selects, e.g. `o.id, o.placed_at`.
+    const COLUMNS: &'static str;
+    /// `(column, descending)` in reading order, ending with a unique key.
+    const ORDER: &'static [(&'static str, bool)];
+    /// ` FROM … WHERE TRUE` followed by the source's filters (` AND …`).
+    fn push_source(&self, sql: &mut Sql);
+    /// A cursor's key values as typed binds; `None` for a malformed cursor.
+    fn binds(keys: &[Json]) -> Option<Vec<Bind>>;
+    /// A row's key values, for its cursor.
+    fn keys(row: &Self::Row) -> Vec<Json>;
+}
+
+/// One page of a [`KeysetSource`]: its rows with their key values (in natural order),
+/// and whether rows lie on the other side of the cursor it was read from.
+pub struct KeysetPage<R> {
+    pub window: Window<(Vec<Json>, R)>,
+    pub other_side: bool,
+}
+
+/// Reads the page `request` asks for: the rows in one statement (one look-ahead row says
+/// whether more follow), and one `EXISTS` probe when a cursor was given.
+pub async fn read_page<S: KeysetSource>(
+    conn: &mut AsyncPgConnection,
+    source: &S,
+    request: &PageRequest,
+) -> AppResult<KeysetPage<S::Row>> {
+    let decode = |field: &str, keys: &Option<Vec<Json>>| {
+        keys.as_deref()
+            .map(|keys| S::binds(keys).ok_or_else(|| AppError::bad_input(field, "Invalid cursor.")))
+            .transpose()
+    };
+    let after = decode("after", &request.after)?;
+    let before = decode("before", &request.before)?;
+    // Rows not after an `after` cursor (or not before a `before` one) exist: the
+    // other side of the page is not empty.
+    let probe = match request.direction {
+        Direction::Forward => after.clone().map(|values| (values, true)),
+        Direction::Backward => before.clone().map(|values| (values, false)),
+    };
+    let other_side = match probe {
+        Some((values, past_after)) => {
+            let mut sql = Sql::default();
+            sql.push("SELECT EXISTS (SELECT 1");
+            source.push_source(&mut sql);
+            sql.push(" AND NOT (TRUE");
+            sql.keyset(S::ORDER, values, past_after);
+            sql.push(")) AS value");
+            sql.fetch_bool(conn).await?
+        }
+        None => false,
+    };
+    let mut sql = Sql::default();
+    sql.push(&format!("SELECT {}", S::COLUMNS));
+    source.push_source(&mut sql);
+    if let Some(values) = after {
+        sql.keyset(S::ORDER, values, true);
+    }
+    if let Some(values) = before {
+        sql.keyset(S::ORDER, values, false);
+    }
+    let reverse = request.direction == Direction::Backward;
+    let order = S::ORDER
+        .iter()
+        .map(|(column, descending)| {
+            let direction = if *descending != reverse {
+                "DESC"
+            } else {
+                "ASC"
+            };
+            format!("{column} {direction}")
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    sql.push(&format!(" ORDER BY {order} LIMIT "))
+        .bind(Bind::BigInt(request.limit + 1));
+    let rows: Vec<S::Row> = diesel_async::RunQueryDsl::load(sql, conn).await?;
+    let rows = rows.into_iter().map(|row| (S::keys(&row), row)).collect();
+    Ok(KeysetPage {
+        window: Window::from_rows(rows, request),
+        other_side,
+    })
 }

@@ -38,7 +38,7 @@ pub fn list_limit(first: Option<i32>, default: i32) -> Result<i64, AppError> {
     Ok(i64::from(first))
 }
 
-pub use crate::db::pagination::{Direction, PageRequest, Window};
+pub use crate::db::pagination::{Direction, KeysetPage, PageRequest, Window};
 
 impl PageRequest {
     /// Validates `first`/`after`/`last`/`before` for an ordering whose signature is
@@ -275,6 +275,29 @@ impl<T: OutputType + Clone> Connection<T> {
             page_info,
             counter,
         }
+    }
+
+    /// The connection of a page read by `db::pagination::read_page`: each row's cursor
+    /// is its key values under the ordering `signature`, and `node` makes the row an API
+    /// value.
+    pub fn from_keyset<R>(
+        page: KeysetPage<R>,
+        request: &PageRequest,
+        signature: &str,
+        node: impl Fn(R) -> T,
+        counter: Counter,
+    ) -> Self {
+        let window = Window {
+            has_more: page.window.has_more,
+            rows: page
+                .window
+                .rows
+                .into_iter()
+                .map(|(keys, row)| (encode_cursor(signature, keys), node(row)))
+                .collect(),
+        };
+        let (edges, page_info) = page_with_cursors(window, request, page.other_side);
+        Self::new(edges, page_info, counter)
     }
 }
 

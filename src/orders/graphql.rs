@@ -16,10 +16,11 @@ use crate::auth::guards::{Authenticated, Staff};
 use crate::catalog::graphql::{Product, product_of};
 use crate::customers::graphql::Customer;
 use crate::db::DbPool;
+use crate::db::pagination::read_page;
 use crate::error::{AppError, AppResult};
 use crate::graphql::context::ContextExt;
 use crate::graphql::loaders::LoadRequired;
-use crate::graphql::pagination::{self, Connection, Counter, Direction, PageRequest, Window};
+use crate::graphql::pagination::{Connection, Counter, PageRequest};
 use crate::graphql::scalars::{Money, Uuid};
 
 /// Payment status (stored as `P`, `C`, `F`).
@@ -158,43 +159,17 @@ impl OrdersQuery {
     ) -> AppResult<Connection<Order>> {
         let scope = scope_of(ctx)?;
         let page = PageRequest::new(first, after, last, before, ORDER_ORDERING)?;
-        let decode = |field: &str, keys: &Option<Vec<serde_json::Value>>| {
-            keys.as_ref()
-                .map(|k| {
-                    repo::cursor_binds(k)
-                        .ok_or_else(|| AppError::bad_input(field, "Invalid cursor."))
-                })
-                .transpose()
-        };
-        let after = decode("after", &page.after)?;
-        let before = decode("before", &page.before)?;
         let mut conn = ctx.conn().await?;
-        let other_side = match (page.direction, &after, &before) {
-            (Direction::Forward, Some(values), _) => {
-                repo::orders_beyond(&mut conn, scope, values.clone(), false).await?
-            }
-            (Direction::Backward, _, Some(values)) => {
-                repo::orders_beyond(&mut conn, scope, values.clone(), true).await?
-            }
-            _ => false,
-        };
-        let rows = repo::list_orders(&mut conn, scope, &page, after, before).await?;
-        let window = Window::from_rows(rows.into_iter().map(Order).collect(), &page);
-        let (edges, page_info) = pagination::page(window, &page, other_side, |order| {
-            let keys = vec![
-                serde_json::Value::from(
-                    order
-                        .0
-                        .placed_at
-                        .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-                ),
-                serde_json::Value::from(order.0.id),
-            ];
-            pagination::encode_cursor(ORDER_ORDERING, keys)
-        });
+        let rows = read_page(&mut conn, &repo::OrdersIn(scope), &page).await?;
         let counter =
             Counter::new(move |mut conn| async move { repo::count_orders(&mut conn, scope).await });
-        Ok(Connection::new(edges, page_info, counter))
+        Ok(Connection::from_keyset(
+            rows,
+            &page,
+            ORDER_ORDERING,
+            Order,
+            counter,
+        ))
     }
 
     /// One order (another user's is NOT_FOUND).

@@ -12,7 +12,9 @@ use crate::audit::model::Actor;
 use crate::audit::repo as audit;
 use crate::carts::repo as cart_repo;
 use crate::customers::repo as customer_repo;
-use crate::db::pagination::{Direction, PageRequest};
+use serde_json::Value as Json;
+
+use crate::db::pagination::KeysetSource;
 use crate::db::schema::{customers, order_items, orders};
 use crate::db::sql::{Bind, Sql};
 use crate::error::{AppError, AppResult};
@@ -114,48 +116,39 @@ fn push_scope(sql: &mut Sql, scope: Scope) {
 /// Newest first: placed_at, then id, both descending.
 pub const ORDER_ORDER: [(&str, bool); 2] = [("o.placed_at", true), ("o.id", true)];
 
-/// A page of orders within `scope` (`limit + 1` rows in reading order).
-pub async fn list_orders(
-    conn: &mut AsyncPgConnection,
-    scope: Scope,
-    page: &PageRequest,
-    after: Option<Vec<Bind>>,
-    before: Option<Vec<Bind>>,
-) -> AppResult<Vec<OrderRow>> {
-    let mut sql = Sql::default();
-    sql.push("SELECT o.id, o.placed_at, o.payment_status, o.customer_id FROM orders o WHERE TRUE");
-    push_scope(&mut sql, scope);
-    if let Some(values) = after {
-        sql.keyset(&ORDER_ORDER, values, true);
-    }
-    if let Some(values) = before {
-        sql.keyset(&ORDER_ORDER, values, false);
-    }
-    let reverse = page.direction == Direction::Backward;
-    let order = if reverse {
-        "o.placed_at ASC, o.id ASC"
-    } else {
-        "o.placed_at DESC, o.id DESC"
-    };
-    sql.push(&format!(" ORDER BY {order} LIMIT "))
-        .bind(Bind::BigInt(page.limit + 1));
-    Ok(sql.load(conn).await?)
-}
+/// The orders within a scope, newest first (placed_at, then id).
+pub struct OrdersIn(pub Scope);
 
-/// Whether orders in `scope` lie on the far side of a cursor.
-pub async fn orders_beyond(
-    conn: &mut AsyncPgConnection,
-    scope: Scope,
-    values: Vec<Bind>,
-    beyond_after: bool,
-) -> AppResult<bool> {
-    let mut sql = Sql::default();
-    sql.push("SELECT EXISTS (SELECT 1 FROM orders o WHERE TRUE");
-    push_scope(&mut sql, scope);
-    sql.push(" AND NOT (TRUE");
-    sql.keyset(&ORDER_ORDER, values, !beyond_after);
-    sql.push(")) AS value");
-    Ok(sql.fetch_bool(conn).await?)
+impl KeysetSource for OrdersIn {
+    type Row = OrderRow;
+    const COLUMNS: &'static str = "o.id, o.placed_at, o.payment_status, o.customer_id";
+    const ORDER: &'static [(&'static str, bool)] = &ORDER_ORDER;
+
+    fn push_source(&self, sql: &mut Sql) {
+        sql.push(" FROM orders o WHERE TRUE");
+        push_scope(sql, self.0);
+    }
+
+    fn binds(keys: &[Json]) -> Option<Vec<Bind>> {
+        match keys {
+            [placed_at, id] => Some(vec![
+                Bind::Timestamptz(
+                    chrono::DateTime::parse_from_rfc3339(placed_at.as_str()?)
+                        .ok()?
+                        .with_timezone(&chrono::Utc),
+                ),
+                Bind::BigInt(id.as_i64()?),
+            ]),
+            _ => None,
+        }
+    }
+
+    fn keys(row: &OrderRow) -> Vec<Json> {
+        let placed_at = row
+            .placed_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+        vec![Json::from(placed_at), Json::from(row.id)]
+    }
 }
 
 pub async fn count_orders(conn: &mut AsyncPgConnection, scope: Scope) -> AppResult<i64> {
@@ -239,19 +232,4 @@ pub async fn delete_order(conn: &mut AsyncPgConnection, id: i64, actor: &Actor) 
         Ok(deleted)
     })
     .await
-}
-
-/// Cursor keys of an order row.
-pub fn cursor_binds(keys: &[serde_json::Value]) -> Option<Vec<Bind>> {
-    match keys {
-        [placed_at, id] => Some(vec![
-            Bind::Timestamptz(
-                chrono::DateTime::parse_from_rfc3339(placed_at.as_str()?)
-                    .ok()?
-                    .with_timezone(&chrono::Utc),
-            ),
-            Bind::BigInt(id.as_i64()?),
-        ]),
-        _ => None,
-    }
 }
