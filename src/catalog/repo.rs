@@ -10,7 +10,7 @@ use rust_decimal::Decimal;
 use serde_json::Value as Json;
 
 use super::model::*;
-use crate::db::pagination::{Direction, PageRequest};
+use crate::db::pagination::{Direction, KeysetSource, PageRequest};
 use crate::db::schema::{collections, products, reviews};
 use crate::db::sql::{Bind, Sql};
 use crate::error::{AppError, AppResult, ResultExt};
@@ -231,75 +231,40 @@ fn escape_like(term: &str) -> String {
 const PRODUCT_COLUMNS: &str = "p.id, p.title, p.slug, p.description, p.unit_price, p.inventory, \
                                p.last_update, p.collection_id";
 
-/// Decodes the cursors of `query` into binds (BAD_USER_INPUT when they do not fit).
-/// Typed values of the `after` and `before` cursors.
-type CursorBinds = (Option<Vec<Bind>>, Option<Vec<Bind>>);
-
-fn cursor_binds(query: &ProductPageQuery) -> AppResult<CursorBinds> {
-    let decode = |field: &str, keys: &Option<Vec<Json>>| -> AppResult<Option<Vec<Bind>>> {
-        keys.as_ref()
-            .map(|keys| {
-                query
-                    .ordering
-                    .bind_cursor(keys)
-                    .ok_or_else(|| AppError::bad_input(field, "Invalid cursor."))
-            })
-            .transpose()
-    };
-    Ok((
-        decode("after", &query.page.after)?,
-        decode("before", &query.page.before)?,
-    ))
+/// The products matching a filter, in an ordering: the source of the product
+/// connections.
+pub struct ProductList<'a> {
+    pub filter: &'a ProductFilter,
+    pub ordering: &'a ProductOrdering,
 }
 
-/// One page of products (`limit + 1` rows, in the direction of reading).
-pub async fn list_products(
-    conn: &mut AsyncPgConnection,
-    query: &ProductPageQuery,
-) -> AppResult<Vec<ProductRow>> {
-    let (after, before) = cursor_binds(query)?;
-    let mut sql = Sql::default();
-    sql.push(&format!(
-        "SELECT {PRODUCT_COLUMNS} FROM products p WHERE TRUE"
-    ));
-    push_filter(&mut sql, &query.filter);
-    if let Some(values) = after {
-        sql.keyset(&query.ordering.columns(), values, true);
-    }
-    if let Some(values) = before {
-        sql.keyset(&query.ordering.columns(), values, false);
-    }
-    let backward = query.page.direction == Direction::Backward;
-    sql.uncached = !query.ordering.is_common();
-    sql.push(&format!(
-        " ORDER BY {} LIMIT ",
-        query.ordering.order_by(backward)
-    ))
-    .bind(Bind::BigInt(query.page.limit + 1));
-    Ok(sql.load(conn).await?)
-}
+impl KeysetSource for ProductList<'_> {
+    type Row = ProductRow;
 
-/// Whether rows exist on the far side of the page's cursor: before `after` for a forward
-/// page, after `before` for a backward one (Relay's `hasPreviousPage`/`hasNextPage`).
-pub async fn products_beyond_cursor(
-    conn: &mut AsyncPgConnection,
-    query: &ProductPageQuery,
-) -> AppResult<bool> {
-    let (after, before) = cursor_binds(query)?;
-    let (values, beyond_after) = match (query.page.direction, after, before) {
-        (Direction::Forward, Some(values), _) => (values, false),
-        (Direction::Backward, _, Some(values)) => (values, true),
-        _ => return Ok(false),
-    };
-    let mut sql = Sql::default();
-    sql.push("SELECT EXISTS (SELECT 1 FROM products p WHERE TRUE");
-    push_filter(&mut sql, &query.filter);
-    // Rows at or before the `after` cursor = rows not strictly after it (and vice versa).
-    sql.push(" AND NOT (TRUE");
-    sql.keyset(&query.ordering.columns(), values, !beyond_after);
-    sql.push(")) AS value");
-    sql.uncached = !query.ordering.is_common();
-    Ok(sql.fetch_bool(conn).await?)
+    fn columns(&self) -> &str {
+        PRODUCT_COLUMNS
+    }
+
+    fn order(&self) -> Vec<(&'static str, bool)> {
+        self.ordering.columns()
+    }
+
+    fn push_source(&self, sql: &mut Sql) {
+        sql.push(" FROM products p WHERE TRUE");
+        push_filter(sql, self.filter);
+    }
+
+    fn binds(&self, keys: &[Json]) -> Option<Vec<Bind>> {
+        self.ordering.bind_cursor(keys)
+    }
+
+    fn keys(&self, row: &ProductRow) -> Vec<Json> {
+        self.ordering.cursor_keys(row)
+    }
+
+    fn cached(&self) -> bool {
+        self.ordering.is_common()
+    }
 }
 
 /// Number of products matching `filter`.

@@ -58,15 +58,18 @@ pub struct AllCustomers;
 
 impl KeysetSource for AllCustomers {
     type Row = CustomerPageRow;
-    const COLUMNS: &'static str =
-        "c.id, c.phone, c.birth_date, c.membership, c.user_id, u.first_name, u.last_name";
-    const ORDER: &'static [(&'static str, bool)] = &CUSTOMER_ORDER;
+    fn columns(&self) -> &str {
+        "c.id, c.phone, c.birth_date, c.membership, c.user_id, u.first_name, u.last_name"
+    }
+    fn order(&self) -> Vec<(&'static str, bool)> {
+        CUSTOMER_ORDER.to_vec()
+    }
 
     fn push_source(&self, sql: &mut Sql) {
         sql.push(" FROM customers c JOIN users u ON u.id = c.user_id WHERE TRUE");
     }
 
-    fn binds(keys: &[Json]) -> Option<Vec<Bind>> {
+    fn binds(&self, keys: &[Json]) -> Option<Vec<Bind>> {
         match keys {
             [first, last, id] => Some(vec![
                 Bind::Text(first.as_str()?.to_owned()),
@@ -77,7 +80,7 @@ impl KeysetSource for AllCustomers {
         }
     }
 
-    fn keys(row: &CustomerPageRow) -> Vec<Json> {
+    fn keys(&self, row: &CustomerPageRow) -> Vec<Json> {
         vec![
             Json::from(row.first_name.as_str()),
             Json::from(row.last_name.as_str()),

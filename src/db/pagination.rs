@@ -54,15 +54,19 @@ impl<T> Window<T> {
 pub trait KeysetSource: Sync {
     type Row: QueryableByName<Pg> + Send + 'static;
     /// The columns a page selects, e.g. `o.id, o.placed_at`.
-    const COLUMNS: &'static str;
+    fn columns(&self) -> &str;
     /// `(column, descending)` in reading order, ending with a unique key.
-    const ORDER: &'static [(&'static str, bool)];
+    fn order(&self) -> Vec<(&'static str, bool)>;
     /// ` FROM … WHERE TRUE` followed by the source's filters (` AND …`).
     fn push_source(&self, sql: &mut Sql);
     /// A cursor's key values as typed binds; `None` for a malformed cursor.
-    fn binds(keys: &[Json]) -> Option<Vec<Bind>>;
+    fn binds(&self, keys: &[Json]) -> Option<Vec<Bind>>;
     /// A row's key values, for its cursor.
-    fn keys(row: &Self::Row) -> Vec<Json>;
+    fn keys(&self, row: &Self::Row) -> Vec<Json>;
+    /// Whether the statements are worth keeping prepared (bounded shapes).
+    fn cached(&self) -> bool {
+        true
+    }
 }
 
 /// One page of a [`KeysetSource`]: its rows with their key values (in natural order),
@@ -81,7 +85,11 @@ pub async fn read_page<S: KeysetSource>(
 ) -> AppResult<KeysetPage<S::Row>> {
     let decode = |field: &str, keys: &Option<Vec<Json>>| {
         keys.as_deref()
-            .map(|keys| S::binds(keys).ok_or_else(|| AppError::bad_input(field, "Invalid cursor.")))
+            .map(|keys| {
+                source
+                    .binds(keys)
+                    .ok_or_else(|| AppError::bad_input(field, "Invalid cursor."))
+            })
             .transpose()
     };
     let after = decode("after", &request.after)?;
@@ -92,29 +100,32 @@ pub async fn read_page<S: KeysetSource>(
         Direction::Forward => after.clone().map(|values| (values, true)),
         Direction::Backward => before.clone().map(|values| (values, false)),
     };
+    let order = source.order();
     let other_side = match probe {
         Some((values, past_after)) => {
             let mut sql = Sql::default();
+            sql.uncached = !source.cached();
             sql.push("SELECT EXISTS (SELECT 1");
             source.push_source(&mut sql);
             sql.push(" AND NOT (TRUE");
-            sql.keyset(S::ORDER, values, past_after);
+            sql.keyset(&order, values, past_after);
             sql.push(")) AS value");
             sql.fetch_bool(conn).await?
         }
         None => false,
     };
     let mut sql = Sql::default();
-    sql.push(&format!("SELECT {}", S::COLUMNS));
+    sql.uncached = !source.cached();
+    sql.push(&format!("SELECT {}", source.columns()));
     source.push_source(&mut sql);
     if let Some(values) = after {
-        sql.keyset(S::ORDER, values, true);
+        sql.keyset(&order, values, true);
     }
     if let Some(values) = before {
-        sql.keyset(S::ORDER, values, false);
+        sql.keyset(&order, values, false);
     }
     let reverse = request.direction == Direction::Backward;
-    let order = S::ORDER
+    let order = order
         .iter()
         .map(|(column, descending)| {
             let direction = if *descending != reverse {
@@ -129,7 +140,10 @@ pub async fn read_page<S: KeysetSource>(
     sql.push(&format!(" ORDER BY {order} LIMIT "))
         .bind(Bind::BigInt(request.limit + 1));
     let rows: Vec<S::Row> = diesel_async::RunQueryDsl::load(sql, conn).await?;
-    let rows = rows.into_iter().map(|row| (S::keys(&row), row)).collect();
+    let rows = rows
+        .into_iter()
+        .map(|row| (source.keys(&row), row))
+        .collect();
     Ok(KeysetPage {
         window: Window::from_rows(rows, request),
         other_side,

@@ -121,15 +121,19 @@ pub struct OrdersIn(pub Scope);
 
 impl KeysetSource for OrdersIn {
     type Row = OrderRow;
-    const COLUMNS: &'static str = "o.id, o.placed_at, o.payment_status, o.customer_id";
-    const ORDER: &'static [(&'static str, bool)] = &ORDER_ORDER;
+    fn columns(&self) -> &str {
+        "o.id, o.placed_at, o.payment_status, o.customer_id"
+    }
+    fn order(&self) -> Vec<(&'static str, bool)> {
+        ORDER_ORDER.to_vec()
+    }
 
     fn push_source(&self, sql: &mut Sql) {
         sql.push(" FROM orders o WHERE TRUE");
         push_scope(sql, self.0);
     }
 
-    fn binds(keys: &[Json]) -> Option<Vec<Bind>> {
+    fn binds(&self, keys: &[Json]) -> Option<Vec<Bind>> {
         match keys {
             [placed_at, id] => Some(vec![
                 Bind::Timestamptz(
@@ -143,7 +147,7 @@ impl KeysetSource for OrdersIn {
         }
     }
 
-    fn keys(row: &OrderRow) -> Vec<Json> {
+    fn keys(&self, row: &OrderRow) -> Vec<Json> {
         let placed_at = row
             .placed_at
             .to_rfc3339_opts(chrono::SecondsFormat::Micros, true);

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::catalog::loaders::ProductsCountByCollectionId;
+use crate::db::pagination::read_page;
 use crate::graphql::pagination::{Connection, Counter};
 
 // ---------------------------------------------------------------------------------------
@@ -82,20 +83,25 @@ pub(super) fn product_page(
     Connection::new(edges, page_info, total.counter())
 }
 
-/// Reads a page of products and whether rows lie beyond its cursor.
+/// Reads a page of products.
 pub(super) async fn load_product_page(
     ctx: &Context<'_>,
     query: ProductPageQuery,
     total: TotalCount,
 ) -> AppResult<ProductConnection> {
+    let source = repo::ProductList {
+        filter: &query.filter,
+        ordering: &query.ordering,
+    };
     let mut conn = ctx.conn().await?;
-    let rows = repo::list_products(&mut conn, &query).await?;
-    let other_side = repo::products_beyond_cursor(&mut conn, &query).await?;
-    Ok(product_page(
+    let rows = read_page(&mut conn, &source, &query.page).await?;
+    let signature = query.ordering.signature();
+    let counter = total.counter();
+    Ok(Connection::from_keyset(
         rows,
         &query.page,
-        other_side,
-        &query.ordering,
-        total,
+        &signature,
+        Product,
+        counter,
     ))
 }
