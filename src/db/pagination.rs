@@ -94,25 +94,10 @@ pub async fn read_page<S: KeysetSource>(
     };
     let after = decode("after", &request.after)?;
     let before = decode("before", &request.before)?;
-    // Rows not after an `after` cursor (or not before a `before` one) exist: the
-    // other side of the page is not empty.
-    let probe = match request.direction {
-        Direction::Forward => after.clone().map(|values| (values, true)),
-        Direction::Backward => before.clone().map(|values| (values, false)),
-    };
     let order = source.order();
-    let other_side = match probe {
-        Some((values, past_after)) => {
-            let mut sql = Sql::default();
-            sql.uncached = !source.cached();
-            sql.push("SELECT EXISTS (SELECT 1");
-            source.push_source(&mut sql);
-            sql.push(" AND NOT (TRUE");
-            sql.keyset(&order, values, past_after);
-            sql.push(")) AS value");
-            sql.fetch_bool(conn).await?
-        }
-        None => false,
+    let other_side = match request.direction {
+        Direction::Forward => beyond(conn, source, &order, after.clone(), true).await?,
+        Direction::Backward => beyond(conn, source, &order, before.clone(), false).await?,
     };
     let mut sql = Sql::default();
     sql.uncached = !source.cached();
@@ -148,4 +133,26 @@ pub async fn read_page<S: KeysetSource>(
         window: Window::from_rows(rows, request),
         other_side,
     })
+}
+
+/// Whether rows lie on the other side of a cursor: rows not after an `after` cursor (or
+/// not before a `before` one). No statement without a cursor.
+async fn beyond<S: KeysetSource>(
+    conn: &mut AsyncPgConnection,
+    source: &S,
+    order: &[(&'static str, bool)],
+    cursor: Option<Vec<Bind>>,
+    past_after: bool,
+) -> AppResult<bool> {
+    let Some(values) = cursor else {
+        return Ok(false);
+    };
+    let mut sql = Sql::default();
+    sql.uncached = !source.cached();
+    sql.push("SELECT EXISTS (SELECT 1");
+    source.push_source(&mut sql);
+    sql.push(" AND NOT (TRUE");
+    sql.keyset(order, values, past_after);
+    sql.push(")) AS value");
+    Ok(sql.fetch_bool(conn).await?)
 }
