@@ -122,28 +122,13 @@ impl ImagesMutation {
         image: Upload,
     ) -> AppResult<ProductImage> {
         require_product(ctx, product_id).await?;
-        let (filename, bytes, checked) = checked_upload(ctx, image).await?;
-        let media = ctx.shared::<Media>()?;
-        let path = storage::store(media, &filename, checked.extension, bytes).await?;
-        let new = NewProductImage {
-            product_id,
-            image: path.clone(),
-            width: i32::try_from(checked.width).unwrap_or(i32::MAX),
-            height: i32::try_from(checked.height).unwrap_or(i32::MAX),
-        };
+        let new = store_upload(ctx, product_id, image).await?;
         let inserted = async {
             let mut conn = ctx.conn().await?;
             repo::insert(&mut conn, &new).await
         }
         .await;
-        match inserted {
-            Ok(row) => Ok(ProductImage(row)),
-            Err(error) => {
-                // No orphan file for a row that was never written.
-                media.remove(&path).await;
-                Err(error)
-            }
-        }
+        kept(ctx, &new.image, inserted).await.map(ProductImage)
     }
 
     /// Replaces an image's file; the old file is removed once the row points at the new
@@ -162,15 +147,7 @@ impl ImagesMutation {
                 .await?
                 .ok_or_else(AppError::not_found)?
         };
-        let (filename, bytes, checked) = checked_upload(ctx, image).await?;
-        let media = ctx.shared::<Media>()?;
-        let path = storage::store(media, &filename, checked.extension, bytes).await?;
-        let new = NewProductImage {
-            product_id,
-            image: path.clone(),
-            width: i32::try_from(checked.width).unwrap_or(i32::MAX),
-            height: i32::try_from(checked.height).unwrap_or(i32::MAX),
-        };
+        let new = store_upload(ctx, product_id, image).await?;
         let replaced = async {
             let mut conn = ctx.conn().await?;
             repo::replace(&mut conn, id, &new)
@@ -178,16 +155,9 @@ impl ImagesMutation {
                 .ok_or_else(AppError::not_found)
         }
         .await;
-        match replaced {
-            Ok(row) => {
-                media.remove(&old.image).await;
-                Ok(ProductImage(row))
-            }
-            Err(error) => {
-                media.remove(&path).await;
-                Err(error)
-            }
-        }
+        let row = kept(ctx, &new.image, replaced).await?;
+        ctx.shared::<Media>()?.remove(&old.image).await;
+        Ok(ProductImage(row))
     }
 
     /// Deletes an image and then its file (staff only).
@@ -207,4 +177,34 @@ impl ImagesMutation {
         ctx.shared::<Media>()?.remove(&path).await;
         Ok(true)
     }
+}
+
+/// Checks an upload and stores its file: the row that is to point at it.
+async fn store_upload(
+    ctx: &Context<'_>,
+    product_id: i64,
+    image: Upload,
+) -> AppResult<NewProductImage> {
+    let (filename, bytes, checked) = checked_upload(ctx, image).await?;
+    let media = ctx.shared::<Media>()?;
+    let path = storage::store(media, &filename, checked.extension, bytes).await?;
+    Ok(NewProductImage {
+        product_id,
+        image: path,
+        width: i32::try_from(checked.width).unwrap_or(i32::MAX),
+        height: i32::try_from(checked.height).unwrap_or(i32::MAX),
+    })
+}
+
+/// The written row, or the error after removing the file at `path`: no orphan file for a
+/// row that was never written.
+async fn kept(
+    ctx: &Context<'_>,
+    path: &str,
+    written: AppResult<ProductImageRow>,
+) -> AppResult<ProductImageRow> {
+    if written.is_err() {
+        ctx.shared::<Media>()?.remove(path).await;
+    }
+    written
 }
