@@ -1,44 +1,17 @@
 //! `auditLog` (superusers only), a Relay connection, newest first.
 
-use async_graphql::{Context, Object, SimpleObject};
-use chrono::{DateTime, Utc};
+use async_graphql::{Context, Object};
 
 use super::model::AuditRow;
 use super::repo;
 use crate::auth::guards::Superuser;
+use crate::db::pagination::read_page;
 use crate::error::AppResult;
 use crate::graphql::context::ContextExt;
-use crate::graphql::pagination::{self, Connection, Counter, ID_DESC, IdBounds, PageRequest};
+use crate::graphql::pagination::{Connection, Counter, ID_DESC, PageRequest};
 
-/// One recorded change.
-#[derive(SimpleObject, Clone)]
-pub struct AuditEntry {
-    pub id: i64,
-    /// The user who made the change (null once that user is deleted).
-    pub actor_id: Option<i64>,
-    /// `set_staff`, `grant_permission`, `deactivate_user`, `update_order`, …
-    pub action: String,
-    /// `user`, `group` or `order`.
-    pub target_type: String,
-    pub target_id: i64,
-    /// The `x-request-id` of the request that made it.
-    pub request_id: Option<String>,
-    pub created_at: DateTime<Utc>,
-}
-
-impl From<AuditRow> for AuditEntry {
-    fn from(row: AuditRow) -> Self {
-        Self {
-            id: row.id,
-            actor_id: row.actor_id,
-            action: row.action,
-            target_type: row.target_type,
-            target_id: row.target_id,
-            request_id: row.request_id,
-            created_at: row.created_at,
-        }
-    }
-}
+/// One recorded change (the row is the API type).
+pub type AuditEntry = AuditRow;
 
 #[derive(Default)]
 pub struct AuditQuery;
@@ -59,16 +32,15 @@ impl AuditQuery {
         before: Option<String>,
     ) -> AppResult<Connection<AuditEntry>> {
         let page = PageRequest::new(first, after, last, before, ID_DESC)?;
-        let bounds = IdBounds::of(&page)?;
         let mut conn = ctx.conn().await?;
-        let other_side = match bounds.probe {
-            Some((id, newer)) => repo::any_beyond(&mut conn, id, newer).await?,
-            None => false,
-        };
-        let rows = repo::page(&mut conn, page.limit, bounds.older_than, bounds.newer_than).await?;
-        let rows = rows.into_iter().map(AuditEntry::from).collect();
-        let (edges, page_info) = pagination::id_desc_page(rows, &page, other_side, |e| e.id);
+        let rows = read_page(&mut conn, &repo::WholeLog, &page).await?;
         let counter = Counter::new(|mut conn| async move { repo::count(&mut conn).await });
-        Ok(Connection::new(edges, page_info, counter))
+        Ok(Connection::from_keyset(
+            rows,
+            &page,
+            ID_DESC,
+            |row| row,
+            counter,
+        ))
     }
 }

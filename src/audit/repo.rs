@@ -4,7 +4,11 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use super::model::{Actor, AuditRow};
+use serde_json::Value as Json;
+
+use crate::db::pagination::{KeysetSource, id_binds};
 use crate::db::schema::audit_log;
+use crate::db::sql::{Bind, Sql};
 use crate::error::AppResult;
 
 /// Records `action` on `(target_type, target_id)` by `actor`, inside the caller's
@@ -32,41 +36,31 @@ pub async fn record(
     Ok(())
 }
 
-/// A page of entries, newest first: `limit` rows after (older than) or before (newer
-/// than) an id; `limit + 1` are read to tell whether more exist.
-pub async fn page(
-    conn: &mut AsyncPgConnection,
-    limit: i64,
-    older_than: Option<i64>,
-    newer_than: Option<i64>,
-) -> AppResult<Vec<AuditRow>> {
-    let mut query = audit_log::table
-        .select(AuditRow::as_select())
-        .limit(limit + 1)
-        .into_boxed();
-    if let Some(id) = older_than {
-        query = query.filter(audit_log::id.lt(id));
-    }
-    if let Some(id) = newer_than {
-        query = query
-            .filter(audit_log::id.gt(id))
-            .order(audit_log::id.asc());
-    } else {
-        query = query.order(audit_log::id.desc());
-    }
-    Ok(query.load(conn).await?)
-}
+/// The whole log, newest first (by id).
+pub struct WholeLog;
 
-/// Whether entries newer (`newer = true`) or older than `id` exist.
-pub async fn any_beyond(conn: &mut AsyncPgConnection, id: i64, newer: bool) -> AppResult<bool> {
-    let query = if newer {
-        audit_log::table.filter(audit_log::id.gt(id)).into_boxed()
-    } else {
-        audit_log::table.filter(audit_log::id.lt(id)).into_boxed()
-    };
-    Ok(diesel::select(diesel::dsl::exists(query))
-        .get_result(conn)
-        .await?)
+impl KeysetSource for WholeLog {
+    type Row = AuditRow;
+
+    fn columns(&self) -> &str {
+        "id, actor_id, action, target_type, target_id, request_id, created_at"
+    }
+
+    fn order(&self) -> Vec<(&'static str, bool)> {
+        vec![("id", true)]
+    }
+
+    fn push_source(&self, sql: &mut Sql) {
+        sql.push(" FROM audit_log WHERE TRUE");
+    }
+
+    fn binds(&self, keys: &[Json]) -> Option<Vec<Bind>> {
+        id_binds(keys)
+    }
+
+    fn keys(&self, row: &AuditRow) -> Vec<Json> {
+        vec![Json::from(row.id)]
+    }
 }
 
 pub async fn count(conn: &mut AsyncPgConnection) -> AppResult<i64> {

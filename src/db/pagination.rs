@@ -69,6 +69,14 @@ pub trait KeysetSource: Sync {
     }
 }
 
+/// The cursor binds of a source ordered by its id alone.
+pub fn id_binds(keys: &[Json]) -> Option<Vec<Bind>> {
+    match keys {
+        [id] => Some(vec![Bind::BigInt(id.as_i64()?)]),
+        _ => None,
+    }
+}
+
 /// One page of a [`KeysetSource`]: its rows with their key values (in natural order),
 /// and whether rows lie on the other side of the cursor it was read from.
 pub struct KeysetPage<R> {

@@ -123,58 +123,6 @@ fn decode_cursor(cursor: &str, ordering: &str) -> Option<Vec<Json>> {
 /// The ordering signature of newest-first pages keyed by id alone.
 pub const ID_DESC: &str = "ID_DESC";
 
-/// Bounds of a newest-first page keyed by id: read rows older than `older_than` (forward)
-/// or newer than `newer_than` (backward); `probe` is where to look for rows on the other
-/// side of the page: `(id, newer)` means "are there rows newer (or older) than `id`".
-#[derive(Debug, Clone, Copy, Default)]
-pub struct IdBounds {
-    pub older_than: Option<i64>,
-    pub newer_than: Option<i64>,
-    pub probe: Option<(i64, bool)>,
-}
-
-impl IdBounds {
-    /// The bounds of an `ID_DESC` page request.
-    pub fn of(page: &PageRequest) -> Result<Self, AppError> {
-        let key = |field: &str, keys: &Option<Vec<Json>>| {
-            keys.as_ref()
-                .map(|k| {
-                    k.first()
-                        .and_then(Json::as_i64)
-                        .ok_or_else(|| AppError::bad_input(field, "Invalid cursor."))
-                })
-                .transpose()
-        };
-        let after = key("after", &page.after)?;
-        let before = key("before", &page.before)?;
-        Ok(match page.direction {
-            Direction::Forward => Self {
-                older_than: after,
-                newer_than: None,
-                probe: after.map(|id| (id - 1, true)),
-            },
-            Direction::Backward => Self {
-                older_than: None,
-                newer_than: before,
-                probe: before.map(|id| (id + 1, false)),
-            },
-        })
-    }
-}
-
-/// Edges and page info of a newest-first page keyed by id.
-pub fn id_desc_page<T: Clone + OutputType>(
-    rows: Vec<T>,
-    request: &PageRequest,
-    other_side: bool,
-    id_of: impl Fn(&T) -> i64,
-) -> (Vec<Edge<T>>, PageInfo) {
-    let window = Window::from_rows(rows, request);
-    page(window, request, other_side, |row| {
-        encode_cursor(ID_DESC, vec![Json::from(id_of(row))])
-    })
-}
-
 #[derive(SimpleObject, Debug, Clone, Default)]
 pub struct PageInfo {
     pub has_next_page: bool,

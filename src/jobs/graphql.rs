@@ -3,9 +3,10 @@
 use super::enqueue;
 use super::repo::{self, JobRow};
 use crate::auth::guards::Staff;
+use crate::db::pagination::read_page;
 use crate::error::AppResult;
 use crate::graphql::context::ContextExt;
-use crate::graphql::pagination::{self, Connection, Counter, ID_DESC, IdBounds, PageRequest};
+use crate::graphql::pagination::{Connection, Counter, ID_DESC, PageRequest};
 use crate::validation;
 use async_graphql::{Context, Enum, Object, SimpleObject};
 use chrono::{DateTime, Utc};
@@ -99,26 +100,18 @@ impl JobsQuery {
         before: Option<String>,
     ) -> AppResult<Connection<Job>> {
         let page = PageRequest::new(first, after, last, before, ID_DESC)?;
-        let bounds = IdBounds::of(&page)?;
         let name = state.map(state_name);
         let mut conn = ctx.conn().await?;
-        let other_side = match bounds.probe {
-            Some((id, newer)) => repo::any_beyond(&mut conn, name, id, newer).await?,
-            None => false,
-        };
-        let rows = repo::page(
-            &mut conn,
-            name,
-            page.limit,
-            bounds.older_than,
-            bounds.newer_than,
-        )
-        .await?;
-        let rows = rows.into_iter().map(Job::from).collect();
-        let (edges, page_info) = pagination::id_desc_page(rows, &page, other_side, |job| job.id);
+        let rows = read_page(&mut conn, &repo::JobsIn(name), &page).await?;
         let counter =
             Counter::new(move |mut conn| async move { repo::count(&mut conn, name).await });
-        Ok(Connection::new(edges, page_info, counter))
+        Ok(Connection::from_keyset(
+            rows,
+            &page,
+            ID_DESC,
+            Job::from,
+            counter,
+        ))
     }
 }
 

@@ -2,10 +2,14 @@
 
 use chrono::{DateTime, Utc};
 use diesel::QueryableByName;
-use diesel::sql_types::{BigInt, Bool, Nullable, SmallInt, Text, Timestamptz};
+use diesel::sql_types::{BigInt, Nullable, SmallInt, Text, Timestamptz};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
+use serde_json::Value as Json;
+
 use super::SCHEMA;
+use crate::db::pagination::{KeysetSource, id_binds};
+use crate::db::sql::{Bind, Sql};
 use crate::error::AppResult;
 
 /// A job as staff see it; `state` is `QUEUED`, `SCHEDULED`, `RUNNING` or `FAILED`.
@@ -43,41 +47,42 @@ fn jobs_with_state() -> String {
     )
 }
 
-/// A newest-first page of jobs in `state` (all when `None`): `limit + 1` rows older than
-/// `older_than` or newer than `newer_than`.
-pub async fn page(
-    conn: &mut AsyncPgConnection,
-    state: Option<&str>,
-    limit: i64,
-    older_than: Option<i64>,
-    newer_than: Option<i64>,
-) -> AppResult<Vec<JobRow>> {
-    let order = if newer_than.is_some() { "ASC" } else { "DESC" };
-    let sql = format!(
-        "SELECT * FROM {} WHERE ($1::text IS NULL OR q.state = $1) \
-         AND ($2::bigint IS NULL OR q.id < $2) AND ($3::bigint IS NULL OR q.id > $3) \
-         ORDER BY q.id {order} LIMIT $4",
-        jobs_with_state()
-    );
-    Ok(diesel::sql_query(sql)
-        .bind::<Nullable<Text>, _>(state)
-        .bind::<Nullable<BigInt>, _>(older_than)
-        .bind::<Nullable<BigInt>, _>(newer_than)
-        .bind::<BigInt, _>(limit + 1)
-        .load(conn)
-        .await?)
+/// The jobs in a state (all when `None`), newest first (by id).
+pub struct JobsIn(pub Option<&'static str>);
+
+impl KeysetSource for JobsIn {
+    type Row = JobRow;
+
+    fn columns(&self) -> &str {
+        "q.id, q.kind, q.state, q.attempts, q.max_attempts, q.last_error, q.created_at, \
+         q.run_at, q.updated_at"
+    }
+
+    fn order(&self) -> Vec<(&'static str, bool)> {
+        vec![("q.id", true)]
+    }
+
+    fn push_source(&self, sql: &mut Sql) {
+        sql.push(&format!(" FROM {} WHERE TRUE", jobs_with_state()));
+        if let Some(state) = self.0 {
+            sql.push(" AND q.state = ")
+                .bind(Bind::Text(state.to_owned()));
+        }
+    }
+
+    fn binds(&self, keys: &[Json]) -> Option<Vec<Bind>> {
+        id_binds(keys)
+    }
+
+    fn keys(&self, row: &JobRow) -> Vec<Json> {
+        vec![Json::from(row.id)]
+    }
 }
 
 #[derive(QueryableByName)]
 struct One {
     #[diesel(sql_type = BigInt)]
     n: i64,
-}
-
-#[derive(QueryableByName)]
-struct Exists {
-    #[diesel(sql_type = Bool)]
-    found: bool,
 }
 
 /// How many jobs are in `state` (all when `None`).
@@ -91,25 +96,4 @@ pub async fn count(conn: &mut AsyncPgConnection, state: Option<&str>) -> AppResu
         .get_result(conn)
         .await?;
     Ok(row.n)
-}
-
-/// Whether jobs in `state` newer (`newer = true`) or older than `id` exist.
-pub async fn any_beyond(
-    conn: &mut AsyncPgConnection,
-    state: Option<&str>,
-    id: i64,
-    newer: bool,
-) -> AppResult<bool> {
-    let comparison = if newer { ">" } else { "<" };
-    let sql = format!(
-        "SELECT EXISTS (SELECT 1 FROM {} WHERE ($1::text IS NULL OR q.state = $1) \
-         AND q.id {comparison} $2) AS found",
-        jobs_with_state()
-    );
-    let row: Exists = diesel::sql_query(sql)
-        .bind::<Nullable<Text>, _>(state)
-        .bind::<BigInt, _>(id)
-        .get_result(conn)
-        .await?;
-    Ok(row.found)
 }
