@@ -1,7 +1,8 @@
 //! The catalogue's GraphQL API: products, collections and reviews, their inputs and rules.
 //!
-//! API types wrap rows and expose only the listed fields (API-0.5/0.6): the data model is
-//! not the API model.
+//! The API exposes only the fields the API lists, never a whole table: products and
+//! collections are types that wrap their rows; a review is its row with the internal
+//! columns (the author) skipped.
 
 use crate::auth::ViewerExt;
 use async_graphql::{Context, Enum, InputObject, MaybeUndefined, Object};

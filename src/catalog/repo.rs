@@ -367,7 +367,7 @@ fn collection_gone() -> AppError {
     )
 }
 
-/// Deletes a product unless an order item refers to it (API-DEL-1): the RESTRICT foreign
+/// Deletes a product unless an order item refers to it: the RESTRICT foreign
 /// key refuses the delete atomically, and its violation becomes the guard message.
 /// `false` when missing.
 pub async fn delete_product(conn: &mut AsyncPgConnection, id: i64) -> AppResult<bool> {

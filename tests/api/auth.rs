@@ -332,7 +332,7 @@ async fn how_tokens_are_checked() {
         "User not found"
     );
 
-    // A bad token fails even a public query (D-13), and nothing runs.
+    // A bad token fails even a public query, and nothing runs.
     let public = app
         .gql(
             As::Header("Bearer garbage"),

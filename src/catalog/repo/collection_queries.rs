@@ -133,7 +133,7 @@ pub(super) fn featured_gone() -> AppError {
     )
 }
 
-/// Deletes a collection unless it still has products (API-COL-7), through the RESTRICT
+/// Deletes a collection unless it still has products, through the RESTRICT
 /// foreign key as for products. `false` when missing.
 pub async fn delete_collection(conn: &mut AsyncPgConnection, id: i64) -> AppResult<bool> {
     let deleted = diesel::delete(collections::table.find(id))
