@@ -169,11 +169,7 @@ async fn aliases_depth_root_fields_directives_and_size_are_capped() {
 async fn budget_variables_are_honoured() {
     let mut budget = Budget::default();
     budget.query.max_cost = 50;
-    let app = TestApp::with_options(AppOptions {
-        budget,
-        ..AppOptions::default()
-    })
-    .await;
+    let app = budgeted(budget).await;
     let response = app
         .gql(
             As::Anon,
@@ -397,6 +393,26 @@ async fn slow_count(router: &axum::Router) -> (StatusCode, axum::http::HeaderMap
     post_graphql(router, None, None, query, json!({})).await
 }
 
+/// An app with `budget`.
+async fn budgeted(budget: Budget) -> TestApp {
+    TestApp::with_options(AppOptions {
+        budget,
+        ..AppOptions::default()
+    })
+    .await
+}
+
+/// Checks a `503 SERVICE_UNAVAILABLE` answer with `Retry-After: 1` whose error carries
+/// the request id; returns that id.
+fn unavailable((status, headers, response): (StatusCode, axum::http::HeaderMap, Value)) -> String {
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{response}");
+    assert_eq!(headers["retry-after"], "1");
+    let request_id = headers["x-request-id"].to_str().unwrap().to_owned();
+    let error = error(&response, "SERVICE_UNAVAILABLE", 503);
+    assert_eq!(error["extensions"]["requestId"], request_id.as_str());
+    request_id
+}
+
 async fn waiting_statements(app: &TestApp) -> i64 {
     #[derive(diesel::QueryableByName)]
     struct Count {
@@ -425,25 +441,16 @@ async fn statement_timeout_cancels_slow_sql_with_service_unavailable() {
         statement_timeout: Duration::from_millis(300),
         ..Budget::default()
     };
-    let app = TestApp::with_options(AppOptions {
-        budget,
-        ..AppOptions::default()
-    })
-    .await;
+    let app = budgeted(budget).await;
     let lock = lock_products(&app).await;
-    let (status, headers, response) = slow_count(&app.router).await;
-    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
-    assert_eq!(headers["retry-after"], "1");
-    let error = error(&response, "SERVICE_UNAVAILABLE", 503);
-    let request_id = headers["x-request-id"].to_str().unwrap_or_default();
-    assert_eq!(error["extensions"]["requestId"], request_id);
+    let request_id = unavailable(slow_count(&app.router).await);
     // PostgreSQL itself cancelled the statement: nothing of ours waits on the lock.
     assert_eq!(waiting_statements(&app).await, 0);
     // The log line of that failure names the request.
     assert!(
         logs.lines()
             .iter()
-            .any(|line| line.contains(request_id)
+            .any(|line| line.contains(&request_id)
                 && line.contains("database unavailable or too slow")),
         "{:#?}",
         logs.lines()
@@ -458,19 +465,9 @@ async fn the_request_timeout_answers_service_unavailable() {
         statement_timeout: Duration::from_secs(2),
         ..Budget::default()
     };
-    let app = TestApp::with_options(AppOptions {
-        budget,
-        ..AppOptions::default()
-    })
-    .await;
+    let app = budgeted(budget).await;
     let lock = lock_products(&app).await;
-    let (status, headers, response) = slow_count(&app.router).await;
-    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
-    assert_eq!(headers["retry-after"], "1");
-    assert_eq!(
-        error(&response, "SERVICE_UNAVAILABLE", 503)["extensions"]["requestId"],
-        headers["x-request-id"].to_str().unwrap_or_default()
-    );
+    unavailable(slow_count(&app.router).await);
     // The abandoned statement is cancelled by its statement timeout soon after.
     tokio::time::sleep(Duration::from_millis(3_500)).await;
     assert_eq!(waiting_statements(&app).await, 0);
@@ -484,11 +481,7 @@ async fn requests_beyond_the_in_flight_cap_are_shed() {
         statement_timeout: Duration::from_secs(3),
         ..Budget::default()
     };
-    let app = TestApp::with_options(AppOptions {
-        budget,
-        ..AppOptions::default()
-    })
-    .await;
+    let app = budgeted(budget).await;
     let lock = lock_products(&app).await;
     let slow = {
         let router = app.router.clone();

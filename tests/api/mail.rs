@@ -83,16 +83,17 @@ async fn hurry_retries(app: &TestApp) {
 
 const REGISTER: &str = "mutation($u: String!, $e: String!) { register(input: { username: $u, password: \"tangerine-orbit-42\", email: $e, firstName: \"Joe\" }) { id } }";
 
+/// Registers `username` with `email` (and the password of REGISTER) through the API.
+async fn register(app: &TestApp, username: &str, email: &str) {
+    let vars = json!({ "u": username, "e": email });
+    app.data(As::Default, REGISTER, vars).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn registration_and_checkout_send_templated_mail() {
     let app = TestApp::new().await;
     let sink = SmtpSink::start().await;
-    app.data(
-        As::Default,
-        REGISTER,
-        json!({ "u": "joe", "e": "joe@example.com" }),
-    )
-    .await;
+    register(&app, "joe", "joe@example.com").await;
     let login = app.data(As::Default, "mutation { createToken(username: \"joe\", password: \"tangerine-orbit-42\") { access } }", json!({})).await;
     let token = login["createToken"]["access"]
         .as_str()
@@ -215,12 +216,7 @@ async fn a_transient_smtp_failure_is_retried_and_a_lasting_one_ends_visibly_fail
     let sink = SmtpSink::start().await;
     let (_, staff) = app.user("staff", Kind::Staff).await;
     sink.fail_next(1);
-    app.data(
-        As::Default,
-        REGISTER,
-        json!({ "u": "joe", "e": "joe@example.com" }),
-    )
-    .await;
+    register(&app, "joe", "joe@example.com").await;
     let worker = RunningWorker::start(&app, &sink).await;
     // The first attempt fails (451); the retry, made due at once, succeeds.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
@@ -280,12 +276,7 @@ async fn a_restarted_worker_loses_nothing() {
     let app = TestApp::new().await;
     let sink = SmtpSink::start().await;
     for i in 0..8 {
-        app.data(
-            As::Default,
-            REGISTER,
-            json!({ "u": format!("user{i}"), "e": format!("user{i}@example.com") }),
-        )
-        .await;
+        register(&app, &format!("user{i}"), &format!("user{i}@example.com")).await;
     }
     let first = RunningWorker::start(&app, &sink).await;
     sink.wait_for(1, 20).await;
@@ -311,12 +302,7 @@ fn token_in(data: &str) -> String {
 async fn password_reset_end_to_end() {
     let app = TestApp::new().await;
     let sink = SmtpSink::start().await;
-    app.data(
-        As::Default,
-        REGISTER,
-        json!({ "u": "joe", "e": "joe@example.com" }),
-    )
-    .await;
+    register(&app, "joe", "joe@example.com").await;
     let request = "mutation($e: String!) { requestPasswordReset(email: $e) }";
     assert_eq!(
         app.data(As::Default, request, json!({ "e": "nobody@example.com" }))
