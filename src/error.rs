@@ -247,6 +247,17 @@ impl From<diesel_async::pooled_connection::deadpool::PoolError> for AppError {
 
 /// Maps a constraint violation to a client error at the call site (realworld's
 /// `on_constraint`), using the constraint names the migrations give.
+/// `NOT_FOUND` for a row that is not there: `repo::find(…).await.or_not_found()`.
+pub trait OrNotFound<T> {
+    fn or_not_found(self) -> AppResult<T>;
+}
+
+impl<T> OrNotFound<T> for AppResult<Option<T>> {
+    fn or_not_found(self) -> AppResult<T> {
+        self?.ok_or_else(AppError::not_found)
+    }
+}
+
 pub trait ResultExt<T> {
     fn on_constraint(self, name: &str, map: impl FnOnce() -> AppError) -> Result<T, AppError>;
 }

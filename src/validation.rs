@@ -7,7 +7,7 @@ use async_graphql::MaybeUndefined;
 use diesel_async::AsyncPgConnection;
 use rust_decimal::Decimal;
 
-use crate::error::{AppError, AppResult, FieldErrors};
+use crate::error::{AppResult, FieldErrors, OrNotFound};
 
 pub const REQUIRED: &str = "This field is required.";
 pub const NOT_NULL: &str = "This field may not be null.";
@@ -83,12 +83,10 @@ pub async fn update<E: Editable>(
     mode: Mode,
     allowed: impl FnOnce(&E) -> AppResult<()>,
 ) -> AppResult<E> {
-    let row = E::find(conn, key).await?.ok_or_else(AppError::not_found)?;
+    let row = E::find(conn, key).await.or_not_found()?;
     allowed(&row)?;
     let changes = validated::<E>(conn, input, mode).await?;
-    E::write(conn, key, &changes)
-        .await?
-        .ok_or_else(AppError::not_found)
+    E::write(conn, key, &changes).await.or_not_found()
 }
 
 /// For [`update`]: every caller who passed the resolver's guard may change the row.

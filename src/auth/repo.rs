@@ -13,7 +13,7 @@ use crate::db::schema::{
     content_types, customers, group_permissions, groups, permissions, user_groups,
     user_permissions, users,
 };
-use crate::error::{AppError, AppResult, FieldErrors, ResultExt};
+use crate::error::{AppError, AppResult, FieldErrors, OrNotFound, ResultExt};
 
 /// Creates a user **and** its customer profile in one transaction: no user ever
 /// exists without a customer, and a failed insert leaves neither.
@@ -135,7 +135,7 @@ pub async fn update_user(
     changes: &UserChanges,
 ) -> AppResult<UserRow> {
     if changes.first_name.is_none() && changes.last_name.is_none() && changes.email.is_none() {
-        return find_user(conn, id).await?.ok_or_else(AppError::not_found);
+        return find_user(conn, id).await.or_not_found();
     }
     diesel::update(users::table.find(id))
         .set(changes)

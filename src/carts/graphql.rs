@@ -12,7 +12,7 @@ use super::model::{CartItemRow, CartRow, Hold, HoldPolicy, MAX_QUANTITY};
 use super::repo::{self, NO_PRODUCT};
 use crate::auth::guards::Authenticated;
 use crate::catalog::graphql::{Product, product_of};
-use crate::error::{AppError, AppResult, FieldErrors};
+use crate::error::{AppError, AppResult, FieldErrors, OrNotFound};
 use crate::graphql::context::ContextExt;
 use crate::graphql::scalars::{Money, Uuid};
 use crate::throttle::Limit;
@@ -167,9 +167,7 @@ impl CartsQuery {
         ctx.throttle(Limit::CartWrite)?;
         let cart = visible_cart(ctx, cart_id).await?;
         let mut conn = ctx.conn().await?;
-        repo::find_item(&mut conn, cart.id, id)
-            .await?
-            .ok_or_else(AppError::not_found)
+        repo::find_item(&mut conn, cart.id, id).await.or_not_found()
     }
 }
 
@@ -237,8 +235,8 @@ impl CartsMutation {
         errors.into_result()?;
         let hold = hold_for(ctx, cart.user_id.is_some())?;
         repo::set_quantity(&mut conn, cart.id, id, quantity, hold)
-            .await?
-            .ok_or_else(AppError::not_found)
+            .await
+            .or_not_found()
     }
 
     /// One unit less; the line is deleted when it had one (then `null` is returned).
@@ -253,8 +251,8 @@ impl CartsMutation {
         let hold = hold_for(ctx, cart.user_id.is_some())?;
         let mut conn = ctx.conn().await?;
         repo::decrement(&mut conn, cart.id, id, hold)
-            .await?
-            .ok_or_else(AppError::not_found)
+            .await
+            .or_not_found()
     }
 
     async fn delete_cart_item(&self, ctx: &Context<'_>, cart_id: Uuid, id: i64) -> AppResult<bool> {

@@ -13,7 +13,7 @@ use super::loaders::CollectionPageKey;
 use super::model::*;
 use super::repo::{self, ProductFilter, ProductOrdering, ProductPageQuery, SortField, SortKey};
 use crate::auth::guards::CatalogWrite;
-use crate::error::{AppError, AppResult, FieldErrors};
+use crate::error::{AppError, AppResult, FieldErrors, OrNotFound};
 use crate::graphql::context::ContextExt;
 use crate::graphql::loaders::LoadRequired;
 use crate::graphql::pagination::{self, PageRequest, Window, list_limit};
@@ -91,9 +91,9 @@ impl CatalogQuery {
     async fn product(&self, ctx: &Context<'_>, id: i64) -> AppResult<Product> {
         let mut conn = ctx.conn().await?;
         repo::find_product(&mut conn, id)
-            .await?
+            .await
+            .or_not_found()
             .map(Product)
-            .ok_or_else(AppError::not_found)
     }
 
     /// Collections by title then id (at most `first`, up to 100).
@@ -117,8 +117,8 @@ impl CatalogQuery {
         let with_count = ctx.look_ahead().field("productsCount").exists();
         let mut conn = ctx.conn().await?;
         let (row, count) = repo::find_collection(&mut conn, id, with_count)
-            .await?
-            .ok_or_else(AppError::not_found)?;
+            .await
+            .or_not_found()?;
         Ok(Collection::new(row, count))
     }
 
@@ -140,8 +140,8 @@ impl CatalogQuery {
     async fn review(&self, ctx: &Context<'_>, product_id: i64, id: i64) -> AppResult<Review> {
         let mut conn = ctx.conn().await?;
         repo::find_review(&mut conn, product_id, id)
-            .await?
-            .ok_or_else(AppError::not_found)
+            .await
+            .or_not_found()
     }
 }
 
@@ -290,8 +290,8 @@ impl CatalogMutation {
     async fn delete_review(&self, ctx: &Context<'_>, product_id: i64, id: i64) -> AppResult<bool> {
         let mut conn = ctx.conn().await?;
         let review = repo::find_review(&mut conn, product_id, id)
-            .await?
-            .ok_or_else(AppError::not_found)?;
+            .await
+            .or_not_found()?;
         may_change_review(ctx, &review)?;
         AppError::deleted(repo::delete_review(&mut conn, product_id, id).await?)
     }

@@ -11,7 +11,7 @@ use super::repo;
 use crate::auth::graphql::User;
 use crate::auth::guards::{Authenticated, HasPerm, Staff};
 use crate::db::pagination::read_page;
-use crate::error::{AppError, AppResult, FieldErrors};
+use crate::error::{AppError, AppResult, FieldErrors, OrNotFound};
 use crate::graphql::context::ContextExt;
 use crate::graphql::loaders::LoadRequired;
 use crate::graphql::pagination::{Connection, Counter, PageRequest};
@@ -141,8 +141,8 @@ async fn my_customer_row(ctx: &Context<'_>) -> AppResult<CustomerRow> {
     let mut conn = ctx.conn().await?;
     // Every user has a customer (created with the user); a missing one is NOT_FOUND.
     repo::find_by_user(&mut conn, viewer.id())
-        .await?
-        .ok_or_else(AppError::not_found)
+        .await
+        .or_not_found()
 }
 
 #[derive(Default)]
@@ -187,9 +187,7 @@ impl CustomersQuery {
     #[graphql(guard = "Staff")]
     async fn customer(&self, ctx: &Context<'_>, id: i64) -> AppResult<Customer> {
         let mut conn = ctx.conn().await?;
-        repo::find_customer(&mut conn, id)
-            .await?
-            .ok_or_else(AppError::not_found)
+        repo::find_customer(&mut conn, id).await.or_not_found()
     }
 
     /// A customer's history: `"ok"` for holders of `store.view_history` (directly, through

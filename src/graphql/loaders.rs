@@ -8,6 +8,7 @@ use std::time::Duration;
 use async_graphql::dataloader::DataLoader;
 
 use crate::error::AppError;
+use crate::error::OrNotFound;
 
 /// `load_one` for a row that must exist: `NOT_FOUND` when it does not.
 pub trait LoadRequired<K, V> {
@@ -20,7 +21,7 @@ where
     T: async_graphql::dataloader::Loader<K, Error = AppError>,
 {
     async fn load_required(&self, key: K) -> Result<T::Value, AppError> {
-        self.load_one(key).await?.ok_or_else(AppError::not_found)
+        self.load_one(key).await.or_not_found()
     }
 }
 

@@ -8,7 +8,7 @@ use super::model::{NewProductImage, ProductImageRow};
 use super::repo;
 use super::storage::{self, Media, check_image};
 use crate::auth::guards::CatalogWrite;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, OrNotFound};
 use crate::graphql::context::ContextExt;
 
 /// An image of a product.
@@ -101,9 +101,9 @@ impl ImagesQuery {
     ) -> AppResult<ProductImage> {
         let mut conn = ctx.conn().await?;
         repo::find(&mut conn, product_id, id)
-            .await?
+            .await
+            .or_not_found()
             .map(ProductImage)
-            .ok_or_else(AppError::not_found)
     }
 }
 
@@ -143,16 +143,12 @@ impl ImagesMutation {
     ) -> AppResult<ProductImage> {
         let old = {
             let mut conn = ctx.conn().await?;
-            repo::find(&mut conn, product_id, id)
-                .await?
-                .ok_or_else(AppError::not_found)?
+            repo::find(&mut conn, product_id, id).await.or_not_found()?
         };
         let new = store_upload(ctx, product_id, image).await?;
         let replaced = async {
             let mut conn = ctx.conn().await?;
-            repo::replace(&mut conn, id, &new)
-                .await?
-                .ok_or_else(AppError::not_found)
+            repo::replace(&mut conn, id, &new).await.or_not_found()
         }
         .await;
         let row = kept(ctx, &new.image, replaced).await?;
@@ -171,8 +167,8 @@ impl ImagesMutation {
         let path = {
             let mut conn = ctx.conn().await?;
             repo::delete(&mut conn, product_id, id)
-                .await?
-                .ok_or_else(AppError::not_found)?
+                .await
+                .or_not_found()?
         };
         ctx.shared::<Media>()?.remove(&path).await;
         Ok(true)

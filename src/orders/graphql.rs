@@ -17,7 +17,7 @@ use crate::catalog::graphql::{Product, product_of};
 use crate::customers::graphql::Customer;
 use crate::db::DbPool;
 use crate::db::pagination::read_page;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, OrNotFound};
 use crate::graphql::context::ContextExt;
 use crate::graphql::loaders::LoadRequired;
 use crate::graphql::pagination::{Connection, Counter, PageRequest};
@@ -178,9 +178,9 @@ impl OrdersQuery {
         let scope = scope_of(ctx)?;
         let mut conn = ctx.conn().await?;
         repo::find_order(&mut conn, scope, id)
-            .await?
+            .await
+            .or_not_found()
             .map(Order)
-            .ok_or_else(AppError::not_found)
     }
 }
 
@@ -213,9 +213,9 @@ impl OrdersMutation {
         let actor = actor_of(ctx)?;
         let mut conn = ctx.conn().await?;
         repo::update_payment_status(&mut conn, id, payment_status.code(), &actor)
-            .await?
+            .await
+            .or_not_found()
             .map(Order)
-            .ok_or_else(AppError::not_found)
     }
 
     /// Deletes an order with its items (staff only).

@@ -9,7 +9,7 @@ use crate::auth::guards::Authenticated;
 use crate::auth::model::UserChanges;
 use crate::auth::rules::{self, UserAttributes};
 use crate::auth::{repo, sessions};
-use crate::error::{AppError, AppResult, FieldErrors};
+use crate::error::{AppError, AppResult, FieldErrors, OrNotFound};
 use crate::graphql::context::ContextExt;
 use crate::throttle::Limit;
 use crate::validation::{self, Mode};
@@ -152,9 +152,7 @@ impl AccountMutation {
             let user_id = repo::consume_password_reset(conn, &token)
                 .await?
                 .ok_or_else(|| AppError::bad_input("token", "Invalid or expired token."))?;
-            let user = repo::find_user(conn, user_id)
-                .await?
-                .ok_or_else(AppError::not_found)?;
+            let user = repo::find_user(conn, user_id).await.or_not_found()?;
             let mut errors = FieldErrors::new();
             let attributes = UserAttributes::of(&user);
             check_password(&mut errors, "newPassword", &new_password, &attributes);
