@@ -11,7 +11,7 @@ const MY: &str = "{ myCustomer { id userId phone birthDate membership user { use
 const UPDATE_MY: &str = "mutation($input: CustomerInput!) { updateMyCustomer(input: $input) { userId phone birthDate membership } }";
 
 #[tokio::test]
-async fn my_customer_reads_and_replaces_the_callers_profile() {
+async fn my_customer_is_the_callers_profile() {
     let app = TestApp::new().await;
     let (ann, token) = app.user("ann", Kind::Customer).await;
     app.refused(As::Anon, MY, json!({}), "UNAUTHENTICATED")
@@ -32,77 +32,63 @@ async fn my_customer_reads_and_replaces_the_callers_profile() {
             &json!({ "username": "ann" })
         )
     );
+}
 
-    let input = json!({ "phone": "9876", "birthDate": "1998-05-15", "membership": "GOLD" });
-    let updated = app
-        .data(As::Token(&token), UPDATE_MY, json!({ "input": input }))
-        .await;
+#[tokio::test]
+async fn replacing_my_profile_keeps_omitted_optional_fields_and_null_clears_them() {
+    let app = TestApp::new().await;
+    let (ann, token) = app.user("ann", Kind::Customer).await;
+    let update = async |input: Value| {
+        app.data(As::Token(&token), UPDATE_MY, json!({ "input": input }))
+            .await["updateMyCustomer"]
+            .clone()
+    };
+    let updated =
+        update(json!({ "phone": "9876", "birthDate": "1998-05-15", "membership": "GOLD" })).await;
     assert_eq!(
-        updated["updateMyCustomer"],
+        updated,
         json!({ "userId": ann.id, "phone": "9876", "birthDate": "1998-05-15", "membership": "GOLD" })
     );
-    let kept = app
-        .data(
-            As::Token(&token),
-            UPDATE_MY,
-            json!({ "input": { "phone": "1111" } }),
-        )
-        .await;
+    let kept = update(json!({ "phone": "1111" })).await;
     assert_eq!(
-        kept["updateMyCustomer"]["birthDate"], "1998-05-15",
+        kept["birthDate"], "1998-05-15",
         "an omitted birthDate is kept"
     );
-    assert_eq!(kept["updateMyCustomer"]["membership"], "GOLD");
-    let cleared = app
-        .data(
-            As::Token(&token),
-            UPDATE_MY,
-            json!({ "input": { "phone": "1111", "birthDate": null } }),
-        )
-        .await;
-    assert_eq!(cleared["updateMyCustomer"]["birthDate"], Value::Null);
+    assert_eq!(kept["membership"], "GOLD");
+    let cleared = update(json!({ "phone": "1111", "birthDate": null })).await;
+    assert_eq!(cleared["birthDate"], Value::Null);
+}
 
-    let missing = app
-        .gql(
-            As::Token(&token),
-            UPDATE_MY,
-            json!({ "input": { "membership": "SILVER" } }),
-        )
-        .await;
-    assert_eq!(
-        field_errors(&missing),
-        json!({ "phone": ["This field is required."] })
-    );
-    let blank = app
-        .gql(
-            As::Token(&token),
-            UPDATE_MY,
-            json!({ "input": { "phone": " " } }),
-        )
-        .await;
-    assert_eq!(
-        field_errors(&blank),
-        json!({ "phone": ["This field may not be blank."] })
-    );
+#[tokio::test]
+async fn replacing_my_profile_validates_every_field() {
+    let app = TestApp::new().await;
+    let (_, token) = app.user("ann", Kind::Customer).await;
+    let me = As::Token(&token);
+    for (input, errors) in [
+        (
+            json!({ "membership": "SILVER" }),
+            json!({ "phone": ["This field is required."] }),
+        ),
+        (
+            json!({ "phone": " " }),
+            json!({ "phone": ["This field may not be blank."] }),
+        ),
+    ] {
+        let response = app
+            .field_errors(me, UPDATE_MY, json!({ "input": input }))
+            .await;
+        assert_eq!(response, errors);
+    }
     for bad in [
         json!({ "phone": "1", "membership": "PLATINUM" }),
         json!({ "phone": "1", "birthDate": "15/05/1998" }),
     ] {
-        app.refused(
-            As::Token(&token),
-            UPDATE_MY,
-            json!({ "input": bad }),
-            "BAD_USER_INPUT",
-        )
-        .await;
+        let vars = json!({ "input": bad });
+        app.refused(me, UPDATE_MY, vars, "BAD_USER_INPUT").await;
     }
-    app.refused(
-        As::Anon,
-        UPDATE_MY,
-        json!({ "input": { "phone": "1" } }),
-        "UNAUTHENTICATED",
-    )
-    .await;
+    let anonymous = json!({ "input": { "phone": "1" } });
+    app.refused(As::Anon, UPDATE_MY, anonymous, "UNAUTHENTICATED")
+        .await;
 }
 
 /// Staff, ann (a customer) and three more customers with names: the app, staff's and
