@@ -234,79 +234,76 @@ async fn create_product_validation_messages() {
     let mut conn = app.conn().await;
     let c = factories::collection(&mut conn, "C").await;
     drop(conn);
-    let cases: Vec<(Value, &str, &str)> = vec![
+    let cases: [(&str, Value, &str); 11] = [
         (
-            json!({ "unitPrice": 0.99 }),
             "unitPrice",
+            json!(0.99),
             "Ensure this value is greater than or equal to 1.",
         ),
         (
-            json!({ "unitPrice": "10000.00" }),
             "unitPrice",
+            json!("10000.00"),
             "Ensure that there are no more than 6 digits in total.",
         ),
         (
-            json!({ "unitPrice": 10000 }),
             "unitPrice",
+            json!(10000),
             "Ensure that there are no more than 4 digits before the decimal point.",
         ),
         (
-            json!({ "unitPrice": 1.005 }),
             "unitPrice",
+            json!(1.005),
             "Ensure that there are no more than 2 decimal places.",
         ),
         (
-            json!({ "inventory": -1 }),
             "inventory",
+            json!(-1),
             "Ensure this value is greater than or equal to 0.",
         ),
         (
-            json!({ "slug": "hello world" }),
             "slug",
+            json!("hello world"),
             "Enter a valid \"slug\" consisting of letters, numbers, underscores or hyphens.",
         ),
         (
-            json!({ "slug": "a".repeat(51) }),
             "slug",
+            json!("a".repeat(51)),
             "Ensure this field has no more than 50 characters.",
         ),
+        ("title", json!("   "), "This field may not be blank."),
         (
-            json!({ "title": "   " }),
             "title",
-            "This field may not be blank.",
-        ),
-        (
-            json!({ "title": "t".repeat(256) }),
-            "title",
+            json!("t".repeat(256)),
             "Ensure this field has no more than 255 characters.",
         ),
+        ("title", Value::Null, "This field may not be null."),
         (
-            json!({ "title": null }),
-            "title",
-            "This field may not be null.",
-        ),
-        (
-            json!({ "collectionId": 99999 }),
             "collectionId",
+            json!(99999),
             "Invalid pk \"99999\" - object does not exist.",
         ),
     ];
-    for (override_, field, message) in cases {
+    for (field, value, message) in cases {
         let mut input = valid_input(c.id);
-        if let (Some(target), Some(source)) = (input.as_object_mut(), override_.as_object()) {
-            target.extend(source.clone());
-        }
+        input[field] = value.clone();
         let response = app
             .gql(As::Default, CREATE, json!({ "input": input }))
             .await;
         assert_eq!(
             field_errors(&response),
             json!({ field: [message] }),
-            "{override_}"
+            "{field}: {value}"
         );
         assert_eq!(error(&response, "BAD_USER_INPUT", 400)["message"], message);
     }
-    // Boundaries that pass.
+}
+
+#[tokio::test]
+async fn create_product_boundaries_pass_and_refused_creates_write_nothing() {
+    let app = TestApp::as_staff().await;
+    let mut conn = app.conn().await;
+    let c = factories::collection(&mut conn, "C").await;
+    drop(conn);
     for (price, inventory, slug) in [
         (json!(1), 0, "hello-world_2"),
         (json!(9999.99), 2_147_483_647, "x"),
@@ -315,11 +312,22 @@ async fn create_product_validation_messages() {
         app.data(As::Default, CREATE, json!({ "input": input }))
             .await;
     }
-    // Nothing half-written: only the two valid creates exist.
+    let mut refused = valid_input(c.id);
+    refused["inventory"] = json!(-1);
+    app.refused(
+        As::Default,
+        CREATE,
+        json!({ "input": refused }),
+        "BAD_USER_INPUT",
+    )
+    .await;
     let total = app
         .data(As::Default, "{ products { totalCount } }", json!({}))
         .await;
-    assert_eq!(total["products"]["totalCount"], 2);
+    assert_eq!(
+        total["products"]["totalCount"], 2,
+        "only the two valid creates"
+    );
 }
 
 #[tokio::test]
