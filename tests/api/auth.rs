@@ -255,10 +255,9 @@ async fn wrong_credentials_and_inactive_accounts_cannot_log_in() {
 }
 
 #[tokio::test]
-async fn how_tokens_are_checked() {
+async fn a_missing_or_malformed_authorization_header_is_unauthenticated() {
     let app = TestApp::new().await;
-    let (ann, token) = app.user("ann", Kind::Customer).await;
-    let (_, idle_token) = app.user("idle", Kind::Inactive).await;
+    let (_, token) = app.user("ann", Kind::Customer).await;
     let me = async |caller: As<'_>| app.gql(caller, ME, json!({})).await;
 
     let anonymous = me(As::Anon).await;
@@ -278,6 +277,13 @@ async fn how_tokens_are_checked() {
             "Authorization header must contain two space-delimited values"
         );
     }
+}
+
+#[tokio::test]
+async fn expired_refresh_tampered_forged_and_garbage_tokens_are_refused() {
+    let app = TestApp::new().await;
+    let (ann, token) = app.user("ann", Kind::Customer).await;
+    let me = async |caller: As<'_>| app.gql(caller, ME, json!({})).await;
     let claims = Claims {
         token_type: TokenType::Access,
         exp: Utc::now().timestamp() - 5,
@@ -316,6 +322,14 @@ async fn how_tokens_are_checked() {
             "{bad}"
         );
     }
+}
+
+#[tokio::test]
+async fn tokens_of_inactive_or_deleted_users_fail_even_public_queries() {
+    let app = TestApp::new().await;
+    let (_, token) = app.user("ann", Kind::Customer).await;
+    let (_, idle_token) = app.user("idle", Kind::Inactive).await;
+    let me = async |caller: As<'_>| app.gql(caller, ME, json!({})).await;
     let inactive = me(As::Header(&format!("Bearer {idle_token}"))).await;
     assert_eq!(
         error(&inactive, "UNAUTHENTICATED", 401)["message"],
