@@ -58,9 +58,11 @@ pub struct AllCustomers;
 
 impl KeysetSource for AllCustomers {
     type Row = CustomerPageRow;
+
     fn columns(&self) -> &str {
         "c.id, c.phone, c.birth_date, c.membership, c.user_id, u.first_name, u.last_name"
     }
+
     fn order(&self) -> Vec<(&'static str, bool)> {
         CUSTOMER_ORDER.to_vec()
     }

@@ -121,9 +121,11 @@ pub struct OrdersIn(pub Scope);
 
 impl KeysetSource for OrdersIn {
     type Row = OrderRow;
+
     fn columns(&self) -> &str {
         "o.id, o.placed_at, o.payment_status, o.customer_id"
     }
+
     fn order(&self) -> Vec<(&'static str, bool)> {
         ORDER_ORDER.to_vec()
     }

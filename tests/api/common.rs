@@ -330,14 +330,7 @@ pub async fn post_graphql(
             .extensions_mut()
             .insert(axum::extract::ConnectInfo(addr));
     }
-    let response = router
-        .clone()
-        .oneshot(request)
-        .await
-        .unwrap_or_else(|e| match e {});
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = response.into_body().collect().await.unwrap().to_bytes();
+    let (status, headers, body) = send_to(router, request).await;
     let body = serde_json::from_slice(&body)
         .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into_owned()));
     (status, headers, body)

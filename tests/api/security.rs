@@ -474,71 +474,47 @@ async fn throttles_answer_rate_limited_per_address_unless_switched_off() {
     })
     .await;
     let register = "mutation($u: String!) { register(input: { username: $u, email: $u, password: \"tangerine-orbit-42\" }) { id } }";
+    let reset = "mutation($e: String!) { requestPasswordReset(email: $e) }";
+    let from = async |app: &TestApp, peer: &str, query: &str, value: &str| {
+        let key = if query == register { "u" } else { "e" };
+        app.call(As::Anon, peer, query, json!({ key: value })).await
+    };
     for i in 0..5 {
-        let (_, _, response) = app
-            .call(
-                As::Anon,
-                "127.0.0.5",
-                register,
-                json!({ "u": format!("user{i}@example.com") }),
-            )
-            .await;
+        let (_, _, response) =
+            from(&app, "127.0.0.5", register, &format!("user{i}@example.com")).await;
         assert!(
             response.get("errors").is_none()
                 || response["errors"][0]["extensions"]["code"] != "RATE_LIMITED",
             "{response}"
         );
     }
-    let (status, headers, response) = app
-        .call(
-            As::Anon,
-            "127.0.0.5",
-            register,
-            json!({ "u": "late@example.com" }),
-        )
-        .await;
+    let (status, headers, response) = from(&app, "127.0.0.5", register, "late@example.com").await;
     throttled(status, &headers, &response);
     // Another address is not affected.
-    let (_, _, response) = app
-        .call(
-            As::Anon,
-            "127.0.0.6",
-            register,
-            json!({ "u": "other@example.com" }),
-        )
-        .await;
+    let (_, _, response) = from(&app, "127.0.0.6", register, "other@example.com").await;
     assert!(response["data"]["register"]["id"].is_number(), "{response}");
-    let reset = "mutation($e: String!) { requestPasswordReset(email: $e) }";
     for i in 0..3 {
-        app.call(
-            As::Anon,
+        from(
+            &app,
             &format!("127.0.3.{}", i + 1),
             reset,
-            json!({ "e": "victim@example.com" }),
+            "victim@example.com",
         )
         .await;
     }
-    let (status, headers, response) = app
-        .call(
-            As::Anon,
-            "127.0.3.9",
-            reset,
-            json!({ "e": "VICTIM@example.com" }),
-        )
-        .await;
+    let (status, headers, response) = from(&app, "127.0.3.9", reset, "VICTIM@example.com").await;
     throttled(status, &headers, &response);
 
     // RATE_LIMITS=off: no address throttles.
     let open = TestApp::new().await;
     for i in 0..8 {
-        let (_, _, response) = open
-            .call(
-                As::Anon,
-                "127.0.0.5",
-                register,
-                json!({ "u": format!("user{i}@example.com") }),
-            )
-            .await;
+        let (_, _, response) = from(
+            &open,
+            "127.0.0.5",
+            register,
+            &format!("user{i}@example.com"),
+        )
+        .await;
         assert!(response["data"]["register"]["id"].is_number(), "{response}");
     }
 }
