@@ -30,12 +30,9 @@ use crate::throttle::Throttles;
 /// Tunables the resolvers read (schema-level data).
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// How long a signed-in user's cart holds its lines' stock after its last change.
-    pub cart_hold: Duration,
-    /// The same for a guest cart (shorter: guests cannot be held to account).
-    pub guest_cart_hold: Duration,
-    /// Most units one cart line may hold.
-    pub max_hold_per_line: i32,
+    /// How long carts hold their lines' stock (guest carts shorter), and at most how
+    /// many units a line may hold.
+    pub hold: HoldPolicy,
     /// Upload storage and publication.
     pub media: Media,
 }
@@ -43,9 +40,11 @@ pub struct Settings {
 impl Default for Settings {
     fn default() -> Self {
         Self {
-            cart_hold: Duration::from_secs(15 * 60),
-            guest_cart_hold: Duration::from_secs(5 * 60),
-            max_hold_per_line: 20,
+            hold: HoldPolicy {
+                signed_in: Duration::from_secs(15 * 60),
+                guest: Duration::from_secs(5 * 60),
+                max_per_line: 20,
+            },
             media: Media {
                 root: std::path::PathBuf::from(".storefront/media"),
                 public_base_url: "http://127.0.0.1:8000".to_owned(),
@@ -57,20 +56,13 @@ impl Default for Settings {
 }
 
 impl Settings {
-    /// The carts' hold policy.
-    pub fn hold_policy(&self) -> HoldPolicy {
-        HoldPolicy {
-            signed_in: self.cart_hold,
-            guest: self.guest_cart_hold,
-            max_per_line: self.max_hold_per_line,
-        }
-    }
-
     pub fn from_config(config: &crate::config::Config) -> Self {
         Self {
-            cart_hold: config.cart_hold,
-            guest_cart_hold: config.guest_cart_hold,
-            max_hold_per_line: config.max_hold_per_line,
+            hold: HoldPolicy {
+                signed_in: config.cart_hold,
+                guest: config.guest_cart_hold,
+                max_per_line: config.max_hold_per_line,
+            },
             media: Media {
                 root: config.media_root.clone(),
                 public_base_url: config.public_base_url.clone(),
@@ -156,7 +148,7 @@ impl AppState {
         let schema = build_schema_with(&options.budget.query, options.introspection)
             .data(pool.clone())
             .data(auth.clone())
-            .data(options.settings.hold_policy())
+            .data(options.settings.hold)
             .data(options.settings.media.clone())
             .data(options.events.clone())
             .data(options.throttles.clone())

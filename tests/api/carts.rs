@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use storefront::app::{AppOptions, Settings};
+use storefront::carts::model::HoldPolicy;
 
 use crate::common::{As, Kind, TestApp, error, factories, field_errors};
 
@@ -339,8 +340,11 @@ async fn owned_carts_are_private_and_guest_carts_can_be_claimed_and_merged() {
 async fn holds_reserve_stock_until_they_expire() {
     let options = AppOptions {
         settings: Settings {
-            cart_hold: Duration::from_secs(2),
-            guest_cart_hold: Duration::from_secs(2),
+            hold: HoldPolicy {
+                signed_in: Duration::from_secs(2),
+                guest: Duration::from_secs(2),
+                ..Settings::default().hold
+            },
             ..Settings::default()
         },
         ..AppOptions::default()

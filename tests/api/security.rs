@@ -9,6 +9,7 @@ use axum::http::{HeaderMap, Request, StatusCode};
 use diesel_async::RunQueryDsl;
 use serde_json::{Value, json};
 use storefront::app::{AppOptions, Settings};
+use storefront::carts::model::HoldPolicy;
 use storefront::throttle::Throttles;
 
 use crate::common::{As, Kind, TestApp, error, factories, field_errors, post_graphql};
@@ -612,8 +613,11 @@ async fn one_client_cannot_hoard_the_stock_and_a_shopper_still_buys() {
 async fn guest_carts_hold_stock_for_less_time_than_signed_in_carts() {
     let app = TestApp::with_options(AppOptions {
         settings: Settings {
-            cart_hold: Duration::from_secs(10),
-            guest_cart_hold: Duration::from_secs(2),
+            hold: HoldPolicy {
+                signed_in: Duration::from_secs(10),
+                guest: Duration::from_secs(2),
+                ..Settings::default().hold
+            },
             ..Settings::default()
         },
         throttles: Throttles::new(false),
