@@ -29,20 +29,25 @@ async fn products(app: &TestApp, specs: &[(&str, &str, i32)]) -> Vec<i64> {
 }
 
 #[tokio::test]
-async fn guests_create_carts_and_fill_them() {
-    let app = TestApp::counting().await;
-    let ids = products(
-        &app,
-        &[("Coffee Mug", "8.99", 50), ("T-Shirt", "25.00", 50)],
-    )
-    .await;
+async fn guests_create_empty_carts_with_their_own_random_ids() {
+    let app = TestApp::new().await;
     let created = app.data(As::Default, CREATE, json!({})).await["createCart"].clone();
     let id = created["id"].as_str().unwrap_or_default().to_owned();
     assert!(uuid::Uuid::parse_str(&id).is_ok_and(|u| u.get_version_num() == 4));
     assert_eq!(created["items"], json!([]));
     assert_eq!(created["totalPrice"], json!(0));
     assert_ne!(new_cart(&app, None).await, id, "every cart gets its own id");
+}
 
+#[tokio::test]
+async fn guests_fill_carts_whose_totals_follow_the_current_price() {
+    let app = TestApp::new().await;
+    let ids = products(
+        &app,
+        &[("Coffee Mug", "8.99", 50), ("T-Shirt", "25.00", 50)],
+    )
+    .await;
+    let id = new_cart(&app, None).await;
     let first = app
         .data(As::Default, ADD, json!({ "c": id, "p": ids[0], "q": 10 }))
         .await["addCartItem"]
@@ -104,7 +109,17 @@ async fn guests_create_carts_and_fill_them() {
         app.data(As::Default, CART, json!({ "id": id })).await["cart"]["totalPrice"],
         json!(47.98)
     );
+}
 
+#[tokio::test]
+async fn cart_reads_list_the_lines_in_at_most_three_statements() {
+    let app = TestApp::counting().await;
+    let ids = products(&app, &[("A", "1.00", 50), ("B", "2.00", 50)]).await;
+    let id = new_cart(&app, None).await;
+    for p in &ids {
+        app.data(As::Default, ADD, json!({ "c": id, "p": p, "q": 1 }))
+            .await;
+    }
     let items = app
         .data(
             As::Default,
@@ -253,7 +268,7 @@ async fn deleting_a_line_or_a_cart_twice_is_not_found_and_lines_go_with_their_ca
 }
 
 #[tokio::test]
-async fn owned_carts_are_private_and_guest_carts_can_be_claimed_and_merged() {
+async fn owned_carts_are_private_to_their_user() {
     let app = TestApp::new().await;
     let ids = products(&app, &[("A", "1.00", 100), ("B", "2.00", 100)]).await;
     let (_, ann) = app.user("ann", Kind::Customer).await;
@@ -288,7 +303,15 @@ async fn owned_carts_are_private_and_guest_carts_can_be_claimed_and_merged() {
         "NOT_FOUND",
     )
     .await;
+}
 
+#[tokio::test]
+async fn guest_carts_are_claimed_by_merging_or_by_becoming_the_users() {
+    let app = TestApp::new().await;
+    let ids = products(&app, &[("A", "1.00", 100), ("B", "2.00", 100)]).await;
+    let (_, ann) = app.user("ann", Kind::Customer).await;
+    let (_, bob) = app.user("bob", Kind::Customer).await;
+    let owned = new_cart(&app, Some(&ann)).await;
     app.data(
         As::Token(&ann),
         ADD,

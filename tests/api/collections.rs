@@ -52,7 +52,7 @@ async fn collections_are_ordered_by_title_then_id_with_product_counts() {
 }
 
 #[tokio::test]
-async fn create_update_and_validate_collections() {
+async fn collections_are_created_and_their_input_validated() {
     let app = TestApp::as_staff().await;
     let created = app
         .data(As::Default, "mutation { createCollection(input: { title: \"Furniture\" }) { id title productsCount featuredProduct { id } } }", json!({}))
@@ -89,8 +89,13 @@ async fn create_update_and_validate_collections() {
             .await;
         assert_eq!(field_errors(&response), expected);
     }
+}
 
+#[tokio::test]
+async fn updates_set_keep_or_clear_the_featured_product() {
+    let app = TestApp::as_staff().await;
     let mut conn = app.conn().await;
+    let id = factories::collection(&mut conn, "Furniture").await.id;
     factories::product(id).insert(&mut conn).await;
     let featured = factories::product(id).title("Sofa").insert(&mut conn).await;
     drop(conn);

@@ -258,45 +258,58 @@ async fn create_and_delete_customers() {
     .await;
 }
 
+const HISTORY: &str = "{ customerHistory(id: 12345) }";
+
 #[tokio::test]
-async fn customer_history_needs_the_view_history_permission() {
+async fn customer_history_is_for_superusers_not_for_staff_or_customers() {
     let app = TestApp::new().await;
     let (_, staff) = app.user("staff", Kind::Staff).await;
-    let (ann, ann_token) = app.user("ann", Kind::Customer).await;
-    let (bob, bob_token) = app.user("bob", Kind::Customer).await;
+    let (_, ann_token) = app.user("ann", Kind::Customer).await;
     let (_, root) = app.user("root", Kind::SuperuserNotStaff).await;
-    let history = "{ customerHistory(id: 12345) }";
-    app.refused(As::Anon, history, json!({}), "UNAUTHENTICATED")
+    app.refused(As::Anon, HISTORY, json!({}), "UNAUTHENTICATED")
         .await;
-    app.refused(As::Token(&ann_token), history, json!({}), "FORBIDDEN")
+    app.refused(As::Token(&ann_token), HISTORY, json!({}), "FORBIDDEN")
         .await;
-    app.refused(As::Token(&staff), history, json!({}), "FORBIDDEN")
+    app.refused(As::Token(&staff), HISTORY, json!({}), "FORBIDDEN")
         .await;
     assert_eq!(
-        app.data(As::Token(&root), history, json!({})).await["customerHistory"],
+        app.data(As::Token(&root), HISTORY, json!({})).await["customerHistory"],
         "ok"
     );
     let (_, boss) = app.user("boss", Kind::Superuser).await;
     assert_eq!(
-        app.data(As::Token(&boss), history, json!({})).await["customerHistory"],
+        app.data(As::Token(&boss), HISTORY, json!({})).await["customerHistory"],
         "ok"
     );
+}
 
+#[tokio::test]
+async fn a_granted_view_history_permission_opens_customer_history_until_revoked() {
+    let app = TestApp::new().await;
+    let (ann, ann_token) = app.user("ann", Kind::Customer).await;
+    let (_, boss) = app.user("boss", Kind::Superuser).await;
     let grant =
         "mutation($u: Int!) { grantPermission(userId: $u, permission: \"store.view_history\") }";
     app.data(As::Token(&boss), grant, json!({ "u": ann.id }))
         .await;
     assert_eq!(
-        app.data(As::Token(&ann_token), history, json!({})).await["customerHistory"],
+        app.data(As::Token(&ann_token), HISTORY, json!({})).await["customerHistory"],
         "ok"
     );
     let revoke =
         "mutation($u: Int!) { revokePermission(userId: $u, permission: \"store.view_history\") }";
     app.data(As::Token(&boss), revoke, json!({ "u": ann.id }))
         .await;
-    app.refused(As::Token(&ann_token), history, json!({}), "FORBIDDEN")
+    app.refused(As::Token(&ann_token), HISTORY, json!({}), "FORBIDDEN")
         .await;
+}
 
+#[tokio::test]
+async fn a_groups_view_history_permission_holds_while_the_user_is_a_member() {
+    let app = TestApp::new().await;
+    let (bob, bob_token) = app.user("bob", Kind::Customer).await;
+    let (_, boss) = app.user("boss", Kind::Superuser).await;
+    let history = HISTORY;
     let group = app
         .data(As::Token(&boss), "mutation { createGroup(name: \"Customer Service\", permissions: [\"store.view_customer\", \"store.view_history\"]) { id name permissions } }", json!({}))
         .await["createGroup"]

@@ -253,7 +253,7 @@ async fn only_staff_upload_and_unknown_products_are_not_found() {
 }
 
 #[tokio::test]
-async fn replace_and_delete_remove_the_old_files_and_failures_leave_none() {
+async fn replace_and_delete_remove_the_old_files() {
     let app = TestApp::new().await;
     let (_, staff) = app.user("staff", Kind::Staff).await;
     let p = product(&app).await;
@@ -310,8 +310,14 @@ async fn replace_and_delete_remove_the_old_files_and_failures_leave_none() {
         "NOT_FOUND",
     )
     .await;
+}
 
-    // The row insert fails after the file was written: the file is removed again.
+/// The row insert fails after the file was written: the file is removed again.
+#[tokio::test]
+async fn a_failed_row_insert_removes_the_file_it_wrote() {
+    let app = TestApp::new().await;
+    let (_, staff) = app.user("staff", Kind::Staff).await;
+    let p = product(&app).await;
     let mut conn = app.conn().await;
     diesel_async::RunQueryDsl::execute(
         diesel::sql_query(

@@ -13,7 +13,7 @@ use storefront::db::schema::{carts, order_items, orders, products};
 use storefront::orders::events::{Listener, OrderEvent, OrderEvents, OrderSubscriber};
 
 use crate::common::ws::{Served, WsClient};
-use crate::common::{As, Kind, TestApp, error, factories, field_errors};
+use crate::common::{As, Kind, TestApp, error, factories, field_errors, post_graphql};
 
 const ADD: &str = "mutation($c: UUID!, $p: Int!, $q: Int!) { addCartItem(cartId: $c, productId: $p, quantity: $q) { id } }";
 const ORDER: &str = "mutation($c: UUID!) { createOrder(cartId: $c) { id customerId placedAt paymentStatus totalPrice items { productId unitPrice quantity product { title unitPrice } } } }";
@@ -493,7 +493,7 @@ async fn subscriptions_see_orders_placed_through_another_instance() {
 
     let ids = catalogue(&a, &[("A", "1.00", 100)]).await;
     let (_, staff) = a.user("staff", Kind::Staff).await;
-    let (ann, ann_token) = a.user("ann", Kind::Customer).await;
+    let (_, ann_token) = a.user("ann", Kind::Customer).await;
 
     let mut staff_ws = WsClient::connect(addr, Some(&staff)).await;
     staff_ws.send(json!({ "id": "1", "type": "subscribe", "payload": { "query": "subscription { orderCreated { id customerId items { quantity } } }" } })).await;
@@ -511,21 +511,10 @@ async fn subscriptions_see_orders_placed_through_another_instance() {
 
     // Place the order through instance B.
     let gql_b = async |token: &str, query: &str, variables: Value| -> Value {
-        let request = axum::http::Request::post("/graphql")
-            .header("content-type", "application/json")
-            .header("authorization", format!("Bearer {token}"))
-            .body(axum::body::Body::from(
-                json!({ "query": query, "variables": variables }).to_string(),
-            ))
-            .unwrap();
-        let response = tower::ServiceExt::oneshot(b.clone(), request)
+        let bearer = format!("Bearer {token}");
+        post_graphql(&b, Some(&bearer), None, query, variables)
             .await
-            .unwrap_or_else(|e| match e {});
-        let body = http_body_util::BodyExt::collect(response.into_body())
-            .await
-            .unwrap()
-            .to_bytes();
-        serde_json::from_slice(&body).unwrap_or_default()
+            .2
     };
     let cart = cart_with(&a, None, &[(ids[0], 2)]).await;
     let placed = gql_b(
@@ -562,7 +551,6 @@ async fn subscriptions_see_orders_placed_through_another_instance() {
         paid["payload"]["data"]["myOrderUpdated"],
         json!({ "id": order_id, "paymentStatus": "COMPLETE" })
     );
-    let _ = ann.id;
     listener.stop();
     drop(served);
 }

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use storefront::app::AppOptions;
 use storefront::db::embedded::{ClusterOptions, EmbeddedCluster};
 
-use crate::common::{As, TestApp, error, test_auth};
+use crate::common::{As, TestApp, error, post_graphql, send_to, test_auth};
 
 const BIN: &str = env!("CARGO_BIN_EXE_storefront");
 
@@ -328,33 +328,13 @@ async fn service_unavailable_while_postgres_is_down_then_recovery() {
     );
     let router = storefront::build_app(state);
     let ask = async |router: &axum::Router| {
-        let request = Request::post("/graphql")
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::from(
-                json!({ "query": "{ products { totalCount } }" }).to_string(),
-            ))
-            .unwrap();
-        let response = tower::ServiceExt::oneshot(router.clone(), request)
-            .await
-            .unwrap_or_else(|e| match e {});
-        let status = response.status();
-        let retry = response.headers().get("retry-after").cloned();
-        let body = http_body_util::BodyExt::collect(response.into_body())
-            .await
-            .unwrap()
-            .to_bytes();
-        (
-            status,
-            retry,
-            serde_json::from_slice::<Value>(&body).unwrap_or_default(),
-        )
+        let (status, headers, body) =
+            post_graphql(router, None, None, "{ products { totalCount } }", json!({})).await;
+        (status, headers.get("retry-after").cloned(), body)
     };
     let health = async |router: &axum::Router| {
         let request = Request::get("/healthz").body(Body::empty()).unwrap();
-        tower::ServiceExt::oneshot(router.clone(), request)
-            .await
-            .unwrap_or_else(|e| match e {})
-            .status()
+        send_to(router, request).await.0
     };
     let (status, _, response) = ask(&router).await;
     assert_eq!(

@@ -536,10 +536,12 @@ async fn one_client_cannot_hoard_the_stock_and_a_shopper_still_buys() {
     drop(conn);
     let create = "mutation { createCart { id } }";
     let add = "mutation($c: UUID!, $p: Int!, $q: Int!) { addCartItem(cartId: $c, productId: $p, quantity: $q) { quantity } }";
+    let hoarder =
+        async |query: &str, variables| app.call(As::Anon, "127.0.0.66", query, variables).await;
     let mut carts = 0;
     let mut stopped = false;
     for _ in 0..100 {
-        let (status, headers, response) = app.call(As::Anon, "127.0.0.66", create, json!({})).await;
+        let (status, headers, response) = hoarder(create, json!({})).await;
         if response.get("errors").is_some() {
             throttled(status, &headers, &response);
             stopped = true;
@@ -548,26 +550,14 @@ async fn one_client_cannot_hoard_the_stock_and_a_shopper_still_buys() {
         carts += 1;
         let cart = response["data"]["createCart"]["id"].clone();
         // More than one line may hold is refused; the most it may hold is accepted.
-        let (_, _, greedy) = app
-            .call(
-                As::Anon,
-                "127.0.0.66",
-                add,
-                json!({ "c": cart, "p": product.id, "q": 21 }),
-            )
-            .await;
+        let greedy = hoarder(add, json!({ "c": cart, "p": product.id, "q": 21 })).await;
         assert_eq!(
-            field_errors(&greedy),
+            field_errors(&greedy.2),
             json!({ "quantity": ["Ensure this value is less than or equal to 20."] })
         );
-        let (_, _, held) = app
-            .call(
-                As::Anon,
-                "127.0.0.66",
-                add,
-                json!({ "c": cart, "p": product.id, "q": 20 }),
-            )
-            .await;
+        let held = hoarder(add, json!({ "c": cart, "p": product.id, "q": 20 }))
+            .await
+            .2;
         assert_eq!(held["data"]["addCartItem"]["quantity"], 20, "{held}");
     }
     assert!(stopped, "the cart loop was never stopped");
@@ -581,32 +571,24 @@ async fn one_client_cannot_hoard_the_stock_and_a_shopper_still_buys() {
         .await;
     assert_eq!(available["product"]["availableInventory"], 300 - 200);
     // A real shopper, elsewhere, fills a cart and buys.
-    let (shopper, token) = app.user("shopper", Kind::Customer).await;
-    let (_, _, cart) = app
-        .call(As::Token(&token), "127.0.0.77", create, json!({}))
-        .await;
-    let cart = cart["data"]["createCart"]["id"].clone();
-    app.call(
-        As::Token(&token),
-        "127.0.0.77",
-        add,
-        json!({ "c": cart, "p": product.id, "q": 5 }),
+    let (_, token) = app.user("shopper", Kind::Customer).await;
+    let shopper = async |query: &str, variables| {
+        app.call(As::Token(&token), "127.0.0.77", query, variables)
+            .await
+            .2
+    };
+    let cart = shopper(create, json!({})).await["data"]["createCart"]["id"].clone();
+    shopper(add, json!({ "c": cart, "p": product.id, "q": 5 })).await;
+    let order = shopper(
+        "mutation($c: UUID!) { createOrder(cartId: $c) { items { quantity } } }",
+        json!({ "c": cart }),
     )
     .await;
-    let (_, _, order) = app
-        .call(
-            As::Token(&token),
-            "127.0.0.77",
-            "mutation($c: UUID!) { createOrder(cartId: $c) { items { quantity } } }",
-            json!({ "c": cart }),
-        )
-        .await;
     assert_eq!(
         order["data"]["createOrder"]["items"],
         json!([{ "quantity": 5 }]),
         "{order}"
     );
-    let _ = shopper;
 }
 
 #[tokio::test]
