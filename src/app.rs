@@ -6,24 +6,13 @@ use std::time::Duration;
 use tokio::sync::{Semaphore, watch};
 
 use crate::auth::Auth;
+use crate::auth::watch::SessionWatch;
 use crate::carts::model::HoldPolicy;
 use crate::config::Budget;
 use crate::db::DbPool;
-use async_graphql::dataloader::DataLoader;
-
-use crate::auth::loaders::UserById;
-use crate::auth::watch::SessionWatch;
-use crate::carts::loaders::AvailableByProductId;
-use crate::catalog::loaders::{
-    CollectionById, FirstProductsByCollection, ProductById, ProductsCountByCollectionId,
-    ReviewsByProductId,
-};
-use crate::customers::loaders::CustomerById;
-use crate::graphql::loaders::DEFAULT_BATCH_WINDOW;
-use crate::images::loaders::ImagesByProductId;
+use crate::graphql::loaders::{DEFAULT_BATCH_WINDOW, Loaders};
 use crate::images::storage::Media;
 use crate::orders::events::OrderEvents;
-use crate::orders::loaders::ItemsByOrderId;
 use crate::schema::{AppSchema, build_schema_with};
 use crate::throttle::Throttles;
 
@@ -185,20 +174,6 @@ impl AppState {
     /// Attaches a fresh DataLoader of every domain to a request: loaders wait
     /// `batch_window` after their first key, so sibling resolvers land in one batch.
     pub fn with_loaders(&self, request: async_graphql::Request) -> async_graphql::Request {
-        fn loader<T: Send + Sync + 'static>(inner: T, window: Duration) -> DataLoader<T> {
-            DataLoader::new(inner, tokio::spawn).delay(window)
-        }
-        let (pool, window) = (&self.pool, self.batch_window);
-        request
-            .data(loader(ProductById(pool.clone()), window))
-            .data(loader(CollectionById(pool.clone()), window))
-            .data(loader(ProductsCountByCollectionId(pool.clone()), window))
-            .data(loader(ReviewsByProductId(pool.clone()), window))
-            .data(loader(FirstProductsByCollection(pool.clone()), window))
-            .data(loader(UserById(pool.clone()), window))
-            .data(loader(CustomerById(pool.clone()), window))
-            .data(loader(AvailableByProductId(pool.clone()), window))
-            .data(loader(ItemsByOrderId(pool.clone()), window))
-            .data(loader(ImagesByProductId(pool.clone()), window))
+        request.data(Loaders::new(self.pool.clone(), self.batch_window))
     }
 }

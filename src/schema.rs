@@ -60,6 +60,7 @@ pub fn build_schema_with(
         Subscription::default(),
     )
     .extension(Limits(std::sync::Arc::new(query_limits.clone())))
+    .extension(crate::graphql::loaders::ReadCache)
     // A backstop behind the budget's own depth check (which runs first).
     .limit_depth(query_limits.max_depth);
     if introspection {

@@ -14,6 +14,7 @@ use crate::auth::guards::Authenticated;
 use crate::catalog::graphql::{Product, product_of};
 use crate::error::{AppError, AppResult, FieldErrors, OrNotFound};
 use crate::graphql::context::ContextExt;
+use crate::graphql::loaders::prime;
 use crate::graphql::scalars::{Money, Uuid};
 use crate::throttle::Limit;
 
@@ -33,11 +34,17 @@ impl Cart {
         }
     }
 
+    /// The lines, read once; their products are primed along (every line shows its
+    /// product, and the total needs their prices).
     async fn lines(&self, ctx: &Context<'_>) -> AppResult<&Vec<CartItemRow>> {
         self.lines
             .get_or_try_init(|| async {
                 let mut conn = ctx.conn().await?;
-                repo::items_of(&mut conn, self.row.id).await
+                let lines = repo::items_of(&mut conn, self.row.id).await?;
+                drop(conn);
+                let products: Vec<i64> = lines.iter().map(|l| l.product_id).collect();
+                prime::<ProductById, _>(ctx, &products).await?;
+                Ok(lines)
             })
             .await
     }

@@ -10,12 +10,13 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
 use super::loaders::CollectionPageKey;
+use super::loaders::ProductById;
 use super::model::*;
 use super::repo::{self, ProductFilter, ProductOrdering, ProductPageQuery, SortField, SortKey};
 use crate::auth::guards::CatalogWrite;
 use crate::error::{AppError, AppResult, FieldErrors, OrNotFound};
 use crate::graphql::context::ContextExt;
-use crate::graphql::loaders::LoadRequired;
+use crate::graphql::loaders::{LoadRequired, prime};
 use crate::graphql::pagination::{self, PageRequest, Window, list_limit};
 use crate::graphql::scalars::Money;
 use crate::validation::{self, Mode};
@@ -104,22 +105,26 @@ impl CatalogQuery {
         #[graphql(default = 100)] first: Option<i32>,
     ) -> AppResult<Vec<Collection>> {
         let limit = list_limit(first, 100)?;
-        let with_counts = ctx.look_ahead().field("productsCount").exists();
         let mut conn = ctx.conn().await?;
-        let rows = repo::list_collections(&mut conn, with_counts, limit).await?;
-        Ok(rows
-            .into_iter()
-            .map(|(row, count)| Collection::new(row, count))
-            .collect())
+        let rows = repo::list_collections(&mut conn, limit).await?;
+        drop(conn);
+        let featured = match ctx.look_ahead().field("featuredProduct").exists() {
+            true => rows.iter().filter_map(|r| r.featured_product_id).collect(),
+            false => Vec::new(),
+        };
+        tokio::try_join!(
+            prime::<ProductById, _>(ctx, &featured),
+            prime_collection_pages(ctx, &rows),
+        )?;
+        Ok(rows.into_iter().map(Collection).collect())
     }
 
     async fn collection(&self, ctx: &Context<'_>, id: i64) -> AppResult<Collection> {
-        let with_count = ctx.look_ahead().field("productsCount").exists();
         let mut conn = ctx.conn().await?;
-        let (row, count) = repo::find_collection(&mut conn, id, with_count)
-            .await
-            .or_not_found()?;
-        Ok(Collection::new(row, count))
+        let row = repo::find_collection(&mut conn, id).await.or_not_found()?;
+        drop(conn);
+        prime_collection_pages(ctx, std::slice::from_ref(&row)).await?;
+        Ok(Collection(row))
     }
 
     /// Reviews of one product, oldest first (empty for an unknown product; at most
@@ -218,7 +223,7 @@ impl CatalogMutation {
         let row = repo::insert_collection(&mut conn, &new)
             .await
             .map_err(|e| e.on_argument("featuredProduct", "featuredProductId"))?;
-        Ok(Collection::new(row, Some(0)))
+        Ok(Collection(row))
     }
 
     #[graphql(guard = "CatalogWrite")]
@@ -231,7 +236,7 @@ impl CatalogMutation {
         let mut conn = ctx.conn().await?;
         let row =
             validation::update(&mut conn, id, input, Mode::Replace, validation::anyone).await?;
-        Ok(Collection::new(row, None))
+        Ok(Collection(row))
     }
 
     /// Refused (METHOD_NOT_ALLOWED) while the collection has products.

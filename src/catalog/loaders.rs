@@ -10,7 +10,7 @@ use crate::db::DbPool;
 use crate::db::group_by_key;
 use crate::db::pagination::Direction;
 use crate::error::AppError;
-use crate::graphql::loaders::batch_loader;
+use crate::graphql::loaders::{PoolLoader, batch_loader};
 
 batch_loader!(
     /// `Product.collection`, `OrderItem.product`, `Collection.featuredProduct`, …
@@ -21,21 +21,6 @@ batch_loader!(
     /// `Product.collection`.
     CollectionById => CollectionRow, repo::collections_by_ids, one by id
 );
-
-/// `Collection.productsCount` (0 for empty collections).
-pub struct ProductsCountByCollectionId(pub DbPool);
-
-impl Loader<i64> for ProductsCountByCollectionId {
-    type Value = i64;
-    type Error = AppError;
-
-    async fn load(&self, ids: &[i64]) -> Result<HashMap<i64, i64>, AppError> {
-        let mut conn = self.0.get().await?;
-        let mut counts: HashMap<i64, i64> = ids.iter().map(|id| (*id, 0)).collect();
-        counts.extend(repo::product_counts_by_collection(&mut conn, ids).await?);
-        Ok(counts)
-    }
-}
 
 batch_loader!(
     /// `Product.reviews` (empty list for products without reviews).
@@ -54,6 +39,12 @@ pub struct CollectionPageKey {
 /// Batches the first page of every collection in a list into one windowed query per
 /// distinct page shape (normally exactly one).
 pub struct FirstProductsByCollection(pub DbPool);
+
+impl PoolLoader for FirstProductsByCollection {
+    fn with_pool(pool: DbPool) -> Self {
+        Self(pool)
+    }
+}
 
 impl Loader<CollectionPageKey> for FirstProductsByCollection {
     type Value = Vec<ProductRow>;

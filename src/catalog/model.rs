@@ -86,6 +86,8 @@ pub struct CollectionRow {
     pub id: i64,
     pub title: String,
     pub featured_product_id: Option<i64>,
+    /// Kept by the database in the transaction of every product insert, move and delete.
+    pub products_count: i64,
 }
 
 #[derive(Debug, Clone, Insertable)]

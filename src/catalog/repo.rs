@@ -2,9 +2,8 @@
 //! about transactions.
 
 use chrono::{DateTime, Utc};
-use diesel::dsl::{count, exists};
+use diesel::dsl::exists;
 use diesel::prelude::*;
-use diesel::sql_types::BigInt;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use rust_decimal::Decimal;
 use serde_json::Value as Json;

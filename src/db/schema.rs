@@ -25,6 +25,7 @@ diesel::table! {
         #[max_length = 255]
         title -> Varchar,
         featured_product_id -> Nullable<Int8>,
+        products_count -> Int8,
     }
 }
 

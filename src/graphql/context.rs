@@ -4,7 +4,9 @@ use async_graphql::Context;
 
 use std::any::Any;
 
-use async_graphql::dataloader::DataLoader;
+use std::sync::Arc;
+
+use crate::graphql::loaders::{Loaders, PoolLoader, RequestLoader};
 
 use crate::db::{DbConn, DbPool};
 use crate::error::AppError;
@@ -24,9 +26,9 @@ pub trait ContextExt {
     /// Schema- or request-level data of type `T` (a service, a policy), which the
     /// application attached when it built the schema or the request.
     fn shared<T: Any + Send + Sync>(&self) -> Result<&T, AppError>;
-    /// The request's DataLoader over `L` (one per loader type, created per request).
-    fn loader<L: Send + Sync + 'static>(&self) -> Result<&DataLoader<L>, AppError> {
-        self.shared::<DataLoader<L>>()
+    /// The request's DataLoader over `L` (one per loader type, made on first use).
+    fn loader<L: PoolLoader>(&self) -> Result<Arc<RequestLoader<L>>, AppError> {
+        Ok(self.shared::<Loaders>()?.get::<L>())
     }
     /// The client's address (`unknown` when there is no socket, as in in-process tests).
     fn client_addr(&self) -> &str;

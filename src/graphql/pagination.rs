@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use async_graphql::{Context, Object, OutputType, SimpleObject, TypeName};
+use async_graphql::{Context, Lookahead, Object, OutputType, SimpleObject, TypeName};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use futures_util::future::BoxFuture;
@@ -247,6 +247,15 @@ impl<T: OutputType + Clone> Connection<T> {
         let (edges, page_info) = page_with_cursors(window, request, page.other_side);
         Self::new(edges, page_info, counter)
     }
+}
+
+/// The look-ahead at a connection's node objects, through `nodes` and `edges.node`.
+pub fn node_selections<'a>(ctx: &'a Context<'_>) -> [Lookahead<'a>; 2] {
+    let connection = ctx.look_ahead();
+    [
+        connection.field("nodes"),
+        connection.field("edges").field("node"),
+    ]
 }
 
 /// Builds the edges and page info of a page; `other_side` says whether rows exist before

@@ -157,14 +157,8 @@ async fn registration_rules_report_every_error() {
 #[tokio::test]
 async fn a_failing_customer_insert_leaves_no_user() {
     let app = TestApp::new().await;
-    let mut conn = app.conn().await;
-    diesel::sql_query(
-        "ALTER TABLE customers ADD CONSTRAINT test_refuse CHECK (user_id < 0) NOT VALID",
-    )
-    .execute(&mut conn)
-    .await
-    .unwrap();
-    drop(conn);
+    app.sql("ALTER TABLE customers ADD CONSTRAINT test_refuse CHECK (user_id < 0) NOT VALID")
+        .await;
     let response = app
         .gql(As::Default, REGISTER, json!({ "input": registration() }))
         .await;

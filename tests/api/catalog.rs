@@ -1008,3 +1008,63 @@ async fn product_page_with_relations_runs_a_fixed_number_of_statements() {
     assert!(large <= 5, "{large} statements");
     println!("products(first: 100) with collection, productsCount, reviews: {large} statements");
 }
+
+/// With a batch window of an hour, any relation that a list did not prime would hold its
+/// request for that hour: every read below must come back at once, with its data.
+#[tokio::test]
+async fn lists_prime_their_relations_instead_of_waiting_to_batch() {
+    let app = TestApp::with_options(storefront::app::AppOptions {
+        batch_window: std::time::Duration::from_secs(3600),
+        ..Default::default()
+    })
+    .await;
+    let (staff, token) = app.user("staff", crate::common::Kind::Staff).await;
+    let mut conn = app.conn().await;
+    let ids = factories::catalogue(&mut conn, &[("Mug", "8.99", 50), ("Cup", "2.00", 50)]).await;
+    factories::review(&mut conn, ids[0], "Ann").await;
+    let customer = factories::customer_of(&mut conn, staff.id).await;
+    factories::order_for(&mut conn, customer, ids[1]).await;
+    drop(conn);
+    app.sql(&format!(
+        "UPDATE collections SET featured_product_id = {}",
+        ids[1]
+    ))
+    .await;
+    let cart = app
+        .data(As::Default, "mutation { createCart { id } }", json!({}))
+        .await["createCart"]["id"]
+        .clone();
+    let add = "mutation($c: UUID!, $p: Int!) { addCartItem(cartId: $c, productId: $p) { id } }";
+    app.data(As::Default, add, json!({ "c": cart, "p": ids[0] }))
+        .await;
+    let reads = [
+        (
+            "{ products(first: 20) { nodes { title collection { title productsCount } reviews { name } images { url } availableInventory } } }",
+            json!({}),
+        ),
+        (
+            "{ products { edges { node { collection { title } } } } }",
+            json!({}),
+        ),
+        (
+            "{ collections { featuredProduct { id } products(first: 3) { nodes { title collection { title } } } } }",
+            json!({}),
+        ),
+        (
+            "query($c: UUID!) { cart(id: $c) { totalPrice items { product { title } } } }",
+            json!({ "c": cart }),
+        ),
+        (
+            "{ orders(first: 20) { nodes { customer { id } items { product { title } } } } }",
+            json!({}),
+        ),
+    ];
+    for (query, variables) in reads {
+        let read = app.gql(As::Token(&token), query, variables);
+        let response = tokio::time::timeout(std::time::Duration::from_secs(30), read)
+            .await
+            .unwrap_or_else(|_| panic!("waited for a batch window: {query}"));
+        assert!(response.get("errors").is_none(), "{response}");
+        assert!(!response["data"].to_string().contains("null"), "{response}");
+    }
+}

@@ -32,7 +32,7 @@ async fn collections_are_ordered_by_title_then_id_with_product_counts() {
     assert_eq!(
         app.count_statements(As::Anon, query, json!({})).await,
         1,
-        "counts come from one grouped query"
+        "the counts are kept on the collection rows: one plain read"
     );
     let one = app
         .data(
@@ -49,6 +49,47 @@ async fn collections_are_ordered_by_title_then_id_with_product_counts() {
         .gql(As::Default, "{ collection(id: 987654) { id } }", json!({}))
         .await;
     assert_eq!(error(&missing, "NOT_FOUND", 404)["message"], "Not found.");
+}
+
+#[tokio::test]
+async fn product_counts_follow_every_insert_move_and_delete() {
+    let app = TestApp::as_staff().await;
+    let mut conn = app.conn().await;
+    let a = factories::collection(&mut conn, "A").await;
+    let b = factories::collection(&mut conn, "B").await;
+    drop(conn);
+    let counts = async || {
+        let data = app
+            .data(As::Default, "{ collections { productsCount } }", json!({}))
+            .await;
+        let count = |i: usize| data["collections"][i]["productsCount"].as_i64();
+        (count(0), count(1))
+    };
+    let create = "mutation($c: Int!) { createProduct(input: { title: \"P\", slug: \"p\", unitPrice: 1, inventory: 1, collectionId: $c }) { id } }";
+    let mut made = Vec::new();
+    for _ in 0..3 {
+        let p = app.data(As::Default, create, json!({ "c": a.id })).await;
+        made.push(p["createProduct"]["id"].clone());
+    }
+    assert_eq!(counts().await, (Some(3), Some(0)));
+    let moved = "mutation($id: Int!, $c: Int!) { patchProduct(id: $id, input: { collectionId: $c }) { id } }";
+    app.data(As::Default, moved, json!({ "id": made[0], "c": b.id }))
+        .await;
+    app.data(As::Default, moved, json!({ "id": made[1], "c": a.id }))
+        .await;
+    assert_eq!(
+        counts().await,
+        (Some(2), Some(1)),
+        "a move counts once each side"
+    );
+    let delete = "mutation($id: Int!) { deleteProduct(id: $id) }";
+    app.data(As::Default, delete, json!({ "id": made[2] }))
+        .await;
+    assert_eq!(counts().await, (Some(1), Some(1)));
+    // A refused write changes no count.
+    let refused = app.gql(As::Default, create, json!({ "c": 999_999 })).await;
+    assert!(refused.get("errors").is_some(), "{refused}");
+    assert_eq!(counts().await, (Some(1), Some(1)));
 }
 
 #[tokio::test]

@@ -177,14 +177,8 @@ async fn malformed_requests_are_client_errors() {
 async fn internal_errors_do_not_leak_details() {
     let app = TestApp::new().await;
     // Break the database under the running app.
-    let mut conn = app.conn().await;
-    diesel_async::RunQueryDsl::execute(
-        diesel::sql_query("ALTER TABLE products RENAME TO products_gone"),
-        &mut conn,
-    )
-    .await
-    .unwrap();
-    drop(conn);
+    app.sql("ALTER TABLE products RENAME TO products_gone")
+        .await;
     let response = app
         .gql(As::Default, "{ products { totalCount } }", json!({}))
         .await;

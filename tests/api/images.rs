@@ -318,16 +318,8 @@ async fn a_failed_row_insert_removes_the_file_it_wrote() {
     let app = TestApp::new().await;
     let (_, staff) = app.user("staff", Kind::Staff).await;
     let p = product(&app).await;
-    let mut conn = app.conn().await;
-    diesel_async::RunQueryDsl::execute(
-        diesel::sql_query(
-            "ALTER TABLE product_images ADD CONSTRAINT test_refuse CHECK (width < 0) NOT VALID",
-        ),
-        &mut conn,
-    )
-    .await
-    .unwrap();
-    drop(conn);
+    app.sql("ALTER TABLE product_images ADD CONSTRAINT test_refuse CHECK (width < 0) NOT VALID")
+        .await;
     let (_, failed) = upload(
         &app,
         Some(&staff),

@@ -72,13 +72,8 @@ async fn job_count(app: &TestApp, task: &str) -> i64 {
 
 /// Makes retries due now instead of after their backoff.
 async fn hurry_retries(app: &TestApp) {
-    let mut conn = app.conn().await;
-    diesel::sql_query(
-        "UPDATE graphile_worker._private_jobs SET run_at = now() WHERE locked_at IS NULL",
-    )
-    .execute(&mut conn)
-    .await
-    .unwrap();
+    app.sql("UPDATE graphile_worker._private_jobs SET run_at = now() WHERE locked_at IS NULL")
+        .await;
 }
 
 const REGISTER: &str = "mutation($u: String!, $e: String!) { register(input: { username: $u, password: \"tangerine-orbit-42\", email: $e, firstName: \"Joe\" }) { id } }";
@@ -193,12 +188,7 @@ async fn a_rolled_back_order_queues_no_mail() {
         .await["createCart"]["id"]
         .clone();
     app.data(As::Default, "mutation($c: UUID!, $p: Int!) { addCartItem(cartId: $c, productId: $p, quantity: 3) { id } }", json!({ "c": cart, "p": p.id })).await;
-    let mut conn = app.conn().await;
-    diesel::sql_query("UPDATE products SET inventory = 1")
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    drop(conn);
+    app.sql("UPDATE products SET inventory = 1").await;
     let failed = app
         .gql(
             As::Token(&token),

@@ -1,7 +1,6 @@
 //! The product connection and its orderings.
 
 use super::*;
-use crate::catalog::loaders::ProductsCountByCollectionId;
 use crate::db::pagination::read_page;
 use crate::graphql::pagination::{Connection, Counter};
 
@@ -41,21 +40,14 @@ pub(super) fn ordering_of(order_by: Option<Vec<ProductOrder>>) -> ProductOrderin
 /// How a product page counts its whole list.
 pub(super) enum TotalCount {
     Filter(ProductFilter),
-    /// A collection's products: its product count (when already known).
-    Collection(i64, Option<i64>),
+    /// Already known (a collection's products: its product count).
+    Known(i64),
 }
 
 impl TotalCount {
     fn counter(self) -> Counter {
         match self {
-            TotalCount::Collection(_, Some(count)) => Counter::known(count),
-            // Through the loader, so the collections of a list are counted in one query.
-            TotalCount::Collection(id, None) => Counter::in_context(move |ctx| {
-                Box::pin(async move {
-                    let count = ctx.loader::<ProductsCountByCollectionId>()?;
-                    Ok(count.load_one(id).await?.unwrap_or(0))
-                })
-            }),
+            TotalCount::Known(count) => Counter::known(count),
             TotalCount::Filter(filter) => Counter::new(move |mut conn| {
                 let filter = filter.clone();
                 async move { repo::count_products(&mut conn, &filter).await }
@@ -95,6 +87,9 @@ pub(super) async fn load_product_page(
     };
     let mut conn = ctx.conn().await?;
     let rows = read_page(&mut conn, &source, &query.page).await?;
+    drop(conn);
+    let products = rows.window.rows.iter().map(|(_, row)| row);
+    prime_product_relations(ctx, &pagination::node_selections(ctx), products).await?;
     let signature = query.ordering.signature();
     let counter = total.counter();
     Ok(Connection::from_keyset(

@@ -141,9 +141,7 @@ impl Editable for CollectionRow {
     type Changes = CollectionChanges;
 
     async fn find(conn: &mut AsyncPgConnection, id: i64) -> AppResult<Option<Self>> {
-        Ok(repo::find_collection(conn, id, false)
-            .await?
-            .map(|(row, _)| row))
+        repo::find_collection(conn, id).await
     }
 
     async fn check(

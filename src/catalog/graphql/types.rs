@@ -5,9 +5,11 @@ use crate::carts::loaders::AvailableByProductId;
 use crate::catalog::loaders::CollectionById;
 use crate::catalog::loaders::FirstProductsByCollection;
 use crate::catalog::loaders::ProductById;
-use crate::catalog::loaders::ProductsCountByCollectionId;
 use crate::catalog::loaders::ReviewsByProductId;
+use crate::db::pagination::Direction;
+use crate::graphql::loaders::prime;
 use crate::images::loaders::ImagesByProductId;
+use async_graphql::{InputType, Lookahead, SelectionField};
 
 // ---------------------------------------------------------------------------------------
 // Object types
@@ -22,6 +24,35 @@ pub struct Product(pub ProductRow);
 pub enum InventoryStatus {
     Low,
     Ok,
+}
+
+/// Primes the relations that the fields selected on `rows` (`products`: the look-ahead
+/// at the product objects, e.g. a connection's `nodes` and `edges.node`) will ask for,
+/// each for all rows in one statement, so a page resolves without batch-window waits.
+pub async fn prime_product_relations<'r>(
+    ctx: &Context<'_>,
+    products: &[Lookahead<'_>],
+    rows: impl Iterator<Item = &'r ProductRow> + Clone,
+) -> AppResult<()> {
+    let wants = |field: &str| products.iter().any(|p| p.field(field).exists());
+    let pick = |field: &str, keys: Vec<i64>| if wants(field) { keys } else { Vec::new() };
+    let ids = || rows.clone().map(|r| r.id).collect::<Vec<_>>();
+    let collections = pick(
+        "collection",
+        rows.clone().map(|r| r.collection_id).collect(),
+    );
+    let (reviews, images, available) = (
+        pick("reviews", ids()),
+        pick("images", ids()),
+        pick("availableInventory", ids()),
+    );
+    tokio::try_join!(
+        prime::<CollectionById, _>(ctx, &collections),
+        prime::<ReviewsByProductId, _>(ctx, &reviews),
+        prime::<ImagesByProductId, _>(ctx, &images),
+        prime::<AvailableByProductId, _>(ctx, &available),
+    )?;
+    Ok(())
 }
 
 /// The product `id` through the request's loader (`NOT_FOUND` when it is gone): what
@@ -79,7 +110,7 @@ impl Product {
             .loader::<CollectionById>()?
             .load_required(self.0.collection_id)
             .await?;
-        Ok(Collection::new(row, None))
+        Ok(Collection(row))
     }
 
     /// Reviews of this product, oldest first (at most `first`, up to 100).
@@ -137,47 +168,77 @@ impl Product {
     }
 }
 
-/// A group of products; every product belongs to exactly one collection.
-#[derive(Clone)]
-pub struct Collection {
-    row: CollectionRow,
-    /// Known when the query that read the row also counted its products.
-    products_count: Option<i64>,
+/// Primes what the `products` selections on the collections `rows` will ask for: each
+/// selection's first page for every collection (one windowed statement per page shape),
+/// then the relations that the fields selected on those products need.
+pub async fn prime_collection_pages(ctx: &Context<'_>, rows: &[CollectionRow]) -> AppResult<()> {
+    let products = ctx.look_ahead().field("products");
+    let mut keys = Vec::new();
+    for field in products.selection_fields() {
+        let Some((ordering, direction, limit)) = first_page_shape(&field) else {
+            continue;
+        };
+        keys.extend(rows.iter().map(|row| CollectionPageKey {
+            collection_id: row.id,
+            ordering: ordering.clone(),
+            direction,
+            limit,
+        }));
+    }
+    let pages = prime::<FirstProductsByCollection, _>(ctx, &keys).await?;
+    let nodes = [
+        products.field("nodes"),
+        products.field("edges").field("node"),
+    ];
+    prime_product_relations(ctx, &nodes, pages.values().flatten()).await
 }
 
-impl Collection {
-    pub fn new(row: CollectionRow, products_count: Option<i64>) -> Self {
-        Self {
-            row,
-            products_count,
-        }
-    }
+/// The shape of the page a `products(first, after, last, before, orderBy)` selection
+/// reads when it is a first (or last) page; `None` after a cursor, or for arguments that
+/// the resolver itself will refuse.
+fn first_page_shape(field: &SelectionField<'_>) -> Option<(ProductOrdering, Direction, i64)> {
+    let arguments = field.arguments().ok()?;
+    let argument = |name: &str| {
+        arguments
+            .iter()
+            .find(|(n, _)| n.as_str() == name)
+            .map(|(_, value)| value.clone())
+    };
+    let first: Option<i32> = match argument("first") {
+        None => Some(10),
+        given => InputType::parse(given).ok()?,
+    };
+    let last: Option<i32> = InputType::parse(argument("last")).ok()?;
+    let after: Option<String> = InputType::parse(argument("after")).ok()?;
+    let before: Option<String> = InputType::parse(argument("before")).ok()?;
+    let order_by: Option<Vec<ProductOrder>> = InputType::parse(argument("orderBy")).ok()?;
+    let ordering = ordering_of(order_by);
+    let page = PageRequest::new(first, after, last, before, &ordering.signature()).ok()?;
+    let first_page = page.after.is_none() && page.before.is_none();
+    first_page.then_some((ordering, page.direction, page.limit))
 }
+
+/// A group of products; every product belongs to exactly one collection.
+#[derive(Clone)]
+pub struct Collection(pub CollectionRow);
 
 #[Object]
 impl Collection {
     async fn id(&self) -> i64 {
-        self.row.id
+        self.0.id
     }
 
     async fn title(&self) -> &str {
-        &self.row.title
+        &self.0.title
     }
 
     /// Number of products in the collection.
-    async fn products_count(&self, ctx: &Context<'_>) -> AppResult<i64> {
-        if let Some(count) = self.products_count {
-            return Ok(count);
-        }
-        Ok(ctx
-            .loader::<ProductsCountByCollectionId>()?
-            .load_one(self.row.id)
-            .await?
-            .unwrap_or(0))
+    async fn products_count(&self) -> i64 {
+        self.0.products_count
     }
 
     async fn featured_product(&self, ctx: &Context<'_>) -> AppResult<Option<Product>> {
-        let Some(id) = self.row.featured_product_id else {
+        let Some(id) = self.0.featured_product_id else {
             return Ok(None);
         };
         Ok(ctx
@@ -200,11 +261,11 @@ impl Collection {
     ) -> AppResult<ProductConnection> {
         let ordering = ordering_of(order_by);
         let page = PageRequest::new(first, after, last, before, &ordering.signature())?;
-        let total = TotalCount::Collection(self.row.id, self.products_count);
+        let total = TotalCount::Known(self.0.products_count);
         if page.after.is_none() && page.before.is_none() {
             // The first page of many collections is batched into one query.
             let key = CollectionPageKey {
-                collection_id: self.row.id,
+                collection_id: self.0.id,
                 ordering: ordering.clone(),
                 direction: page.direction,
                 limit: page.limit,
@@ -217,7 +278,7 @@ impl Collection {
             return Ok(product_page(rows, &page, false, &ordering, total));
         }
         let filter = ProductFilter {
-            collection_id: Some(self.row.id),
+            collection_id: Some(self.0.id),
             ..ProductFilter::default()
         };
         let query = ProductPageQuery {

@@ -6,69 +6,29 @@ use super::*;
 // Collections
 // ---------------------------------------------------------------------------------------
 
-/// A collection with its product count.
-#[derive(QueryableByName)]
-pub(super) struct CountedCollection {
-    #[diesel(embed)]
-    collection: CollectionRow,
-    #[diesel(sql_type = BigInt)]
-    products_count: i64,
-}
-
-/// Counting with a correlated subquery reads the `collection_id` index for each
-/// collection instead of grouping every product.
-pub(super) const COUNTED_COLLECTIONS: &str = "SELECT c.id, c.title, c.featured_product_id, \
-     (SELECT count(*) FROM products p WHERE p.collection_id = c.id) AS products_count \
-     FROM collections c";
-
-/// All collections by title then id, each with its product count when `with_counts`.
+/// All collections by title then id.
 pub async fn list_collections(
     conn: &mut AsyncPgConnection,
-    with_counts: bool,
     limit: i64,
-) -> AppResult<Vec<(CollectionRow, Option<i64>)>> {
-    if with_counts {
-        let mut sql = Sql::default();
-        sql.push(COUNTED_COLLECTIONS)
-            .push(" ORDER BY c.title, c.id LIMIT ")
-            .bind(Bind::BigInt(limit));
-        let rows: Vec<CountedCollection> = sql.load(conn).await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| (r.collection, Some(r.products_count)))
-            .collect())
-    } else {
-        let rows: Vec<CollectionRow> = collections::table
-            .select(CollectionRow::as_select())
-            .order((collections::title.asc(), collections::id.asc()))
-            .limit(limit)
-            .load(conn)
-            .await?;
-        Ok(rows.into_iter().map(|c| (c, None)).collect())
-    }
+) -> AppResult<Vec<CollectionRow>> {
+    Ok(collections::table
+        .select(CollectionRow::as_select())
+        .order((collections::title.asc(), collections::id.asc()))
+        .limit(limit)
+        .load(conn)
+        .await?)
 }
 
 pub async fn find_collection(
     conn: &mut AsyncPgConnection,
     id: i64,
-    with_count: bool,
-) -> AppResult<Option<(CollectionRow, Option<i64>)>> {
-    if with_count {
-        let mut sql = Sql::default();
-        sql.push(COUNTED_COLLECTIONS)
-            .push(" WHERE c.id = ")
-            .bind(Bind::BigInt(id));
-        let row: Option<CountedCollection> = sql.get_result(conn).await.optional()?;
-        Ok(row.map(|r| (r.collection, Some(r.products_count))))
-    } else {
-        let row: Option<CollectionRow> = collections::table
-            .find(id)
-            .select(CollectionRow::as_select())
-            .first(conn)
-            .await
-            .optional()?;
-        Ok(row.map(|c| (c, None)))
-    }
+) -> AppResult<Option<CollectionRow>> {
+    Ok(collections::table
+        .find(id)
+        .select(CollectionRow::as_select())
+        .first(conn)
+        .await
+        .optional()?)
 }
 
 pub async fn collections_by_ids(
@@ -78,18 +38,6 @@ pub async fn collections_by_ids(
     Ok(collections::table
         .filter(collections::id.eq_any(ids))
         .select(CollectionRow::as_select())
-        .load(conn)
-        .await?)
-}
-
-pub async fn product_counts_by_collection(
-    conn: &mut AsyncPgConnection,
-    ids: &[i64],
-) -> AppResult<Vec<(i64, i64)>> {
-    Ok(products::table
-        .filter(products::collection_id.eq_any(ids))
-        .group_by(products::collection_id)
-        .select((products::collection_id, count(products::id)))
         .load(conn)
         .await?)
 }
