@@ -8,9 +8,11 @@ use tokio::sync::{Semaphore, watch};
 use crate::auth::Auth;
 use crate::auth::watch::SessionWatch;
 use crate::carts::model::HoldPolicy;
-use crate::config::Budget;
+use crate::config::{Budget, CatalogueCache};
 use crate::db::DbPool;
 use crate::graphql::loaders::{DEFAULT_BATCH_WINDOW, Loaders};
+use crate::graphql::persisted::PersistedQueries;
+use crate::graphql::response_cache::ResponseCache;
 use crate::images::storage::Media;
 use crate::orders::events::OrderEvents;
 use crate::schema::{AppSchema, build_schema_with};
@@ -80,7 +82,13 @@ pub struct AppOptions {
     pub throttles: Throttles,
     /// Peers whose `X-Forwarded-For` names the client.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// The catalogue cache (off unless the caller also keeps it current: see
+    /// `server::serve`, which listens for catalogue changes).
+    pub catalogue_cache: CatalogueCache,
 }
+
+/// Most bytes of persisted-query documents kept.
+const PERSISTED_QUERY_BYTES: u64 = 8 * 1024 * 1024;
 
 impl Default for AppOptions {
     fn default() -> Self {
@@ -97,6 +105,7 @@ impl Default for AppOptions {
             introspection: true,
             throttles: Throttles::default(),
             trusted_proxies: Vec::new(),
+            catalogue_cache: CatalogueCache::default(),
         }
     }
 }
@@ -120,6 +129,10 @@ pub struct AppState {
     pub in_flight: Arc<Semaphore>,
     /// Re-checks the users of signed-in WebSockets.
     pub sessions: SessionWatch,
+    /// Documents registered by hash (automatic persisted queries).
+    pub persisted: PersistedQueries,
+    /// The catalogue cache, and which reads are public.
+    pub responses: ResponseCache,
     /// Turns `true` when the service begins shutting down.
     pub shutdown: watch::Receiver<bool>,
     shutdown_tx: Arc<watch::Sender<bool>>,
@@ -161,6 +174,13 @@ impl AppState {
             graphiql: options.graphiql,
             trusted_proxies: options.trusted_proxies,
             sessions: SessionWatch::default(),
+            persisted: PersistedQueries::new(PERSISTED_QUERY_BYTES),
+            responses: ResponseCache::new(
+                options.catalogue_cache.enabled,
+                options.catalogue_cache.max_bytes,
+                options.catalogue_cache.ttl,
+                crate::catalog::graphql::is_public_read,
+            ),
             shutdown,
             shutdown_tx: Arc::new(shutdown_tx),
         }

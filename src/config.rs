@@ -26,6 +26,9 @@
 //! | `TRUSTED_PROXIES` | empty | Comma-separated proxy addresses whose `X-Forwarded-For` is believed. |
 //! | `GUEST_CART_HOLD_MINUTES` | `5` | How long a guest cart holds stock after its last change. |
 //! | `MAX_HOLD_PER_LINE` | `20` | Most units one cart line may hold. |
+//! | `CATALOGUE_CACHE` | `on` | Keep answers to public catalogue reads in memory, emptied on every instance by each catalogue write. |
+//! | `CATALOGUE_CACHE_MB` | `64` | Most memory the catalogue cache holds, in MiB. |
+//! | `CATALOGUE_CACHE_TTL` | `60s` | Longest an answer is kept (same format as `ACCESS_TOKEN_TTL`). |
 //!
 //! The request budget (every variable of [`Budget`]) is listed in the README's "Running in
 //! production" section.
@@ -76,6 +79,29 @@ pub struct Config {
     pub max_hold_per_line: i32,
     pub introspection: bool,
     pub budget: Budget,
+    pub catalogue_cache: CatalogueCache,
+}
+
+/// The catalogue cache's settings (`CATALOGUE_CACHE`, `CATALOGUE_CACHE_BYTES`,
+/// `CATALOGUE_CACHE_TTL`).
+#[derive(Debug, Clone)]
+pub struct CatalogueCache {
+    /// `CATALOGUE_CACHE`: on by default for `serve` (which keeps it current).
+    pub enabled: bool,
+    /// Most bytes of answers kept.
+    pub max_bytes: u64,
+    /// Longest an answer is kept (a bound on what a silent listener failure could serve).
+    pub ttl: Duration,
+}
+
+impl Default for CatalogueCache {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            max_bytes: 64 * 1024 * 1024,
+            ttl: Duration::from_secs(60),
+        }
+    }
 }
 
 /// What one request may use, on every transport (see the README's "Running in production").
@@ -207,6 +233,11 @@ impl Config {
                 .transpose()?,
             introspection: flag(&get, "INTROSPECTION", true)?,
             budget: Budget::from_lookup(&get)?,
+            catalogue_cache: CatalogueCache {
+                enabled: flag(&get, "CATALOGUE_CACHE", true)?,
+                max_bytes: bounded(&get, "CATALOGUE_CACHE_MB", 64_u64, 1, 1 << 20)? << 20,
+                ttl: duration(&get, "CATALOGUE_CACHE_TTL", Duration::from_secs(60))?,
+            },
             rate_limits: flag(&get, "RATE_LIMITS", true)?,
             trusted_proxies: list(&get, "TRUSTED_PROXIES")
                 .iter()

@@ -1,6 +1,7 @@
 //! Database kernel: the pool type, pool construction and the embedded migrations.
 
 pub mod embedded;
+pub mod notifications;
 pub mod pagination;
 pub mod schema;
 pub mod sql;

@@ -100,6 +100,10 @@ pub enum AppError {
     /// The database (or the service) cannot answer right now; the client may retry.
     #[error("{0}")]
     Unavailable(Cow<'static, str>),
+    /// A persisted-query hash this server has not registered: the client sends the
+    /// document with its hash next (Apollo's automatic persisted queries).
+    #[error("PersistedQueryNotFound")]
+    PersistedQueryNotFound,
     #[error("Internal server error")]
     Internal(Arc<anyhow::Error>),
 }
@@ -171,6 +175,7 @@ impl AppError {
             Self::TooComplex { .. } => "QUERY_TOO_COMPLEX",
             Self::RateLimited { .. } => "RATE_LIMITED",
             Self::Unavailable(_) => "SERVICE_UNAVAILABLE",
+            Self::PersistedQueryNotFound => "PERSISTED_QUERY_NOT_FOUND",
             Self::Internal(_) => "INTERNAL_SERVER_ERROR",
         }
     }
@@ -186,6 +191,8 @@ impl AppError {
             Self::TooComplex { .. } => 400,
             Self::RateLimited { .. } => 429,
             Self::Unavailable(_) => 503,
+            // Answered with HTTP 200, as the clients that send hashes expect.
+            Self::PersistedQueryNotFound => 200,
             Self::Internal(_) => 500,
         }
     }

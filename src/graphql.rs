@@ -7,4 +7,6 @@ pub mod error_codes;
 pub mod limits;
 pub mod loaders;
 pub mod pagination;
+pub mod persisted;
+pub mod response_cache;
 pub mod scalars;

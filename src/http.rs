@@ -2,6 +2,7 @@
 //! `GET /graphql/ws` (see [`ws`]), `GET /healthz`, `/media`; request ids, body limits,
 //! security headers, and the request guard (in-flight cap, time limit, panics).
 
+pub mod answer;
 pub mod serve;
 pub mod ws;
 
@@ -32,8 +33,9 @@ use std::sync::Arc;
 
 use crate::app::AppState;
 use crate::auth::viewer;
-use crate::error::{AppError, TIMED_OUT, UNAVAILABLE};
-use crate::graphql::error_codes;
+use crate::error::{TIMED_OUT, UNAVAILABLE};
+use crate::graphql::response_cache::ResponseCache;
+use answer::{Keep, coded_response, error_document, refused, respond, respond_keeping};
 
 /// Largest JSON GraphQL request body.
 pub const JSON_BODY_LIMIT: usize = 1024 * 1024;
@@ -275,11 +277,15 @@ async fn graphql_handler(State(state): State<AppState>, request: Request) -> Res
             &request_id.0,
         );
     }
-    let gql_request = match read_request(request, &request_id.0).await {
+    let mut gql_request = match read_request(request, &request_id.0).await {
         Ok(request) => request,
         Err(response) => return *response,
     };
-    if method == Method::GET && is_mutation(&gql_request) {
+    if let Err(error) = state.persisted.resolve(&mut gql_request) {
+        return respond(&headers, error_document(error), &request_id.0);
+    }
+    let get = method == Method::GET;
+    if get && is_mutation(&gql_request) {
         let mut response = refused(
             StatusCode::METHOD_NOT_ALLOWED,
             "Mutations are only allowed over POST.",
@@ -290,28 +296,34 @@ async fn graphql_handler(State(state): State<AppState>, request: Request) -> Res
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
+    let token = match viewer::bearer_token(&headers) {
+        Ok(token) => token,
+        Err(error) => return respond(&headers, error_document(error), &request_id.0),
+    };
+    // Only anonymous reads can be public: authentication comes before any cache.
+    let cache = &state.responses;
+    let public = token.is_none() && (get || cache.enabled()) && cache.is_public(&gql_request);
+    let key = (public && cache.enabled()).then(|| ResponseCache::key(&gql_request));
+    if let Some(hit) = key.as_ref().and_then(|key| cache.get(key)) {
+        return answer::cached(&headers, &hit, get);
+    }
     let mut gql_request = state.with_loaders(gql_request);
-    match viewer::bearer_token(&headers) {
-        Ok(None) => {}
-        Ok(Some(token)) => match viewer::authenticate(&state.auth, &state.pool, &token).await {
+    if let Some(token) = token {
+        match viewer::authenticate(&state.auth, &state.pool, &token).await {
             Ok(viewer) => gql_request = gql_request.data(Arc::new(viewer)),
             Err(error) => return respond(&headers, error_document(error), &request_id.0),
-        },
-        Err(error) => return respond(&headers, error_document(error), &request_id.0),
+        }
     }
     let response = state
         .schema
         .execute(gql_request.data(request_id.clone()).data(client))
         .await;
-    respond(&headers, response, &request_id.0)
-}
-
-/// A response for a request refused before execution (e.g. a bad token).
-fn error_document(error: AppError) -> async_graphql::Response {
-    let mut server_error =
-        async_graphql::Error::from(error).into_server_error(async_graphql::Pos::default());
-    server_error.locations.clear();
-    async_graphql::Response::from_errors(vec![server_error])
+    let keep = match (public, get) {
+        (true, _) => Keep::Public { get, cache, key },
+        (false, true) => Keep::Private,
+        (false, false) => Keep::Unmarked,
+    };
+    respond_keeping(&headers, response, &request_id.0, keep)
 }
 
 /// Reads a GraphQL request: the query string for GET; for POST a JSON body (up to 1 MiB)
@@ -400,84 +412,6 @@ fn is_mutation(request: &async_graphql::Request) -> bool {
             && (request.operation_name.is_none()
                 || name.map(|n| n.as_str()) == request.operation_name.as_deref())
     })
-}
-
-/// Parse, validation, budget and coercion errors: nothing executed, no error has a path.
-pub(crate) fn is_request_error(response: &async_graphql::Response) -> bool {
-    response.data == async_graphql::Value::Null
-        && !response.errors.is_empty()
-        && response.errors.iter().all(|e| e.path.is_empty())
-}
-
-/// Codes every error with the request id and serialises the response. A response with a
-/// `SERVICE_UNAVAILABLE` error is HTTP 503 (`RATE_LIMITED`: 429) with `Retry-After`.
-fn respond(
-    headers: &HeaderMap,
-    mut response: async_graphql::Response,
-    request_id: &str,
-) -> Response {
-    error_codes::annotate_response(&mut response, request_id);
-    let accept = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let graphql_json = accept.contains("application/graphql-response+json")
-        && !accept.contains("application/json");
-    let retry = error_codes::retry_after(&response);
-    let request_error = is_request_error(&response);
-    // Serialised straight from the response so fields keep the query's order.
-    let (status, body) = if let Some((status, _)) = retry {
-        (
-            StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE),
-            serde_json::to_string(&response),
-        )
-    } else if graphql_json && request_error {
-        let errors = serde_json::json!({ "errors": response.errors });
-        (StatusCode::BAD_REQUEST, serde_json::to_string(&errors))
-    } else {
-        (StatusCode::OK, serde_json::to_string(&response))
-    };
-    let Ok(body) = body else {
-        return coded_response(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "INTERNAL_SERVER_ERROR",
-            "Internal server error",
-            request_id,
-        );
-    };
-    let content_type = if graphql_json {
-        "application/graphql-response+json; charset=utf-8"
-    } else {
-        "application/json; charset=utf-8"
-    };
-    let mut response = (status, [(header::CONTENT_TYPE, content_type)], body).into_response();
-    if let Some((_, wait)) = retry
-        && let Ok(value) = HeaderValue::from_str(&wait.to_string())
-    {
-        response.headers_mut().insert(header::RETRY_AFTER, value);
-    }
-    response
-}
-
-/// A request refused before execution: a GraphQL error body coded `BAD_USER_INPUT`
-/// with the HTTP status in `extensions.status`.
-fn refused(status: StatusCode, message: &str, request_id: &str) -> Response {
-    coded_response(status, "BAD_USER_INPUT", message, request_id)
-}
-
-/// A GraphQL error body outside execution; 503 carries `Retry-After: 1`.
-fn coded_response(status: StatusCode, code: &str, message: &str, request_id: &str) -> Response {
-    let body = json!({ "errors": [{
-        "message": message,
-        "extensions": { "code": code, "status": status.as_u16(), "requestId": request_id },
-    }] });
-    let mut response = (status, Json(body)).into_response();
-    if status == StatusCode::SERVICE_UNAVAILABLE {
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-    }
-    response
 }
 
 /// 200 when the database answers, 503 otherwise.

@@ -11,8 +11,10 @@ use crate::app::{AppOptions, AppState, Settings};
 use crate::auth::Auth;
 use crate::config::Config;
 use crate::db::embedded::{ClusterOptions, EmbeddedCluster};
+use crate::db::notifications::ChannelListener;
 use crate::db::{self, DbPool};
 use crate::email::Mailer;
+use crate::graphql::response_cache;
 use crate::jobs::{self, JobDeps, WorkerConfig};
 use crate::orders::events::Listener;
 use crate::{http, seed};
@@ -161,10 +163,18 @@ async fn serve_on(database: &Database, config: &Config) -> anyhow::Result<()> {
         introspection: config.introspection,
         throttles: crate::throttle::Throttles::new(config.rate_limits),
         trusted_proxies: config.trusted_proxies.clone(),
+        catalogue_cache: config.catalogue_cache.clone(),
         ..AppOptions::default()
     };
     let state = AppState::with_options(pool, database.auth(config)?, options);
     let listener_task = Listener::spawn(database.url.clone(), state.events.clone());
+    let catalogue_listener = state.responses.enabled().then(|| {
+        ChannelListener::spawn(
+            database.url.clone(),
+            response_cache::CHANNEL,
+            state.responses.clone(),
+        )
+    });
     let (stop_workers, stopped) = tokio::sync::watch::channel(false);
     let workers = if config.run_workers {
         Some(spawn_workers(
@@ -203,6 +213,9 @@ async fn serve_on(database: &Database, config: &Config) -> anyhow::Result<()> {
     }
     drop(stopped);
     listener_task.stop();
+    if let Some(listener) = catalogue_listener {
+        listener.stop();
+    }
     tracing::info!("shut down gracefully");
     Ok(())
 }

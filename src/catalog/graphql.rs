@@ -23,10 +23,12 @@ use crate::validation::{self, Mode};
 
 mod connection;
 mod inputs;
+mod public;
 mod types;
 
 pub use connection::*;
 pub use inputs::*;
+pub use public::is_public_read;
 pub use types::*;
 
 // ---------------------------------------------------------------------------------------

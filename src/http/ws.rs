@@ -405,7 +405,7 @@ impl Operation {
         let mut first = true;
         while let Some(mut response) = stream.next().await {
             annotate_response(&mut response, &self.request_id);
-            if first && super::is_request_error(&response) {
+            if first && super::answer::is_request_error(&response) {
                 let error = json!({ "id": self.id, "type": "error", "payload": response.errors });
                 self.send(error, true).await;
                 return;

@@ -10,15 +10,14 @@
 //! orders placed through any other instance.
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+use diesel_async::AsyncPgConnection;
+use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
-use futures_util::{FutureExt, StreamExt};
 use serde::{Deserialize, Serialize};
-use tokio::sync::{broadcast, watch};
-use tokio::task::JoinHandle;
+use tokio::sync::broadcast;
 
+use crate::db::notifications::{ChannelListener, OnNotify};
 use crate::db::sql::{Bind, Sql};
 use crate::error::AppResult;
 
@@ -130,53 +129,29 @@ impl OrderEvents {
 }
 
 /// The task that listens for this database's order events.
-pub struct Listener {
-    handle: JoinHandle<()>,
-    ready: watch::Receiver<bool>,
-}
+pub struct Listener(ChannelListener);
 
 impl Listener {
     /// Starts listening on `url`, reconnecting after failures.
     pub fn spawn(url: String, hub: OrderEvents) -> Self {
-        let (ready_tx, ready) = watch::channel(false);
-        let handle = tokio::spawn(async move {
-            loop {
-                if let Err(error) = listen(&url, &hub, &ready_tx).await {
-                    tracing::warn!(
-                        error = format!("{error:#}"),
-                        "order event listener lost its connection; reconnecting"
-                    );
-                }
-                let _ = ready_tx.send(false);
-                tokio::time::sleep(Duration::from_secs(1)).await;
-            }
-        });
-        Self { handle, ready }
+        Self(ChannelListener::spawn(url, CHANNEL, hub))
     }
 
     /// Resolves once `LISTEN` is active (events from then on are received).
     pub async fn ready(&mut self) {
-        let _ = self.ready.wait_for(|ready| *ready).await;
+        self.0.ready().await;
     }
 
     pub fn stop(self) {
-        self.handle.abort();
+        self.0.stop();
     }
 }
 
-async fn listen(url: &str, hub: &OrderEvents, ready: &watch::Sender<bool>) -> anyhow::Result<()> {
-    let mut conn = AsyncPgConnection::establish(url).await?;
-    conn.batch_execute(&format!("LISTEN {CHANNEL}")).await?;
-    let _ = ready.send(true);
-    let mut notifications = std::pin::pin!(conn.notifications_stream());
-    while let Some(notification) = notifications.next().await {
-        let notification = notification?;
-        match serde_json::from_str::<OrderEvent>(&notification.payload) {
-            Ok(event) => hub.dispatch(event).await,
-            Err(error) => {
-                tracing::warn!(%error, payload = notification.payload, "unreadable order event")
-            }
+impl OnNotify for OrderEvents {
+    async fn notified(&self, payload: String) {
+        match serde_json::from_str::<OrderEvent>(&payload) {
+            Ok(event) => self.dispatch(event).await,
+            Err(error) => tracing::warn!(%error, payload, "unreadable order event"),
         }
     }
-    anyhow::bail!("the notification stream ended")
 }

@@ -11,6 +11,7 @@ mod common;
 
 mod auth;
 mod budget;
+mod caching;
 mod carts;
 mod catalog;
 mod collections;
