@@ -17,8 +17,10 @@ use hyper_util::rt::TokioIo;
 use tokio::net::{TcpListener, TcpStream};
 
 use clap::Parser;
-use storefront::app::AppState;
-use storefront::config::Config;
+use storefront::app::{AppOptions, AppState};
+use storefront::config::{CatalogueCache, Config};
+use storefront::db::notifications::ChannelListener;
+use storefront::graphql::response_cache;
 use storefront::http;
 use storefront::seed;
 use storefront::server::{self, Database};
@@ -58,6 +60,13 @@ fn scenarios() -> Vec<Scenario> {
             name: "collections with productsCount",
             body: |_| r#"{"query":"{ collections { id title productsCount } }"}"#.to_owned(),
         },
+        Scenario {
+            name: "products(first: 20) nested",
+            body: |_| {
+                r#"{"query":"{ products(first: 20) { nodes { collection { title productsCount } reviews { name } images { url } } } }"}"#
+                    .to_owned()
+            },
+        },
     ]
 }
 
@@ -87,12 +96,27 @@ async fn run_on(database: &Database, config: &Config, options: BenchOptions) -> 
             seed::seed(&mut conn, false, false).await?;
         }
     }
-    let app = http::build_app(AppState::new(pool, database.auth(config)?));
-    let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
-    let addr = listener.local_addr()?;
-    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    // The same service twice: without the catalogue cache, and with it (kept current
+    // like `serve` keeps it).
+    let auth = database.auth(config)?;
+    let uncached = AppState::new(pool.clone(), auth.clone());
+    let cache = CatalogueCache {
+        enabled: true,
+        ..config.catalogue_cache.clone()
+    };
+    let options_cached = AppOptions {
+        catalogue_cache: cache,
+        ..AppOptions::default()
+    };
+    let cached = AppState::with_options(pool, auth, options_cached);
+    let mut listener = ChannelListener::spawn(
+        database.url.clone(),
+        response_cache::CHANNEL,
+        cached.responses.clone(),
+    );
+    listener.ready().await;
     println!(
-        "storefront bench: {} s per scenario, {} connections, pool of {} (http://{addr})",
+        "storefront bench: {} s per scenario, {} connections, pool of {}",
         options.duration.as_secs_f64(),
         options.concurrency,
         config.db_pool_size
@@ -101,6 +125,19 @@ async fn run_on(database: &Database, config: &Config, options: BenchOptions) -> 
         "{:<40} {:>9} {:>10} {:>9} {:>9} {:>7}",
         "scenario", "requests", "req/s", "p50 ms", "p99 ms", "errors"
     );
+    for (label, state) in [("", uncached), (", cached", cached)] {
+        measure_all(state, label, options).await?;
+    }
+    listener.stop();
+    Ok(())
+}
+
+/// Serves `state` on a free loopback port and measures every scenario against it.
+async fn measure_all(state: AppState, label: &str, options: BenchOptions) -> anyhow::Result<()> {
+    let app = http::build_app(state);
+    let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
+    let addr = listener.local_addr()?;
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
     for scenario in scenarios() {
         // A short warm-up fills the pool and the caches.
         measure(
@@ -113,7 +150,7 @@ async fn run_on(database: &Database, config: &Config, options: BenchOptions) -> 
         let m = measure(addr, &scenario, options.duration, options.concurrency).await?;
         println!(
             "{:<40} {:>9} {:>10.0} {:>9.2} {:>9.2} {:>7}",
-            scenario.name,
+            format!("{}{label}", scenario.name),
             m.requests,
             m.requests as f64 / m.elapsed.as_secs_f64(),
             m.p50.as_secs_f64() * 1e3,

@@ -20,7 +20,7 @@ use std::time::Duration;
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
 use async_graphql::parser::types::{ExecutableDocument, OperationType};
-use async_graphql::{Context, ServerResult, Variables};
+use async_graphql::{Context, Lookahead, ServerResult, Variables};
 
 use crate::db::DbPool;
 use crate::error::AppError;
@@ -111,6 +111,29 @@ impl Loaders {
         let loader = Arc::new(loader);
         made.push((id, loader.clone() as Arc<dyn Any + Send + Sync>));
         loader
+    }
+}
+
+/// What the fields selected on a list's objects will ask for: the look-ahead at those
+/// objects, through each path that reaches them (a connection's `nodes` and `edges.node`).
+pub struct Selected<'a>(pub &'a [Lookahead<'a>]);
+
+impl Selected<'_> {
+    /// Whether the dot-separated `path` is selected on the objects.
+    pub fn has(&self, path: &str) -> bool {
+        self.0.iter().any(|objects| {
+            path.split('.')
+                .fold(None::<Lookahead<'_>>, |at, field| match at {
+                    None => Some(objects.field(field)),
+                    Some(at) => Some(at.field(field)),
+                })
+                .is_some_and(|at| at.exists())
+        })
+    }
+
+    /// `keys()` when `path` is selected; none (nothing to prime) otherwise.
+    pub fn keys(&self, path: &str, keys: impl FnOnce() -> Vec<i64>) -> Vec<i64> {
+        if self.has(path) { keys() } else { Vec::new() }
     }
 }
 

@@ -64,12 +64,7 @@ pub(crate) fn respond_keeping(
     keep: Keep<'_>,
 ) -> Response {
     error_codes::annotate_response(&mut response, request_id);
-    let accept = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let graphql_json = accept.contains("application/graphql-response+json")
-        && !accept.contains("application/json");
+    let graphql_json = wants_graphql_json(headers);
     let retry = error_codes::retry_after(&response);
     let request_error = is_request_error(&response);
     // Serialised straight from the response so fields keep the query's order.
@@ -129,13 +124,21 @@ fn content_type(graphql_json: bool) -> &'static str {
 
 /// A public read answered from the catalogue cache.
 pub(crate) fn cached(headers: &HeaderMap, body: &CachedBody, get: bool) -> Response {
+    public(
+        headers,
+        body,
+        get,
+        content_type(wants_graphql_json(headers)),
+    )
+}
+
+/// Whether the client asked for `application/graphql-response+json` only.
+fn wants_graphql_json(headers: &HeaderMap) -> bool {
     let accept = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let graphql_json = accept.contains("application/graphql-response+json")
-        && !accept.contains("application/json");
-    public(headers, body, get, content_type(graphql_json))
+    accept.contains("application/graphql-response+json") && !accept.contains("application/json")
 }
 
 /// A public read's answer: over GET with revalidation headers, and `304 Not Modified`

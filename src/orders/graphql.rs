@@ -20,7 +20,7 @@ use crate::db::DbPool;
 use crate::db::pagination::read_page;
 use crate::error::{AppError, AppResult, OrNotFound};
 use crate::graphql::context::ContextExt;
-use crate::graphql::loaders::{LoadRequired, prime};
+use crate::graphql::loaders::{LoadRequired, Selected, prime};
 use crate::graphql::pagination::{self, Connection, Counter, PageRequest};
 use crate::graphql::scalars::{Money, Uuid};
 
@@ -58,21 +58,17 @@ async fn prime_order_relations<'r>(
     orders: &[Lookahead<'_>],
     rows: impl Iterator<Item = &'r OrderRow> + Clone,
 ) -> AppResult<()> {
-    let wants = |field: &str| orders.iter().any(|o| o.field(field).exists());
-    let pick = |field: &str, keys: Vec<i64>| if wants(field) { keys } else { Vec::new() };
-    let customers = pick("customer", rows.clone().map(|r| r.customer_id).collect());
-    let ids = pick("items", rows.map(|r| r.id).collect());
+    let selected = Selected(orders);
+    let customers = selected.keys("customer", || rows.clone().map(|r| r.customer_id).collect());
+    let ids = selected.keys("items", || rows.map(|r| r.id).collect());
     let (_, items) = tokio::try_join!(
         prime::<CustomerById, _>(ctx, &customers),
         prime::<ItemsByOrderId, _>(ctx, &ids),
     )?;
-    if orders
-        .iter()
-        .any(|o| o.field("items").field("product").exists())
-    {
-        let products: Vec<i64> = items.values().flatten().map(|i| i.product_id).collect();
-        prime::<ProductById, _>(ctx, &products).await?;
-    }
+    let products = selected.keys("items.product", || {
+        items.values().flatten().map(|i| i.product_id).collect()
+    });
+    prime::<ProductById, _>(ctx, &products).await?;
     Ok(())
 }
 

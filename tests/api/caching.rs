@@ -185,17 +185,21 @@ async fn viewer_dependent_or_volatile_reads_over_get_are_private() {
     }
 }
 
-/// An app with the catalogue cache on and kept current like `serve` keeps it.
-async fn cached_app() -> (TestApp, ChannelListener) {
-    let app = TestApp::with_options(AppOptions {
+/// Options with the catalogue cache on.
+fn cached_options() -> AppOptions {
+    AppOptions {
         catalogue_cache: CatalogueCache {
             enabled: true,
             ..CatalogueCache::default()
         },
         throttles: storefront::throttle::Throttles::new(false),
         ..AppOptions::default()
-    })
-    .await;
+    }
+}
+
+/// An app with the catalogue cache on and kept current like `serve` keeps it.
+async fn cached_app() -> (TestApp, ChannelListener) {
+    let app = TestApp::with_options(cached_options()).await;
     let mut listener =
         ChannelListener::spawn(app.db.url.clone(), CHANNEL, app.state.responses.clone());
     listener.ready().await;
@@ -208,14 +212,7 @@ async fn a_write_through_one_instance_is_read_through_another_within_a_second() 
     let id = one_product(&a, "Mug").await;
     // Instance B: the same database, its own cache and listener.
     let pool_b = storefront::db::create_pool(&a.db.url, 2).unwrap();
-    let options = AppOptions {
-        catalogue_cache: CatalogueCache {
-            enabled: true,
-            ..CatalogueCache::default()
-        },
-        ..AppOptions::default()
-    };
-    let state_b = storefront::AppState::with_options(pool_b, a.auth.clone(), options);
+    let state_b = storefront::AppState::with_options(pool_b, a.auth.clone(), cached_options());
     let mut listener_b =
         ChannelListener::spawn(a.db.url.clone(), CHANNEL, state_b.responses.clone());
     listener_b.ready().await;

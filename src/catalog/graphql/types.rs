@@ -7,7 +7,7 @@ use crate::catalog::loaders::FirstProductsByCollection;
 use crate::catalog::loaders::ProductById;
 use crate::catalog::loaders::ReviewsByProductId;
 use crate::db::pagination::Direction;
-use crate::graphql::loaders::prime;
+use crate::graphql::loaders::{Selected, prime};
 use crate::images::loaders::ImagesByProductId;
 use async_graphql::{InputType, Lookahead, SelectionField};
 
@@ -34,18 +34,14 @@ pub async fn prime_product_relations<'r>(
     products: &[Lookahead<'_>],
     rows: impl Iterator<Item = &'r ProductRow> + Clone,
 ) -> AppResult<()> {
-    let wants = |field: &str| products.iter().any(|p| p.field(field).exists());
-    let pick = |field: &str, keys: Vec<i64>| if wants(field) { keys } else { Vec::new() };
+    let selected = Selected(products);
     let ids = || rows.clone().map(|r| r.id).collect::<Vec<_>>();
-    let collections = pick(
-        "collection",
-        rows.clone().map(|r| r.collection_id).collect(),
-    );
-    let (reviews, images, available) = (
-        pick("reviews", ids()),
-        pick("images", ids()),
-        pick("availableInventory", ids()),
-    );
+    let collections = selected.keys("collection", || {
+        rows.clone().map(|r| r.collection_id).collect()
+    });
+    let reviews = selected.keys("reviews", ids);
+    let images = selected.keys("images", ids);
+    let available = selected.keys("availableInventory", ids);
     tokio::try_join!(
         prime::<CollectionById, _>(ctx, &collections),
         prime::<ReviewsByProductId, _>(ctx, &reviews),
