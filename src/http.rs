@@ -285,7 +285,10 @@ async fn graphql_handler(State(state): State<AppState>, request: Request) -> Res
         return respond(&headers, error_document(error), &request_id.0);
     }
     let get = method == Method::GET;
-    if get && is_mutation(&gql_request) {
+    // Only documents within the size budget are parsed here; execution refuses the rest
+    // before it runs anything.
+    let parsable = state.budget.query.admits(&gql_request.query);
+    if get && parsable && is_mutation(&gql_request) {
         let mut response = refused(
             StatusCode::METHOD_NOT_ALLOWED,
             "Mutations are only allowed over POST.",
@@ -302,7 +305,8 @@ async fn graphql_handler(State(state): State<AppState>, request: Request) -> Res
     };
     // Only anonymous reads can be public: authentication comes before any cache.
     let cache = &state.responses;
-    let public = token.is_none() && (get || cache.enabled()) && cache.is_public(&gql_request);
+    let public =
+        token.is_none() && parsable && (get || cache.enabled()) && cache.is_public(&gql_request);
     let key = (public && cache.enabled()).then(|| ResponseCache::key(&gql_request));
     if let Some(hit) = key.as_ref().and_then(|key| cache.get(key)) {
         return answer::cached(&headers, &hit, get);

@@ -84,6 +84,15 @@ pub struct QueryLimits {
     pub assumed_list_size: u64,
 }
 
+impl QueryLimits {
+    /// Whether a document is small enough to parse at all (bytes, then tokens): what the
+    /// transport checks before it parses a document itself (the GET mutation check, the
+    /// public-read rule). A larger one is refused by the budget at execution.
+    pub fn admits(&self, query: &str) -> bool {
+        query.len() <= self.max_bytes && count_tokens(query, self.max_tokens) <= self.max_tokens
+    }
+}
+
 impl Default for QueryLimits {
     fn default() -> Self {
         Self {

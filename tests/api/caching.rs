@@ -273,3 +273,16 @@ async fn signed_in_and_volatile_reads_never_touch_the_cache() {
     assert_eq!(app.state.responses.counts(), (0, 2));
     listener.stop();
 }
+
+#[tokio::test]
+async fn an_oversized_document_over_get_is_refused_by_the_budget_and_runs_nothing() {
+    let app = TestApp::new().await;
+    let padded = format!("mutation {{ createCart {{ id }} }}{}", " ".repeat(40_000));
+    let (_, _, body) = app.send(get(&[("query", padded)], &[])).await;
+    let body: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "QUERY_TOO_COMPLEX",
+        "{body}"
+    );
+    assert_eq!(app.count_sql("SELECT count(*) AS n FROM carts").await, 0);
+}
