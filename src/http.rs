@@ -339,12 +339,20 @@ async fn read_request(
     let bad = |status: StatusCode, message: &str| Box::new(refused(status, message, request_id));
     if request.method() == Method::GET {
         let query = request.uri().query().unwrap_or_default();
-        return async_graphql::http::parse_query_string(query).map_err(|e| {
+        let mut parsed = async_graphql::http::parse_query_string(query).map_err(|e| {
             bad(
                 StatusCode::BAD_REQUEST,
                 &format!("Invalid GraphQL request: {e}"),
             )
-        });
+        })?;
+        // async-graphql reads the operation's name from `operation_name`; the
+        // GraphQL-over-HTTP spelling (Apollo Client, urql) is `operationName`.
+        if parsed.operation_name.is_none() {
+            parsed.operation_name = form_urlencoded::parse(query.as_bytes())
+                .find(|(key, _)| key == "operationName")
+                .map(|(_, name)| name.into_owned());
+        }
+        return Ok(parsed);
     }
     read_body(request, request_id).await
 }

@@ -178,7 +178,7 @@ impl OnNotify for ResponseCache {
     async fn notified(&self, _payload: String) {
         self.clear();
         let (hits, misses) = self.counts();
-        tracing::debug!(hits, misses, "catalogue changed: cache emptied");
+        tracing::info!(hits, misses, "catalogue changed: cache emptied");
     }
 }
 

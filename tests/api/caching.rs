@@ -286,3 +286,19 @@ async fn an_oversized_document_over_get_is_refused_by_the_budget_and_runs_nothin
     );
     assert_eq!(app.count_sql("SELECT count(*) AS n FROM carts").await, 0);
 }
+
+#[tokio::test]
+async fn get_picks_the_operation_named_by_operation_name() {
+    let app = TestApp::new().await;
+    let document = "query A { __typename } query B { collections { id } }";
+    let params = [
+        ("query", document.to_owned()),
+        ("operationName", "B".to_owned()),
+    ];
+    let (status, _, body) = app.send(get(&params, &[])).await;
+    let body: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(
+        (status, body),
+        (StatusCode::OK, json!({ "data": { "collections": [] } }))
+    );
+}
