@@ -191,8 +191,9 @@ impl AppState {
         let _ = self.shutdown_tx.send(true);
     }
 
-    /// Attaches a fresh DataLoader of every domain to a request: loaders wait
-    /// `batch_window` after their first key, so sibling resolvers land in one batch.
+    /// Attaches a fresh loader registry to a request: each loader is made on first use
+    /// and waits `batch_window` after its first key, so sibling resolvers land in one
+    /// batch (lists prime their relations and do not wait).
     pub fn with_loaders(&self, request: async_graphql::Request) -> async_graphql::Request {
         request.data(Loaders::new(self.pool.clone(), self.batch_window))
     }

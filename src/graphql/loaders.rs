@@ -72,7 +72,7 @@ impl Loaders {
         }
     }
 
-    /// Turns the caches of the loaders made from now on: the request is a query, which
+    /// Turns on the caches of the loaders made from now on: the request is a query, which
     /// writes nothing, so a row read once (or primed) stays true for the rest of the
     /// request. Called when the document is parsed, before any resolver runs.
     pub fn cache_reads(&self) {
