@@ -122,7 +122,7 @@ async fn run_on(database: &Database, config: &Config, options: BenchOptions) -> 
         config.db_pool_size
     );
     println!(
-        "{:<40} {:>9} {:>10} {:>9} {:>9} {:>7}",
+        "{:<44} {:>9} {:>10} {:>9} {:>9} {:>7}",
         "scenario", "requests", "req/s", "p50 ms", "p99 ms", "errors"
     );
     for (label, state) in [("", uncached), (", cached", cached)] {
@@ -149,7 +149,7 @@ async fn measure_all(state: AppState, label: &str, options: BenchOptions) -> any
         .await?;
         let m = measure(addr, &scenario, options.duration, options.concurrency).await?;
         println!(
-            "{:<40} {:>9} {:>10.0} {:>9.2} {:>9.2} {:>7}",
+            "{:<44} {:>9} {:>10.0} {:>9.2} {:>9.2} {:>7}",
             format!("{}{label}", scenario.name),
             m.requests,
             m.requests as f64 / m.elapsed.as_secs_f64(),
