@@ -260,22 +260,8 @@ async fn graphql_handler(State(state): State<AppState>, request: Request) -> Res
     let headers = request.headers().clone();
     let request_id = RequestId(request_id(&headers));
     let client = ClientAddr::of(&request, &state.trusted_proxies);
-    if method == Method::GET && wants_html(&headers) && request.uri().query().is_none() {
-        if state.graphiql {
-            return graphiql().into_response();
-        }
-        return refused(
-            StatusCode::NOT_FOUND,
-            "GraphiQL is switched off on this server (GRAPHIQL).",
-            &request_id.0,
-        );
-    }
-    if method == Method::POST && !supported_content_type(&headers) {
-        return refused(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "Send application/json (or multipart/form-data for uploads).",
-            &request_id.0,
-        );
+    if let Some(answer) = not_a_graphql_request(&state, &request, &request_id.0) {
+        return answer;
     }
     let mut gql_request = match read_request(request, &request_id.0).await {
         Ok(request) => request,
@@ -289,15 +275,7 @@ async fn graphql_handler(State(state): State<AppState>, request: Request) -> Res
     // before it runs anything.
     let parsable = state.budget.query.admits(&gql_request.query);
     if get && parsable && is_mutation(&gql_request) {
-        let mut response = refused(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "Mutations are only allowed over POST.",
-            &request_id.0,
-        );
-        response
-            .headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static("POST"));
-        return response;
+        return mutation_over_get(&request_id.0);
     }
     let token = match viewer::bearer_token(&headers) {
         Ok(token) => token,
@@ -328,6 +306,47 @@ async fn graphql_handler(State(state): State<AppState>, request: Request) -> Res
         (false, false) => Keep::Unmarked,
     };
     respond_keeping(&headers, response, &request_id.0, keep)
+}
+
+/// GraphiQL for a browser's plain `GET /graphql` (404 when it is off), and 415 for a POST
+/// of a content type that carries no GraphQL request.
+fn not_a_graphql_request(
+    state: &AppState,
+    request: &Request,
+    request_id: &str,
+) -> Option<Response> {
+    let (method, headers) = (request.method(), request.headers());
+    if method == Method::GET && wants_html(headers) && request.uri().query().is_none() {
+        if state.graphiql {
+            return Some(graphiql().into_response());
+        }
+        return Some(refused(
+            StatusCode::NOT_FOUND,
+            "GraphiQL is switched off on this server (GRAPHIQL).",
+            request_id,
+        ));
+    }
+    if method == Method::POST && !supported_content_type(headers) {
+        return Some(refused(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Send application/json (or multipart/form-data for uploads).",
+            request_id,
+        ));
+    }
+    None
+}
+
+/// 405 for a mutation sent over GET, with `Allow: POST`.
+fn mutation_over_get(request_id: &str) -> Response {
+    let mut response = refused(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "Mutations are only allowed over POST.",
+        request_id,
+    );
+    response
+        .headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static("POST"));
+    response
 }
 
 /// Reads a GraphQL request: the query string for GET; for POST a JSON body (up to 1 MiB)

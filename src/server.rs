@@ -153,9 +153,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     result
 }
 
-async fn serve_on(database: &Database, config: &Config) -> anyhow::Result<()> {
-    let pool = prepare(database, config, true).await?;
-    let options = AppOptions {
+/// What `serve` builds its state from.
+fn app_options(config: &Config) -> AppOptions {
+    AppOptions {
         settings: Settings::from_config(config),
         cors_origins: config.cors_allowed_origins.clone(),
         budget: config.budget.clone(),
@@ -165,16 +165,38 @@ async fn serve_on(database: &Database, config: &Config) -> anyhow::Result<()> {
         trusted_proxies: config.trusted_proxies.clone(),
         catalogue_cache: config.catalogue_cache.clone(),
         ..AppOptions::default()
-    };
-    let state = AppState::with_options(pool, database.auth(config)?, options);
-    let listener_task = Listener::spawn(database.url.clone(), state.events.clone());
-    let catalogue_listener = state.responses.enabled().then(|| {
-        ChannelListener::spawn(
-            database.url.clone(),
-            response_cache::CHANNEL,
-            state.responses.clone(),
-        )
-    });
+    }
+}
+
+/// The instance's `LISTEN` tasks: order events, and the catalogue cache's invalidation
+/// when the cache is on.
+struct Listeners(Listener, Option<ChannelListener>);
+
+impl Listeners {
+    fn spawn(url: &str, state: &AppState) -> Self {
+        let orders = Listener::spawn(url.to_owned(), state.events.clone());
+        let catalogue = state.responses.enabled().then(|| {
+            ChannelListener::spawn(
+                url.to_owned(),
+                response_cache::CHANNEL,
+                state.responses.clone(),
+            )
+        });
+        Self(orders, catalogue)
+    }
+
+    fn stop(self) {
+        self.0.stop();
+        if let Some(catalogue) = self.1 {
+            catalogue.stop();
+        }
+    }
+}
+
+async fn serve_on(database: &Database, config: &Config) -> anyhow::Result<()> {
+    let pool = prepare(database, config, true).await?;
+    let state = AppState::with_options(pool, database.auth(config)?, app_options(config));
+    let listeners = Listeners::spawn(&database.url, &state);
     let (stop_workers, stopped) = tokio::sync::watch::channel(false);
     let workers = if config.run_workers {
         Some(spawn_workers(
@@ -212,10 +234,7 @@ async fn serve_on(database: &Database, config: &Config) -> anyhow::Result<()> {
         let _ = workers.await;
     }
     drop(stopped);
-    listener_task.stop();
-    if let Some(listener) = catalogue_listener {
-        listener.stop();
-    }
+    listeners.stop();
     tracing::info!("shut down gracefully");
     Ok(())
 }
