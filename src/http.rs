@@ -12,6 +12,7 @@ use std::time::Duration;
 use async_graphql::ParseRequestError;
 use async_graphql::http::GraphiQLSource;
 use async_graphql::http::MultipartOptions;
+use async_graphql::parser::types::{ExecutableDocument, OperationType};
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
@@ -271,10 +272,20 @@ async fn graphql_handler(State(state): State<AppState>, request: Request) -> Res
         return respond(&headers, error_document(error), &request_id.0);
     }
     let get = method == Method::GET;
-    // Only documents within the size budget are parsed here; execution refuses the rest
-    // before it runs anything.
-    let parsable = state.budget.query.admits(&gql_request.query);
-    if get && parsable && is_mutation(&gql_request) {
+    let cache = &state.responses;
+    // The transport's own look at the document (the GET mutation check, the public-read
+    // rule): parsed once, only when one of them applies, and only within the budget's
+    // size limits (execution refuses larger documents before running anything).
+    let anonymous = !headers.contains_key(header::AUTHORIZATION);
+    let document = ((get || (anonymous && cache.enabled()))
+        && state.budget.query.admits(&gql_request.query))
+    .then(|| async_graphql::parser::parse_query(&gql_request.query).ok())
+    .flatten();
+    if get
+        && document
+            .as_ref()
+            .is_some_and(|d| is_mutation(d, &gql_request))
+    {
         return mutation_over_get(&request_id.0);
     }
     let token = match viewer::bearer_token(&headers) {
@@ -282,9 +293,7 @@ async fn graphql_handler(State(state): State<AppState>, request: Request) -> Res
         Err(error) => return respond(&headers, error_document(error), &request_id.0),
     };
     // Only anonymous reads can be public: authentication comes before any cache.
-    let cache = &state.responses;
-    let public =
-        token.is_none() && parsable && (get || cache.enabled()) && cache.is_public(&gql_request);
+    let public = token.is_none() && document.as_ref().is_some_and(|d| cache.is_public(d));
     let key = (public && cache.enabled()).then(|| ResponseCache::key(&gql_request));
     if let Some(hit) = key.as_ref().and_then(|key| cache.get(key)) {
         return answer::cached(&headers, &hit, get);
@@ -433,11 +442,8 @@ async fn read_body(
         })
 }
 
-fn is_mutation(request: &async_graphql::Request) -> bool {
-    use async_graphql::parser::types::OperationType;
-    let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
-        return false;
-    };
+/// Whether the operation `request` runs from `document` is a mutation.
+fn is_mutation(document: &ExecutableDocument, request: &async_graphql::Request) -> bool {
     document.operations.iter().any(|(name, operation)| {
         operation.node.ty == OperationType::Mutation
             && (request.operation_name.is_none()

@@ -8,7 +8,7 @@ use super::model::{CollectionRow, ProductRow, ReviewRow};
 use super::repo::{self, ProductOrdering};
 use crate::db::DbPool;
 use crate::db::group_by_key;
-use crate::db::pagination::Direction;
+use crate::db::pagination::{Direction, PageRequest};
 use crate::error::AppError;
 use crate::graphql::loaders::{PoolLoader, batch_loader};
 
@@ -34,6 +34,24 @@ pub struct CollectionPageKey {
     pub ordering: ProductOrdering,
     pub direction: Direction,
     pub limit: i64,
+}
+
+impl CollectionPageKey {
+    /// The key of collection `collection_id`'s page for `page` in `ordering`, when that
+    /// is a first (or last) page; `None` after a cursor (such a page reads on its own).
+    pub fn first_page(
+        collection_id: i64,
+        ordering: &ProductOrdering,
+        page: &PageRequest,
+    ) -> Option<Self> {
+        let first = page.after.is_none() && page.before.is_none();
+        first.then(|| Self {
+            collection_id,
+            ordering: ordering.clone(),
+            direction: page.direction,
+            limit: page.limit,
+        })
+    }
 }
 
 /// Batches the first page of every collection in a list into one windowed query per

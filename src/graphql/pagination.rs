@@ -166,15 +166,6 @@ impl Counter {
         }))
     }
 
-    /// `count` reads through the request's context (a DataLoader that batches the
-    /// counts of sibling connections).
-    pub fn in_context<F>(count: F) -> Self
-    where
-        F: for<'a> Fn(&'a Context<'a>) -> BoxFuture<'a, AppResult<i64>> + Send + Sync + 'static,
-    {
-        Self(Arc::new(count))
-    }
-
     /// A known total.
     pub fn known(total: i64) -> Self {
         Self(Arc::new(move |_| Box::pin(std::future::ready(Ok(total)))))
@@ -249,9 +240,9 @@ impl<T: OutputType + Clone> Connection<T> {
     }
 }
 
-/// The look-ahead at a connection's node objects, through `nodes` and `edges.node`.
-pub fn node_selections<'a>(ctx: &'a Context<'_>) -> [Lookahead<'a>; 2] {
-    let connection = ctx.look_ahead();
+/// The look-ahead at a connection's node objects (given the look-ahead at the
+/// connection, e.g. `ctx.look_ahead()` in its resolver), through `nodes` and `edges.node`.
+pub fn node_selections(connection: Lookahead<'_>) -> [Lookahead<'_>; 2] {
     [
         connection.field("nodes"),
         connection.field("edges").field("node"),

@@ -47,7 +47,7 @@ impl CachedBody {
 }
 
 /// A strong entity tag for a response body.
-pub fn entity_tag(body: &[u8]) -> String {
+fn entity_tag(body: &[u8]) -> String {
     let digest = Sha256::digest(body);
     let hex: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
     format!("\"{hex}\"")
@@ -88,11 +88,9 @@ impl ResponseCache {
         self.entries.is_some()
     }
 
-    /// Whether `request` (sent without a viewer) is a public read. A document that does
-    /// not parse is not: execution reports it.
-    pub fn is_public(&self, request: &Request) -> bool {
-        async_graphql::parser::parse_query(&request.query)
-            .is_ok_and(|document| (self.public)(&document))
+    /// Whether `document` (sent without a viewer) is a public read.
+    pub fn is_public(&self, document: &ExecutableDocument) -> bool {
+        (self.public)(document)
     }
 
     /// The cache key of a public read.

@@ -186,7 +186,7 @@ impl OrdersQuery {
         let rows = read_page(&mut conn, &repo::OrdersIn(scope), &page).await?;
         drop(conn);
         let orders = rows.window.rows.iter().map(|(_, row)| row);
-        prime_order_relations(ctx, &pagination::node_selections(ctx), orders).await?;
+        prime_order_relations(ctx, &pagination::node_selections(ctx.look_ahead()), orders).await?;
         let counter =
             Counter::new(move |mut conn| async move { repo::count_orders(&mut conn, scope).await });
         Ok(Connection::from_keyset(

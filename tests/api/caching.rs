@@ -46,12 +46,7 @@ async fn post(app: &TestApp, body: Value) -> (StatusCode, Value) {
 
 async fn one_product(app: &TestApp, title: &str) -> i64 {
     let mut conn = app.conn().await;
-    let c = factories::collection(&mut conn, "C").await;
-    factories::product(c.id)
-        .title(title)
-        .insert(&mut conn)
-        .await
-        .id
+    factories::catalogue(&mut conn, &[(title, "1.00", 10)]).await[0]
 }
 
 #[tokio::test]

@@ -89,7 +89,12 @@ pub(super) async fn load_product_page(
     let rows = read_page(&mut conn, &source, &query.page).await?;
     drop(conn);
     let products = rows.window.rows.iter().map(|(_, row)| row);
-    prime_product_relations(ctx, &pagination::node_selections(ctx), products).await?;
+    prime_product_relations(
+        ctx,
+        &pagination::node_selections(ctx.look_ahead()),
+        products,
+    )
+    .await?;
     let signature = query.ordering.signature();
     let counter = total.counter();
     Ok(Connection::from_keyset(

@@ -6,7 +6,6 @@ use crate::catalog::loaders::CollectionById;
 use crate::catalog::loaders::FirstProductsByCollection;
 use crate::catalog::loaders::ProductById;
 use crate::catalog::loaders::ReviewsByProductId;
-use crate::db::pagination::Direction;
 use crate::graphql::loaders::{Selected, prime};
 use crate::images::loaders::ImagesByProductId;
 use async_graphql::{InputType, Lookahead, SelectionField};
@@ -171,28 +170,21 @@ pub async fn prime_collection_pages(ctx: &Context<'_>, rows: &[CollectionRow]) -
     let products = ctx.look_ahead().field("products");
     let mut keys = Vec::new();
     for field in products.selection_fields() {
-        let Some((ordering, direction, limit)) = first_page_shape(&field) else {
-            continue;
-        };
-        keys.extend(rows.iter().map(|row| CollectionPageKey {
-            collection_id: row.id,
-            ordering: ordering.clone(),
-            direction,
-            limit,
-        }));
+        if let Some((ordering, page)) = page_of(&field) {
+            keys.extend(
+                rows.iter()
+                    .filter_map(|row| CollectionPageKey::first_page(row.id, &ordering, &page)),
+            );
+        }
     }
     let pages = prime::<FirstProductsByCollection, _>(ctx, &keys).await?;
-    let nodes = [
-        products.field("nodes"),
-        products.field("edges").field("node"),
-    ];
+    let nodes = pagination::node_selections(products);
     prime_product_relations(ctx, &nodes, pages.values().flatten()).await
 }
 
-/// The shape of the page a `products(first, after, last, before, orderBy)` selection
-/// reads when it is a first (or last) page; `None` after a cursor, or for arguments that
-/// the resolver itself will refuse.
-fn first_page_shape(field: &SelectionField<'_>) -> Option<(ProductOrdering, Direction, i64)> {
+/// The ordering and page a `products(first, after, last, before, orderBy)` selection asks
+/// for; `None` for arguments that the resolver itself will refuse.
+fn page_of(field: &SelectionField<'_>) -> Option<(ProductOrdering, PageRequest)> {
     let arguments = field.arguments().ok()?;
     let argument = |name: &str| {
         arguments
@@ -210,8 +202,7 @@ fn first_page_shape(field: &SelectionField<'_>) -> Option<(ProductOrdering, Dire
     let order_by: Option<Vec<ProductOrder>> = InputType::parse(argument("orderBy")).ok()?;
     let ordering = ordering_of(order_by);
     let page = PageRequest::new(first, after, last, before, &ordering.signature()).ok()?;
-    let first_page = page.after.is_none() && page.before.is_none();
-    first_page.then_some((ordering, page.direction, page.limit))
+    Some((ordering, page))
 }
 
 /// A group of products; every product belongs to exactly one collection.
@@ -258,14 +249,8 @@ impl Collection {
         let ordering = ordering_of(order_by);
         let page = PageRequest::new(first, after, last, before, &ordering.signature())?;
         let total = TotalCount::Known(self.0.products_count);
-        if page.after.is_none() && page.before.is_none() {
+        if let Some(key) = CollectionPageKey::first_page(self.0.id, &ordering, &page) {
             // The first page of many collections is batched into one query.
-            let key = CollectionPageKey {
-                collection_id: self.0.id,
-                ordering: ordering.clone(),
-                direction: page.direction,
-                limit: page.limit,
-            };
             let rows = ctx
                 .loader::<FirstProductsByCollection>()?
                 .load_one(key)
