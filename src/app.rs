@@ -110,9 +110,21 @@ impl Default for AppOptions {
     }
 }
 
-/// Cheap to clone: the pool and the schema are reference-counted.
+/// The service's shared state. Cheap to clone (one reference count): the router clones
+/// it for every request.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// What [`AppState`] shares.
+pub struct Shared {
     pub pool: DbPool,
     pub settings: Settings,
     /// Browser origins allowed by CORS.
@@ -135,7 +147,7 @@ pub struct AppState {
     pub responses: ResponseCache,
     /// Turns `true` when the service begins shutting down.
     pub shutdown: watch::Receiver<bool>,
-    shutdown_tx: Arc<watch::Sender<bool>>,
+    shutdown_tx: watch::Sender<bool>,
 }
 
 impl AppState {
@@ -161,7 +173,7 @@ impl AppState {
             options.batch_window
         };
         let (shutdown_tx, shutdown) = watch::channel(false);
-        Self {
+        Self(Arc::new(Shared {
             pool,
             settings: options.settings,
             cors_origins: options.cors_origins,
@@ -182,8 +194,8 @@ impl AppState {
                 crate::catalog::graphql::is_public_read,
             ),
             shutdown,
-            shutdown_tx: Arc::new(shutdown_tx),
-        }
+            shutdown_tx,
+        }))
     }
 
     /// Tells long-lived connections (WebSockets) that the service is going away.

@@ -116,7 +116,7 @@ pub async fn prepare(
     if !applied.is_empty() {
         tracing::info!(migrations = ?applied, "database migrated");
     }
-    let url = db::with_statement_timeout(&database.url, config.budget.statement_timeout);
+    let url = db::with_session_settings(&database.url, config.budget.statement_timeout);
     let pool = db::create_pool(&url, config.db_pool_size)?;
     if seed_if_empty && database.is_embedded() {
         let mut conn = pool

@@ -266,6 +266,68 @@ impl KeysetSource for ProductList<'_> {
     }
 }
 
+/// A product row read with its collection, for pages that show `collection`: the to-one
+/// relation joined into the page's own statement.
+#[derive(QueryableByName)]
+pub struct ProductWithCollection {
+    #[diesel(embed)]
+    pub product: ProductRow,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub collection_title: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
+    pub collection_featured_product_id: Option<i64>,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub collection_products_count: i64,
+}
+
+impl ProductWithCollection {
+    pub fn collection(&self) -> CollectionRow {
+        CollectionRow {
+            id: self.product.collection_id,
+            title: self.collection_title.clone(),
+            featured_product_id: self.collection_featured_product_id,
+            products_count: self.collection_products_count,
+        }
+    }
+}
+
+/// [`ProductList`] with each product's collection joined in.
+pub struct ProductsWithCollections<'a>(pub ProductList<'a>);
+
+impl KeysetSource for ProductsWithCollections<'_> {
+    type Row = ProductWithCollection;
+
+    fn columns(&self) -> &str {
+        const COLUMNS: &str = "p.id, p.title, p.slug, p.description, p.unit_price, \
+                               p.inventory, p.last_update, p.collection_id, \
+                               c.title AS collection_title, \
+                               c.featured_product_id AS collection_featured_product_id, \
+                               c.products_count AS collection_products_count";
+        COLUMNS
+    }
+
+    fn order(&self) -> Vec<(&'static str, bool)> {
+        self.0.order()
+    }
+
+    fn push_source(&self, sql: &mut Sql) {
+        sql.push(" FROM products p JOIN collections c ON c.id = p.collection_id WHERE TRUE");
+        push_filter(sql, self.0.filter);
+    }
+
+    fn binds(&self, keys: &[Json]) -> Option<Vec<Bind>> {
+        self.0.binds(keys)
+    }
+
+    fn keys(&self, row: &ProductWithCollection) -> Vec<Json> {
+        self.0.keys(&row.product)
+    }
+
+    fn cached(&self) -> bool {
+        self.0.cached()
+    }
+}
+
 /// Number of products matching `filter`.
 pub async fn count_products(
     conn: &mut AsyncPgConnection,

@@ -84,6 +84,24 @@ pub struct KeysetPage<R> {
     pub other_side: bool,
 }
 
+impl<R> KeysetPage<R> {
+    /// The same page with each row mapped.
+    pub fn map<T>(self, f: impl Fn(R) -> T) -> KeysetPage<T> {
+        KeysetPage {
+            window: Window {
+                rows: self
+                    .window
+                    .rows
+                    .into_iter()
+                    .map(|(k, r)| (k, f(r)))
+                    .collect(),
+                has_more: self.window.has_more,
+            },
+            other_side: self.other_side,
+        }
+    }
+}
+
 /// Reads the page `request` asks for: the rows in one statement (one look-ahead row says
 /// whether more follow), and one `EXISTS` probe when a cursor was given.
 pub async fn read_page<S: KeysetSource>(

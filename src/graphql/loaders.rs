@@ -160,6 +160,24 @@ where
     Ok(values)
 }
 
+/// Primes the request's loader `L` with rows already read (a to-one relation joined into
+/// a list's own statement), so its resolvers neither query nor wait. Nothing outside
+/// queries (see [`prime`]).
+pub async fn feed<L, K>(
+    ctx: &Context<'_>,
+    rows: impl IntoIterator<Item = (K, L::Value)>,
+) -> Result<(), AppError>
+where
+    L: PoolLoader + Loader<K, Error = AppError>,
+    K: Send + Sync + Hash + Eq + Clone + 'static,
+{
+    let loaders = ctx.shared::<Loaders>()?;
+    if loaders.caching() {
+        loaders.get::<L>().feed_many(rows).await;
+    }
+    Ok(())
+}
+
 /// Declares a domain's DataLoader keyed by `i64` over one batch query `$load(conn, ids)`
 /// (a repo function): the loader takes a pooled connection for the batch, and the rows
 /// are keyed `one by` a field (one row per key), grouped `many by` a field (a list per

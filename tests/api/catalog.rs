@@ -1009,6 +1009,43 @@ async fn product_page_with_relations_runs_a_fixed_number_of_statements() {
     println!("products(first: 100) with collection, productsCount, reviews: {large} statements");
 }
 
+/// The common page (each product with its collection's title) is one statement: the
+/// to-one collection is joined into the page's own statement, with the right rows.
+#[tokio::test]
+async fn a_product_page_reads_its_collections_in_its_own_statement() {
+    let app = TestApp::counting_as_staff().await;
+    let mut conn = app.conn().await;
+    let books = factories::collection(&mut conn, "Books").await;
+    let toys = factories::collection(&mut conn, "Toys").await;
+    for (title, collection) in [("A", &books), ("B", &toys), ("C", &books)] {
+        factories::product(collection.id)
+            .title(title)
+            .insert(&mut conn)
+            .await;
+    }
+    drop(conn);
+    let query = "{ products(first: 10, orderBy: [TITLE]) \
+                 { nodes { title collection { id title productsCount } } } }";
+    assert_eq!(app.count_statements(As::Anon, query, json!({})).await, 1);
+    let data = app.data(As::Anon, query, json!({})).await;
+    let shown: Vec<_> = data["products"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| (n["title"].clone(), n["collection"].clone()))
+        .collect();
+    let books = json!({ "id": books.id, "title": "Books", "productsCount": 2 });
+    let toys = json!({ "id": toys.id, "title": "Toys", "productsCount": 1 });
+    assert_eq!(
+        shown,
+        vec![
+            (json!("A"), books.clone()),
+            (json!("B"), toys),
+            (json!("C"), books)
+        ]
+    );
+}
+
 /// With a batch window of an hour, any relation that a list did not prime would hold its
 /// request for that hour: every read below must come back at once, with its data.
 #[tokio::test]

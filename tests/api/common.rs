@@ -99,7 +99,7 @@ impl TestApp {
             .boxed()
         });
         // Like the service: every pooled connection has the budget's statement timeout.
-        let url = storefront::db::with_statement_timeout(&db.url, options.budget.statement_timeout);
+        let url = storefront::db::with_session_settings(&db.url, options.budget.statement_timeout);
         let pool = storefront::db::create_pool_with_config(&url, 5, config).expect("test pool");
         // A wide batch window keeps batching deterministic on a busy 2-core machine
         // (debug builds resolve a 100-row page slower than the 1 ms default).

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::db::pagination::read_page;
+use crate::graphql::loaders::Selected;
 use crate::graphql::pagination::{Connection, Counter};
 
 // ---------------------------------------------------------------------------------------
@@ -75,26 +76,31 @@ pub(super) fn product_page(
     Connection::new(edges, page_info, total.counter())
 }
 
-/// Reads a page of products.
+/// Reads a page of products; when its nodes show `collection`, each with its collection
+/// in the same statement.
 pub(super) async fn load_product_page(
     ctx: &Context<'_>,
     query: ProductPageQuery,
     total: TotalCount,
 ) -> AppResult<ProductConnection> {
-    let source = repo::ProductList {
+    let list = repo::ProductList {
         filter: &query.filter,
         ordering: &query.ordering,
     };
+    let nodes = pagination::node_selections(ctx.look_ahead());
     let mut conn = ctx.conn().await?;
-    let rows = read_page(&mut conn, &source, &query.page).await?;
+    let (rows, joined) = if Selected(&nodes).has("collection") {
+        let source = repo::ProductsWithCollections(list);
+        let rows = read_page(&mut conn, &source, &query.page).await?;
+        let collections = rows.window.rows.iter().map(|(_, row)| row.collection());
+        let collections = collections.collect();
+        (rows.map(|row| row.product), Some(collections))
+    } else {
+        (read_page(&mut conn, &list, &query.page).await?, None)
+    };
     drop(conn);
     let products = rows.window.rows.iter().map(|(_, row)| row);
-    prime_product_relations(
-        ctx,
-        &pagination::node_selections(ctx.look_ahead()),
-        products,
-    )
-    .await?;
+    prime_product_relations(ctx, &nodes, products, joined).await?;
     let signature = query.ordering.signature();
     let counter = total.counter();
     Ok(Connection::from_keyset(

@@ -6,7 +6,7 @@ use crate::catalog::loaders::CollectionById;
 use crate::catalog::loaders::FirstProductsByCollection;
 use crate::catalog::loaders::ProductById;
 use crate::catalog::loaders::ReviewsByProductId;
-use crate::graphql::loaders::{Selected, prime};
+use crate::graphql::loaders::{Selected, feed, prime};
 use crate::images::loaders::ImagesByProductId;
 use async_graphql::{InputType, Lookahead, SelectionField};
 
@@ -28,16 +28,24 @@ pub enum InventoryStatus {
 /// Primes the relations that the fields selected on `rows` (`products`: the look-ahead
 /// at the product objects, e.g. a connection's `nodes` and `edges.node`) will ask for,
 /// each for all rows in one statement, so a page resolves without batch-window waits.
+/// `joined`: the rows' collections when the page's own statement read them.
 pub async fn prime_product_relations<'r>(
     ctx: &Context<'_>,
     products: &[Lookahead<'_>],
     rows: impl Iterator<Item = &'r ProductRow> + Clone,
+    joined: Option<Vec<CollectionRow>>,
 ) -> AppResult<()> {
     let selected = Selected(products);
     let ids = || rows.clone().map(|r| r.id).collect::<Vec<_>>();
-    let collections = selected.keys("collection", || {
-        rows.clone().map(|r| r.collection_id).collect()
-    });
+    let collections = match joined {
+        Some(joined) => {
+            feed::<CollectionById, _>(ctx, joined.into_iter().map(|c| (c.id, c))).await?;
+            Vec::new()
+        }
+        None => selected.keys("collection", || {
+            rows.clone().map(|r| r.collection_id).collect()
+        }),
+    };
     let reviews = selected.keys("reviews", ids);
     let images = selected.keys("images", ids);
     let available = selected.keys("availableInventory", ids);
@@ -179,7 +187,7 @@ pub async fn prime_collection_pages(ctx: &Context<'_>, rows: &[CollectionRow]) -
     }
     let pages = prime::<FirstProductsByCollection, _>(ctx, &keys).await?;
     let nodes = pagination::node_selections(products);
-    prime_product_relations(ctx, &nodes, pages.values().flatten()).await
+    prime_product_relations(ctx, &nodes, pages.values().flatten(), None).await
 }
 
 /// The ordering and page a `products(first, after, last, before, orderBy)` selection asks
