@@ -41,6 +41,9 @@ use crate::graphql::error_codes::annotate_response;
 /// The only subprotocol spoken here.
 pub const PROTOCOL: &str = "graphql-transport-ws";
 
+/// What a socket reserves to read frames into (tungstenite's default is 128 KiB).
+const READ_BUFFER_BYTES: usize = 4 * 1024;
+
 /// `GET /graphql/ws`.
 pub async fn graphql_ws(
     State(state): State<AppState>,
@@ -63,6 +66,9 @@ pub async fn graphql_ws(
     let span = tracing::info_span!("websocket", request_id = %request_id);
     upgrade
         .protocols([PROTOCOL])
+        // tungstenite reserves 128 KiB per socket to read into by default, most of an
+        // idle subscriber's memory; messages here are small, and larger ones still grow it.
+        .read_buffer_size(READ_BUFFER_BYTES)
         .max_message_size(transport_cap)
         .max_frame_size(transport_cap)
         .on_upgrade(move |socket| {

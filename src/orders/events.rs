@@ -15,8 +15,10 @@ use diesel_async::AsyncPgConnection;
 use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 use serde::{Deserialize, Serialize};
-use tokio::sync::broadcast;
+use tokio::sync::{OnceCell, broadcast};
 
+use super::model::OrderRow;
+use crate::db::DbPool;
 use crate::db::notifications::{ChannelListener, OnNotify};
 use crate::db::sql::{Bind, Sql};
 use crate::error::AppResult;
@@ -77,9 +79,32 @@ impl OrderSubscriber for LogOrders {
 }
 
 /// The in-process hub: a broadcast channel for subscriptions plus the subscribers.
+/// An event as the live subscriptions receive it. Its order is read once on this instance,
+/// by whichever subscription asks first, and shared by all the others: ten thousand
+/// subscribers cost one statement per event, not ten thousand.
+pub struct Published {
+    pub event: OrderEvent,
+    order: OnceCell<Option<OrderRow>>,
+}
+
+impl Published {
+    /// The event's order (`None` when it is gone).
+    pub async fn order(&self, pool: &DbPool) -> AppResult<Option<OrderRow>> {
+        let order = self
+            .order
+            .get_or_try_init(|| async {
+                let mut conn = pool.get().await?;
+                super::repo::find_order(&mut conn, super::repo::Scope::All, self.event.order_id)
+                    .await
+            })
+            .await?;
+        Ok(order.clone())
+    }
+}
+
 #[derive(Clone)]
 pub struct OrderEvents {
-    sender: broadcast::Sender<OrderEvent>,
+    sender: broadcast::Sender<Arc<Published>>,
     subscribers: Arc<Vec<Arc<dyn OrderSubscriber>>>,
 }
 
@@ -98,14 +123,17 @@ impl OrderEvents {
         }
     }
 
-    pub fn subscribe(&self) -> broadcast::Receiver<OrderEvent> {
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Published>> {
         self.sender.subscribe()
     }
 
     /// Delivers one event: to the live subscriptions, then to every subscriber, each
     /// isolated (an error or a panic is logged and the others still run).
     pub async fn dispatch(&self, event: OrderEvent) {
-        let _ = self.sender.send(event.clone());
+        let _ = self.sender.send(Arc::new(Published {
+            event: event.clone(),
+            order: OnceCell::new(),
+        }));
         for subscriber in self.subscribers.iter() {
             let outcome = std::panic::AssertUnwindSafe(subscriber.on_event(&event))
                 .catch_unwind()

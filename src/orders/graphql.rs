@@ -267,19 +267,15 @@ fn order_stream(
         (receiver, pool, wanted),
         |(mut receiver, pool, wanted)| async move {
             loop {
-                let event = match receiver.recv().await {
-                    Ok(event) => event,
+                let published = match receiver.recv().await {
+                    Ok(published) => published,
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
                 };
-                if !wanted(&event) {
+                if !wanted(&published.event) {
                     continue;
                 }
-                let order = async {
-                    let mut conn = pool.get().await?;
-                    repo::find_order(&mut conn, Scope::All, event.order_id).await
-                }
-                .await;
+                let order = published.order(&pool).await;
                 match order {
                     Ok(Some(row)) => return Some((Ok(Order(row)), (receiver, pool, wanted))),
                     Ok(None) => continue,

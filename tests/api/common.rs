@@ -30,26 +30,42 @@ use tower::ServiceExt;
 
 pub use db::TestDb;
 
-/// Counts the SQL statements run through the app's pool.
+/// Counts the SQL statements run through the app's pool, and keeps their text.
 #[derive(Clone, Default)]
-pub struct StatementCounter(Arc<AtomicUsize>);
+pub struct StatementCounter(Arc<AtomicUsize>, Arc<std::sync::Mutex<Vec<String>>>);
 
 impl StatementCounter {
     pub fn reset(&self) {
         self.0.store(0, Ordering::SeqCst);
+        self.statements().clear();
     }
 
     pub fn get(&self) -> usize {
         self.0.load(Ordering::SeqCst)
     }
+
+    /// How many statements since the last reset contain `text`.
+    pub fn containing(&self, text: &str) -> usize {
+        self.statements()
+            .iter()
+            .filter(|sql| sql.contains(text))
+            .count()
+    }
+
+    fn statements(&self) -> std::sync::MutexGuard<'_, Vec<String>> {
+        self.1
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
 }
 
-struct CountStatements(Arc<AtomicUsize>);
+struct CountStatements(StatementCounter);
 
 impl Instrumentation for CountStatements {
     fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
-        if let InstrumentationEvent::StartQuery { .. } = event {
-            self.0.fetch_add(1, Ordering::SeqCst);
+        if let InstrumentationEvent::StartQuery { query, .. } = event {
+            self.0.0.fetch_add(1, Ordering::SeqCst);
+            self.0.statements().push(query.to_string());
         }
     }
 }
@@ -86,7 +102,7 @@ impl TestApp {
     pub async fn with_options(options: AppOptions) -> Self {
         let db = TestDb::create().await;
         let statements = StatementCounter::default();
-        let counter = statements.0.clone();
+        let counter = statements.clone();
         let mut config = ManagerConfig::default();
         config.recycling_method = RecyclingMethod::Fast;
         config.custom_setup = Box::new(move |url| {

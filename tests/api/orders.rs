@@ -554,3 +554,56 @@ async fn subscriptions_see_orders_placed_through_another_instance() {
     listener.stop();
     drop(served);
 }
+
+/// However many sockets watch new orders, each event reads its order once on an instance:
+/// the subscriptions share that one read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn subscribers_share_one_read_of_each_new_order() {
+    let events = OrderEvents::default();
+    let a = TestApp::with_options(AppOptions {
+        events: events.clone(),
+        ..AppOptions::default()
+    })
+    .await;
+    let mut listener = Listener::spawn(a.db.url.clone(), events);
+    listener.ready().await;
+    let served = Served::start(a.router.clone()).await;
+    let ids = catalogue(&a, &[("A", "1.00", 100)]).await;
+    let (_, staff) = a.user("staff", Kind::Staff).await;
+    let (_, ann) = a.user("ann", Kind::Customer).await;
+    let mut sockets = Vec::new();
+    for _ in 0..5 {
+        let mut ws = WsClient::connect(served.addr, Some(&staff)).await;
+        ws.send(json!({ "id": "1", "type": "subscribe", "payload": { "query": "subscription { orderCreated { id } }" } })).await;
+        sockets.push(ws);
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    // The order is placed through another instance's pool, so only the reads that
+    // deliver it run on this one.
+    let cart = cart_with(&a, None, &[(ids[0], 1)]).await;
+    let pool_b = storefront::db::create_pool(&a.db.url, 2).unwrap();
+    let b = storefront::build_app(storefront::AppState::new(pool_b, a.auth.clone()));
+    a.statements.reset();
+    let bearer = format!("Bearer {ann}");
+    let placed = post_graphql(
+        &b,
+        Some(&bearer),
+        None,
+        "mutation($c: UUID!) { createOrder(cartId: $c) { id } }",
+        json!({ "c": cart }),
+    )
+    .await
+    .2;
+    let order_id = &placed["data"]["createOrder"]["id"];
+    for ws in &mut sockets {
+        let next = ws.next().await;
+        assert_eq!(
+            next["payload"]["data"]["orderCreated"]["id"], *order_id,
+            "{next}"
+        );
+    }
+    assert_eq!(a.statements.containing("FROM orders"), 1);
+    listener.stop();
+    drop(served);
+}
