@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use async_graphql::parser::types::ExecutableDocument;
 use tokio::sync::{Semaphore, watch};
 
 use crate::auth::Auth;
@@ -10,6 +11,7 @@ use crate::auth::watch::SessionWatch;
 use crate::carts::model::HoldPolicy;
 use crate::config::{Budget, CatalogueCache};
 use crate::db::DbPool;
+use crate::graphql::limits::Admission;
 use crate::graphql::loaders::{DEFAULT_BATCH_WINDOW, Loaders};
 use crate::graphql::persisted::PersistedQueries;
 use crate::graphql::response_cache::ResponseCache;
@@ -135,6 +137,8 @@ pub struct Shared {
     /// DataLoader batch window.
     pub batch_window: Duration,
     pub budget: Budget,
+    /// The per-document budget check both transports run before executing.
+    pub admission: Admission,
     pub graphiql: bool,
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Requests in flight (the guard sheds load beyond `budget.max_in_flight`).
@@ -182,6 +186,7 @@ impl AppState {
             events: options.events,
             batch_window,
             in_flight: Arc::new(Semaphore::new(options.budget.max_in_flight)),
+            admission: Admission::new(options.budget.query.clone(), crate::schema::schema_env()),
             budget: options.budget,
             graphiql: options.graphiql,
             trusted_proxies: options.trusted_proxies,
@@ -203,10 +208,24 @@ impl AppState {
         let _ = self.shutdown_tx.send(true);
     }
 
-    /// Attaches a fresh loader registry to a request: each loader is made on first use
-    /// and waits `batch_window` after its first key, so sibling resolvers land in one
-    /// batch (lists prime their relations and do not wait).
-    pub fn with_loaders(&self, request: async_graphql::Request) -> async_graphql::Request {
-        request.data(Loaders::new(self.pool.clone(), self.batch_window))
+    /// Readies a request for execution: the budget check (the document parsed once, and
+    /// refused when it is over the budget: the answer is then `Err`), and a fresh loader
+    /// registry, whose loaders are made on first use and cache what they read when every
+    /// operation is a query. A loader waits `batch_window` after its first key, so sibling
+    /// resolvers land in one batch (lists prime their relations and do not wait).
+    pub fn admit(
+        &self,
+        mut request: async_graphql::Request,
+        parsed: Option<ExecutableDocument>,
+    ) -> Result<async_graphql::Request, Box<async_graphql::Response>> {
+        let reads_only = self
+            .admission
+            .admit(&mut request, parsed)
+            .map_err(|error| Box::new(async_graphql::Response::from_errors(vec![error])))?;
+        let loaders = Loaders::new(self.pool.clone(), self.batch_window);
+        if reads_only {
+            loaders.cache_reads();
+        }
+        Ok(request.data(loaders))
     }
 }

@@ -298,21 +298,23 @@ async fn graphql_handler(State(state): State<AppState>, request: Request) -> Res
     if let Some(hit) = key.as_ref().and_then(|key| cache.get(key)) {
         return answer::cached(&headers, &hit, get);
     }
-    let mut gql_request = state.with_loaders(gql_request);
     if let Some(token) = token {
         match viewer::authenticate(&state.auth, &state.pool, &token).await {
             Ok(viewer) => gql_request = gql_request.data(Arc::new(viewer)),
             Err(error) => return respond(&headers, error_document(error), &request_id.0),
         }
     }
-    let response = state
-        .schema
-        .execute(gql_request.data(request_id.clone()).data(client))
-        .await;
     let keep = match (public, get) {
         (true, _) => Keep::Public { get, cache, key },
         (false, true) => Keep::Private,
         (false, false) => Keep::Unmarked,
+    };
+    let response = match state.admit(gql_request, document) {
+        Ok(admitted) => {
+            let admitted = admitted.data(request_id.clone()).data(client);
+            state.schema.execute(admitted).await
+        }
+        Err(refused) => *refused,
     };
     respond_keeping(&headers, response, &request_id.0, keep)
 }

@@ -2,9 +2,16 @@
 //! domains, built once by [`build_schema`], which needs no database (so `export-schema`
 //! and the SDL test run anywhere). Like `app` and `tasks`, it sits above the domains.
 
-use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
+use std::sync::{Arc, Mutex, PoisonError};
 
-use crate::graphql::limits::{Limits, QueryLimits};
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
+use async_graphql::parser::types::ExecutableDocument;
+use async_graphql::{
+    MergedObject, MergedSubscription, Schema, SchemaBuilder, SchemaEnv, ServerResult, Variables,
+};
+use futures_util::FutureExt;
+
+use crate::graphql::limits::QueryLimits;
 
 use crate::audit::graphql::AuditQuery;
 use crate::auth::graphql::{AuthMutation, AuthQuery};
@@ -48,8 +55,9 @@ pub fn build_schema() -> SchemaBuilder<Query, Mutation, Subscription> {
     build_schema_with(&QueryLimits::default(), true)
 }
 
-/// The schema builder with a budget (checked before validation, see `crate::graphql::limits`) and
-/// introspection switched on or off.
+/// The schema builder with introspection switched on or off; `query_limits.max_depth` is
+/// a backstop behind the budget's own depth check (`crate::graphql::limits`), which the
+/// transports run before execution.
 pub fn build_schema_with(
     query_limits: &QueryLimits,
     introspection: bool,
@@ -59,9 +67,6 @@ pub fn build_schema_with(
         Mutation::default(),
         Subscription::default(),
     )
-    .extension(Limits(std::sync::Arc::new(query_limits.clone())))
-    .extension(crate::graphql::loaders::ReadCache)
-    // A backstop behind the budget's own depth check (which runs first).
     .limit_depth(query_limits.max_depth);
     if introspection {
         builder
@@ -73,4 +78,41 @@ pub fn build_schema_with(
 /// The SDL as committed in `schema.graphql`.
 pub fn sdl() -> String {
     build_schema().finish().sdl()
+}
+
+/// The schema's types, as the budget's cost model reads them. async-graphql shows its
+/// registry only to extensions, and the service's schema runs without any (an extension
+/// costs every field of every response), so a probe schema of the same types, with one
+/// extension that keeps what it is shown, lends it once.
+pub fn schema_env() -> SchemaEnv {
+    type Slot = Arc<Mutex<Option<SchemaEnv>>>;
+    struct Probe(Slot);
+    impl ExtensionFactory for Probe {
+        fn create(&self) -> Arc<dyn Extension> {
+            Arc::new(Probe(self.0.clone()))
+        }
+    }
+    #[async_graphql::async_trait::async_trait]
+    impl Extension for Probe {
+        async fn parse_query(
+            &self,
+            ctx: &ExtensionContext<'_>,
+            query: &str,
+            variables: &Variables,
+            next: NextParseQuery<'_>,
+        ) -> ServerResult<ExecutableDocument> {
+            *self.0.lock().unwrap_or_else(PoisonError::into_inner) = Some(ctx.schema_env.clone());
+            next.run(ctx, query, variables).await
+        }
+    }
+    static ENV: std::sync::OnceLock<SchemaEnv> = std::sync::OnceLock::new();
+    ENV.get_or_init(|| {
+        let slot = Slot::default();
+        let probe = build_schema().extension(Probe(slot.clone())).finish();
+        // `{ __typename }` never waits, so it completes on its first poll.
+        let _ = probe.execute("{ __typename }").now_or_never();
+        let env = slot.lock().unwrap_or_else(PoisonError::into_inner).take();
+        env.unwrap_or_else(|| unreachable!("the probe's parse_query ran"))
+    })
+    .clone()
 }

@@ -22,15 +22,15 @@
 //! `max_string_chars` characters.
 
 use std::collections::HashSet;
-use std::sync::Arc;
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
 use async_graphql::parser::types::{
-    DocumentOperations, ExecutableDocument, FragmentDefinition, OperationDefinition, Selection,
-    SelectionSet,
+    DocumentOperations, ExecutableDocument, FragmentDefinition, OperationDefinition, OperationType,
+    Selection, SelectionSet,
 };
 use async_graphql::registry::{MetaType, MetaTypeName, Registry};
-use async_graphql::{Name, Positioned, ServerError, ServerResult, Value, Variables};
+use async_graphql::{
+    Name, Positioned, Request, SchemaEnv, ServerError, ServerResult, Value, Variables,
+};
 
 use crate::error::{AppError, FieldErrors};
 
@@ -89,7 +89,7 @@ impl QueryLimits {
     /// transport checks before it parses a document itself (the GET mutation check, the
     /// public-read rule). A larger one is refused by the budget at execution.
     pub fn admits(&self, query: &str) -> bool {
-        query.len() <= self.max_bytes && count_tokens(query, self.max_tokens) <= self.max_tokens
+        query.len() <= self.max_bytes && lex(query, self.max_tokens).tokens <= self.max_tokens
     }
 }
 
@@ -109,27 +109,33 @@ impl Default for QueryLimits {
     }
 }
 
-/// The schema extension that enforces [`QueryLimits`].
-pub struct Limits(pub Arc<QueryLimits>);
-
-impl ExtensionFactory for Limits {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(LimitsExtension(self.0.clone()))
-    }
+/// The budget check that every transport runs on a request before executing it (see
+/// `AppState::admit`). It parses the document once, refuses it when it is over the
+/// budget, and hands it to execution already parsed. It is not a schema extension: with
+/// any extension installed, async-graphql routes every field of every response through
+/// the extension chain, a cost paid per field.
+pub struct Admission {
+    limits: QueryLimits,
+    /// The schema's types, which the cost model reads.
+    schema: SchemaEnv,
 }
 
-struct LimitsExtension(Arc<QueryLimits>);
+impl Admission {
+    pub fn new(limits: QueryLimits, schema: SchemaEnv) -> Self {
+        Self { limits, schema }
+    }
 
-#[async_graphql::async_trait::async_trait]
-impl Extension for LimitsExtension {
-    async fn parse_query(
+    /// Checks `request` against the budget. `parsed`: the document, when the transport
+    /// has already parsed it. Returns whether the document only reads (every operation a
+    /// query). A document that does not parse, or nests more deeply than async-graphql's
+    /// own recursion limit, is left to execution, which refuses it with its own error.
+    pub fn admit(
         &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let limits = &*self.0;
+        request: &mut Request,
+        parsed: Option<ExecutableDocument>,
+    ) -> ServerResult<bool> {
+        let limits = &self.limits;
+        let query = &request.query;
         if query.len() > limits.max_bytes {
             return Err(too_complex(
                 format!(
@@ -140,8 +146,8 @@ impl Extension for LimitsExtension {
                 None,
             ));
         }
-        let tokens = count_tokens(query, limits.max_tokens);
-        if tokens > limits.max_tokens {
+        let lexed = lex(query, limits.max_tokens);
+        if lexed.tokens > limits.max_tokens {
             return Err(too_complex(
                 format!(
                     "The query has more than {} tokens; the maximum is {}.",
@@ -150,12 +156,27 @@ impl Extension for LimitsExtension {
                 None,
             ));
         }
-        let document = next.run(ctx, query, variables).await?;
-        let measure = Measure::of(&document, &ctx.schema_env.registry, variables, limits);
+        if lexed.nesting > RECURSION_LIMIT {
+            return Ok(false);
+        }
+        let Some(document) = parsed.or_else(|| async_graphql::parser::parse_query(query).ok())
+        else {
+            return Ok(false);
+        };
+        let measure = Measure::of(&document, &self.schema.registry, &request.variables, limits);
         measure.verdict(limits)?;
-        Ok(document)
+        let reads_only = document
+            .operations
+            .iter()
+            .all(|(_, operation)| operation.node.ty == OperationType::Query);
+        request.set_parsed_query(document);
+        Ok(reads_only)
     }
 }
+
+/// async-graphql's default limit on the nesting of a document, which it checks after
+/// parsing; the budget walks only documents within it.
+const RECURSION_LIMIT: usize = 32;
 
 fn too_complex(message: String, cost: Option<(u64, u64)>) -> ServerError {
     let error = AppError::TooComplex {
@@ -508,10 +529,19 @@ fn is_list_type(ty: &str) -> bool {
 
 /// Lexical tokens of a GraphQL document, counted up to just past `stop` (names, numbers,
 /// strings and punctuators; whitespace, commas and comments are not tokens).
-fn count_tokens(source: &str, stop: usize) -> usize {
+/// What a lexical pass over a document found (it stops counting after `stop` tokens).
+#[derive(Debug, PartialEq, Eq)]
+struct Lexed {
+    tokens: usize,
+    /// The deepest nesting of brackets (`{`, `(`, `[`).
+    nesting: usize,
+}
+
+fn lex(source: &str, stop: usize) -> Lexed {
     let bytes = source.as_bytes();
     let mut i = 0;
     let mut tokens = 0;
+    let (mut depth, mut nesting) = (0usize, 0usize);
     while i < bytes.len() && tokens <= stop {
         let b = bytes[i];
         match b {
@@ -552,24 +582,45 @@ fn count_tokens(source: &str, stop: usize) -> usize {
                 }
             }
             _ => {
+                match b {
+                    b'{' | b'(' | b'[' => {
+                        depth += 1;
+                        nesting = nesting.max(depth);
+                    }
+                    b'}' | b')' | b']' => depth = depth.saturating_sub(1),
+                    _ => {}
+                }
                 tokens += 1;
                 i += 1;
             }
         }
     }
-    tokens
+    Lexed { tokens, nesting }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::count_tokens;
+    use super::{Lexed, lex};
 
     #[test]
     fn tokens_are_counted_like_the_lexer() {
-        assert_eq!(count_tokens("{ a }", 100), 3);
-        assert_eq!(count_tokens("query Q($x: Int = -1) { a(x: $x) }", 100), 19);
-        assert_eq!(count_tokens("{ a(s: \"x y, z\") } # comment", 100), 8);
-        assert_eq!(count_tokens("{ ...F } fragment F on Q { a }", 100), 11);
-        assert_eq!(count_tokens(&"{ a }".repeat(1000), 10), 11);
+        assert_eq!(lex("{ a }", 100).tokens, 3);
+        assert_eq!(lex("query Q($x: Int = -1) { a(x: $x) }", 100).tokens, 19);
+        assert_eq!(lex("{ a(s: \"x y, z\") } # comment", 100).tokens, 8);
+        assert_eq!(lex("{ ...F } fragment F on Q { a }", 100).tokens, 11);
+        assert_eq!(lex(&"{ a }".repeat(1000), 10).tokens, 11);
+    }
+
+    #[test]
+    fn nesting_counts_brackets_outside_strings() {
+        let lexed = lex("{ a(x: [1, \"{{{\"]) { b { c } } } # {{{", 100);
+        assert_eq!(lexed.nesting, 3);
+        assert_eq!(
+            lex("{ a } { b }", 100),
+            Lexed {
+                tokens: 6,
+                nesting: 1
+            }
+        );
     }
 }

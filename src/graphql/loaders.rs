@@ -18,9 +18,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
-use async_graphql::parser::types::{ExecutableDocument, OperationType};
-use async_graphql::{Context, Lookahead, ServerResult, Variables};
+use async_graphql::{Context, Lookahead};
 
 use crate::db::DbPool;
 use crate::error::AppError;
@@ -219,34 +217,3 @@ macro_rules! batch_loader {
 }
 
 pub(crate) use batch_loader;
-
-/// The schema extension that turns the loaders' caches on for documents that only read
-/// (every operation a query); see [`Loaders::cache_reads`].
-pub struct ReadCache;
-
-impl ExtensionFactory for ReadCache {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(ReadCache)
-    }
-}
-
-#[async_graphql::async_trait::async_trait]
-impl Extension for ReadCache {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let document = next.run(ctx, query, variables).await?;
-        let reads_only = document
-            .operations
-            .iter()
-            .all(|(_, operation)| operation.node.ty == OperationType::Query);
-        if reads_only && let Some(loaders) = ctx.data_opt::<Loaders>() {
-            loaders.cache_reads();
-        }
-        Ok(document)
-    }
-}

@@ -370,11 +370,17 @@ impl Session {
                 }],
             })));
         }
-        let mut request = self
-            .state
-            .with_loaders(request)
-            .data(RequestId(self.request_id.clone()))
-            .data(self.client.clone());
+        let mut request = match self.state.admit(request, None) {
+            Ok(admitted) => admitted
+                .data(RequestId(self.request_id.clone()))
+                .data(self.client.clone()),
+            Err(mut refused) => {
+                annotate_response(&mut refused, &self.request_id);
+                return Ok(Some(
+                    json!({ "id": id, "type": "error", "payload": refused.errors }),
+                ));
+            }
+        };
         if let Some(viewer) = &self.viewer {
             request = request.data(viewer.clone());
         }

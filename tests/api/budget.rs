@@ -575,3 +575,24 @@ async fn every_text_argument_and_input_field_of_every_mutation_refuses_nul() {
     }
     assert!(checked >= 30, "only {checked} text inputs found");
 }
+
+/// A document nested far beyond any budget (a thousand levels, within the token cap) is
+/// refused before the budget walks it (async-graphql refuses it by its recursion limit),
+/// with a coded error, and the service goes on answering.
+#[tokio::test]
+async fn a_document_nested_a_thousand_levels_is_refused_without_harm() {
+    let app = TestApp::new().await;
+    let deep = format!(
+        "{{ {}__typename{} }}",
+        "a { ".repeat(1_000),
+        " }".repeat(1_000)
+    );
+    let (status, _, body) = post_graphql(&app.router, None, None, &deep, json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let first = &body["errors"][0];
+    assert!(first["extensions"]["code"].is_string(), "{body}");
+    assert!(body.get("data").is_none_or(Value::is_null), "{body}");
+    // The service still answers.
+    let data = app.data(As::Anon, "{ __typename }", json!({})).await;
+    assert_eq!(data["__typename"], "Query");
+}
