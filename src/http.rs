@@ -273,14 +273,7 @@ async fn graphql_handler(State(state): State<AppState>, request: Request) -> Res
     }
     let get = method == Method::GET;
     let cache = &state.responses;
-    // The transport's own look at the document (the GET mutation check, the public-read
-    // rule): parsed once, only when one of them applies, and only within the budget's
-    // size limits (execution refuses larger documents before running anything).
-    let anonymous = !headers.contains_key(header::AUTHORIZATION);
-    let document = ((get || (anonymous && cache.enabled()))
-        && state.budget.query.admits(&gql_request.query))
-    .then(|| async_graphql::parser::parse_query(&gql_request.query).ok())
-    .flatten();
+    let document = own_look(&state, &headers, get, &gql_request.query);
     if get
         && document
             .as_ref()
@@ -317,6 +310,22 @@ async fn graphql_handler(State(state): State<AppState>, request: Request) -> Res
         Err(refused) => *refused,
     };
     respond_keeping(&headers, response, &request_id.0, keep)
+}
+
+/// The transport's own look at the document (the GET mutation check, the public-read
+/// rule): parsed only when one of them applies, and only within the budget's size limits
+/// (execution refuses larger documents before running anything). Execution reuses it.
+fn own_look(
+    state: &AppState,
+    headers: &HeaderMap,
+    get: bool,
+    query: &str,
+) -> Option<async_graphql::parser::types::ExecutableDocument> {
+    let anonymous = !headers.contains_key(header::AUTHORIZATION);
+    let wanted = get || (anonymous && state.responses.enabled());
+    (wanted && state.budget.query.admits(query))
+        .then(|| async_graphql::parser::parse_query(query).ok())
+        .flatten()
 }
 
 /// GraphiQL for a browser's plain `GET /graphql` (404 when it is off), and 415 for a POST

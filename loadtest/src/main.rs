@@ -4,6 +4,7 @@
 //! steps. Every request is one named GraphQL operation; an answer with `errors` counts
 //! as a failure (GraphQL answers errors with HTTP 200).
 //!
+//! `CART_PRODUCTS=N` spreads the adds over products 1..=N (see [`cart_products`]).
 //! `SERVICE_PID=<pid>` also reports the service's resident memory before and after the
 //! run (the soak mode in the README runs it at a fixed rate for ten minutes).
 
@@ -36,6 +37,18 @@ async fn main() -> Result<(), GooseError> {
     Ok(())
 }
 
+/// Products 1..=N that shoppers add to their carts: the Locust file's 10 unless
+/// `CART_PRODUCTS` says otherwise. Carts hold the stock they take (for five minutes for a
+/// guest), so a long run over ten products empties them and later adds are refused
+/// (`Only 0 left in stock.`): the soak spreads its carts over the whole catalogue.
+fn cart_products() -> i64 {
+    std::env::var("CART_PRODUCTS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .filter(|n| *n >= 1)
+        .unwrap_or(10)
+}
+
 /// The resident memory of `SERVICE_PID`, from `/proc`.
 fn rss_kib() -> Option<u64> {
     let pid = std::env::var("SERVICE_PID").ok()?;
@@ -47,7 +60,12 @@ fn rss_kib() -> Option<u64> {
 }
 
 /// Sends one GraphQL operation named `name`; GraphQL errors fail the request.
-async fn gql(user: &mut GooseUser, name: &'static str, query: &str, variables: Value) -> Result<Value, Box<TransactionError>> {
+async fn gql(
+    user: &mut GooseUser,
+    name: &'static str,
+    query: &str,
+    variables: Value,
+) -> Result<Value, Box<TransactionError>> {
     let builder = user
         .get_request_builder(&GooseMethod::Post, "/graphql")?
         .json(&json!({ "query": query, "variables": variables }));
@@ -69,7 +87,13 @@ async fn gql(user: &mut GooseUser, name: &'static str, query: &str, variables: V
 }
 
 async fn create_cart(user: &mut GooseUser) -> TransactionResult {
-    let data = gql(user, "createCart", "mutation { createCart { id } }", json!({})).await?;
+    let data = gql(
+        user,
+        "createCart",
+        "mutation { createCart { id } }",
+        json!({}),
+    )
+    .await?;
     if let Some(id) = data["createCart"]["id"].as_str() {
         user.set_session_data(Cart(id.to_owned()));
     }
@@ -94,8 +118,14 @@ async fn add_to_cart(user: &mut GooseUser) -> TransactionResult {
     let Some(Cart(cart)) = user.get_session_data::<Cart>().cloned() else {
         return Ok(());
     };
-    let product = rand::random_range(1..=10);
+    let product = rand::random_range(1..=cart_products());
     let query = "mutation($c: UUID!, $p: Int!) { addCartItem(cartId: $c, productId: $p, quantity: 1) { id } }";
-    gql(user, "addCartItem", query, json!({ "c": cart, "p": product })).await?;
+    gql(
+        user,
+        "addCartItem",
+        query,
+        json!({ "c": cart, "p": product }),
+    )
+    .await?;
     Ok(())
 }

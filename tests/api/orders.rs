@@ -475,18 +475,24 @@ async fn order_created_is_published_after_commit_and_subscribers_are_isolated() 
     listener.stop();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn subscriptions_see_orders_placed_through_another_instance() {
-    // Instance A serves WebSockets and listens; instance B shares the database.
+/// An app that listens for order events (as `serve` does) and serves WebSockets.
+async fn listening_app() -> (TestApp, Listener, Served) {
     let events = OrderEvents::default();
-    let a = TestApp::with_options(AppOptions {
+    let app = TestApp::with_options(AppOptions {
         events: events.clone(),
         ..AppOptions::default()
     })
     .await;
-    let mut listener = Listener::spawn(a.db.url.clone(), events);
+    let mut listener = Listener::spawn(app.db.url.clone(), events);
     listener.ready().await;
-    let served = Served::start(a.router.clone()).await;
+    let served = Served::start(app.router.clone()).await;
+    (app, listener, served)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn subscriptions_see_orders_placed_through_another_instance() {
+    // Instance A serves WebSockets and listens; instance B shares the database.
+    let (a, listener, served) = listening_app().await;
     let addr = served.addr;
     let pool_b = storefront::db::create_pool(&a.db.url, 2).unwrap();
     let b = storefront::build_app(storefront::AppState::new(pool_b, a.auth.clone()));
@@ -559,15 +565,7 @@ async fn subscriptions_see_orders_placed_through_another_instance() {
 /// the subscriptions share that one read.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn subscribers_share_one_read_of_each_new_order() {
-    let events = OrderEvents::default();
-    let a = TestApp::with_options(AppOptions {
-        events: events.clone(),
-        ..AppOptions::default()
-    })
-    .await;
-    let mut listener = Listener::spawn(a.db.url.clone(), events);
-    listener.ready().await;
-    let served = Served::start(a.router.clone()).await;
+    let (a, listener, served) = listening_app().await;
     let ids = catalogue(&a, &[("A", "1.00", 100)]).await;
     let (_, staff) = a.user("staff", Kind::Staff).await;
     let (_, ann) = a.user("ann", Kind::Customer).await;

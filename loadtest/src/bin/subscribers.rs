@@ -19,10 +19,10 @@ use std::time::{Duration, Instant};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio::sync::{Semaphore, mpsc, watch};
+use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
-use tokio_tungstenite::tungstenite::Message;
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
@@ -93,11 +93,17 @@ async fn main() -> Result<(), Error> {
     }
     while ready.load(Ordering::Relaxed) < o.sockets {
         if started.elapsed() > Duration::from_secs(120) {
-            return Err(format!("only {} sockets subscribed", ready.load(Ordering::Relaxed)).into());
+            return Err(
+                format!("only {} sockets subscribed", ready.load(Ordering::Relaxed)).into(),
+            );
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    println!("{} sockets subscribed in {:.1} s", o.sockets, started.elapsed().as_secs_f64());
+    println!(
+        "{} sockets subscribed in {:.1} s",
+        o.sockets,
+        started.elapsed().as_secs_f64()
+    );
     // The server starts listening when it has processed each `subscribe`.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let rss_idle = rss_kib(o.pid);
@@ -208,8 +214,16 @@ fn text_of(message: &Message) -> Option<Value> {
     }
 }
 
-async fn gql(http: &reqwest::Client, url: &str, token: Option<&str>, query: &str, variables: Value) -> Result<Value, Error> {
-    let mut request = http.post(url).json(&json!({ "query": query, "variables": variables }));
+async fn gql(
+    http: &reqwest::Client,
+    url: &str,
+    token: Option<&str>,
+    query: &str,
+    variables: Value,
+) -> Result<Value, Error> {
+    let mut request = http
+        .post(url)
+        .json(&json!({ "query": query, "variables": variables }));
     if let Some(token) = token {
         request = request.bearer_auth(token);
     }
@@ -220,7 +234,11 @@ async fn gql(http: &reqwest::Client, url: &str, token: Option<&str>, query: &str
     Ok(body["data"].clone())
 }
 
-async fn sign_in(http: &reqwest::Client, url: &str, (user, password): &(String, String)) -> Result<String, Error> {
+async fn sign_in(
+    http: &reqwest::Client,
+    url: &str,
+    (user, password): &(String, String),
+) -> Result<String, Error> {
     let data = gql(
         http,
         url,
@@ -229,12 +247,22 @@ async fn sign_in(http: &reqwest::Client, url: &str, (user, password): &(String, 
         json!({ "u": user, "p": password }),
     )
     .await?;
-    Ok(data["createToken"]["access"].as_str().ok_or("no access token")?.to_owned())
+    Ok(data["createToken"]["access"]
+        .as_str()
+        .ok_or("no access token")?
+        .to_owned())
 }
 
 /// Places one order of one unit of the first product in stock; returns its id.
 async fn place_order(http: &reqwest::Client, url: &str, token: &str) -> Result<usize, Error> {
-    let cart = gql(http, url, Some(token), "mutation { createCart { id } }", json!({})).await?;
+    let cart = gql(
+        http,
+        url,
+        Some(token),
+        "mutation { createCart { id } }",
+        json!({}),
+    )
+    .await?;
     let cart = cart["createCart"]["id"].clone();
     for product in 1..=1000 {
         let added = gql(
