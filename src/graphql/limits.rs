@@ -89,7 +89,7 @@ impl QueryLimits {
     /// transport checks before it parses a document itself (the GET mutation check, the
     /// public-read rule). A larger one is refused by the budget at execution.
     pub fn admits(&self, query: &str) -> bool {
-        query.len() <= self.max_bytes && lex(query, self.max_tokens).tokens <= self.max_tokens
+        query.len() <= self.max_bytes && count_tokens(query, self.max_tokens) <= self.max_tokens
     }
 }
 
@@ -146,8 +146,7 @@ impl Admission {
                 None,
             ));
         }
-        let lexed = lex(query, limits.max_tokens);
-        if lexed.tokens > limits.max_tokens {
+        if count_tokens(query, limits.max_tokens) > limits.max_tokens {
             return Err(too_complex(
                 format!(
                     "The query has more than {} tokens; the maximum is {}.",
@@ -156,13 +155,13 @@ impl Admission {
                 None,
             ));
         }
-        if lexed.nesting > RECURSION_LIMIT {
-            return Ok(false);
-        }
         let Some(document) = parsed.or_else(|| async_graphql::parser::parse_query(query).ok())
         else {
             return Ok(false);
         };
+        if nests_deeper_than(&document, RECURSION_LIMIT) {
+            return Ok(false);
+        }
         let measure = Measure::of(&document, &self.schema.registry, &request.variables, limits);
         measure.verdict(limits)?;
         let reads_only = document
@@ -174,9 +173,37 @@ impl Admission {
     }
 }
 
-/// async-graphql's default limit on the nesting of a document, which it checks after
-/// parsing; the budget walks only documents within it.
+/// async-graphql's default limit on the nesting of a document's selections, which it
+/// checks after parsing; the budget walks only documents within it.
 const RECURSION_LIMIT: usize = 32;
+
+/// Whether `document` nests selections more deeply than `max`, counted as async-graphql
+/// counts them (a field with a selection, a fragment spread, an inline fragment: one
+/// level each), without going more than `max + 1` levels deep itself.
+fn nests_deeper_than(document: &ExecutableDocument, max: usize) -> bool {
+    fn deeper(document: &ExecutableDocument, set: &SelectionSet, depth: usize, max: usize) -> bool {
+        if depth > max {
+            return true;
+        }
+        set.items.iter().any(|item| match &item.node {
+            Selection::Field(field) => {
+                let inner = &field.node.selection_set.node;
+                !inner.items.is_empty() && deeper(document, inner, depth + 1, max)
+            }
+            Selection::FragmentSpread(spread) => document
+                .fragments
+                .get(&spread.node.fragment_name.node)
+                .is_some_and(|f| deeper(document, &f.node.selection_set.node, depth + 1, max)),
+            Selection::InlineFragment(inline) => {
+                deeper(document, &inline.node.selection_set.node, depth + 1, max)
+            }
+        })
+    }
+    document
+        .operations
+        .iter()
+        .any(|(_, operation)| deeper(document, &operation.node.selection_set.node, 0, max))
+}
 
 fn too_complex(message: String, cost: Option<(u64, u64)>) -> ServerError {
     let error = AppError::TooComplex {
@@ -529,19 +556,10 @@ fn is_list_type(ty: &str) -> bool {
 
 /// Lexical tokens of a GraphQL document, counted up to just past `stop` (names, numbers,
 /// strings and punctuators; whitespace, commas and comments are not tokens).
-/// What a lexical pass over a document found (it stops counting after `stop` tokens).
-#[derive(Debug, PartialEq, Eq)]
-struct Lexed {
-    tokens: usize,
-    /// The deepest nesting of brackets (`{`, `(`, `[`).
-    nesting: usize,
-}
-
-fn lex(source: &str, stop: usize) -> Lexed {
+fn count_tokens(source: &str, stop: usize) -> usize {
     let bytes = source.as_bytes();
     let mut i = 0;
     let mut tokens = 0;
-    let (mut depth, mut nesting) = (0usize, 0usize);
     while i < bytes.len() && tokens <= stop {
         let b = bytes[i];
         match b {
@@ -582,45 +600,24 @@ fn lex(source: &str, stop: usize) -> Lexed {
                 }
             }
             _ => {
-                match b {
-                    b'{' | b'(' | b'[' => {
-                        depth += 1;
-                        nesting = nesting.max(depth);
-                    }
-                    b'}' | b')' | b']' => depth = depth.saturating_sub(1),
-                    _ => {}
-                }
                 tokens += 1;
                 i += 1;
             }
         }
     }
-    Lexed { tokens, nesting }
+    tokens
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{Lexed, lex};
+    use super::count_tokens;
 
     #[test]
     fn tokens_are_counted_like_the_lexer() {
-        assert_eq!(lex("{ a }", 100).tokens, 3);
-        assert_eq!(lex("query Q($x: Int = -1) { a(x: $x) }", 100).tokens, 19);
-        assert_eq!(lex("{ a(s: \"x y, z\") } # comment", 100).tokens, 8);
-        assert_eq!(lex("{ ...F } fragment F on Q { a }", 100).tokens, 11);
-        assert_eq!(lex(&"{ a }".repeat(1000), 10).tokens, 11);
-    }
-
-    #[test]
-    fn nesting_counts_brackets_outside_strings() {
-        let lexed = lex("{ a(x: [1, \"{{{\"]) { b { c } } } # {{{", 100);
-        assert_eq!(lexed.nesting, 3);
-        assert_eq!(
-            lex("{ a } { b }", 100),
-            Lexed {
-                tokens: 6,
-                nesting: 1
-            }
-        );
+        assert_eq!(count_tokens("{ a }", 100), 3);
+        assert_eq!(count_tokens("query Q($x: Int = -1) { a(x: $x) }", 100), 19);
+        assert_eq!(count_tokens("{ a(s: \"x y, z\") } # comment", 100), 8);
+        assert_eq!(count_tokens("{ ...F } fragment F on Q { a }", 100), 11);
+        assert_eq!(count_tokens(&"{ a }".repeat(1000), 10), 11);
     }
 }

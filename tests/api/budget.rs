@@ -596,3 +596,18 @@ async fn a_document_nested_a_thousand_levels_is_refused_without_harm() {
     let data = app.data(As::Anon, "{ __typename }", json!({})).await;
     assert_eq!(data["__typename"], "Query");
 }
+
+/// Deeply nested *values* (not selections) do not let a document past the budget: it is
+/// still measured, and refused for what it asks.
+#[tokio::test]
+async fn deeply_nested_argument_values_do_not_skip_the_budget() {
+    let app = TestApp::new().await;
+    let aliases: String = (0..31).map(|i| format!("a{i}: __typename ")).collect();
+    let value = format!("{}1{}", "[".repeat(40), "]".repeat(40));
+    let query = format!("{{ {aliases} product(id: 1, deep: {value}) {{ id }} }}");
+    let response = app.gql(As::Anon, &query, json!({})).await;
+    assert_eq!(
+        too_complex(&response)["message"],
+        "The query uses 31 aliases; the maximum is 30."
+    );
+}
