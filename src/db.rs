@@ -31,7 +31,7 @@ pub type DbConn = Object<AsyncPgConnection>;
 ///   connection, and its plan is kept. Its shapes are index reads whose best plan does
 ///   not depend on the values bound; left on `auto`, PostgreSQL kept planning the
 ///   product page afresh for every execution (a `LIMIT $n` makes the generic plan look
-///   dearer than it is), which was a fifth of its CPU on that request.
+///   dearer than it is), which was a quarter of its CPU on that request.
 ///
 /// Key-value connection strings are left alone.
 pub fn with_session_settings(url: &str, timeout: Duration) -> String {
