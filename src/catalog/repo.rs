@@ -227,8 +227,16 @@ fn escape_like(term: &str) -> String {
         .replace('_', "\\_")
 }
 
-const PRODUCT_COLUMNS: &str = "p.id, p.title, p.slug, p.description, p.unit_price, p.inventory, \
-                               p.last_update, p.collection_id";
+/// The product columns every product statement selects (a macro, so the joined page can
+/// extend it with `concat!`).
+macro_rules! product_columns {
+    () => {
+        "p.id, p.title, p.slug, p.description, p.unit_price, p.inventory, p.last_update, \
+         p.collection_id"
+    };
+}
+
+const PRODUCT_COLUMNS: &str = product_columns!();
 
 /// The products matching a filter, in an ordering: the source of the product
 /// connections.
@@ -298,12 +306,12 @@ impl KeysetSource for ProductsWithCollections<'_> {
     type Row = ProductWithCollection;
 
     fn columns(&self) -> &str {
-        const COLUMNS: &str = "p.id, p.title, p.slug, p.description, p.unit_price, \
-                               p.inventory, p.last_update, p.collection_id, \
-                               c.title AS collection_title, \
-                               c.featured_product_id AS collection_featured_product_id, \
-                               c.products_count AS collection_products_count";
-        COLUMNS
+        concat!(
+            product_columns!(),
+            ", c.title AS collection_title, \
+             c.featured_product_id AS collection_featured_product_id, \
+             c.products_count AS collection_products_count"
+        )
     }
 
     fn order(&self) -> Vec<(&'static str, bool)> {

@@ -89,7 +89,31 @@ impl QueryLimits {
     /// transport checks before it parses a document itself (the GET mutation check, the
     /// public-read rule). A larger one is refused by the budget at execution.
     pub fn admits(&self, query: &str) -> bool {
-        query.len() <= self.max_bytes && count_tokens(query, self.max_tokens) <= self.max_tokens
+        self.size_verdict(query).is_ok()
+    }
+
+    /// The size caps (bytes, then tokens), checked before a document is parsed.
+    fn size_verdict(&self, query: &str) -> ServerResult<()> {
+        if query.len() > self.max_bytes {
+            return Err(too_complex(
+                format!(
+                    "The query is {} bytes long; the maximum is {}.",
+                    query.len(),
+                    self.max_bytes
+                ),
+                None,
+            ));
+        }
+        if count_tokens(query, self.max_tokens) > self.max_tokens {
+            return Err(too_complex(
+                format!(
+                    "The query has more than {} tokens; the maximum is {}.",
+                    self.max_tokens, self.max_tokens
+                ),
+                None,
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -126,7 +150,7 @@ impl Admission {
     }
 
     /// Checks `request` against the budget. `parsed`: the document, when the transport
-    /// has already parsed it. Returns whether the document only reads (every operation a
+    /// has already parsed it (only after [`QueryLimits::admits`]). Returns whether the document only reads (every operation a
     /// query). A document that does not parse, or nests more deeply than async-graphql's
     /// own recursion limit, is left to execution, which refuses it with its own error.
     pub fn admit(
@@ -136,24 +160,9 @@ impl Admission {
     ) -> ServerResult<bool> {
         let limits = &self.limits;
         let query = &request.query;
-        if query.len() > limits.max_bytes {
-            return Err(too_complex(
-                format!(
-                    "The query is {} bytes long; the maximum is {}.",
-                    query.len(),
-                    limits.max_bytes
-                ),
-                None,
-            ));
-        }
-        if count_tokens(query, limits.max_tokens) > limits.max_tokens {
-            return Err(too_complex(
-                format!(
-                    "The query has more than {} tokens; the maximum is {}.",
-                    limits.max_tokens, limits.max_tokens
-                ),
-                None,
-            ));
+        // A document the transport parsed itself passed the size caps first (`admits`).
+        if parsed.is_none() {
+            limits.size_verdict(query)?;
         }
         let Some(document) = parsed.or_else(|| async_graphql::parser::parse_query(query).ok())
         else {

@@ -78,7 +78,6 @@ impl OrderSubscriber for LogOrders {
     }
 }
 
-/// The in-process hub: a broadcast channel for subscriptions plus the subscribers.
 /// An event as the live subscriptions receive it. Its order is read once on this instance,
 /// by whichever subscription asks first, and shared by all the others: ten thousand
 /// subscribers cost one statement per event, not ten thousand.
@@ -102,6 +101,7 @@ impl Published {
     }
 }
 
+/// The in-process hub: a broadcast channel for subscriptions plus the subscribers.
 #[derive(Clone)]
 pub struct OrderEvents {
     sender: broadcast::Sender<Arc<Published>>,
