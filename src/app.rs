@@ -15,6 +15,7 @@ use crate::graphql::limits::Admission;
 use crate::graphql::loaders::{DEFAULT_BATCH_WINDOW, Loaders};
 use crate::graphql::persisted::PersistedQueries;
 use crate::graphql::response_cache::ResponseCache;
+use crate::health::Health;
 use crate::images::storage::Media;
 use crate::orders::events::OrderEvents;
 use crate::schema::{AppSchema, build_schema_with};
@@ -87,6 +88,8 @@ pub struct AppOptions {
     /// The catalogue cache (off unless the caller also keeps it current: see
     /// `server::serve`, which listens for catalogue changes).
     pub catalogue_cache: CatalogueCache,
+    /// `METRICS_TOKEN`: the bearer token `/metrics` wants, if any.
+    pub metrics_token: Option<String>,
 }
 
 /// Most bytes of persisted-query documents kept.
@@ -108,6 +111,7 @@ impl Default for AppOptions {
             throttles: Throttles::default(),
             trusted_proxies: Vec::new(),
             catalogue_cache: CatalogueCache::default(),
+            metrics_token: None,
         }
     }
 }
@@ -149,6 +153,10 @@ pub struct Shared {
     pub persisted: PersistedQueries,
     /// The catalogue cache, and which reads are public.
     pub responses: ResponseCache,
+    /// Draining, and whether the instance's long-running parts are up (`/readyz`).
+    pub health: Health,
+    /// The bearer token `/metrics` wants, if any.
+    pub metrics_token: Option<String>,
     /// Turns `true` when the service begins shutting down.
     pub shutdown: watch::Receiver<bool>,
     shutdown_tx: watch::Sender<bool>,
@@ -163,6 +171,8 @@ impl AppState {
     /// Builds the schema once, with the pool, auth services, settings and the order
     /// event hub as schema-level data.
     pub fn with_options(pool: DbPool, auth: Auth, options: AppOptions) -> Self {
+        // The metrics recorder, before the first request records anything.
+        let _ = crate::telemetry::handle();
         let schema = build_schema_with(&options.budget.query, options.introspection)
             .data(pool.clone())
             .data(auth.clone())
@@ -198,6 +208,8 @@ impl AppState {
                 options.catalogue_cache.ttl,
                 crate::catalog::graphql::is_public_read,
             ),
+            health: Health::default(),
+            metrics_token: options.metrics_token,
             shutdown,
             shutdown_tx,
         }))
@@ -206,6 +218,39 @@ impl AppState {
     /// Tells long-lived connections (WebSockets) that the service is going away.
     pub fn begin_shutdown(&self) {
         let _ = self.shutdown_tx.send(true);
+    }
+
+    /// Sets the gauges of state kept elsewhere, before the metrics are rendered: requests
+    /// in flight, the pool, the watched parts, draining, the catalogue cache's counts and
+    /// the job queue's depth by state (one statement; skipped when the database does not
+    /// answer).
+    pub async fn record_gauges(&self) {
+        let in_flight = self.budget.max_in_flight - self.in_flight.available_permits();
+        metrics::gauge!("storefront_http_requests_in_flight").set(in_flight as f64);
+        let pool = self.pool.status();
+        metrics::gauge!("storefront_db_pool_size").set(pool.size as f64);
+        metrics::gauge!("storefront_db_pool_idle").set(pool.available as f64);
+        metrics::gauge!("storefront_db_pool_waiting").set(pool.waiting as f64);
+        for (part, up) in self.health.parts_up() {
+            metrics::gauge!("storefront_part_up", "part" => part).set(f64::from(u8::from(up)));
+        }
+        metrics::gauge!("storefront_draining").set(f64::from(u8::from(self.health.draining())));
+        let (hits, misses) = self.responses.counts();
+        metrics::counter!("storefront_catalogue_cache_hits_total").absolute(hits);
+        metrics::counter!("storefront_catalogue_cache_misses_total").absolute(misses);
+        let depths = match self.pool.get().await {
+            Ok(mut conn) => crate::jobs::repo::depth_by_state(&mut conn).await.ok(),
+            Err(_) => None,
+        };
+        for state in ["QUEUED", "SCHEDULED", "RUNNING", "FAILED"] {
+            let depth = depths
+                .as_ref()
+                .and_then(|d| d.iter().find(|(s, _)| s == state))
+                .map_or(0, |(_, n)| *n);
+            if depths.is_some() {
+                metrics::gauge!("storefront_job_queue_depth", "state" => state).set(depth as f64);
+            }
+        }
     }
 
     /// Readies a request for execution: the budget check (the document parsed once, and

@@ -29,6 +29,13 @@
 //! | `CATALOGUE_CACHE` | `on` | Keep answers to public catalogue reads in memory, emptied on every instance by each catalogue write. |
 //! | `CATALOGUE_CACHE_MB` | `64` | Most memory the catalogue cache holds, in MiB. |
 //! | `CATALOGUE_CACHE_TTL` | `60s` | Longest an answer is kept (same format as `ACCESS_TOKEN_TTL`). |
+//! | `SHUTDOWN_DELAY_SECONDS` | `5` (`0` without `DATABASE_URL`) | After SIGTERM, how long `/readyz` answers 503 while requests are still served. |
+//! | `SHUTDOWN_GRACE_SECONDS` | `10` | Then, how long requests in flight may take to finish. |
+//! | `LOG_FORMAT` | `text` | `json` for one JSON object a line. |
+//! | `METRICS_TOKEN` | unset | When set, `/metrics` wants `Authorization: Bearer <token>`. |
+//! | `JOB_HEARTBEAT_SECONDS` | `10` | How often a job runtime records that it is alive. |
+//! | `JOB_SWEEP_THRESHOLD_SECONDS` | `45` | A job runtime silent this long is dead; the jobs it held run again. |
+//! | `JOB_HISTORY_DAYS` | `7` | How long completed jobs stay listed for staff. |
 //!
 //! The request budget (every variable of [`Budget`]) is listed in the README's "Running in
 //! production" section.
@@ -80,6 +87,64 @@ pub struct Config {
     pub introspection: bool,
     pub budget: Budget,
     pub catalogue_cache: CatalogueCache,
+    /// Drain, logs, metrics and the job runtime's self-healing.
+    pub ops: Operations,
+    /// `serve --no-migrate`: leave the schema to `storefront migrate` (the release role).
+    pub no_migrate: bool,
+}
+
+/// How the instance is run and watched (see the README's "Deploying").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Operations {
+    /// After SIGTERM, how long `/readyz` answers 503 while requests are still served
+    /// (`SHUTDOWN_DELAY_SECONDS`; 5 with `DATABASE_URL`, 0 in the embedded default).
+    pub shutdown_delay: Duration,
+    /// Then, how long requests in flight may take to finish (`SHUTDOWN_GRACE_SECONDS`).
+    pub shutdown_grace: Duration,
+    /// `LOG_FORMAT=json`: one JSON object a line; `text` (the default) otherwise.
+    pub json_logs: bool,
+    /// `METRICS_TOKEN`: when set, `/metrics` wants `Authorization: Bearer <token>`.
+    pub metrics_token: Option<String>,
+    /// `JOB_HEARTBEAT_SECONDS`: how often a job runtime says it is alive.
+    pub job_heartbeat: Duration,
+    /// `JOB_SWEEP_THRESHOLD_SECONDS`: a runtime silent this long is dead, and the jobs it
+    /// held go back to the queue (checked every `JOB_HEARTBEAT_SECONDS`).
+    pub job_sweep_threshold: Duration,
+    /// `JOB_HISTORY_DAYS`: how long completed jobs stay visible to staff.
+    pub job_history_days: u32,
+}
+
+impl Operations {
+    fn from_lookup(
+        get: &impl Fn(&str) -> Option<String>,
+        production: bool,
+    ) -> anyhow::Result<Self> {
+        let seconds = |key: &str, default: u64, min: u64| -> anyhow::Result<Duration> {
+            Ok(Duration::from_secs(bounded(get, key, default, min, 3_600)?))
+        };
+        let format = get("LOG_FORMAT").unwrap_or_else(|| "text".to_owned());
+        let json_logs = match format.trim().to_ascii_lowercase().as_str() {
+            "json" => true,
+            "text" => false,
+            other => return Err(anyhow!("LOG_FORMAT must be text or json, got {other:?}")),
+        };
+        let heartbeat = seconds("JOB_HEARTBEAT_SECONDS", 10, 1)?;
+        let threshold = seconds("JOB_SWEEP_THRESHOLD_SECONDS", 45, 2)?;
+        if threshold <= heartbeat {
+            return Err(anyhow!(
+                "JOB_SWEEP_THRESHOLD_SECONDS must be longer than JOB_HEARTBEAT_SECONDS"
+            ));
+        }
+        Ok(Self {
+            shutdown_delay: seconds("SHUTDOWN_DELAY_SECONDS", if production { 5 } else { 0 }, 0)?,
+            shutdown_grace: seconds("SHUTDOWN_GRACE_SECONDS", 10, 0)?,
+            json_logs,
+            metrics_token: get("METRICS_TOKEN"),
+            job_heartbeat: heartbeat,
+            job_sweep_threshold: threshold,
+            job_history_days: bounded(get, "JOB_HISTORY_DAYS", 7, 0, 3_650)?,
+        })
+    }
 }
 
 /// The catalogue cache's settings (`CATALOGUE_CACHE`, `CATALOGUE_CACHE_BYTES`,
@@ -238,6 +303,8 @@ impl Config {
                 max_bytes: bounded(&get, "CATALOGUE_CACHE_MB", 64_u64, 1, 1 << 20)? << 20,
                 ttl: duration(&get, "CATALOGUE_CACHE_TTL", Duration::from_secs(60))?,
             },
+            ops: Operations::from_lookup(&get, get("DATABASE_URL").is_some())?,
+            no_migrate: false,
             rate_limits: flag(&get, "RATE_LIMITS", true)?,
             trusted_proxies: list(&get, "TRUSTED_PROXIES")
                 .iter()

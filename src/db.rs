@@ -96,6 +96,36 @@ pub async fn run_migrations(url: &str) -> anyhow::Result<Vec<String>> {
     Ok(applied)
 }
 
+/// The advisory lock key that serialises migrations ("storefront" in ASCII).
+const MIGRATION_LOCK_KEY: i64 = 0x73_74_6f_72_65_66_72;
+
+/// A session-level advisory lock held on its own connection while migrations run, so two
+/// instances starting together never migrate at the same time.
+pub struct MigrationLock(AsyncPgConnection);
+
+impl MigrationLock {
+    /// Waits for the lock.
+    pub async fn acquire(url: &str) -> anyhow::Result<Self> {
+        use diesel_async::{AsyncConnection, RunQueryDsl};
+        let mut conn = AsyncPgConnection::establish(url)
+            .await
+            .context("could not connect to the database to migrate it")?;
+        diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))
+            .execute(&mut conn)
+            .await
+            .context("could not take the migration lock")?;
+        Ok(Self(conn))
+    }
+
+    /// Releases the lock (closing the connection would too).
+    pub async fn release(mut self) {
+        use diesel_async::RunQueryDsl;
+        let _ = diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))
+            .execute(&mut self.0)
+            .await;
+    }
+}
+
 /// Creates database `name` on the server behind `maintenance_url` unless it exists.
 pub async fn ensure_database(maintenance_url: &str, name: &str) -> anyhow::Result<()> {
     use diesel::sql_types::{BigInt, Text};
@@ -148,6 +178,65 @@ pub async fn ping(pool: &DbPool) -> crate::error::AppResult<()> {
     let mut conn = pool.get().await?;
     diesel::sql_query("SELECT 1").execute(&mut conn).await?;
     Ok(())
+}
+
+/// The newest migration this build carries (diesel's version: the name's digits).
+fn newest_migration() -> Option<&'static str> {
+    static NEWEST: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    NEWEST
+        .get_or_init(|| {
+            use diesel::migration::MigrationSource;
+            let migrations =
+                MigrationSource::<diesel::pg::Pg>::migrations(&MIGRATIONS).unwrap_or_default();
+            migrations
+                .iter()
+                .map(|m| m.name().version().to_string())
+                .max()
+        })
+        .as_deref()
+}
+
+/// What `/readyz` asks of the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SchemaState {
+    /// It answers, with this build's newest migration applied.
+    Current,
+    /// It answers, without this build's newest migration (or without migrations at all).
+    Behind,
+    /// It does not answer.
+    Unreachable,
+}
+
+/// Whether the database answers and has this build's migrations applied, in one round
+/// trip.
+pub async fn schema_state(pool: &DbPool) -> SchemaState {
+    use diesel::sql_types::{Bool, Text};
+    use diesel_async::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Current {
+        #[diesel(sql_type = Bool)]
+        current: bool,
+    }
+    let Ok(mut conn) = pool.get().await else {
+        return SchemaState::Unreachable;
+    };
+    let found = diesel::sql_query(
+        "SELECT EXISTS (SELECT 1 FROM __diesel_schema_migrations WHERE version = $1) AS current",
+    )
+    .bind::<Text, _>(newest_migration().unwrap_or_default())
+    .get_result::<Current>(&mut conn)
+    .await;
+    match found {
+        Ok(found) if found.current => SchemaState::Current,
+        Ok(_) => SchemaState::Behind,
+        // The server answered, with an error: no migrations table.
+        Err(diesel::result::Error::DatabaseError(kind, _))
+            if !matches!(kind, diesel::result::DatabaseErrorKind::ClosedConnection) =>
+        {
+            SchemaState::Behind
+        }
+        Err(_) => SchemaState::Unreachable,
+    }
 }
 
 /// An async closure over a connection whose future is `Send`, as `transaction` requires

@@ -227,6 +227,7 @@ impl From<DieselError> for AppError {
 /// server shutting down or starting up, or a statement cancelled by `statement_timeout`.
 fn unavailable_kind(kind: &DatabaseErrorKind, message: &str) -> Option<&'static str> {
     if message.contains("statement timeout") || message.contains("canceling statement") {
+        crate::telemetry::statement_timed_out();
         return Some(TIMED_OUT);
     }
     let lost = matches!(kind, DatabaseErrorKind::ClosedConnection)

@@ -1,8 +1,10 @@
 //! The HTTP surface: `POST`/`GET /graphql` (GraphiQL for browsers when enabled),
-//! `GET /graphql/ws` (see [`ws`]), `GET /healthz`, `/media`; request ids, body limits,
-//! security headers, and the request guard (in-flight cap, time limit, panics).
+//! `GET /graphql/ws` (see [`ws`]), `GET /healthz`, `/livez`, `/readyz`, `/metrics`,
+//! `/media`; request ids, body limits, security headers, and the request guard (in-flight
+//! cap, time limit, panics).
 
 pub mod answer;
+pub mod health;
 pub mod serve;
 pub mod ws;
 
@@ -13,15 +15,14 @@ use async_graphql::ParseRequestError;
 use async_graphql::http::GraphiQLSource;
 use async_graphql::http::MultipartOptions;
 use async_graphql::parser::types::{ExecutableDocument, OperationType};
+use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
 use futures_util::{FutureExt, TryStreamExt};
-use serde_json::json;
 use tower::ServiceBuilder;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -34,7 +35,7 @@ use std::sync::Arc;
 
 use crate::app::AppState;
 use crate::auth::viewer;
-use crate::error::{TIMED_OUT, UNAVAILABLE};
+use crate::error::TIMED_OUT;
 use crate::graphql::response_cache::ResponseCache;
 use answer::{Keep, coded_response, error_document, refused, respond, respond_keeping};
 
@@ -98,7 +99,10 @@ pub fn build_app(state: AppState) -> Router {
     let routes = Router::new()
         .route("/graphql", get(graphql_handler).post(graphql_handler))
         .route("/graphql/ws", get(ws::graphql_ws))
-        .route("/healthz", get(healthz))
+        .route("/healthz", get(health::healthz))
+        .route("/livez", get(health::livez))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics_text))
         .nest_service("/media", media)
         .with_state(state.clone());
     with_layers(routes, &state)
@@ -120,6 +124,8 @@ pub fn with_layers(routes: Router, state: &AppState) -> Router {
                             request_id = %id,
                             method = %request.method(),
                             uri = %request.uri(),
+                            operation = tracing::field::Empty,
+                            user_id = tracing::field::Empty,
                         )
                     })
                     .on_response(DefaultOnResponse::new().level(Level::INFO)),
@@ -149,6 +155,10 @@ pub fn with_layers(routes: Router, state: &AppState) -> Router {
 /// request by `REQUEST_TIMEOUT` (503; WebSocket upgrades are bounded by their own
 /// rules), and turns a panic into a coded `INTERNAL_SERVER_ERROR` with the request id.
 async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    // Liveness must not fail because the instance is busy (a probe would restart it).
+    if request.uri().path() == "/livez" {
+        return next.run(request).await;
+    }
     let id = request_id(request.headers());
     let Ok(_permit) = state.in_flight.clone().try_acquire_owned() else {
         tracing::warn!("shedding a request: too many in flight");
@@ -257,6 +267,55 @@ pub fn graphiql() -> Html<String> {
 /// 4xx for request errors when asked for, no mutations over GET. Requests refused before
 /// execution answer a coded GraphQL error body too.
 async fn graphql_handler(State(state): State<AppState>, request: Request) -> Response {
+    let started = std::time::Instant::now();
+    let mut operation = None;
+    let response = answer_graphql(state, request, &mut operation).await;
+    let codes = response
+        .extensions()
+        .get::<answer::Answered>()
+        .map(|answered| answered.0.clone())
+        .unwrap_or_default();
+    crate::telemetry::record_request(
+        crate::telemetry::operation_label(operation.as_deref()),
+        started.elapsed(),
+        &codes,
+    );
+    response
+}
+
+/// The operation a request names, else the name of a document that starts with a named
+/// operation (`query Name …`), for the metrics and the access log (recorded in the
+/// request's span).
+fn operation_name(request: &async_graphql::Request) -> Option<String> {
+    let name = request
+        .operation_name
+        .clone()
+        .or_else(|| leading_operation_name(&request.query));
+    if let Some(name) = name.as_deref() {
+        tracing::Span::current().record("operation", name);
+    }
+    name
+}
+
+fn leading_operation_name(query: &str) -> Option<String> {
+    let text = query.trim_start();
+    let rest = ["query", "mutation", "subscription"]
+        .iter()
+        .find_map(|keyword| text.strip_prefix(keyword))?;
+    let name: String = rest
+        .trim_start()
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .take(crate::telemetry::MAX_OPERATION_NAME_CHARS + 1)
+        .collect();
+    (!name.is_empty()).then_some(name)
+}
+
+async fn answer_graphql(
+    state: AppState,
+    request: Request,
+    operation: &mut Option<String>,
+) -> Response {
     let method = request.method().clone();
     let headers = request.headers().clone();
     let request_id = RequestId(request_id(&headers));
@@ -271,6 +330,7 @@ async fn graphql_handler(State(state): State<AppState>, request: Request) -> Res
     if let Err(error) = state.persisted.resolve(&mut gql_request) {
         return respond(&headers, error_document(error), &request_id.0);
     }
+    *operation = operation_name(&gql_request);
     let get = method == Method::GET;
     let cache = &state.responses;
     let document = own_look(&state, &headers, get, &gql_request.query);
@@ -293,15 +353,14 @@ async fn graphql_handler(State(state): State<AppState>, request: Request) -> Res
     }
     if let Some(token) = token {
         match viewer::authenticate(&state.auth, &state.pool, &token).await {
-            Ok(viewer) => gql_request = gql_request.data(Arc::new(viewer)),
+            Ok(viewer) => {
+                tracing::Span::current().record("user_id", viewer.id());
+                gql_request = gql_request.data(Arc::new(viewer));
+            }
             Err(error) => return respond(&headers, error_document(error), &request_id.0),
         }
     }
-    let keep = match (public, get) {
-        (true, _) => Keep::Public { get, cache, key },
-        (false, true) => Keep::Private,
-        (false, false) => Keep::Unmarked,
-    };
+    let keep = Keep::choose(public, get, cache, key);
     let response = match state.admit(gql_request, document) {
         Ok(admitted) => {
             let admitted = admitted.data(request_id.clone()).data(client);
@@ -460,22 +519,4 @@ fn is_mutation(document: &ExecutableDocument, request: &async_graphql::Request) 
             && (request.operation_name.is_none()
                 || name.map(|n| n.as_str()) == request.operation_name.as_deref())
     })
-}
-
-/// 200 when the database answers, 503 otherwise.
-async fn healthz(State(state): State<AppState>) -> Response {
-    match crate::db::ping(&state.pool).await {
-        Ok(()) => Json(json!({ "status": "ok" })).into_response(),
-        Err(_) => {
-            let mut response = (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({ "status": "unavailable", "message": UNAVAILABLE })),
-            )
-                .into_response();
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-            response
-        }
-    }
 }

@@ -11,6 +11,7 @@ pub mod db;
 pub mod email;
 pub mod error;
 pub mod graphql;
+pub mod health;
 pub mod http;
 pub mod images;
 pub mod inventory;
@@ -20,6 +21,7 @@ pub mod schema;
 pub mod seed;
 pub mod server;
 pub mod tasks;
+pub mod telemetry;
 pub mod throttle;
 pub mod validation;
 

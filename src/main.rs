@@ -5,7 +5,6 @@ use clap::{Parser, Subcommand};
 use storefront::config::Config;
 use storefront::server::{self, Database};
 use storefront::{auth, schema, seed};
-use tracing_subscriber::EnvFilter;
 
 /// jemalloc instead of glibc's allocator: fewer cycles per request on the hot path than
 /// glibc's `malloc`/`free`, and its background threads hand freed memory back to the
@@ -29,7 +28,12 @@ struct Cli {
 enum Command {
     /// Run the HTTP server (GraphQL, GraphiQL, health). Without DATABASE_URL it starts a
     /// private PostgreSQL under ./.storefront/pg, migrates it and seeds a demo catalogue.
-    Serve,
+    Serve {
+        /// Leave migrating to `storefront migrate` (the release role); `/readyz` answers
+        /// 503 until the migrations are applied.
+        #[arg(long)]
+        no_migrate: bool,
+    },
     /// Run the background job workers and the schedule (`serve` runs them too unless
     /// RUN_WORKERS=false).
     Worker,
@@ -63,10 +67,13 @@ async fn main() -> anyhow::Result<()> {
         print!("{}", schema::sdl());
         return Ok(());
     }
-    let config = Config::from_env()?;
-    init_tracing(&config);
+    let mut config = Config::from_env()?;
+    storefront::telemetry::init_logs(&config);
     match cli.command {
-        Command::Serve => server::serve(config).await,
+        Command::Serve { no_migrate } => {
+            config.no_migrate = no_migrate;
+            server::serve(config).await
+        }
         Command::Worker => server::worker(config).await,
         Command::Migrate => {
             let database = Database::resolve(&config).await?;
@@ -145,18 +152,4 @@ fn print_demo_accounts() {
         seed::DEMO_CUSTOMER.0,
         seed::DEMO_CUSTOMER.1
     );
-}
-
-fn init_tracing(config: &Config) {
-    let default = if config.debug {
-        "storefront=debug,tower_http=debug,info"
-    } else {
-        "info"
-    };
-    let filter = config
-        .rust_log
-        .as_deref()
-        .and_then(|spec| EnvFilter::try_new(spec).ok())
-        .unwrap_or_else(|| EnvFilter::new(default));
-    tracing_subscriber::fmt().with_env_filter(filter).init();
 }

@@ -86,11 +86,19 @@ impl Database {
     }
 }
 
-/// Applies our migrations, then the job queue's own (graphile_worker keeps its schema).
+/// Applies our migrations, then the job queue's own (graphile_worker keeps its schema),
+/// holding a PostgreSQL advisory lock meanwhile, so instances that start together migrate
+/// one after the other (the later ones find nothing to do).
 pub async fn migrate(url: &str) -> anyhow::Result<Vec<String>> {
-    let applied = db::run_migrations(url).await?;
-    jobs::migrate(url).await?;
-    Ok(applied)
+    let lock = db::MigrationLock::acquire(url).await?;
+    let result = async {
+        let applied = db::run_migrations(url).await?;
+        jobs::migrate(url).await?;
+        anyhow::Ok(applied)
+    }
+    .await;
+    lock.release().await;
+    result
 }
 
 /// Production mode (`DATABASE_URL` set) needs a `JWT_SECRET` shared by every instance.
@@ -112,9 +120,13 @@ pub async fn prepare(
     config: &Config,
     seed_if_empty: bool,
 ) -> anyhow::Result<DbPool> {
-    let applied = migrate(&database.url).await?;
-    if !applied.is_empty() {
-        tracing::info!(migrations = ?applied, "database migrated");
+    if config.no_migrate {
+        tracing::info!("not migrating (--no-migrate): /readyz waits for the migrations");
+    } else {
+        let applied = migrate(&database.url).await?;
+        if !applied.is_empty() {
+            tracing::info!(migrations = ?applied, "database migrated");
+        }
     }
     let url = db::with_session_settings(&database.url, config.budget.statement_timeout);
     let pool = db::create_pool(&url, config.db_pool_size)?;
@@ -164,6 +176,7 @@ fn app_options(config: &Config) -> AppOptions {
         throttles: crate::throttle::Throttles::new(config.rate_limits),
         trusted_proxies: config.trusted_proxies.clone(),
         catalogue_cache: config.catalogue_cache.clone(),
+        metrics_token: config.ops.metrics_token.clone(),
         ..AppOptions::default()
     }
 }
@@ -173,8 +186,10 @@ fn app_options(config: &Config) -> AppOptions {
 struct Listeners(Listener, Option<ChannelListener>);
 
 impl Listeners {
+    /// Starts them, and has `/readyz` watch each.
     fn spawn(url: &str, state: &AppState) -> Self {
         let orders = Listener::spawn(url.to_owned(), state.events.clone());
+        state.health.watch("events", orders.up());
         let catalogue = state.responses.enabled().then(|| {
             ChannelListener::spawn(
                 url.to_owned(),
@@ -182,6 +197,9 @@ impl Listeners {
                 state.responses.clone(),
             )
         });
+        if let Some(catalogue) = &catalogue {
+            state.health.watch("cache_invalidation", catalogue.up());
+        }
         Self(orders, catalogue)
     }
 
@@ -222,12 +240,9 @@ async fn serve_on(database: &Database, config: &Config) -> anyhow::Result<()> {
     println!("Storefront is running. {page}: http://{addr}/graphql (Ctrl-C to stop)");
     let options = http::serve::ServeOptions {
         header_read_timeout: config.budget.header_read_timeout,
-        shutdown_grace: SHUTDOWN_GRACE,
+        shutdown_grace: config.ops.shutdown_grace,
     };
-    let shutdown = async {
-        shutdown_signal().await;
-        state.begin_shutdown();
-    };
+    let shutdown = drain(&state, config.ops.shutdown_delay);
     http::serve::serve(listener, app, options, shutdown).await;
     let _ = stop_workers.send(true);
     if let Some(workers) = workers {
@@ -239,39 +254,57 @@ async fn serve_on(database: &Database, config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The job workers and schedule in this process, until `stopped` turns true.
+/// Resolves when the listener should stop accepting: on SIGINT or SIGTERM, `/readyz`
+/// turns 503 (requests are still served) for `delay`, so load balancers stop sending new
+/// ones; then WebSockets are told to close (1001 Going Away).
+async fn drain(state: &AppState, delay: std::time::Duration) {
+    shutdown_signal().await;
+    state.health.begin_draining();
+    if !delay.is_zero() {
+        tracing::info!(
+            ?delay,
+            "draining: /readyz answers 503 while requests are served"
+        );
+        tokio::time::sleep(delay).await;
+    }
+    state.begin_shutdown();
+}
+
+/// How the job runtime runs, from the configuration.
+fn worker_config(config: &Config) -> WorkerConfig {
+    WorkerConfig {
+        heartbeat: config.ops.job_heartbeat,
+        sweep_threshold: config.ops.job_sweep_threshold,
+        shutdown_grace: config.ops.shutdown_grace,
+        ..WorkerConfig::default()
+    }
+}
+
+/// The job workers and schedule in this process, supervised (restarted after any
+/// failure), until `stopped` turns true; `/readyz` watches them.
 fn spawn_workers(
     config: &Config,
     state: &AppState,
     url: &str,
-    mut stopped: tokio::sync::watch::Receiver<bool>,
+    stopped: tokio::sync::watch::Receiver<bool>,
 ) -> anyhow::Result<tokio::task::JoinHandle<()>> {
     let deps = JobDeps {
         pool: state.pool.clone(),
         mailer: Arc::new(Mailer::from_config(config)?),
+        history_days: config.ops.job_history_days,
     };
-    let url = url.to_owned();
+    let (up_tx, up) = tokio::sync::watch::channel(false);
+    state.health.watch("jobs", up);
     tracing::info!("job workers and schedule running in this process (RUN_WORKERS)");
-    Ok(tokio::spawn(async move {
-        let signal = async move {
-            let _ = stopped.wait_for(|stop| *stop).await;
-        };
-        if let Err(error) = jobs::run_worker(
-            &url,
-            deps,
-            WorkerConfig::default(),
-            crate::tasks::define_all,
-            signal,
-        )
-        .await
-        {
-            tracing::error!(error = format!("{error:#}"), "job workers stopped");
-        }
-    }))
+    Ok(tokio::spawn(jobs::supervise(
+        url.to_owned(),
+        deps,
+        worker_config(config),
+        crate::tasks::define_all,
+        stopped,
+        up_tx,
+    )))
 }
-
-/// How long requests in flight may take to finish once shutdown begins.
-pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// `storefront worker`: the job workers and the schedule, until SIGINT or SIGTERM.
 pub async fn worker(config: Config) -> anyhow::Result<()> {
@@ -282,16 +315,22 @@ pub async fn worker(config: Config) -> anyhow::Result<()> {
         let deps = JobDeps {
             pool,
             mailer: Arc::new(Mailer::from_config(&config)?),
+            history_days: config.ops.job_history_days,
         };
         println!("Storefront workers are running (Ctrl-C to stop).");
-        jobs::run_worker(
-            &database.url,
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let (up, _) = tokio::sync::watch::channel(false);
+        let supervisor = tokio::spawn(jobs::supervise(
+            database.url.clone(),
             deps,
-            WorkerConfig::default(),
+            worker_config(&config),
             crate::tasks::define_all,
-            shutdown_signal(),
-        )
-        .await
+            stopped,
+            up,
+        ));
+        shutdown_signal().await;
+        let _ = stop.send(true);
+        supervisor.await.context("the job runtime's task failed")
     }
     .await;
     database.shutdown().await;

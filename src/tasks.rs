@@ -21,8 +21,8 @@ use crate::db::schema::{customers, order_items, orders, products, users};
 use crate::email::{Email, templates};
 use crate::jobs::JobDeps;
 use crate::jobs::task::{
-    CLEANUP_CARTS, CLEANUP_PASSWORD_RESETS, NOTIFY_CUSTOMERS, SEND_EMAIL_CHANGED,
-    SEND_ORDER_CONFIRMATION, SEND_PASSWORD_RESET, SEND_WELCOME_EMAIL,
+    CLEANUP_CARTS, CLEANUP_JOB_HISTORY, CLEANUP_PASSWORD_RESETS, MAIL_ADMINS, NOTIFY_CUSTOMERS,
+    SEND_EMAIL_CHANGED, SEND_ORDER_CONFIRMATION, SEND_PASSWORD_RESET, SEND_WELCOME_EMAIL,
 };
 
 /// Carts untouched for this long are deleted (three months).
@@ -30,6 +30,8 @@ pub const STALE_CART_AGE: Duration = Duration::from_secs(90 * 24 * 3600);
 
 pub fn define_all(options: WorkerOptions) -> WorkerOptions {
     options
+        .define_job::<MailAdmins>()
+        .define_job::<CleanupJobHistory>()
         .define_job::<SendWelcomeEmail>()
         .define_job::<SendOrderConfirmation>()
         .define_job::<SendPasswordReset>()
@@ -132,13 +134,14 @@ impl TaskHandler for SendOrderConfirmation {
         let order: Option<(i64, chrono::DateTime<chrono::Utc>, i64)> = orders::table
             .inner_join(customers::table)
             .filter(orders::id.eq(self.order_id))
+            .filter(orders::confirmation_sent_at.is_null())
             .select((orders::id, orders::placed_at, customers::user_id))
             .first(&mut conn)
             .await
             .optional()
             .map_err(err)?;
         let Some((order_id, placed_at, user_id)) = order else {
-            return Ok(()); // deleted since: nothing to confirm
+            return Ok::<(), String>(()); // deleted since, or already confirmed: nothing to send
         };
         let lines: Vec<(String, i16, Decimal)> = order_items::table
             .inner_join(products::table)
@@ -156,26 +159,7 @@ impl TaskHandler for SendOrderConfirmation {
         let Some(user) = load_user(deps, user_id).await? else {
             return Ok(());
         };
-        let items: Vec<_> = lines
-            .iter()
-            .map(|(title, quantity, price)| {
-                json!({
-                    "title": title,
-                    "quantity": quantity,
-                    "unit_price": price.to_string(),
-                    "total": (*price * Decimal::from(*quantity)).to_string(),
-                })
-            })
-            .collect();
-        let total: Decimal = lines.iter().map(|(_, q, p)| *p * Decimal::from(*q)).sum();
-        let context = json!({
-            "order_id": order_id,
-            "placed_at": placed_at.format("%Y-%m-%d %H:%M UTC").to_string(),
-            "items": items,
-            "total": total.to_string(),
-            "username": user.username,
-            "first_name": user.first_name,
-        });
+        let context = confirmation_context(order_id, placed_at, &lines, &user);
         let rendered = templates::render("order_confirmation", &context).map_err(err)?;
         let receipt = format!("Order #{order_id}\n\n{}", rendered.text);
         let attachment = (
@@ -183,8 +167,46 @@ impl TaskHandler for SendOrderConfirmation {
             ContentType::TEXT_PLAIN,
             receipt.into_bytes(),
         );
-        send_rendered(deps, &user, rendered, vec![attachment]).await
+        send_rendered(deps, &user, rendered, vec![attachment]).await?;
+        // Recorded after sending: a worker that dies in between leaves it unset, and the
+        // job's re-run sends again (at least once; never again once recorded).
+        let mut conn = deps.pool.get().await.map_err(err)?;
+        diesel::update(orders::table.find(order_id))
+            .set(orders::confirmation_sent_at.eq(diesel::dsl::now))
+            .execute(&mut conn)
+            .await
+            .map_err(err)?;
+        Ok(())
     }
+}
+
+/// What the confirmation's template shows: the order, its lines and total, and the user.
+fn confirmation_context(
+    order_id: i64,
+    placed_at: chrono::DateTime<chrono::Utc>,
+    lines: &[(String, i16, Decimal)],
+    user: &UserRow,
+) -> serde_json::Value {
+    let items: Vec<_> = lines
+        .iter()
+        .map(|(title, quantity, price)| {
+            json!({
+                "title": title,
+                "quantity": quantity,
+                "unit_price": price.to_string(),
+                "total": (*price * Decimal::from(*quantity)).to_string(),
+            })
+        })
+        .collect();
+    let total: Decimal = lines.iter().map(|(_, q, p)| *p * Decimal::from(*q)).sum();
+    json!({
+        "order_id": order_id,
+        "placed_at": placed_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+        "items": items,
+        "total": total.to_string(),
+        "username": user.username,
+        "first_name": user.first_name,
+    })
 }
 
 /// The password-reset token, mailed only to existing users. The payload names the reset
@@ -321,6 +343,50 @@ impl TaskHandler for CleanupPasswordResets {
         .execute(&mut conn)
         .await
         .map_err(err)?;
+        Ok::<(), String>(())
+    }
+}
+
+/// A report to `ADMINS` (the course's `mail_admins`): a job that failed for good.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct MailAdmins {
+    pub subject: String,
+    pub text: String,
+}
+
+impl TaskHandler for MailAdmins {
+    const IDENTIFIER: &'static str = MAIL_ADMINS;
+
+    async fn run(self, ctx: WorkerContext) -> impl IntoTaskHandlerResult {
+        let deps = deps(&ctx)?;
+        if deps.mailer.admins.is_empty() {
+            return Ok(());
+        }
+        let email = Email {
+            to: deps.mailer.admins.clone(),
+            subject: format!("[Storefront] {}", self.subject),
+            text: self.text,
+            html: None,
+            attachments: Vec::new(),
+        };
+        deps.mailer.send(email).await.map_err(err)
+    }
+}
+
+/// Forgets completed jobs older than `JOB_HISTORY_DAYS` (nightly).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct CleanupJobHistory {}
+
+impl TaskHandler for CleanupJobHistory {
+    const IDENTIFIER: &'static str = CLEANUP_JOB_HISTORY;
+
+    async fn run(self, ctx: WorkerContext) -> impl IntoTaskHandlerResult {
+        let deps = deps(&ctx)?;
+        let mut conn = deps.pool.get().await.map_err(err)?;
+        let deleted = crate::jobs::repo::prune_history(&mut conn, deps.history_days)
+            .await
+            .map_err(err)?;
+        tracing::info!(deleted, "old completed jobs forgotten");
         Ok::<(), String>(())
     }
 }

@@ -53,6 +53,11 @@ impl ChannelListener {
         let _ = self.ready.wait_for(|ready| *ready).await;
     }
 
+    /// Reads `true` while `LISTEN` is active.
+    pub fn up(&self) -> watch::Receiver<bool> {
+        self.ready.clone()
+    }
+
     pub fn stop(self) {
         self.handle.abort();
     }

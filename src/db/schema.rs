@@ -68,6 +68,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    job_history (job_id) {
+        job_id -> Int8,
+        task -> Text,
+        payload -> Jsonb,
+        attempts -> Int2,
+        max_attempts -> Int2,
+        created_at -> Timestamptz,
+        run_at -> Timestamptz,
+        completed_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     order_items (id) {
         id -> Int8,
         order_id -> Int8,
@@ -84,6 +97,7 @@ diesel::table! {
         #[max_length = 1]
         payment_status -> Varchar,
         customer_id -> Int8,
+        confirmation_sent_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -293,6 +307,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     customers,
     group_permissions,
     groups,
+    job_history,
     order_items,
     orders,
     password_resets,

@@ -31,6 +31,22 @@ pub enum Keep<'a> {
     },
 }
 
+impl<'a> Keep<'a> {
+    /// How an answer to a `public` read (or not) sent over GET (or POST) may be kept.
+    pub fn choose(
+        public: bool,
+        get: bool,
+        cache: &'a ResponseCache,
+        key: Option<[u8; 32]>,
+    ) -> Self {
+        match (public, get) {
+            (true, _) => Self::Public { get, cache, key },
+            (false, true) => Self::Private,
+            (false, false) => Self::Unmarked,
+        }
+    }
+}
+
 /// A response for a request refused before execution (e.g. a bad token).
 pub(crate) fn error_document(error: AppError) -> async_graphql::Response {
     let mut server_error =
@@ -56,6 +72,11 @@ pub(crate) fn respond(
     respond_keeping(headers, response, request_id, Keep::Unmarked)
 }
 
+/// The `extensions.code` of every error an answer carried (for the metrics), kept in the
+/// HTTP response's extensions.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Answered(pub Vec<String>);
+
 /// [`respond`], with the caching `keep` allows (only for answers without errors).
 pub(crate) fn respond_keeping(
     headers: &HeaderMap,
@@ -64,6 +85,26 @@ pub(crate) fn respond_keeping(
     keep: Keep<'_>,
 ) -> Response {
     error_codes::annotate_response(&mut response, request_id);
+    let codes = response
+        .errors
+        .iter()
+        .filter_map(|e| e.extensions.as_ref()?.get("code"))
+        .map(|code| match code {
+            async_graphql::Value::String(code) => code.clone(),
+            other => other.to_string(),
+        })
+        .collect();
+    let mut answer = serialise(headers, response, request_id, keep);
+    answer.extensions_mut().insert(Answered(codes));
+    answer
+}
+
+fn serialise(
+    headers: &HeaderMap,
+    response: async_graphql::Response,
+    request_id: &str,
+    keep: Keep<'_>,
+) -> Response {
     let graphql_json = wants_graphql_json(headers);
     let retry = error_codes::retry_after(&response);
     let request_error = is_request_error(&response);
@@ -205,6 +246,9 @@ pub(crate) fn coded_response(
         "extensions": { "code": code, "status": status.as_u16(), "requestId": request_id },
     }] });
     let mut response = (status, Json(body)).into_response();
+    response
+        .extensions_mut()
+        .insert(Answered(vec![code.to_owned()]));
     if status == StatusCode::SERVICE_UNAVAILABLE {
         response
             .headers_mut()

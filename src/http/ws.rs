@@ -135,6 +135,7 @@ impl Session {
     }
 
     async fn run(mut self, socket: WebSocket) {
+        let _open = crate::telemetry::Gauged::new("storefront_websocket_connections");
         let (mut sink, mut stream) = socket.split();
         let (tx, mut rx) = mpsc::channel::<Outgoing>(64);
         let init_deadline = tokio::time::sleep(self.state.budget.ws_init_timeout);
@@ -413,6 +414,7 @@ impl Operation {
     /// Streams the operation's results: `next` for each, then `complete`; a document
     /// refused before execution gets one `error` instead.
     async fn run(self, schema: crate::schema::AppSchema, request: async_graphql::Request) {
+        let _active = crate::telemetry::Gauged::new("storefront_subscriptions_active");
         let mut stream = schema.execute_stream(request);
         let mut first = true;
         while let Some(mut response) = stream.next().await {

@@ -11,7 +11,7 @@ use crate::validation;
 use async_graphql::{Context, Enum, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 
-/// Where a job is. Completed jobs leave the queue.
+/// Where a job is. Completed jobs leave the queue, and stay listed for `JOB_HISTORY_DAYS`.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 pub enum JobState {
     /// Waiting for a worker.
@@ -22,6 +22,8 @@ pub enum JobState {
     Running,
     /// Used up its attempts; kept for inspection.
     Failed,
+    /// Ran to completion (kept for `JOB_HISTORY_DAYS`).
+    Completed,
 }
 
 /// A job in the queue.
@@ -49,6 +51,7 @@ pub struct JobReceipt {
 fn state_of(text: &str) -> JobState {
     match text {
         "FAILED" => JobState::Failed,
+        "COMPLETED" => JobState::Completed,
         "RUNNING" => JobState::Running,
         "SCHEDULED" => JobState::Scheduled,
         _ => JobState::Queued,
@@ -58,6 +61,7 @@ fn state_of(text: &str) -> JobState {
 fn state_name(state: JobState) -> &'static str {
     match state {
         JobState::Failed => "FAILED",
+        JobState::Completed => "COMPLETED",
         JobState::Running => "RUNNING",
         JobState::Scheduled => "SCHEDULED",
         JobState::Queued => "QUEUED",

@@ -35,7 +35,8 @@ pub struct JobRow {
     pub updated_at: DateTime<Utc>,
 }
 
-/// Every job with its state, as a subquery `q`.
+/// Every job with its state, as a subquery `q`: those in the queue, and the completed
+/// ones the history keeps.
 fn jobs_with_state() -> String {
     format!(
         "(SELECT j.id, t.identifier AS kind, \
@@ -43,7 +44,10 @@ fn jobs_with_state() -> String {
               WHEN j.locked_at IS NOT NULL THEN 'RUNNING' \
               WHEN j.run_at > now() THEN 'SCHEDULED' ELSE 'QUEUED' END AS state, \
          j.attempts, j.max_attempts, j.last_error, j.created_at, j.run_at, j.updated_at \
-         FROM {SCHEMA}._private_jobs j JOIN {SCHEMA}._private_tasks t ON t.id = j.task_id) q"
+         FROM {SCHEMA}._private_jobs j JOIN {SCHEMA}._private_tasks t ON t.id = j.task_id \
+         UNION ALL \
+         SELECT h.job_id, h.task, 'COMPLETED', h.attempts, h.max_attempts, NULL, \
+         h.created_at, h.run_at, h.completed_at FROM job_history h) q"
     )
 }
 
@@ -96,4 +100,81 @@ pub async fn count(conn: &mut AsyncPgConnection, state: Option<&str>) -> AppResu
         .get_result(conn)
         .await?;
     Ok(row.n)
+}
+
+/// How many jobs are in each state that has any.
+pub async fn depth_by_state(conn: &mut AsyncPgConnection) -> AppResult<Vec<(String, i64)>> {
+    #[derive(QueryableByName)]
+    struct Depth {
+        #[diesel(sql_type = Text)]
+        state: String,
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let sql = format!(
+        "SELECT q.state, count(*) AS n FROM {} GROUP BY q.state",
+        jobs_with_state()
+    );
+    let rows: Vec<Depth> = diesel::sql_query(sql).load(conn).await?;
+    Ok(rows.into_iter().map(|d| (d.state, d.n)).collect())
+}
+
+/// Keys whose values a stored payload never shows.
+const SECRET_KEYS: [&str; 4] = ["token", "password", "secret", "code"];
+
+/// `payload` with the value of every secret-looking key (at any depth) replaced.
+pub fn scrubbed(payload: &Json) -> Json {
+    match payload {
+        Json::Object(map) => Json::Object(
+            map.iter()
+                .map(|(key, value)| {
+                    let lower = key.to_ascii_lowercase();
+                    let secret = SECRET_KEYS.iter().any(|s| lower.contains(s));
+                    let value = if secret {
+                        Json::from("[scrubbed]")
+                    } else {
+                        scrubbed(value)
+                    };
+                    (key.clone(), value)
+                })
+                .collect(),
+        ),
+        Json::Array(items) => Json::Array(items.iter().map(scrubbed).collect()),
+        other => other.clone(),
+    }
+}
+
+/// A completed job as the history keeps it.
+#[derive(diesel::Insertable, Debug, Clone)]
+#[diesel(table_name = crate::db::schema::job_history)]
+pub struct Completed {
+    pub job_id: i64,
+    pub task: String,
+    pub payload: Json,
+    pub attempts: i16,
+    pub max_attempts: i16,
+    pub created_at: DateTime<Utc>,
+    pub run_at: DateTime<Utc>,
+}
+
+/// Keeps a completed job in the history (once: a job id is recorded at most once).
+pub async fn record_completed(conn: &mut AsyncPgConnection, job: &Completed) -> AppResult<()> {
+    use crate::db::schema::job_history;
+    diesel::insert_into(job_history::table)
+        .values(job)
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Forgets completed jobs older than `days`.
+pub async fn prune_history(conn: &mut AsyncPgConnection, days: u32) -> AppResult<usize> {
+    let deleted = diesel::sql_query(
+        "DELETE FROM job_history WHERE completed_at < now() - make_interval(days => $1)",
+    )
+    .bind::<diesel::sql_types::Integer, _>(i32::try_from(days).unwrap_or(i32::MAX))
+    .execute(conn)
+    .await?;
+    Ok(deleted)
 }

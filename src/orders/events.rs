@@ -170,6 +170,11 @@ impl Listener {
         self.0.ready().await;
     }
 
+    /// Reads `true` while `LISTEN` is active.
+    pub fn up(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.0.up()
+    }
+
     pub fn stop(self) {
         self.0.stop();
     }

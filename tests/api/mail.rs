@@ -15,38 +15,55 @@ use crate::common::{As, Kind, TestApp, factories, field_errors};
 
 const FROM: &str = "Storefront <noreply@storefront.example>";
 
-struct RunningWorker {
+pub struct RunningWorker {
     stop: tokio::sync::oneshot::Sender<()>,
     handle: tokio::task::JoinHandle<()>,
 }
 
+/// A worker's settings for tests: quick polls, no schedule.
+pub fn quick_worker() -> WorkerConfig {
+    WorkerConfig {
+        concurrency: 2,
+        poll_interval: Duration::from_millis(100),
+        schedule: false,
+        ..WorkerConfig::default()
+    }
+}
+
 impl RunningWorker {
     async fn start(app: &TestApp, sink: &SmtpSink) -> Self {
-        let from: Mailbox = FROM.parse().unwrap();
-        let mailer = Mailer::smtp(&sink.url(), from, Vec::new()).unwrap();
+        let mailer = Mailer::smtp(&sink.url(), FROM.parse().unwrap(), Vec::new()).unwrap();
+        Self::start_with(app, mailer, quick_worker())
+    }
+
+    /// The job runtime, supervised as `serve` runs it, with `mailer` and `config`.
+    pub fn start_with(app: &TestApp, mailer: Mailer, config: WorkerConfig) -> Self {
         let deps = JobDeps {
             pool: app.pool.clone(),
             mailer: Arc::new(mailer),
+            history_days: 7,
         };
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let url = app.db.url.clone();
-        let config = WorkerConfig {
-            concurrency: 2,
-            poll_interval: Duration::from_millis(100),
-            schedule: false,
-        };
         let handle = tokio::spawn(async move {
-            let signal = async move {
+            let (up, _) = tokio::sync::watch::channel(false);
+            let define = storefront::tasks::define_all;
+            let supervised = jobs::supervise(url, deps, config, define, stop_rx, up);
+            let stopping = async move {
                 let _ = stopped.await;
+                let _ = stop_tx.send(true);
+                std::future::pending::<()>().await;
             };
-            jobs::run_worker(&url, deps, config, storefront::tasks::define_all, signal)
-                .await
-                .expect("worker");
+            tokio::select! {
+                () = supervised => {}
+                () = stopping => {}
+            }
         });
         Self { stop, handle }
     }
 
-    async fn stop(self) {
+    pub async fn stop(self) {
         let _ = self.stop.send(());
         let _ = tokio::time::timeout(Duration::from_secs(10), self.handle).await;
     }

@@ -295,6 +295,16 @@ async fn slow_clients_are_disconnected_after_the_header_timeout() {
     assert!(read.is_ok(), "the connection was still open after 5 s");
 }
 
+/// `GET /readyz`: the status and the body.
+async fn ready(router: &axum::Router) -> (StatusCode, Value) {
+    let request = Request::get("/readyz").body(Body::empty()).unwrap();
+    let (status, _, body) = send_to(router, request).await;
+    (
+        status,
+        serde_json::from_slice::<Value>(&body).unwrap_or_default(),
+    )
+}
+
 /// A private cluster that this test stops and starts.
 fn outage_cluster(dir: &std::path::Path) -> EmbeddedCluster {
     EmbeddedCluster::start(&ClusterOptions::new(dir).setting("fsync", "off")).unwrap()
@@ -354,6 +364,11 @@ async fn service_unavailable_while_postgres_is_down_then_recovery() {
         error(&response, "SERVICE_UNAVAILABLE", 503);
     }
     assert_eq!(health(&router).await, StatusCode::SERVICE_UNAVAILABLE);
+    let not_ready = json!({ "ready": false, "failing": ["database"] });
+    assert_eq!(
+        ready(&router).await,
+        (StatusCode::SERVICE_UNAVAILABLE, not_ready)
+    );
 
     let cluster = start().await;
     let mut recovered = false;
@@ -367,6 +382,86 @@ async fn service_unavailable_while_postgres_is_down_then_recovery() {
     }
     assert!(recovered, "the service did not recover");
     assert_eq!(health(&router).await, StatusCode::OK);
+    assert_eq!(ready(&router).await.0, StatusCode::OK);
+    let _ = tokio::task::spawn_blocking(move || cluster.release()).await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Waits until `up` reads `want` (panics after `seconds`).
+async fn wait_until(up: &mut tokio::sync::watch::Receiver<bool>, want: bool, seconds: u64) {
+    let waited = tokio::time::timeout(
+        Duration::from_secs(seconds),
+        up.wait_for(|now| *now == want),
+    )
+    .await;
+    assert!(
+        matches!(waited, Ok(Ok(_))),
+        "the job runtime was not {} within {seconds} s",
+        if want { "up" } else { "down" }
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_job_runtime_restarts_after_the_database_restarts() {
+    use storefront::jobs::{self, JobDeps, WorkerConfig};
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "jobs-outage-{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    ));
+    let start = |dir: std::path::PathBuf| async move {
+        tokio::task::spawn_blocking(move || outage_cluster(&dir))
+            .await
+            .unwrap()
+    };
+    let cluster = start(dir.clone()).await;
+    let url = cluster.url("postgres");
+    storefront::server::migrate(&url).await.unwrap();
+    let pool = storefront::db::create_pool(&url, 4).unwrap();
+    let sink = crate::common::smtp::SmtpSink::start().await;
+    let from = "Storefront <noreply@storefront.example>".parse().unwrap();
+    let deps = JobDeps {
+        pool: pool.clone(),
+        mailer: std::sync::Arc::new(
+            storefront::email::Mailer::smtp(&sink.url(), from, Vec::new()).unwrap(),
+        ),
+        history_days: 7,
+    };
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let (up_tx, mut up) = tokio::sync::watch::channel(false);
+    let config = WorkerConfig {
+        heartbeat: Duration::from_secs(1),
+        sweep_threshold: Duration::from_secs(3),
+        ..crate::mail::quick_worker()
+    };
+    let define = storefront::tasks::define_all;
+    let supervisor = tokio::spawn(jobs::supervise(url, deps, config, define, stopped, up_tx));
+    wait_until(&mut up, true, 30).await;
+
+    assert!(
+        tokio::task::spawn_blocking(move || cluster.release())
+            .await
+            .unwrap()
+            .unwrap()
+    );
+    wait_until(&mut up, false, 60).await;
+    let cluster = start(dir.clone()).await;
+    wait_until(&mut up, true, 60).await;
+
+    let mut conn = pool.get().await.unwrap();
+    let auth = test_auth(Duration::from_secs(600));
+    let user =
+        crate::common::factories::user(&mut conn, &auth, "back", crate::common::Kind::Customer)
+            .await;
+    let task = jobs::task::SEND_WELCOME_EMAIL;
+    jobs::enqueue(&mut conn, task, json!({ "user_id": user.id }), None)
+        .await
+        .unwrap();
+    drop(conn);
+    let mail = sink.wait_for(1, 30).await;
+    assert_eq!(mail[0].to, ["back@example.com"]);
+    stop.send(true).unwrap();
+    let _ = tokio::time::timeout(Duration::from_secs(15), supervisor).await;
+    drop(pool);
     let _ = tokio::task::spawn_blocking(move || cluster.release()).await;
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -21,7 +21,15 @@ pub struct SmtpSink {
     pub addr: SocketAddr,
     messages: Arc<Mutex<Vec<Received>>>,
     fail: Arc<AtomicUsize>,
+    stall: Arc<Stall>,
     task: JoinHandle<()>,
+}
+
+/// Transactions to leave hanging after their data (never answered), and how many were.
+#[derive(Default)]
+struct Stall {
+    next: AtomicUsize,
+    done: AtomicUsize,
 }
 
 impl SmtpSink {
@@ -30,12 +38,13 @@ impl SmtpSink {
         let addr = listener.local_addr().unwrap();
         let messages = Arc::new(Mutex::new(Vec::new()));
         let fail = Arc::new(AtomicUsize::new(0));
-        let (m, f) = (messages.clone(), fail.clone());
+        let stall = Arc::new(Stall::default());
+        let (m, f, s) = (messages.clone(), fail.clone(), stall.clone());
         let task = tokio::spawn(async move {
             while let Ok((socket, _)) = listener.accept().await {
-                let (m, f) = (m.clone(), f.clone());
+                let (m, f, s) = (m.clone(), f.clone(), s.clone());
                 tokio::spawn(async move {
-                    let _ = session(socket, m, f).await;
+                    let _ = session(socket, m, f, s).await;
                 });
             }
         });
@@ -43,6 +52,7 @@ impl SmtpSink {
             addr,
             messages,
             fail,
+            stall,
             task,
         }
     }
@@ -54,6 +64,24 @@ impl SmtpSink {
     /// The next `n` transactions get `451` (a temporary failure).
     pub fn fail_next(&self, n: usize) {
         self.fail.store(n, Ordering::SeqCst);
+    }
+
+    /// The next `n` transactions hang once their data is in: never answered, and not
+    /// counted as delivered (the sender never hears that they were).
+    pub fn stall_next(&self, n: usize) {
+        self.stall.next.store(n, Ordering::SeqCst);
+    }
+
+    /// Waits until `n` transactions hang (panics after `seconds`).
+    pub async fn wait_for_stalled(&self, n: usize, seconds: u64) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(seconds);
+        while self.stall.done.load(Ordering::SeqCst) < n {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no transaction reached the sink"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     pub fn messages(&self) -> Vec<Received> {
@@ -84,10 +112,44 @@ impl Drop for SmtpSink {
     }
 }
 
+impl Stall {
+    /// Whether this transaction is to hang (counted when it is).
+    fn take(&self) -> bool {
+        let stalled = self
+            .next
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok();
+        if stalled {
+            self.done.fetch_add(1, Ordering::SeqCst);
+        }
+        stalled
+    }
+}
+
+/// A message's data, up to the line with a single dot (dot-stuffing undone).
+async fn read_data(
+    lines: &mut tokio::io::Lines<BufReader<tokio::net::tcp::OwnedReadHalf>>,
+) -> std::io::Result<String> {
+    let mut data = String::new();
+    while let Some(line) = lines.next_line().await? {
+        if line == "." {
+            break;
+        }
+        data.push_str(
+            line.strip_prefix('.')
+                .filter(|_| line.starts_with(".."))
+                .unwrap_or(&line),
+        );
+        data.push_str("\r\n");
+    }
+    Ok(data)
+}
+
 async fn session(
     socket: tokio::net::TcpStream,
     messages: Arc<Mutex<Vec<Received>>>,
     fail: Arc<AtomicUsize>,
+    stall: Arc<Stall>,
 ) -> std::io::Result<()> {
     let (read, mut write) = socket.into_split();
     let mut lines = BufReader::new(read).lines();
@@ -130,17 +192,11 @@ async fn session(
                 write
                     .write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n")
                     .await?;
-                let mut data = String::new();
-                while let Some(line) = lines.next_line().await? {
-                    if line == "." {
-                        break;
-                    }
-                    data.push_str(
-                        line.strip_prefix('.')
-                            .filter(|_| line.starts_with(".."))
-                            .unwrap_or(&line),
-                    );
-                    data.push_str("\r\n");
+                let data = read_data(&mut lines).await?;
+                if stall.take() {
+                    // Hang until the sender goes away.
+                    while lines.next_line().await?.is_some() {}
+                    return Ok(());
                 }
                 if let Ok(mut all) = messages.lock() {
                     all.push(Received {

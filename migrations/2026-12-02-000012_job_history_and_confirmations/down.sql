@@ -1,0 +1,2 @@
+ALTER TABLE orders DROP COLUMN confirmation_sent_at;
+DROP TABLE job_history;
