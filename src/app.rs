@@ -11,6 +11,7 @@ use crate::auth::watch::SessionWatch;
 use crate::carts::model::HoldPolicy;
 use crate::config::{Budget, CatalogueCache};
 use crate::db::DbPool;
+use crate::db::replicas::Replicas;
 use crate::graphql::limits::Admission;
 use crate::graphql::loaders::{DEFAULT_BATCH_WINDOW, Loaders};
 use crate::graphql::persisted::PersistedQueries;
@@ -90,6 +91,8 @@ pub struct AppOptions {
     pub catalogue_cache: CatalogueCache,
     /// `METRICS_TOKEN`: the bearer token `/metrics` wants, if any.
     pub metrics_token: Option<String>,
+    /// Read replicas (`DATABASE_REPLICA_URLS`), if any.
+    pub replicas: Option<Arc<Replicas>>,
 }
 
 /// Most bytes of persisted-query documents kept.
@@ -112,6 +115,7 @@ impl Default for AppOptions {
             trusted_proxies: Vec::new(),
             catalogue_cache: CatalogueCache::default(),
             metrics_token: None,
+            replicas: None,
         }
     }
 }
@@ -157,6 +161,8 @@ pub struct Shared {
     pub health: Health,
     /// The bearer token `/metrics` wants, if any.
     pub metrics_token: Option<String>,
+    /// Read replicas, if any.
+    pub replicas: Option<Arc<Replicas>>,
     /// Turns `true` when the service begins shutting down.
     pub shutdown: watch::Receiver<bool>,
     shutdown_tx: watch::Sender<bool>,
@@ -210,6 +216,7 @@ impl AppState {
             ),
             health: Health::default(),
             metrics_token: options.metrics_token,
+            replicas: options.replicas,
             shutdown,
             shutdown_tx,
         }))
@@ -258,19 +265,42 @@ impl AppState {
     /// registry, whose loaders are made on first use and cache what they read when every
     /// operation is a query. A loader waits `batch_window` after its first key, so sibling
     /// resolvers land in one batch (lists prime their relations and do not wait).
+    ///
+    /// With read replicas, a document of queries only, from a `caller` who has not written
+    /// recently, reads from a replica when `replica_reads` allows it (the transport says
+    /// no for the reads that fill the catalogue cache, and for WebSockets); any other
+    /// document records `caller` as a recent writer.
     pub fn admit(
         &self,
         mut request: async_graphql::Request,
         parsed: Option<ExecutableDocument>,
+        caller: &str,
+        replica_reads: bool,
     ) -> Result<async_graphql::Request, Box<async_graphql::Response>> {
         let reads_only = self
             .admission
             .admit(&mut request, parsed)
             .map_err(|error| Box::new(async_graphql::Response::from_errors(vec![error])))?;
-        let loaders = Loaders::new(self.pool.clone(), self.batch_window);
+        let replica = match &self.replicas {
+            Some(replicas) if !reads_only => {
+                replicas.wrote(caller);
+                None
+            }
+            Some(replicas) if replica_reads => replicas.for_reader(caller),
+            _ => None,
+        };
+        let loaders = Loaders::new(
+            replica.clone().unwrap_or_else(|| self.pool.clone()),
+            self.batch_window,
+        );
         if reads_only {
             loaders.cache_reads();
         }
-        Ok(request.data(loaders))
+        let request = request.data(loaders);
+        Ok(match replica {
+            // Resolvers read `DbPool` from the request's data before the schema's.
+            Some(replica) => request.data(replica),
+            None => request,
+        })
     }
 }

@@ -36,6 +36,9 @@
 //! | `JOB_HEARTBEAT_SECONDS` | `10` | How often a job runtime records that it is alive. |
 //! | `JOB_SWEEP_THRESHOLD_SECONDS` | `45` | A job runtime silent this long is dead; the jobs it held run again. |
 //! | `JOB_HISTORY_DAYS` | `7` | How long completed jobs stay listed for staff. |
+//! | `DATABASE_REPLICA_URLS` | empty | Comma-separated streaming replicas of `DATABASE_URL` that serve reads. |
+//! | `READ_YOUR_WRITES_SECONDS` | `5` | A caller who wrote within this reads from the primary. |
+//! | `REPLICA_MAX_LAG` | `5s` | A replica lagging more than this is skipped (same format as `ACCESS_TOKEN_TTL`). |
 //!
 //! The request budget (every variable of [`Budget`]) is listed in the README's "Running in
 //! production" section.
@@ -49,6 +52,10 @@ use std::time::Duration;
 use anyhow::{Context, anyhow};
 
 use crate::graphql::limits::QueryLimits;
+
+mod operations;
+
+pub use operations::{Operations, Replication};
 
 /// The course's client app (`npm start` on port 8001).
 pub const DEFAULT_CORS_ORIGINS: [&str; 2] = ["http://localhost:8001", "http://127.0.0.1:8001"];
@@ -91,60 +98,8 @@ pub struct Config {
     pub ops: Operations,
     /// `serve --no-migrate`: leave the schema to `storefront migrate` (the release role).
     pub no_migrate: bool,
-}
-
-/// How the instance is run and watched (see the README's "Deploying").
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Operations {
-    /// After SIGTERM, how long `/readyz` answers 503 while requests are still served
-    /// (`SHUTDOWN_DELAY_SECONDS`; 5 with `DATABASE_URL`, 0 in the embedded default).
-    pub shutdown_delay: Duration,
-    /// Then, how long requests in flight may take to finish (`SHUTDOWN_GRACE_SECONDS`).
-    pub shutdown_grace: Duration,
-    /// `LOG_FORMAT=json`: one JSON object a line; `text` (the default) otherwise.
-    pub json_logs: bool,
-    /// `METRICS_TOKEN`: when set, `/metrics` wants `Authorization: Bearer <token>`.
-    pub metrics_token: Option<String>,
-    /// `JOB_HEARTBEAT_SECONDS`: how often a job runtime says it is alive.
-    pub job_heartbeat: Duration,
-    /// `JOB_SWEEP_THRESHOLD_SECONDS`: a runtime silent this long is dead, and the jobs it
-    /// held go back to the queue (checked every `JOB_HEARTBEAT_SECONDS`).
-    pub job_sweep_threshold: Duration,
-    /// `JOB_HISTORY_DAYS`: how long completed jobs stay visible to staff.
-    pub job_history_days: u32,
-}
-
-impl Operations {
-    fn from_lookup(
-        get: &impl Fn(&str) -> Option<String>,
-        production: bool,
-    ) -> anyhow::Result<Self> {
-        let seconds = |key: &str, default: u64, min: u64| -> anyhow::Result<Duration> {
-            Ok(Duration::from_secs(bounded(get, key, default, min, 3_600)?))
-        };
-        let format = get("LOG_FORMAT").unwrap_or_else(|| "text".to_owned());
-        let json_logs = match format.trim().to_ascii_lowercase().as_str() {
-            "json" => true,
-            "text" => false,
-            other => return Err(anyhow!("LOG_FORMAT must be text or json, got {other:?}")),
-        };
-        let heartbeat = seconds("JOB_HEARTBEAT_SECONDS", 10, 1)?;
-        let threshold = seconds("JOB_SWEEP_THRESHOLD_SECONDS", 45, 2)?;
-        if threshold <= heartbeat {
-            return Err(anyhow!(
-                "JOB_SWEEP_THRESHOLD_SECONDS must be longer than JOB_HEARTBEAT_SECONDS"
-            ));
-        }
-        Ok(Self {
-            shutdown_delay: seconds("SHUTDOWN_DELAY_SECONDS", if production { 5 } else { 0 }, 0)?,
-            shutdown_grace: seconds("SHUTDOWN_GRACE_SECONDS", 10, 0)?,
-            json_logs,
-            metrics_token: get("METRICS_TOKEN"),
-            job_heartbeat: heartbeat,
-            job_sweep_threshold: threshold,
-            job_history_days: bounded(get, "JOB_HISTORY_DAYS", 7, 0, 3_650)?,
-        })
-    }
+    /// Read replicas.
+    pub replication: Replication,
 }
 
 /// The catalogue cache's settings (`CATALOGUE_CACHE`, `CATALOGUE_CACHE_BYTES`,
@@ -305,6 +260,7 @@ impl Config {
             },
             ops: Operations::from_lookup(&get, get("DATABASE_URL").is_some())?,
             no_migrate: false,
+            replication: Replication::from_lookup(&get)?,
             rate_limits: flag(&get, "RATE_LIMITS", true)?,
             trusted_proxies: list(&get, "TRUSTED_PROXIES")
                 .iter()

@@ -351,17 +351,14 @@ async fn answer_graphql(
     if let Some(hit) = key.as_ref().and_then(|key| cache.get(key)) {
         return answer::cached(&headers, &hit, get);
     }
-    if let Some(token) = token {
-        match viewer::authenticate(&state.auth, &state.pool, &token).await {
-            Ok(viewer) => {
-                tracing::Span::current().record("user_id", viewer.id());
-                gql_request = gql_request.data(Arc::new(viewer));
-            }
-            Err(error) => return respond(&headers, error_document(error), &request_id.0),
-        }
-    }
+    let caller = match signed_in(&state, token, &client, &mut gql_request).await {
+        Ok(caller) => caller,
+        Err(error) => return respond(&headers, error_document(error), &request_id.0),
+    };
+    // The catalogue cache is filled from the primary only.
+    let replica_reads = key.is_none();
     let keep = Keep::choose(public, get, cache, key);
-    let response = match state.admit(gql_request, document) {
+    let response = match state.admit(gql_request, document, &caller, replica_reads) {
         Ok(admitted) => {
             let admitted = admitted.data(request_id.clone()).data(client);
             state.schema.execute(admitted).await
@@ -369,6 +366,24 @@ async fn answer_graphql(
         Err(refused) => *refused,
     };
     respond_keeping(&headers, response, &request_id.0, keep)
+}
+
+/// Authenticates the bearer `token`, if any: the request carries its viewer. Returns who
+/// the caller is (the user, else the client's address) for read-your-writes routing.
+async fn signed_in(
+    state: &AppState,
+    token: Option<String>,
+    client: &ClientAddr,
+    request: &mut async_graphql::Request,
+) -> Result<String, crate::error::AppError> {
+    let Some(token) = token else {
+        return Ok(format!("addr:{}", client.0));
+    };
+    let viewer = viewer::authenticate(&state.auth, &state.pool, &token).await?;
+    tracing::Span::current().record("user_id", viewer.id());
+    let caller = format!("user:{}", viewer.id());
+    request.data.insert(Arc::new(viewer));
+    Ok(caller)
 }
 
 /// The transport's own look at the document (the GET mutation check, the public-read

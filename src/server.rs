@@ -213,7 +213,18 @@ impl Listeners {
 
 async fn serve_on(database: &Database, config: &Config) -> anyhow::Result<()> {
     let pool = prepare(database, config, true).await?;
-    let state = AppState::with_options(pool, database.auth(config)?, app_options(config));
+    let mut options = app_options(config);
+    let replication = &config.replication;
+    if !replication.urls.is_empty() {
+        options.replicas = Some(crate::db::replicas::Replicas::start(
+            &replication.urls,
+            config.budget.statement_timeout,
+            replication.max_lag,
+            replication.read_your_writes,
+        )?);
+        tracing::info!(replicas = replication.urls.len(), "reads go to replicas");
+    }
+    let state = AppState::with_options(pool, database.auth(config)?, options);
     let listeners = Listeners::spawn(&database.url, &state);
     let (stop_workers, stopped) = tokio::sync::watch::channel(false);
     let workers = if config.run_workers {

@@ -42,6 +42,9 @@ pub struct ClusterOptions {
     pub settings: Vec<(String, String)>,
     /// When set, a watchdog stops the cluster once nobody has used it for this long.
     pub idle_shutdown: Option<Duration>,
+    /// When set, a new cluster is a streaming replica of the running cluster in this
+    /// folder (`pg_basebackup -R`) instead of a fresh `initdb`.
+    pub standby_of: Option<PathBuf>,
 }
 
 impl ClusterOptions {
@@ -50,7 +53,14 @@ impl ClusterOptions {
             dir: dir.into(),
             settings: Vec::new(),
             idle_shutdown: None,
+            standby_of: None,
         }
+    }
+
+    /// A streaming replica of the cluster running in `primary` (its [`EmbeddedCluster::dir`]).
+    pub fn standby_of(mut self, primary: impl Into<PathBuf>) -> Self {
+        self.standby_of = Some(primary.into());
+        self
     }
 
     pub fn setting(mut self, name: &str, value: &str) -> Self {
@@ -161,7 +171,7 @@ impl EmbeddedCluster {
             lock.lock()
                 .context("could not lock the cluster folder exclusively")?;
             if !self.is_running()? {
-                self.init_if_needed()?;
+                self.init_if_needed(options.standby_of.as_deref())?;
                 self.pg_start(options)?;
                 self.started_here = true;
                 if let Some(grace) = options.idle_shutdown {
@@ -203,7 +213,7 @@ impl EmbeddedCluster {
         Ok(output.status.success())
     }
 
-    fn init_if_needed(&self) -> anyhow::Result<()> {
+    fn init_if_needed(&self, standby_of: Option<&Path>) -> anyhow::Result<()> {
         let version_file = self.dir.join("PG_VERSION");
         if version_file.exists() {
             let ours = fs::read_to_string(&version_file)?.trim().to_owned();
@@ -223,6 +233,9 @@ impl EmbeddedCluster {
             fs::remove_dir_all(&self.dir)?;
             make_private_dir(&self.dir, self.account.as_ref())?;
         }
+        if let Some(primary) = standby_of {
+            return self.base_backup(primary);
+        }
         let output = self
             .command("initdb")
             .args(["-D", &self.dir_str()])
@@ -239,6 +252,27 @@ impl EmbeddedCluster {
             .output()
             .context("could not run initdb")?;
         check(&output, "initdb")
+    }
+
+    /// Copies the running cluster in `primary` here, set up to stream from it.
+    fn base_backup(&self, primary: &Path) -> anyhow::Result<()> {
+        let output = self
+            .command("pg_basebackup")
+            .args(["-D", &self.dir_str(), "-R", "-X", "stream", "-c", "fast"])
+            .args(["-U", SUPERUSER, "-p", &SOCKET_PORT.to_string(), "-h"])
+            .arg(primary)
+            .output()
+            .context("could not run pg_basebackup")?;
+        check(&output, "pg_basebackup")?;
+        // The primary's folder is also its socket folder: its socket lock and its log
+        // came along, and are not the replica's.
+        for copied in [
+            format!(".s.PGSQL.{SOCKET_PORT}.lock"),
+            "server.log".to_owned(),
+        ] {
+            let _ = fs::remove_file(self.dir.join(copied));
+        }
+        Ok(())
     }
 
     fn pg_start(&self, options: &ClusterOptions) -> anyhow::Result<()> {

@@ -371,7 +371,11 @@ impl Session {
                 }],
             })));
         }
-        let mut request = match self.state.admit(request, None) {
+        let caller = match &self.viewer {
+            Some(viewer) => format!("user:{}", viewer.id()),
+            None => format!("addr:{}", self.client.0),
+        };
+        let mut request = match self.state.admit(request, None, &caller, false) {
             Ok(admitted) => admitted
                 .data(RequestId(self.request_id.clone()))
                 .data(self.client.clone()),
