@@ -22,6 +22,27 @@ use crate::orders::events::OrderEvents;
 use crate::schema::{AppSchema, build_schema_with};
 use crate::throttle::Throttles;
 
+/// Where a request's statements go.
+pub struct Route<'a> {
+    /// Who sends it (`user:<id>`, else `addr:<client>`), for read-your-writes.
+    pub caller: &'a str,
+    /// Whether a read-only document may read from a replica.
+    pub replica_reads: bool,
+    /// A pool of the request's own (the SQL profiler's), before any other.
+    pub pool: Option<DbPool>,
+}
+
+impl<'a> Route<'a> {
+    /// Everything to the primary (WebSockets: subscriptions read fresh state).
+    pub fn primary(caller: &'a str) -> Self {
+        Self {
+            caller,
+            replica_reads: false,
+            pool: None,
+        }
+    }
+}
+
 /// Tunables the resolvers read (schema-level data).
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -93,6 +114,8 @@ pub struct AppOptions {
     pub metrics_token: Option<String>,
     /// Read replicas (`DATABASE_REPLICA_URLS`), if any.
     pub replicas: Option<Arc<Replicas>>,
+    /// The SQL profiler's database URL (`x-debug-sql: 1`); `None` turns it off.
+    pub debug_sql: Option<String>,
 }
 
 /// Most bytes of persisted-query documents kept.
@@ -116,6 +139,7 @@ impl Default for AppOptions {
             catalogue_cache: CatalogueCache::default(),
             metrics_token: None,
             replicas: None,
+            debug_sql: None,
         }
     }
 }
@@ -163,6 +187,9 @@ pub struct Shared {
     pub metrics_token: Option<String>,
     /// Read replicas, if any.
     pub replicas: Option<Arc<Replicas>>,
+    /// The database URL the SQL profiler connects to (`DEBUG=true` in the embedded
+    /// default only).
+    pub debug_sql: Option<String>,
     /// Turns `true` when the service begins shutting down.
     pub shutdown: watch::Receiver<bool>,
     shutdown_tx: watch::Sender<bool>,
@@ -217,6 +244,7 @@ impl AppState {
             health: Health::default(),
             metrics_token: options.metrics_token,
             replicas: options.replicas,
+            debug_sql: options.debug_sql,
             shutdown,
             shutdown_tx,
         }))
@@ -274,8 +302,7 @@ impl AppState {
         &self,
         mut request: async_graphql::Request,
         parsed: Option<ExecutableDocument>,
-        caller: &str,
-        replica_reads: bool,
+        route: Route<'_>,
     ) -> Result<async_graphql::Request, Box<async_graphql::Response>> {
         let reads_only = self
             .admission
@@ -283,23 +310,24 @@ impl AppState {
             .map_err(|error| Box::new(async_graphql::Response::from_errors(vec![error])))?;
         let replica = match &self.replicas {
             Some(replicas) if !reads_only => {
-                replicas.wrote(caller);
+                replicas.wrote(route.caller);
                 None
             }
-            Some(replicas) if replica_reads => replicas.for_reader(caller),
+            Some(replicas) if route.replica_reads => replicas.for_reader(route.caller),
             _ => None,
         };
+        let pool = route.pool.or(replica);
         let loaders = Loaders::new(
-            replica.clone().unwrap_or_else(|| self.pool.clone()),
+            pool.clone().unwrap_or_else(|| self.pool.clone()),
             self.batch_window,
         );
         if reads_only {
             loaders.cache_reads();
         }
         let request = request.data(loaders);
-        Ok(match replica {
+        Ok(match pool {
             // Resolvers read `DbPool` from the request's data before the schema's.
-            Some(replica) => request.data(replica),
+            Some(pool) => request.data(pool),
             None => request,
         })
     }

@@ -18,8 +18,8 @@
 //! | `DEFAULT_FROM_EMAIL` | `Storefront <noreply@storefront.example>` | Sender of every message. |
 //! | `ADMINS` | empty | Comma-separated admin addresses (`Name <a@b.c>`). |
 //! | `RUN_WORKERS` | `true` | Whether `serve` also runs the job workers and the schedule. |
-//! | `DEBUG` | `false` | Development mode: debug-level logs by default. |
-//! | `RUST_LOG` | `info` (`debug` with `DEBUG`) | Log filter (tracing-subscriber `EnvFilter` syntax). |
+//! | `DEBUG` | `false` | Development mode: debug-level logs by default, and (embedded default only) the SQL profiler behind `x-debug-sql: 1`. |
+//! | `RUST_LOG` | `warn,storefront=info,tower_http=info` | Log filter (tracing-subscriber `EnvFilter` syntax). |
 //! | `GRAPHIQL` | on without `DATABASE_URL`, off with it | Serve GraphiQL at `GET /graphql` for browsers. |
 //! | `INTROSPECTION` | `true` | Answer introspection queries. |
 //! | `RATE_LIMITS` | `on` | Per-address request throttles (`off` for load tests; the sign-in lockout stays). |

@@ -3,6 +3,7 @@
 pub mod embedded;
 pub mod notifications;
 pub mod pagination;
+pub mod profile;
 pub mod replicas;
 pub mod schema;
 pub mod sql;

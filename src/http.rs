@@ -33,8 +33,9 @@ use tracing::Level;
 
 use std::sync::Arc;
 
-use crate::app::AppState;
+use crate::app::{AppState, Route};
 use crate::auth::viewer;
+use crate::db::profile::SqlProfile;
 use crate::error::TIMED_OUT;
 use crate::graphql::response_cache::ResponseCache;
 use answer::{Keep, coded_response, error_document, refused, respond, respond_keeping};
@@ -212,7 +213,12 @@ fn cors_layer(origins: &[String]) -> CorsLayer {
     CorsLayer::new()
         .allow_origin(AllowOrigin::list(origins))
         .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
-        .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION, header::ACCEPT])
+        .allow_headers([
+            header::CONTENT_TYPE,
+            header::AUTHORIZATION,
+            header::ACCEPT,
+            HeaderName::from_static("x-debug-sql"),
+        ])
         .expose_headers([HeaderName::from_static("x-request-id")])
         .max_age(Duration::from_secs(3600))
 }
@@ -316,22 +322,15 @@ async fn answer_graphql(
     request: Request,
     operation: &mut Option<String>,
 ) -> Response {
-    let method = request.method().clone();
+    let get = request.method() == Method::GET;
     let headers = request.headers().clone();
     let request_id = RequestId(request_id(&headers));
     let client = ClientAddr::of(&request, &state.trusted_proxies);
-    if let Some(answer) = not_a_graphql_request(&state, &request, &request_id.0) {
-        return answer;
-    }
-    let mut gql_request = match read_request(request, &request_id.0).await {
+    let mut gql_request = match receive(&state, request, &request_id.0).await {
         Ok(request) => request,
         Err(response) => return *response,
     };
-    if let Err(error) = state.persisted.resolve(&mut gql_request) {
-        return respond(&headers, error_document(error), &request_id.0);
-    }
     *operation = operation_name(&gql_request);
-    let get = method == Method::GET;
     let cache = &state.responses;
     let document = own_look(&state, &headers, get, &gql_request.query);
     if get
@@ -355,17 +354,72 @@ async fn answer_graphql(
         Ok(caller) => caller,
         Err(error) => return respond(&headers, error_document(error), &request_id.0),
     };
-    // The catalogue cache is filled from the primary only.
-    let replica_reads = key.is_none();
+    let profile = profiled(&state, &headers);
+    let route = Route {
+        caller: &caller,
+        // The catalogue cache is filled from the primary only.
+        replica_reads: key.is_none(),
+        pool: profile.as_ref().map(|(pool, _)| pool.clone()),
+    };
     let keep = Keep::choose(public, get, cache, key);
-    let response = match state.admit(gql_request, document, &caller, replica_reads) {
+    let started = std::time::Instant::now();
+    let mut response = match state.admit(gql_request, document, route) {
         Ok(admitted) => {
             let admitted = admitted.data(request_id.clone()).data(client);
             state.schema.execute(admitted).await
         }
         Err(refused) => *refused,
     };
+    if let Some((_, profile)) = profile {
+        let report = profile.report(started.elapsed());
+        let report = async_graphql::Value::from_json(report).unwrap_or_default();
+        response.extensions.insert("debug".to_owned(), report);
+    }
     respond_keeping(&headers, response, &request_id.0, keep)
+}
+
+/// The GraphQL request an HTTP request carries (a persisted query's document filled in),
+/// or the answer that refuses it.
+async fn receive(
+    state: &AppState,
+    request: Request,
+    request_id: &str,
+) -> Result<async_graphql::Request, Box<Response>> {
+    if let Some(answer) = not_a_graphql_request(state, &request, request_id) {
+        return Err(Box::new(answer));
+    }
+    let headers = request.headers().clone();
+    let mut gql_request = read_request(request, request_id).await?;
+    if let Err(error) = state.persisted.resolve(&mut gql_request) {
+        return Err(Box::new(respond(
+            &headers,
+            error_document(error),
+            request_id,
+        )));
+    }
+    Ok(gql_request)
+}
+
+/// The SQL profiler's pool and record for a request that sends `x-debug-sql: 1`, when
+/// the profiler is on (`DEBUG=true` in the embedded default).
+fn profiled(state: &AppState, headers: &HeaderMap) -> Option<(crate::db::DbPool, SqlProfile)> {
+    let url = state.debug_sql.as_deref()?;
+    let asked = headers
+        .get("x-debug-sql")
+        .is_some_and(|v| v.as_bytes() == b"1");
+    if !asked {
+        return None;
+    }
+    match SqlProfile::pool(url) {
+        Ok(profiled) => Some(profiled),
+        Err(error) => {
+            tracing::warn!(
+                error = format!("{error:#}"),
+                "no SQL profile for this request"
+            );
+            None
+        }
+    }
 }
 
 /// Authenticates the bearer `token`, if any: the request carries its viewer. Returns who

@@ -224,6 +224,13 @@ async fn serve_on(database: &Database, config: &Config) -> anyhow::Result<()> {
         )?);
         tracing::info!(replicas = replication.urls.len(), "reads go to replicas");
     }
+    if config.debug && database.is_embedded() {
+        options.debug_sql = Some(db::with_session_settings(
+            &database.url,
+            config.budget.statement_timeout,
+        ));
+        tracing::info!("SQL profiler on: send `x-debug-sql: 1` to see a request's statements");
+    }
     let state = AppState::with_options(pool, database.auth(config)?, options);
     let listeners = Listeners::spawn(&database.url, &state);
     let (stop_workers, stopped) = tokio::sync::watch::channel(false);

@@ -32,7 +32,7 @@ use tokio::task::JoinHandle;
 use tracing::Instrument;
 
 use super::{ClientAddr, RequestId, request_id};
-use crate::app::AppState;
+use crate::app::{AppState, Route};
 use crate::auth::viewer::{self, Viewer};
 use crate::auth::watch::{Standing, WatchGuard, wait_standing};
 use crate::error::AppError;
@@ -120,6 +120,15 @@ struct Session {
 }
 
 impl Session {
+    /// Who the socket's operations come from, for read-your-writes (`user:<id>`, else
+    /// `addr:<client>`).
+    fn caller(&self) -> String {
+        match &self.viewer {
+            Some(viewer) => format!("user:{}", viewer.id()),
+            None => format!("addr:{}", self.client.0),
+        }
+    }
+
     fn new(state: AppState, request_id: String, client: ClientAddr) -> Self {
         Self {
             state,
@@ -371,11 +380,8 @@ impl Session {
                 }],
             })));
         }
-        let caller = match &self.viewer {
-            Some(viewer) => format!("user:{}", viewer.id()),
-            None => format!("addr:{}", self.client.0),
-        };
-        let mut request = match self.state.admit(request, None, &caller, false) {
+        let caller = self.caller();
+        let mut request = match self.state.admit(request, None, Route::primary(&caller)) {
             Ok(admitted) => admitted
                 .data(RequestId(self.request_id.clone()))
                 .data(self.client.clone()),

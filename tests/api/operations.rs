@@ -339,3 +339,63 @@ fn stored_payloads_are_scrubbed_of_secrets() {
         json!({ "reset_id": 7, "token": "[scrubbed]", "nested": { "newPassword": "[scrubbed]" } })
     );
 }
+
+/// A router over `app`'s database with the SQL profiler on (as `DEBUG=true` turns it on
+/// in the embedded default), or off.
+fn profiling_router(app: &TestApp, on: bool) -> axum::Router {
+    let state = storefront::AppState::with_options(
+        app.pool.clone(),
+        app.auth.clone(),
+        storefront::app::AppOptions {
+            debug_sql: on.then(|| app.db.url.clone()),
+            ..storefront::app::AppOptions::default()
+        },
+    );
+    storefront::build_app(state)
+}
+
+async fn profiled_answer(router: &axum::Router, header: Option<&str>) -> Value {
+    let mut request = Request::post("/graphql").header("content-type", "application/json");
+    if let Some(value) = header {
+        request = request.header("x-debug-sql", value);
+    }
+    let body = json!({ "query": "{ collections { title productsCount } }" }).to_string();
+    let (_, _, body) =
+        crate::common::send_to(router, request.body(Body::from(body)).unwrap()).await;
+    serde_json::from_slice(&body).unwrap()
+}
+
+#[tokio::test]
+async fn with_the_sql_profiler_on_a_request_that_asks_sees_its_statements() {
+    let app = TestApp::new().await;
+    let mut conn = app.conn().await;
+    factories::catalogue(&mut conn, &[("Spoon", "1.00", 1)]).await;
+    drop(conn);
+    let router = profiling_router(&app, true);
+    let answer = profiled_answer(&router, Some("1")).await;
+    assert_eq!(answer["data"]["collections"][0]["title"], "C");
+    let debug = &answer["extensions"]["debug"];
+    assert!(debug["durationMs"].as_f64().is_some(), "{answer:#}");
+    let sql = debug["sql"].as_array().expect("statements");
+    assert_eq!(sql.len(), 1, "{debug:#}");
+    assert!(
+        sql[0]["statement"]
+            .as_str()
+            .unwrap()
+            .contains("collections")
+    );
+    assert!(sql[0]["ms"].as_f64().is_some_and(|ms| ms >= 0.0));
+    assert!(
+        profiled_answer(&router, None)
+            .await
+            .get("extensions")
+            .is_none()
+    );
+    let off = profiling_router(&app, false);
+    assert!(
+        profiled_answer(&off, Some("1"))
+            .await
+            .get("extensions")
+            .is_none()
+    );
+}
