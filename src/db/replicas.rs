@@ -101,7 +101,11 @@ impl Replicas {
             let lag = replay_lag(&replica.pool).await;
             let usable = lag.is_some_and(|lag| lag <= self.max_lag.as_secs_f64());
             if replica.usable.swap(usable, Ordering::Relaxed) != usable {
-                tracing::warn!(replica = index, usable, lag_seconds = ?lag, "read replica");
+                if usable {
+                    tracing::info!(replica = index, lag_seconds = ?lag, "read replica in use");
+                } else {
+                    tracing::warn!(replica = index, lag_seconds = ?lag, "read replica skipped");
+                }
             }
             let label = index.to_string();
             metrics::gauge!("storefront_replica_up", "replica" => label.clone())
