@@ -16,11 +16,12 @@ use crate::graphql::limits::QueryLimits;
 use crate::audit::graphql::AuditQuery;
 use crate::auth::graphql::{AuthMutation, AuthQuery};
 use crate::carts::graphql::{CartsMutation, CartsQuery};
-use crate::catalog::graphql::{CatalogMutation, CatalogQuery};
+use crate::catalog::graphql::{CatalogMutation, CatalogQuery, SocialMutation, SocialQuery};
 use crate::customers::graphql::{CustomersMutation, CustomersQuery};
 use crate::images::graphql::{ImagesMutation, ImagesQuery};
 use crate::jobs::graphql::{JobsMutation, JobsQuery};
 use crate::orders::graphql::{OrdersMutation, OrdersQuery, OrdersSubscription};
+use crate::tags::graphql::{TagsMutation, TagsQuery};
 
 #[derive(MergedObject, Default)]
 pub struct Query(
@@ -32,6 +33,8 @@ pub struct Query(
     ImagesQuery,
     JobsQuery,
     AuditQuery,
+    TagsQuery,
+    SocialQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -43,6 +46,8 @@ pub struct Mutation(
     OrdersMutation,
     ImagesMutation,
     JobsMutation,
+    TagsMutation,
+    SocialMutation,
 );
 
 #[derive(MergedSubscription, Default)]

@@ -24,11 +24,13 @@ use crate::validation::{self, Mode};
 mod connection;
 mod inputs;
 mod public;
+mod social;
 mod types;
 
 pub use connection::*;
 pub use inputs::*;
 pub use public::is_public_read;
+pub use social::{SocialMutation, SocialQuery};
 pub use types::*;
 
 // ---------------------------------------------------------------------------------------
@@ -58,6 +60,7 @@ impl CatalogQuery {
             desc = "Terms split on spaces and commas; each must occur in the title or the description (case-insensitive)."
         )]
         search: Option<String>,
+        #[graphql(desc = "Only products tagged with this label.")] tag: Option<String>,
         order_by: Option<Vec<ProductOrder>>,
     ) -> AppResult<ProductConnection> {
         let ordering = ordering_of(order_by);
@@ -72,6 +75,7 @@ impl CatalogQuery {
             unit_price_gt: unit_price_gt.map(|m| m.0),
             unit_price_lt: unit_price_lt.map(|m| m.0),
             search_terms,
+            tag,
         };
         if let Some(id) = collection_id {
             let mut conn = ctx.conn().await?;

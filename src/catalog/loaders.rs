@@ -4,13 +4,14 @@ use std::collections::HashMap;
 
 use async_graphql::dataloader::Loader;
 
-use super::model::{CollectionRow, ProductRow, ReviewRow};
+use super::model::{CollectionRow, PRODUCT_KIND, ProductRow, ReviewRow};
 use super::repo::{self, ProductOrdering};
 use crate::db::DbPool;
 use crate::db::group_by_key;
 use crate::db::pagination::{Direction, PageRequest};
 use crate::error::AppError;
 use crate::graphql::loaders::{PoolLoader, batch_loader};
+use crate::tags::model::TagRow;
 
 batch_loader!(
     /// `Product.collection`, `OrderItem.product`, `Collection.featuredProduct`, …
@@ -97,5 +98,76 @@ impl Loader<CollectionPageKey> for FirstProductsByCollection {
             }
         }
         Ok(pages)
+    }
+}
+
+/// `Product.tags` (empty list for untagged products).
+pub struct TagsByProductId(pub DbPool);
+
+impl PoolLoader for TagsByProductId {
+    fn with_pool(pool: DbPool) -> Self {
+        Self(pool)
+    }
+}
+
+impl Loader<i64> for TagsByProductId {
+    type Value = Vec<TagRow>;
+    type Error = AppError;
+
+    async fn load(&self, ids: &[i64]) -> Result<HashMap<i64, Vec<TagRow>>, AppError> {
+        let mut conn = self.0.get().await?;
+        let rows = crate::tags::repo::tags_of(&mut conn, PRODUCT_KIND, ids).await?;
+        let grouped = group_by_key(ids, rows, |row| row.object_id);
+        Ok(grouped
+            .into_iter()
+            .map(|(id, rows)| (id, rows.into_iter().map(TagRow::from).collect()))
+            .collect())
+    }
+}
+
+/// `Product.likesCount`.
+pub struct LikesByProductId(pub DbPool);
+
+impl PoolLoader for LikesByProductId {
+    fn with_pool(pool: DbPool) -> Self {
+        Self(pool)
+    }
+}
+
+impl Loader<i64> for LikesByProductId {
+    type Value = i64;
+    type Error = AppError;
+
+    async fn load(&self, ids: &[i64]) -> Result<HashMap<i64, i64>, AppError> {
+        let mut conn = self.0.get().await?;
+        let counts = crate::likes::repo::counts(&mut conn, PRODUCT_KIND, ids).await?;
+        // Every key gets a value (0 without likes), so a primed page asks for none again.
+        let mut all: HashMap<i64, i64> = ids.iter().map(|id| (*id, 0)).collect();
+        all.extend(counts);
+        Ok(all)
+    }
+}
+
+/// `Product.viewerHasLiked`, keyed by `(user id, product id)`.
+pub struct LikedByUser(pub DbPool);
+
+impl PoolLoader for LikedByUser {
+    fn with_pool(pool: DbPool) -> Self {
+        Self(pool)
+    }
+}
+
+impl Loader<(i64, i64)> for LikedByUser {
+    type Value = bool;
+    type Error = AppError;
+
+    async fn load(&self, keys: &[(i64, i64)]) -> Result<HashMap<(i64, i64), bool>, AppError> {
+        let users: Vec<i64> = keys.iter().map(|(user, _)| *user).collect();
+        let products: Vec<i64> = keys.iter().map(|(_, product)| *product).collect();
+        let mut conn = self.0.get().await?;
+        let liked =
+            crate::likes::repo::liked_by(&mut conn, PRODUCT_KIND, &users, &products).await?;
+        let liked: std::collections::HashSet<(i64, i64)> = liked.into_iter().collect();
+        Ok(keys.iter().map(|key| (*key, liked.contains(key))).collect())
     }
 }

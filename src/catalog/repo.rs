@@ -32,6 +32,8 @@ pub struct ProductFilter {
     pub unit_price_lt: Option<Decimal>,
     /// Every term must occur in the title or the description (case-insensitive).
     pub search_terms: Vec<String>,
+    /// Only products tagged with this label.
+    pub tag: Option<String>,
 }
 
 impl ProductFilter {
@@ -204,6 +206,9 @@ fn push_filter(sql: &mut Sql, filter: &ProductFilter) {
     }
     if let Some(price) = filter.unit_price_lt {
         sql.push(" AND p.unit_price < ").bind(Bind::Numeric(price));
+    }
+    if let Some(label) = &filter.tag {
+        crate::tags::repo::push_tagged_with(sql, super::model::PRODUCT_KIND, "p.id", label);
     }
     if !filter.search_terms.is_empty() {
         let patterns = filter

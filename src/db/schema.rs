@@ -81,6 +81,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    liked_items (id) {
+        id -> Int8,
+        user_id -> Int8,
+        content_type_id -> Int4,
+        object_id -> Int8,
+        liked_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     order_items (id) {
         id -> Int8,
         order_id -> Int8,
@@ -237,6 +247,23 @@ diesel::table! {
 }
 
 diesel::table! {
+    tagged_items (id) {
+        id -> Int8,
+        tag_id -> Int8,
+        content_type_id -> Int4,
+        object_id -> Int8,
+    }
+}
+
+diesel::table! {
+    tags (id) {
+        id -> Int8,
+        #[max_length = 255]
+        label -> Varchar,
+    }
+}
+
+diesel::table! {
     user_groups (id) {
         id -> Int8,
         user_id -> Int8,
@@ -291,6 +318,10 @@ diesel::joinable!(products -> collections (collection_id));
 diesel::joinable!(reviews -> products (product_id));
 diesel::joinable!(reviews -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(tagged_items -> tags (tag_id));
+diesel::joinable!(tagged_items -> content_types (content_type_id));
+diesel::joinable!(liked_items -> users (user_id));
+diesel::joinable!(liked_items -> content_types (content_type_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::joinable!(audit_log -> users (actor_id));
 diesel::joinable!(user_groups -> groups (group_id));
@@ -308,6 +339,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     group_permissions,
     groups,
     job_history,
+    liked_items,
     order_items,
     orders,
     password_resets,
@@ -321,6 +353,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     sign_in_failures,
     sign_in_locks,
+    tagged_items,
+    tags,
     user_groups,
     user_permissions,
     users,

@@ -98,11 +98,14 @@ async fn product_by_id_exposes_exactly_the_api_fields() {
             "inventory",
             "inventoryStatus",
             "lastUpdate",
+            "likesCount",
             "priceWithTax",
             "reviews",
             "slug",
+            "tags",
             "title",
-            "unitPrice"
+            "unitPrice",
+            "viewerHasLiked"
         ]
     );
 }

@@ -29,4 +29,5 @@ mod reviews;
 mod security;
 mod seed;
 mod shapes;
+mod tags;
 mod ws;

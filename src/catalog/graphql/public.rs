@@ -15,12 +15,15 @@ const PUBLIC_ROOTS: &[&str] = &[
     "review",
     "productImages",
     "productImage",
+    "tags",
+    "promotions",
+    "promotion",
     "__typename",
 ];
 
 /// Fields that change without a catalogue write: a product's available inventory moves
-/// with every cart hold and with every hold that expires.
-const VOLATILE: &[&str] = &["availableInventory"];
+/// with every cart hold and with every hold that expires, and its likes with every like.
+const VOLATILE: &[&str] = &["availableInventory", "likesCount"];
 
 /// Whether every operation of `document` is a query of public roots that selects no
 /// volatile field (through fragments too).

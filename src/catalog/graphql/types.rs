@@ -6,6 +6,7 @@ use crate::catalog::loaders::CollectionById;
 use crate::catalog::loaders::FirstProductsByCollection;
 use crate::catalog::loaders::ProductById;
 use crate::catalog::loaders::ReviewsByProductId;
+use crate::catalog::loaders::{LikedByUser, LikesByProductId, TagsByProductId};
 use crate::graphql::loaders::{Selected, feed, prime};
 use crate::images::loaders::ImagesByProductId;
 use async_graphql::{InputType, Lookahead, SelectionField};
@@ -49,11 +50,24 @@ pub async fn prime_product_relations<'r>(
     let reviews = selected.keys("reviews", ids);
     let images = selected.keys("images", ids);
     let available = selected.keys("availableInventory", ids);
+    let tags = selected.keys("tags", ids);
+    let likes = selected.keys("likesCount", ids);
+    let liked: Vec<(i64, i64)> = match ctx.viewer_opt() {
+        Some(viewer) => selected
+            .keys("viewerHasLiked", ids)
+            .into_iter()
+            .map(|id| (viewer.id(), id))
+            .collect(),
+        None => Vec::new(),
+    };
     tokio::try_join!(
         prime::<CollectionById, _>(ctx, &collections),
         prime::<ReviewsByProductId, _>(ctx, &reviews),
         prime::<ImagesByProductId, _>(ctx, &images),
         prime::<AvailableByProductId, _>(ctx, &available),
+        prime::<TagsByProductId, _>(ctx, &tags),
+        prime::<LikesByProductId, _>(ctx, &likes),
+        prime::<LikedByUser, _>(ctx, &liked),
     )?;
     Ok(())
 }
@@ -160,6 +174,37 @@ impl Product {
             .take(limit)
             .map(crate::images::graphql::ProductImage)
             .collect())
+    }
+
+    /// The product's tags, by label.
+    async fn tags(&self, ctx: &Context<'_>) -> AppResult<Vec<crate::tags::graphql::Tag>> {
+        let rows = ctx
+            .loader::<TagsByProductId>()?
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default();
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    /// How many users like the product.
+    async fn likes_count(&self, ctx: &Context<'_>) -> AppResult<i64> {
+        Ok(ctx
+            .loader::<LikesByProductId>()?
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or(0))
+    }
+
+    /// Whether the signed-in caller likes the product (`false` for anonymous callers).
+    async fn viewer_has_liked(&self, ctx: &Context<'_>) -> AppResult<bool> {
+        let Some(viewer) = ctx.viewer_opt() else {
+            return Ok(false);
+        };
+        Ok(ctx
+            .loader::<LikedByUser>()?
+            .load_one((viewer.id(), self.0.id))
+            .await?
+            .unwrap_or(false))
     }
 
     async fn inventory_status(&self) -> InventoryStatus {
