@@ -18,6 +18,7 @@ pub mod inventory;
 pub mod jobs;
 pub mod likes;
 pub mod orders;
+pub mod promotions;
 pub mod schema;
 pub mod seed;
 pub mod server;

@@ -21,6 +21,7 @@ use crate::customers::graphql::{CustomersMutation, CustomersQuery};
 use crate::images::graphql::{ImagesMutation, ImagesQuery};
 use crate::jobs::graphql::{JobsMutation, JobsQuery};
 use crate::orders::graphql::{OrdersMutation, OrdersQuery, OrdersSubscription};
+use crate::promotions::graphql::{PromotionsMutation, PromotionsQuery};
 use crate::tags::graphql::{TagsMutation, TagsQuery};
 
 #[derive(MergedObject, Default)]
@@ -35,6 +36,7 @@ pub struct Query(
     AuditQuery,
     TagsQuery,
     SocialQuery,
+    PromotionsQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -48,6 +50,7 @@ pub struct Mutation(
     JobsMutation,
     TagsMutation,
     SocialMutation,
+    PromotionsMutation,
 );
 
 #[derive(MergedSubscription, Default)]

@@ -11,6 +11,7 @@ use crate::db::group_by_key;
 use crate::db::pagination::{Direction, PageRequest};
 use crate::error::AppError;
 use crate::graphql::loaders::{PoolLoader, batch_loader};
+use crate::promotions::model::PromotionRow;
 use crate::tags::model::TagRow;
 
 batch_loader!(
@@ -169,5 +170,29 @@ impl Loader<(i64, i64)> for LikedByUser {
             crate::likes::repo::liked_by(&mut conn, PRODUCT_KIND, &users, &products).await?;
         let liked: std::collections::HashSet<(i64, i64)> = liked.into_iter().collect();
         Ok(keys.iter().map(|key| (*key, liked.contains(key))).collect())
+    }
+}
+
+/// `Product.promotions` (empty list for products without any).
+pub struct PromotionsByProductId(pub DbPool);
+
+impl PoolLoader for PromotionsByProductId {
+    fn with_pool(pool: DbPool) -> Self {
+        Self(pool)
+    }
+}
+
+impl Loader<i64> for PromotionsByProductId {
+    type Value = Vec<PromotionRow>;
+    type Error = AppError;
+
+    async fn load(&self, ids: &[i64]) -> Result<HashMap<i64, Vec<PromotionRow>>, AppError> {
+        let mut conn = self.0.get().await?;
+        let rows = crate::promotions::repo::of_products(&mut conn, ids).await?;
+        let grouped = group_by_key(ids, rows, |(product, _)| *product);
+        Ok(grouped
+            .into_iter()
+            .map(|(id, rows)| (id, rows.into_iter().map(|(_, row)| row).collect()))
+            .collect())
     }
 }

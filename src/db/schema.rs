@@ -174,7 +174,7 @@ diesel::table! {
         id -> Int8,
         #[max_length = 255]
         description -> Varchar,
-        discount -> Float8,
+        discount -> Numeric,
     }
 }
 

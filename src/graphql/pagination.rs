@@ -122,6 +122,8 @@ fn decode_cursor(cursor: &str, ordering: &str) -> Option<Vec<Json>> {
 
 /// The ordering signature of newest-first pages keyed by id alone.
 pub const ID_DESC: &str = "ID_DESC";
+/// The ordering signature of oldest-first pages keyed by id alone.
+pub const ID_ASC: &str = "ID_ASC";
 
 #[derive(SimpleObject, Debug, Clone, Default)]
 pub struct PageInfo {

@@ -100,6 +100,7 @@ async fn product_by_id_exposes_exactly_the_api_fields() {
             "lastUpdate",
             "likesCount",
             "priceWithTax",
+            "promotions",
             "reviews",
             "slug",
             "tags",

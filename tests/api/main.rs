@@ -24,6 +24,7 @@ mod operations;
 mod orders;
 mod permissions;
 mod production;
+mod promotions;
 mod replicas;
 mod reviews;
 mod security;

@@ -6,7 +6,9 @@ use crate::catalog::loaders::CollectionById;
 use crate::catalog::loaders::FirstProductsByCollection;
 use crate::catalog::loaders::ProductById;
 use crate::catalog::loaders::ReviewsByProductId;
-use crate::catalog::loaders::{LikedByUser, LikesByProductId, TagsByProductId};
+use crate::catalog::loaders::{
+    LikedByUser, LikesByProductId, PromotionsByProductId, TagsByProductId,
+};
 use crate::graphql::loaders::{Selected, feed, prime};
 use crate::images::loaders::ImagesByProductId;
 use async_graphql::{InputType, Lookahead, SelectionField};
@@ -52,6 +54,7 @@ pub async fn prime_product_relations<'r>(
     let available = selected.keys("availableInventory", ids);
     let tags = selected.keys("tags", ids);
     let likes = selected.keys("likesCount", ids);
+    let promotions = selected.keys("promotions", ids);
     let liked: Vec<(i64, i64)> = match ctx.viewer_opt() {
         Some(viewer) => selected
             .keys("viewerHasLiked", ids)
@@ -68,6 +71,7 @@ pub async fn prime_product_relations<'r>(
         prime::<TagsByProductId, _>(ctx, &tags),
         prime::<LikesByProductId, _>(ctx, &likes),
         prime::<LikedByUser, _>(ctx, &liked),
+        prime::<PromotionsByProductId, _>(ctx, &promotions),
     )?;
     Ok(())
 }
@@ -180,6 +184,19 @@ impl Product {
     async fn tags(&self, ctx: &Context<'_>) -> AppResult<Vec<crate::tags::graphql::Tag>> {
         let rows = ctx
             .loader::<TagsByProductId>()?
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default();
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    /// The promotions the product is on, by id.
+    async fn promotions(
+        &self,
+        ctx: &Context<'_>,
+    ) -> AppResult<Vec<crate::promotions::graphql::Promotion>> {
+        let rows = ctx
+            .loader::<PromotionsByProductId>()?
             .load_one(self.0.id)
             .await?
             .unwrap_or_default();
