@@ -323,6 +323,10 @@ impl TaskHandler for CleanupCarts {
             .await
             .map_err(err)?;
         tracing::info!(deleted, "stale carts deleted");
+        let forgotten = crate::orders::repo::forget_checkout_keys(&mut conn)
+            .await
+            .map_err(err)?;
+        tracing::info!(forgotten, "old checkout idempotency keys forgotten");
         Ok::<(), String>(())
     }
 }

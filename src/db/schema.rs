@@ -20,6 +20,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    checkout_keys (user_id, key) {
+        user_id -> Int8,
+        key -> Uuid,
+        cart_id -> Uuid,
+        order_id -> Int8,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     collections (id) {
         id -> Int8,
         #[max_length = 255]
@@ -318,6 +328,7 @@ diesel::joinable!(products -> collections (collection_id));
 diesel::joinable!(reviews -> products (product_id));
 diesel::joinable!(reviews -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(checkout_keys -> orders (order_id));
 diesel::joinable!(tagged_items -> tags (tag_id));
 diesel::joinable!(tagged_items -> content_types (content_type_id));
 diesel::joinable!(liked_items -> users (user_id));
@@ -333,6 +344,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     cart_items,
     carts,
+    checkout_keys,
     collections,
     content_types,
     customers,

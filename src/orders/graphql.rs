@@ -216,16 +216,22 @@ pub struct OrdersMutation;
 #[Object]
 impl OrdersMutation {
     /// Places an order from a cart (a guest cart or the caller's own): stock is taken,
-    /// prices are kept, the cart is deleted, all at once.
+    /// prices are kept, the cart is deleted, all at once. With an `idempotencyKey` (the
+    /// caller's own, kept for a day), a retry after a lost answer gets the same order.
     #[graphql(guard = "Authenticated")]
-    async fn create_order(&self, ctx: &Context<'_>, cart_id: Uuid) -> AppResult<Order> {
+    async fn create_order(
+        &self,
+        ctx: &Context<'_>,
+        cart_id: Uuid,
+        idempotency_key: Option<Uuid>,
+    ) -> AppResult<Order> {
         let viewer = ctx.viewer()?;
         let mut conn = ctx.conn().await?;
-        Ok(Order(
-            repo::place_order(&mut conn, cart_id.0, viewer.id())
-                .await
-                .map_err(|e| e.on_argument("cart", "cartId"))?,
-        ))
+        let placed = match idempotency_key {
+            Some(key) => repo::place_order_once(&mut conn, cart_id.0, viewer.id(), key.0).await,
+            None => repo::place_order(&mut conn, cart_id.0, viewer.id()).await,
+        };
+        Ok(Order(placed.map_err(|e| e.on_argument("cart", "cartId"))?))
     }
 
     /// Changes the payment status (staff only).

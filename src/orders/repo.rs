@@ -17,7 +17,7 @@ use serde_json::Value as Json;
 use crate::db::pagination::KeysetSource;
 use crate::db::schema::{customers, order_items, orders};
 use crate::db::sql::{Bind, Sql};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, OrNotFound};
 use crate::{inventory, jobs};
 
 pub const NO_CART: &str = "No cart with the given ID was found.";
@@ -79,6 +79,79 @@ pub async fn place_order(
         Ok(order)
     })
     .await
+}
+
+/// How long a checkout's idempotency key is kept (the nightly clean-up forgets older).
+pub const CHECKOUT_KEY_HOURS: i32 = 24;
+
+/// The message for an idempotency key retried with another cart.
+pub const KEY_REUSED: &str = "This idempotency key was already used for another cart.";
+
+/// [`place_order`] under the caller's idempotency `key`: a retry with the key (within
+/// [`CHECKOUT_KEY_HOURS`]) gets the order the first call made, even when both run at
+/// once; the key with another cart is `BAD_USER_INPUT` on `idempotencyKey`.
+pub async fn place_order_once(
+    conn: &mut AsyncPgConnection,
+    cart_id: Uuid,
+    user_id: i64,
+    key: Uuid,
+) -> AppResult<OrderRow> {
+    use crate::db::schema::checkout_keys;
+    conn.transaction::<_, AppError, _>(async |conn| {
+        // Calls with one key run one after the other: a retry waits for the first to commit.
+        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+            .bind::<diesel::sql_types::Text, _>(format!("checkout:{user_id}:{key}"))
+            .execute(&mut *conn)
+            .await?;
+        let earlier: Option<(Uuid, i64)> = checkout_keys::table
+            .filter(checkout_keys::user_id.eq(user_id))
+            .filter(checkout_keys::key.eq(key))
+            .filter(checkout_keys::created_at.gt(checkout_key_cutoff()))
+            .select((checkout_keys::cart_id, checkout_keys::order_id))
+            .first(&mut *conn)
+            .await
+            .optional()?;
+        if let Some((earlier_cart, order_id)) = earlier {
+            if earlier_cart != cart_id {
+                return Err(AppError::bad_input("idempotencyKey", KEY_REUSED));
+            }
+            return find_order(conn, Scope::All, order_id).await.or_not_found();
+        }
+        let order = place_order(&mut *conn, cart_id, user_id).await?;
+        diesel::insert_into(checkout_keys::table)
+            .values((
+                checkout_keys::user_id.eq(user_id),
+                checkout_keys::key.eq(key),
+                checkout_keys::cart_id.eq(cart_id),
+                checkout_keys::order_id.eq(order.id),
+            ))
+            .on_conflict((checkout_keys::user_id, checkout_keys::key))
+            .do_update()
+            .set((
+                checkout_keys::cart_id.eq(cart_id),
+                checkout_keys::order_id.eq(order.id),
+                checkout_keys::created_at.eq(diesel::dsl::now),
+            ))
+            .execute(conn)
+            .await?;
+        Ok(order)
+    })
+    .await
+}
+
+/// Forgets idempotency keys older than [`CHECKOUT_KEY_HOURS`].
+pub async fn forget_checkout_keys(conn: &mut AsyncPgConnection) -> AppResult<usize> {
+    use crate::db::schema::checkout_keys;
+    Ok(diesel::delete(
+        checkout_keys::table.filter(checkout_keys::created_at.lt(checkout_key_cutoff())),
+    )
+    .execute(conn)
+    .await?)
+}
+
+/// Keys made before this are forgotten.
+fn checkout_key_cutoff() -> chrono::DateTime<chrono::Utc> {
+    chrono::Utc::now() - chrono::Duration::hours(i64::from(CHECKOUT_KEY_HOURS))
 }
 
 async fn insert_order(conn: &mut AsyncPgConnection, customer_id: i64) -> AppResult<OrderRow> {

@@ -14,6 +14,7 @@ mod budget;
 mod caching;
 mod carts;
 mod catalog;
+mod checkout_retry;
 mod collections;
 mod customers;
 mod drain;
