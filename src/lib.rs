@@ -19,6 +19,7 @@ pub mod jobs;
 pub mod likes;
 pub mod orders;
 pub mod promotions;
+pub mod reports;
 pub mod schema;
 pub mod seed;
 pub mod server;

@@ -22,6 +22,7 @@ use crate::images::graphql::{ImagesMutation, ImagesQuery};
 use crate::jobs::graphql::{JobsMutation, JobsQuery};
 use crate::orders::graphql::{OrdersMutation, OrdersQuery, OrdersSubscription};
 use crate::promotions::graphql::{PromotionsMutation, PromotionsQuery};
+use crate::reports::graphql::ReportsQuery;
 use crate::tags::graphql::{TagsMutation, TagsQuery};
 
 #[derive(MergedObject, Default)]
@@ -37,6 +38,7 @@ pub struct Query(
     TagsQuery,
     SocialQuery,
     PromotionsQuery,
+    ReportsQuery,
 );
 
 #[derive(MergedObject, Default)]

@@ -196,3 +196,23 @@ impl Loader<i64> for PromotionsByProductId {
             .collect())
     }
 }
+
+/// `Product.unitsSold` (staff only).
+pub struct UnitsSoldByProductId(pub DbPool);
+
+impl PoolLoader for UnitsSoldByProductId {
+    fn with_pool(pool: DbPool) -> Self {
+        Self(pool)
+    }
+}
+
+impl Loader<i64> for UnitsSoldByProductId {
+    type Value = i64;
+    type Error = AppError;
+
+    async fn load(&self, ids: &[i64]) -> Result<HashMap<i64, i64>, AppError> {
+        let mut conn = self.0.get().await?;
+        let sold = crate::reports::repo::units_sold(&mut conn, ids).await?;
+        Ok(sold.into_iter().collect())
+    }
+}

@@ -161,6 +161,7 @@ impl CustomersQuery {
         guard = "Staff",
         directive = crate::graphql::limits::list_size::apply(None, crate::graphql::limits::first_or_last(), crate::graphql::limits::page_fields(), Some(false))
     )]
+    #[allow(clippy::too_many_arguments)]
     async fn customers(
         &self,
         ctx: &Context<'_>,
@@ -168,12 +169,24 @@ impl CustomersQuery {
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
+        #[graphql(desc = "First or last name starts with this (case-insensitive).")] search: Option<
+            String,
+        >,
+        #[graphql(desc = "Only customers with at least this many orders.")] min_orders: Option<i32>,
     ) -> AppResult<Connection<Customer>> {
         let page = PageRequest::new(first, after, last, before, CUSTOMER_ORDERING)?;
+        let filter = repo::CustomersWhere {
+            search: search
+                .filter(|s| !s.trim().is_empty())
+                .map(|s| s.trim().to_owned()),
+            min_orders: min_orders.map(i64::from),
+        };
         let mut conn = ctx.conn().await?;
-        let rows = read_page(&mut conn, &repo::AllCustomers, &page).await?;
-        let counter =
-            Counter::new(|mut conn| async move { repo::count_customers(&mut conn).await });
+        let rows = read_page(&mut conn, &filter, &page).await?;
+        let counter = Counter::new(move |mut conn| {
+            let filter = filter.clone();
+            async move { repo::count_customers(&mut conn, &filter).await }
+        });
         Ok(Connection::from_keyset(
             rows,
             &page,

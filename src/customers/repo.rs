@@ -53,10 +53,38 @@ pub const CUSTOMER_ORDER: [(&str, bool); 3] = [
     ("c.id", false),
 ];
 
-/// Every customer, by the user's first name, last name, then id (staff's list).
-pub struct AllCustomers;
+/// The customers staff list, by the user's first name, last name, then id: those whose
+/// first or last name starts with `search` (case-insensitive), and who placed at least
+/// `min_orders` orders (each filter only when given).
+#[derive(Debug, Clone, Default)]
+pub struct CustomersWhere {
+    pub search: Option<String>,
+    pub min_orders: Option<i64>,
+}
 
-impl KeysetSource for AllCustomers {
+impl CustomersWhere {
+    /// ` AND …` for each filter given.
+    fn push_filters(&self, sql: &mut Sql) {
+        if let Some(search) = &self.search {
+            let escaped = search
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            let prefix = format!("{escaped}%");
+            sql.push(" AND (u.first_name ILIKE ")
+                .bind(Bind::Text(prefix.clone()))
+                .push(" OR u.last_name ILIKE ")
+                .bind(Bind::Text(prefix))
+                .push(")");
+        }
+        if let Some(min) = self.min_orders {
+            sql.push(" AND (SELECT count(*) FROM orders o WHERE o.customer_id = c.id) >= ")
+                .bind(Bind::BigInt(min));
+        }
+    }
+}
+
+impl KeysetSource for CustomersWhere {
     type Row = CustomerPageRow;
 
     fn columns(&self) -> &str {
@@ -69,6 +97,7 @@ impl KeysetSource for AllCustomers {
 
     fn push_source(&self, sql: &mut Sql) {
         sql.push(" FROM customers c JOIN users u ON u.id = c.user_id WHERE TRUE");
+        self.push_filters(sql);
     }
 
     fn binds(&self, keys: &[Json]) -> Option<Vec<Bind>> {
@@ -101,8 +130,16 @@ pub struct CustomerPageRow {
     pub last_name: String,
 }
 
-pub async fn count_customers(conn: &mut AsyncPgConnection) -> AppResult<i64> {
-    Ok(customers::table.count().get_result(conn).await?)
+pub async fn count_customers(
+    conn: &mut AsyncPgConnection,
+    filter: &CustomersWhere,
+) -> AppResult<i64> {
+    let mut sql = Sql::default();
+    sql.push(
+        "SELECT count(*) AS value FROM customers c JOIN users u ON u.id = c.user_id WHERE TRUE",
+    );
+    filter.push_filters(&mut sql);
+    Ok(sql.fetch_i64(conn).await?)
 }
 
 pub async fn insert_customer(

@@ -106,6 +106,7 @@ async fn product_by_id_exposes_exactly_the_api_fields() {
             "tags",
             "title",
             "unitPrice",
+            "unitsSold",
             "viewerHasLiked"
         ]
     );

@@ -27,6 +27,7 @@ mod permissions;
 mod production;
 mod promotions;
 mod replicas;
+mod reports;
 mod reviews;
 mod security;
 mod seed;

@@ -7,7 +7,7 @@ use crate::catalog::loaders::FirstProductsByCollection;
 use crate::catalog::loaders::ProductById;
 use crate::catalog::loaders::ReviewsByProductId;
 use crate::catalog::loaders::{
-    LikedByUser, LikesByProductId, PromotionsByProductId, TagsByProductId,
+    LikedByUser, LikesByProductId, PromotionsByProductId, TagsByProductId, UnitsSoldByProductId,
 };
 use crate::graphql::loaders::{Selected, feed, prime};
 use crate::images::loaders::ImagesByProductId;
@@ -55,6 +55,7 @@ pub async fn prime_product_relations<'r>(
     let tags = selected.keys("tags", ids);
     let likes = selected.keys("likesCount", ids);
     let promotions = selected.keys("promotions", ids);
+    let sold = selected.keys("unitsSold", ids);
     let liked: Vec<(i64, i64)> = match ctx.viewer_opt() {
         Some(viewer) => selected
             .keys("viewerHasLiked", ids)
@@ -72,6 +73,7 @@ pub async fn prime_product_relations<'r>(
         prime::<LikesByProductId, _>(ctx, &likes),
         prime::<LikedByUser, _>(ctx, &liked),
         prime::<PromotionsByProductId, _>(ctx, &promotions),
+        prime::<UnitsSoldByProductId, _>(ctx, &sold),
     )?;
     Ok(())
 }
@@ -201,6 +203,16 @@ impl Product {
             .await?
             .unwrap_or_default();
         Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    /// Units sold over every order (staff only).
+    #[graphql(guard = "crate::auth::guards::Staff")]
+    async fn units_sold(&self, ctx: &Context<'_>) -> AppResult<i64> {
+        Ok(ctx
+            .loader::<UnitsSoldByProductId>()?
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or(0))
     }
 
     /// How many users like the product.

@@ -1,0 +1,5 @@
+//! Reports for staff: the ORM chapter's aggregates, each one SQL statement with exact
+//! decimals.
+
+pub mod graphql;
+pub mod repo;
