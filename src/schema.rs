@@ -16,7 +16,9 @@ use crate::graphql::limits::QueryLimits;
 use crate::audit::graphql::AuditQuery;
 use crate::auth::graphql::{AuthMutation, AuthQuery};
 use crate::carts::graphql::{CartsMutation, CartsQuery};
-use crate::catalog::graphql::{CatalogMutation, CatalogQuery, SocialMutation, SocialQuery};
+use crate::catalog::graphql::{
+    CatalogAdminMutation, CatalogMutation, CatalogQuery, SocialMutation, SocialQuery,
+};
 use crate::customers::graphql::{CustomersMutation, CustomersQuery};
 use crate::images::graphql::{ImagesMutation, ImagesQuery};
 use crate::jobs::graphql::{JobsMutation, JobsQuery};
@@ -53,6 +55,7 @@ pub struct Mutation(
     TagsMutation,
     SocialMutation,
     PromotionsMutation,
+    CatalogAdminMutation,
 );
 
 #[derive(MergedSubscription, Default)]

@@ -21,12 +21,14 @@ use crate::graphql::pagination::{self, PageRequest, Window, list_limit};
 use crate::graphql::scalars::Money;
 use crate::validation::{self, Mode};
 
+mod admin;
 mod connection;
 mod inputs;
 mod public;
 mod social;
 mod types;
 
+pub use admin::{CatalogAdminMutation, ClearInventoryResult, LastUpdateFilter};
 pub use connection::*;
 pub use inputs::*;
 pub use public::is_public_read;
@@ -61,6 +63,12 @@ impl CatalogQuery {
         )]
         search: Option<String>,
         #[graphql(desc = "Only products tagged with this label.")] tag: Option<String>,
+        #[graphql(desc = "`LOW`: inventory below 10; `OK`: 10 or more.")] inventory_status: Option<
+            InventoryStatus,
+        >,
+        #[graphql(desc = "Last saved within this calendar window (UTC).")] last_update: Option<
+            LastUpdateFilter,
+        >,
         order_by: Option<Vec<ProductOrder>>,
     ) -> AppResult<ProductConnection> {
         let ordering = ordering_of(order_by);
@@ -76,6 +84,10 @@ impl CatalogQuery {
             unit_price_lt: unit_price_lt.map(|m| m.0),
             search_terms,
             tag,
+            low_inventory: inventory_status.map(|s| s == InventoryStatus::Low),
+            ..last_update
+                .map(LastUpdateFilter::window)
+                .unwrap_or_default()
         };
         if let Some(id) = collection_id {
             let mut conn = ctx.conn().await?;

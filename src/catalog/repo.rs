@@ -34,6 +34,12 @@ pub struct ProductFilter {
     pub search_terms: Vec<String>,
     /// Only products tagged with this label.
     pub tag: Option<String>,
+    /// `Some(true)`: inventory below the low threshold; `Some(false)`: at or above it.
+    pub low_inventory: Option<bool>,
+    /// Last saved at or after this…
+    pub updated_from: Option<DateTime<Utc>>,
+    /// …and before this.
+    pub updated_before: Option<DateTime<Utc>>,
 }
 
 impl ProductFilter {
@@ -53,6 +59,7 @@ pub enum SortField {
     Title,
     UnitPrice,
     LastUpdate,
+    Inventory,
 }
 
 impl SortField {
@@ -61,6 +68,7 @@ impl SortField {
             Self::Title => "p.title",
             Self::UnitPrice => "p.unit_price",
             Self::LastUpdate => "p.last_update",
+            Self::Inventory => "p.inventory",
         }
     }
 
@@ -69,6 +77,7 @@ impl SortField {
             Self::Title => "TITLE",
             Self::UnitPrice => "UNIT_PRICE",
             Self::LastUpdate => "LAST_UPDATE",
+            Self::Inventory => "INVENTORY",
         }
     }
 }
@@ -134,6 +143,7 @@ impl ProductOrdering {
                     row.last_update
                         .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
                 ),
+                SortField::Inventory => Json::from(row.inventory.to_string()),
             })
             .collect();
         keys.push(Json::from(row.id));
@@ -154,6 +164,7 @@ impl ProductOrdering {
                 SortField::LastUpdate => {
                     Bind::Timestamptz(DateTime::parse_from_rfc3339(text).ok()?.with_timezone(&Utc))
                 }
+                SortField::Inventory => Bind::BigInt(text.parse().ok()?),
             });
         }
         binds.push(Bind::BigInt(keys.last()?.as_i64()?));
@@ -206,6 +217,23 @@ fn push_filter(sql: &mut Sql, filter: &ProductFilter) {
     }
     if let Some(price) = filter.unit_price_lt {
         sql.push(" AND p.unit_price < ").bind(Bind::Numeric(price));
+    }
+    match filter.low_inventory {
+        Some(true) => {
+            sql.push(&format!(" AND p.inventory < {LOW_INVENTORY_THRESHOLD}"));
+        }
+        Some(false) => {
+            sql.push(&format!(" AND p.inventory >= {LOW_INVENTORY_THRESHOLD}"));
+        }
+        None => {}
+    }
+    if let Some(from) = filter.updated_from {
+        sql.push(" AND p.last_update >= ")
+            .bind(Bind::Timestamptz(from));
+    }
+    if let Some(before) = filter.updated_before {
+        sql.push(" AND p.last_update < ")
+            .bind(Bind::Timestamptz(before));
     }
     if let Some(label) = &filter.tag {
         crate::tags::repo::push_tagged_with(sql, super::model::PRODUCT_KIND, "p.id", label);
@@ -452,4 +480,16 @@ pub async fn delete_product(conn: &mut AsyncPgConnection, id: i64) -> AppResult<
             AppError::MethodNotAllowed(PRODUCT_DELETE_GUARD.into())
         })?;
     Ok(deleted > 0)
+}
+
+/// Sets the inventory of the products `ids` to 0 in one statement (unknown ids are
+/// ignored); how many were updated. `last_update` is left as it is, as the admin's bulk
+/// action leaves it.
+pub async fn clear_inventory(conn: &mut AsyncPgConnection, ids: &[i64]) -> AppResult<usize> {
+    Ok(
+        diesel::update(products::table.filter(products::id.eq_any(ids)))
+            .set(products::inventory.eq(0))
+            .execute(conn)
+            .await?,
+    )
 }

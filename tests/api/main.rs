@@ -9,6 +9,7 @@
 
 mod common;
 
+mod admin_tools;
 mod auth;
 mod budget;
 mod caching;

@@ -18,6 +18,8 @@ pub enum ProductOrder {
     LastUpdateDesc,
     Title,
     TitleDesc,
+    Inventory,
+    InventoryDesc,
 }
 
 impl From<ProductOrder> for SortKey {
@@ -29,6 +31,8 @@ impl From<ProductOrder> for SortKey {
             ProductOrder::LastUpdateDesc => (SortField::LastUpdate, true),
             ProductOrder::Title => (SortField::Title, false),
             ProductOrder::TitleDesc => (SortField::Title, true),
+            ProductOrder::Inventory => (SortField::Inventory, false),
+            ProductOrder::InventoryDesc => (SortField::Inventory, true),
         };
         SortKey { field, descending }
     }

@@ -1,0 +1,109 @@
+//! The admin chapter's staff tools on the catalogue: the list filters at their
+//! boundaries, ordering by inventory, and the "clear inventory" bulk action.
+
+use chrono::{Duration, TimeZone, Utc};
+use serde_json::{Value, json};
+
+use crate::common::{As, Kind, TestApp, factories};
+
+async fn titles(app: &TestApp, arguments: &str) -> Value {
+    let query = format!("{{ products({arguments}) {{ nodes {{ title }} }} }}");
+    let data = app.data(As::Default, &query, json!({})).await;
+    let titles: Vec<Value> = data["products"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["title"].clone())
+        .collect();
+    Value::Array(titles)
+}
+
+#[tokio::test]
+async fn low_inventory_is_below_ten_and_inventory_orders_the_list() {
+    let app = TestApp::as_staff().await;
+    let mut conn = app.conn().await;
+    factories::catalogue(
+        &mut conn,
+        &[
+            ("Nine", "1.00", 9),
+            ("Ten", "1.00", 10),
+            ("Zero", "1.00", 0),
+        ],
+    )
+    .await;
+    drop(conn);
+    assert_eq!(
+        titles(&app, "inventoryStatus: LOW").await,
+        json!(["Nine", "Zero"])
+    );
+    assert_eq!(titles(&app, "inventoryStatus: OK").await, json!(["Ten"]));
+    assert_eq!(
+        titles(&app, "orderBy: [INVENTORY]").await,
+        json!(["Zero", "Nine", "Ten"])
+    );
+    let desc = "first: 1, orderBy: [INVENTORY_DESC]";
+    assert_eq!(titles(&app, desc).await, json!(["Ten"]));
+    let query = "{ products(first: 1, orderBy: [INVENTORY_DESC]) { pageInfo { endCursor } } }";
+    let cursor =
+        app.data(As::Default, query, json!({})).await["products"]["pageInfo"]["endCursor"].clone();
+    let next = format!("after: {cursor}, orderBy: [INVENTORY_DESC]");
+    assert_eq!(titles(&app, &next).await, json!(["Nine", "Zero"]));
+}
+
+#[tokio::test]
+async fn last_update_windows_start_at_utc_midnight() {
+    let app = TestApp::as_staff().await;
+    let today = Utc::now().date_naive();
+    let midnight = Utc.from_utc_datetime(&today.and_hms_opt(0, 0, 0).unwrap());
+    let week_ago = midnight - Duration::days(7);
+    let mut conn = app.conn().await;
+    let c = factories::collection(&mut conn, "C").await.id;
+    for (title, at) in [
+        ("midnight", midnight),
+        ("just before midnight", midnight - Duration::microseconds(1)),
+        ("seven days ago", week_ago),
+        (
+            "just before seven days ago",
+            week_ago - Duration::microseconds(1),
+        ),
+    ] {
+        factories::product(c)
+            .title(title)
+            .updated(at)
+            .insert(&mut conn)
+            .await;
+    }
+    drop(conn);
+    assert_eq!(titles(&app, "lastUpdate: TODAY").await, json!(["midnight"]));
+    assert_eq!(
+        titles(&app, "lastUpdate: PAST_7_DAYS").await,
+        json!(["just before midnight", "midnight", "seven days ago"])
+    );
+}
+
+#[tokio::test]
+async fn clearing_inventory_reports_how_many_were_updated() {
+    let app = TestApp::as_staff().await;
+    let mut conn = app.conn().await;
+    let ids = factories::catalogue(
+        &mut conn,
+        &[("A", "1.00", 5), ("B", "1.00", 7), ("C", "1.00", 3)],
+    )
+    .await;
+    drop(conn);
+    let clear =
+        "mutation($ids: [Int!]!) { clearInventory(productIds: $ids) { updatedCount message } }";
+    let vars = json!({ "ids": [ids[0], ids[1], 999_999] });
+    let cleared = app.data(As::Default, clear, vars.clone()).await;
+    assert_eq!(
+        cleared["clearInventory"],
+        json!({ "updatedCount": 2, "message": "2 products were successfully updated." })
+    );
+    let left = app
+        .count_sql("SELECT sum(inventory)::bigint AS n FROM products")
+        .await;
+    assert_eq!(left, 3);
+    let (_, token) = app.user("shopper", Kind::Customer).await;
+    app.refused(As::Token(&token), clear, vars, "FORBIDDEN")
+        .await;
+}
