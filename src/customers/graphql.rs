@@ -3,6 +3,8 @@
 
 use crate::auth::ViewerExt;
 use crate::auth::loaders::UserById;
+use crate::customers::loaders::CustomerStatsById;
+use crate::graphql::scalars::Money;
 use async_graphql::{ComplexObject, Context, Enum, InputObject, MaybeUndefined, Object};
 use chrono::NaiveDate;
 
@@ -14,7 +16,8 @@ use crate::db::pagination::read_page;
 use crate::error::{AppError, AppResult, FieldErrors, OrNotFound};
 use crate::graphql::context::ContextExt;
 use crate::graphql::loaders::LoadRequired;
-use crate::graphql::pagination::{Connection, Counter, PageRequest};
+use crate::graphql::loaders::{Selected, prime};
+use crate::graphql::pagination::{self, Connection, Counter, PageRequest};
 use std::marker::PhantomData;
 
 use diesel_async::AsyncPgConnection;
@@ -62,6 +65,38 @@ impl CustomerRow {
     #[graphql(name = "membership")]
     async fn membership_level(&self) -> Membership {
         Membership::from_code(&self.membership)
+    }
+
+    /// The user's first name, a space, and last name.
+    async fn full_name(&self, ctx: &Context<'_>) -> AppResult<String> {
+        let user = ctx
+            .loader::<UserById>()?
+            .load_required(self.user_id)
+            .await?;
+        Ok(format!("{} {}", user.first_name, user.last_name))
+    }
+
+    /// How many orders the customer placed.
+    async fn orders_count(&self, ctx: &Context<'_>) -> AppResult<i64> {
+        Ok(self.stats(ctx).await?.orders_count)
+    }
+
+    /// The total of every order's lines (0 without orders).
+    async fn total_spent(&self, ctx: &Context<'_>) -> AppResult<Money> {
+        Ok(Money(self.stats(ctx).await?.total_spent))
+    }
+
+    /// The customer's most recent order, if any.
+    async fn last_order_id(&self, ctx: &Context<'_>) -> AppResult<Option<i64>> {
+        Ok(self.stats(ctx).await?.last_order_id)
+    }
+}
+
+impl CustomerRow {
+    async fn stats(&self, ctx: &Context<'_>) -> AppResult<repo::CustomerStats> {
+        ctx.loader::<CustomerStatsById>()?
+            .load_required(self.id)
+            .await
     }
 }
 
@@ -183,6 +218,20 @@ impl CustomersQuery {
         };
         let mut conn = ctx.conn().await?;
         let rows = read_page(&mut conn, &filter, &page).await?;
+        drop(conn);
+        let selected = Selected(&pagination::node_selections(ctx.look_ahead()));
+        if ["ordersCount", "totalSpent", "lastOrderId"]
+            .iter()
+            .any(|f| selected.has(f))
+        {
+            let ids: Vec<i64> = rows
+                .window
+                .rows
+                .iter()
+                .map(|(_, r)| r.customer.id)
+                .collect();
+            prime::<CustomerStatsById, _>(ctx, &ids).await?;
+        }
         let counter = Counter::new(move |mut conn| {
             let filter = filter.clone();
             async move { repo::count_customers(&mut conn, &filter).await }

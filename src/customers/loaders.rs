@@ -8,3 +8,8 @@ batch_loader!(
     /// `Order.customer` and other links to customers.
     CustomerById => CustomerRow, repo::customers_by_ids, one by id
 );
+
+batch_loader!(
+    /// `Customer.ordersCount`, `totalSpent`, `lastOrderId`.
+    CustomerStatsById => repo::CustomerStats, repo::stats, one by id
+);

@@ -194,3 +194,33 @@ pub async fn id_for_user(conn: &mut AsyncPgConnection, user_id: i64) -> AppResul
         .optional()?
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("user {user_id} has no customer")))
 }
+
+/// What a customer bought: orders, money spent, and the latest order.
+#[derive(diesel::QueryableByName, Debug, Clone, PartialEq)]
+pub struct CustomerStats {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub id: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub orders_count: i64,
+    #[diesel(sql_type = diesel::sql_types::Numeric)]
+    pub total_spent: rust_decimal::Decimal,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
+    pub last_order_id: Option<i64>,
+}
+
+/// The stats of each of `ids`, in one statement (zero for customers without orders).
+pub async fn stats(conn: &mut AsyncPgConnection, ids: &[i64]) -> AppResult<Vec<CustomerStats>> {
+    Ok(diesel::sql_query(
+        "SELECT c.id, count(DISTINCT o.id) AS orders_count, \
+                coalesce(sum(oi.quantity * oi.unit_price), 0) AS total_spent, \
+                (array_agg(o.id ORDER BY o.placed_at DESC, o.id DESC) \
+                   FILTER (WHERE o.id IS NOT NULL))[1] AS last_order_id \
+         FROM unnest($1::bigint[]) AS c(id) \
+         LEFT JOIN orders o ON o.customer_id = c.id \
+         LEFT JOIN order_items oi ON oi.order_id = o.id \
+         GROUP BY c.id",
+    )
+    .bind::<diesel::sql_types::Array<diesel::sql_types::BigInt>, _>(ids)
+    .load(conn)
+    .await?)
+}

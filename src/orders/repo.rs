@@ -176,13 +176,22 @@ async fn insert_items(conn: &mut AsyncPgConnection, items: &[NewOrderItem]) -> A
 pub enum Scope {
     All,
     User(i64),
+    /// One customer's (staff's filter).
+    Customer(i64),
 }
 
 fn push_scope(sql: &mut Sql, scope: Scope) {
-    if let Scope::User(user_id) = scope {
-        sql.push(" AND o.customer_id = (SELECT id FROM customers WHERE user_id = ")
-            .bind(Bind::BigInt(user_id))
-            .push(")");
+    match scope {
+        Scope::All => {}
+        Scope::User(user_id) => {
+            sql.push(" AND o.customer_id = (SELECT id FROM customers WHERE user_id = ")
+                .bind(Bind::BigInt(user_id))
+                .push(")");
+        }
+        Scope::Customer(customer_id) => {
+            sql.push(" AND o.customer_id = ")
+                .bind(Bind::BigInt(customer_id));
+        }
     }
 }
 

@@ -1,7 +1,7 @@
 //! Reports (the ORM chapter's aggregates) against hand-computed values, and the
 //! customer filters of the admin chapter.
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::common::{As, Kind, TestApp, factories};
 
@@ -193,4 +193,63 @@ async fn customers_are_filtered_by_orders_and_name_prefix() {
         inside["customers"]["totalCount"], 0,
         "a prefix, not a substring"
     );
+}
+
+#[tokio::test]
+async fn customers_show_their_orders_spending_and_latest_order() {
+    let (app, ids, customer) = shop().await;
+    app.sql(&format!(
+        "UPDATE users SET first_name = 'Ada', last_name = 'Lovelace' \
+         WHERE id = (SELECT user_id FROM customers WHERE id = {customer})"
+    ))
+    .await;
+    let first: Lines = &[(ids[0], 3, "10.00")];
+    let second: Lines = &[(ids[1], 1, "250.50"), (ids[0], 1, "9.99")];
+    orders(&app, &[(customer, first), (customer, second)]).await;
+    let latest = app.count_sql("SELECT max(id) AS n FROM orders").await;
+    let query =
+        "query($id: Int!) { customer(id: $id) { fullName ordersCount totalSpent lastOrderId } }";
+    let data = app
+        .data(As::Default, query, json!({ "id": customer }))
+        .await;
+    assert_eq!(
+        data["customer"],
+        json!({ "fullName": "Ada Lovelace", "ordersCount": 2, "totalSpent": 290.49, "lastOrderId": latest })
+    );
+    let (none, _) = app.user("newcomer", Kind::Customer).await;
+    let mut conn = app.conn().await;
+    let none = factories::customer_of(&mut conn, none.id).await;
+    drop(conn);
+    let data = app.data(As::Default, query, json!({ "id": none })).await;
+    assert_eq!(data["customer"]["ordersCount"], 0);
+    assert_eq!(data["customer"]["totalSpent"], json!(0));
+    assert_eq!(data["customer"]["lastOrderId"], Value::Null);
+}
+
+#[tokio::test]
+async fn staff_list_one_customers_orders() {
+    let (app, ids, customer) = shop().await;
+    let (other, token) = app.user("other", Kind::Customer).await;
+    let mut conn = app.conn().await;
+    let other = factories::customer_of(&mut conn, other.id).await;
+    drop(conn);
+    let line: Lines = &[(ids[0], 1, "10.00")];
+    orders(&app, &[(customer, line), (other, line), (customer, line)]).await;
+    let query = "query($c: Int) { orders(customerId: $c) { totalCount nodes { customerId } } }";
+    let data = app.data(As::Default, query, json!({ "c": customer })).await;
+    assert_eq!(data["orders"]["totalCount"], 2);
+    assert!(
+        data["orders"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|o| o["customerId"] == customer)
+    );
+    app.refused(
+        As::Token(&token),
+        query,
+        json!({ "c": customer }),
+        "FORBIDDEN",
+    )
+    .await;
 }
