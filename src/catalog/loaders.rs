@@ -12,7 +12,7 @@ use crate::db::pagination::{Direction, PageRequest};
 use crate::error::AppError;
 use crate::graphql::loaders::{PoolLoader, batch_loader};
 use crate::promotions::model::PromotionRow;
-use crate::tags::model::TagRow;
+use crate::tags::model::TaggedRow;
 
 batch_loader!(
     /// `Product.collection`, `OrderItem.product`, `Collection.featuredProduct`, …
@@ -102,28 +102,17 @@ impl Loader<CollectionPageKey> for FirstProductsByCollection {
     }
 }
 
-/// `Product.tags` (empty list for untagged products).
-pub struct TagsByProductId(pub DbPool);
+batch_loader!(
+    /// `Product.tags` (empty list for untagged products).
+    TagsByProductId => Vec<TaggedRow>, tags_of_products, many by object_id
+);
 
-impl PoolLoader for TagsByProductId {
-    fn with_pool(pool: DbPool) -> Self {
-        Self(pool)
-    }
-}
-
-impl Loader<i64> for TagsByProductId {
-    type Value = Vec<TagRow>;
-    type Error = AppError;
-
-    async fn load(&self, ids: &[i64]) -> Result<HashMap<i64, Vec<TagRow>>, AppError> {
-        let mut conn = self.0.get().await?;
-        let rows = crate::tags::repo::tags_of(&mut conn, PRODUCT_KIND, ids).await?;
-        let grouped = group_by_key(ids, rows, |row| row.object_id);
-        Ok(grouped
-            .into_iter()
-            .map(|(id, rows)| (id, rows.into_iter().map(TagRow::from).collect()))
-            .collect())
-    }
+/// The tags of products `ids` (the loader's batch).
+async fn tags_of_products(
+    conn: &mut diesel_async::AsyncPgConnection,
+    ids: &[i64],
+) -> Result<Vec<TaggedRow>, AppError> {
+    crate::tags::repo::tags_of(conn, PRODUCT_KIND, ids).await
 }
 
 /// `Product.likesCount`.
@@ -197,22 +186,7 @@ impl Loader<i64> for PromotionsByProductId {
     }
 }
 
-/// `Product.unitsSold` (staff only).
-pub struct UnitsSoldByProductId(pub DbPool);
-
-impl PoolLoader for UnitsSoldByProductId {
-    fn with_pool(pool: DbPool) -> Self {
-        Self(pool)
-    }
-}
-
-impl Loader<i64> for UnitsSoldByProductId {
-    type Value = i64;
-    type Error = AppError;
-
-    async fn load(&self, ids: &[i64]) -> Result<HashMap<i64, i64>, AppError> {
-        let mut conn = self.0.get().await?;
-        let sold = crate::reports::repo::units_sold(&mut conn, ids).await?;
-        Ok(sold.into_iter().collect())
-    }
-}
+batch_loader!(
+    /// `Product.unitsSold` (staff only; 0 for products never sold).
+    UnitsSoldByProductId => i64, crate::reports::repo::units_sold
+);

@@ -189,7 +189,10 @@ impl Product {
             .load_one(self.0.id)
             .await?
             .unwrap_or_default();
-        Ok(rows.into_iter().map(Into::into).collect())
+        Ok(rows
+            .into_iter()
+            .map(|row| crate::tags::model::TagRow::from(row).into())
+            .collect())
     }
 
     /// The promotions the product is on, by id.
