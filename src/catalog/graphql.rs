@@ -28,7 +28,7 @@ mod public;
 mod social;
 mod types;
 
-pub use admin::{CatalogAdminMutation, ClearInventoryResult, LastUpdateFilter};
+pub use admin::{CatalogAdminMutation, ClearInventoryResult, CollectionOrder, LastUpdateFilter};
 pub use connection::*;
 pub use inputs::*;
 pub use public::is_public_read;
@@ -115,16 +115,23 @@ impl CatalogQuery {
             .map(Product)
     }
 
-    /// Collections by title then id (at most `first`, up to 100).
+    /// Collections by title then id, or by their number of products (at most `first`, up
+    /// to 100).
     #[graphql(directive = crate::graphql::limits::list_size::apply(None, crate::graphql::limits::first_only(), None, Some(false)))]
     async fn collections(
         &self,
         ctx: &Context<'_>,
         #[graphql(default = 100)] first: Option<i32>,
+        order_by: Option<Vec<CollectionOrder>>,
     ) -> AppResult<Vec<Collection>> {
         let limit = list_limit(first, 100)?;
+        let sort = match order_by.unwrap_or_default().first() {
+            Some(CollectionOrder::ProductsCount) => repo::CollectionSort::ProductsCount,
+            Some(CollectionOrder::ProductsCountDesc) => repo::CollectionSort::ProductsCountDesc,
+            Some(CollectionOrder::Title) | None => repo::CollectionSort::Title,
+        };
         let mut conn = ctx.conn().await?;
-        let rows = repo::list_collections(&mut conn, limit).await?;
+        let rows = repo::list_collections(&mut conn, limit, sort).await?;
         drop(conn);
         let featured = match ctx.look_ahead().field("featuredProduct").exists() {
             true => rows.iter().filter_map(|r| r.featured_product_id).collect(),

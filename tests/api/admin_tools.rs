@@ -107,3 +107,38 @@ async fn clearing_inventory_reports_how_many_were_updated() {
     app.refused(As::Token(&token), clear, vars, "FORBIDDEN")
         .await;
 }
+
+#[tokio::test]
+async fn collections_are_ordered_by_title_or_by_their_number_of_products() {
+    let app = TestApp::as_staff().await;
+    let mut conn = app.conn().await;
+    for (title, products) in [("Books", 2), ("Art", 0), ("Cups", 3), ("Dice", 2)] {
+        let c = factories::collection(&mut conn, title).await.id;
+        for i in 0..products {
+            factories::product(c)
+                .title(&format!("{title}{i}"))
+                .insert(&mut conn)
+                .await;
+        }
+    }
+    drop(conn);
+    let list = async |order: &str| {
+        let query = format!("{{ collections{order} {{ title productsCount }} }}");
+        let data = app.data(As::Anon, &query, json!({})).await;
+        data["collections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["title"].clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(list("").await, ["Art", "Books", "Cups", "Dice"]);
+    assert_eq!(
+        list("(orderBy: [PRODUCTS_COUNT])").await,
+        ["Art", "Books", "Dice", "Cups"]
+    );
+    assert_eq!(
+        list("(orderBy: [PRODUCTS_COUNT_DESC])").await,
+        ["Cups", "Books", "Dice", "Art"]
+    );
+}

@@ -57,6 +57,17 @@ impl LastUpdateFilter {
     }
 }
 
+/// The collection list's order (then title, then id).
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum CollectionOrder {
+    /// By title (the default).
+    Title,
+    /// Fewest products first.
+    ProductsCount,
+    /// Most products first.
+    ProductsCountDesc,
+}
+
 /// What `clearInventory` did.
 #[derive(async_graphql::SimpleObject, Debug, Clone)]
 pub struct ClearInventoryResult {

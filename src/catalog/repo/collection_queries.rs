@@ -7,16 +7,37 @@ use super::*;
 // ---------------------------------------------------------------------------------------
 
 /// All collections by title then id.
+/// How the collection list is ordered (then by title, then id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CollectionSort {
+    Title,
+    ProductsCount,
+    ProductsCountDesc,
+}
+
 pub async fn list_collections(
     conn: &mut AsyncPgConnection,
     limit: i64,
+    sort: CollectionSort,
 ) -> AppResult<Vec<CollectionRow>> {
-    Ok(collections::table
+    let query = collections::table
         .select(CollectionRow::as_select())
-        .order((collections::title.asc(), collections::id.asc()))
         .limit(limit)
-        .load(conn)
-        .await?)
+        .into_boxed();
+    let query = match sort {
+        CollectionSort::Title => query.order((collections::title.asc(), collections::id.asc())),
+        CollectionSort::ProductsCount => query.order((
+            collections::products_count.asc(),
+            collections::title.asc(),
+            collections::id.asc(),
+        )),
+        CollectionSort::ProductsCountDesc => query.order((
+            collections::products_count.desc(),
+            collections::title.asc(),
+            collections::id.asc(),
+        )),
+    };
+    Ok(query.load(conn).await?)
 }
 
 pub async fn find_collection(
