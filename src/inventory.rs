@@ -54,6 +54,19 @@ pub async fn take(
     Ok(Err(Shortfall { left: left.max(0) }))
 }
 
+/// Puts `quantity` units of a product back in stock (inside the caller's transaction).
+pub async fn give_back(
+    conn: &mut AsyncPgConnection,
+    product_id: i64,
+    quantity: i32,
+) -> AppResult<()> {
+    diesel::update(products::table.find(product_id))
+        .set(products::inventory.eq(products::inventory + quantity))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// Locks `product_id` and returns how many units `cart_id` may hold in total: the
 /// inventory minus what other carts hold right now. `None` when the product is gone.
 pub async fn lock_available_for(

@@ -255,6 +255,36 @@ impl OrdersMutation {
             .map(Order)
     }
 
+    /// Replaces an order's lines (staff only, as the admin's inline editor): 1 to 10 lines,
+    /// distinct products, each quantity at least 1. Stock moves by the difference in the
+    /// same transaction, and the change is audit-logged.
+    #[graphql(guard = "Staff")]
+    async fn update_order_items(
+        &self,
+        ctx: &Context<'_>,
+        order_id: i64,
+        items: Vec<OrderItemInput>,
+    ) -> AppResult<Order> {
+        let lines = order_lines(&items)?;
+        let actor = actor_of(ctx)?;
+        let mut conn = ctx.conn().await?;
+        let missing = crate::promotions::repo::missing_products(
+            &mut conn,
+            &lines.iter().map(|l| l.0).collect::<Vec<_>>(),
+        )
+        .await?;
+        if let Some(id) = missing.first() {
+            return Err(AppError::bad_input(
+                "items",
+                format!("Invalid pk \"{id}\" - object does not exist."),
+            ));
+        }
+        repo::replace_items(&mut conn, order_id, &lines, &actor)
+            .await
+            .or_not_found()
+            .map(Order)
+    }
+
     /// Deletes an order with its items (staff only).
     #[graphql(guard = "Staff")]
     async fn delete_order(&self, ctx: &Context<'_>, id: i64) -> AppResult<bool> {
@@ -323,4 +353,38 @@ impl OrdersSubscription {
         let user_id = ctx.viewer()?.id();
         Ok(order_stream(ctx, move |event| event.user_id == user_id)?)
     }
+}
+
+/// One line of `updateOrderItems`.
+#[derive(async_graphql::InputObject, Debug, Clone)]
+pub struct OrderItemInput {
+    pub product_id: i64,
+    /// At least 1.
+    pub quantity: i32,
+}
+
+/// The admin's inline rule (1 to 10 lines), distinct products and quantities of at least
+/// 1, as `(product, quantity)`; `BAD_USER_INPUT` on `items` otherwise.
+fn order_lines(items: &[OrderItemInput]) -> AppResult<Vec<(i64, i16)>> {
+    let refuse = |message: &str| Err(AppError::bad_input("items", message.to_owned()));
+    if items.is_empty() {
+        return refuse("Ensure this field has at least 1 elements.");
+    }
+    if items.len() > 10 {
+        return refuse("Ensure this field has no more than 10 elements.");
+    }
+    let mut lines: Vec<(i64, i16)> = Vec::with_capacity(items.len());
+    for item in items {
+        if item.quantity < 1 {
+            return refuse("Ensure this value is greater than or equal to 1.");
+        }
+        let Ok(quantity) = i16::try_from(item.quantity) else {
+            return refuse("Ensure this value is less than or equal to 32767.");
+        };
+        if lines.iter().any(|(p, _)| *p == item.product_id) {
+            return refuse("Each product may appear on one line only.");
+        }
+        lines.push((item.product_id, quantity));
+    }
+    Ok(lines)
 }

@@ -307,6 +307,84 @@ pub async fn update_payment_status(
     .await
 }
 
+/// Replaces an order's lines with `lines` (`(product, quantity)`, products distinct), in
+/// one transaction: the stock moves by each product's difference (a shortfall refuses
+/// the whole change), products already on the order keep the price they were sold at
+/// and new ones take today's, and the change is audit-logged. `None` when the order is
+/// missing.
+pub async fn replace_items(
+    conn: &mut AsyncPgConnection,
+    order_id: i64,
+    lines: &[(i64, i16)],
+    actor: &Actor,
+) -> AppResult<Option<OrderRow>> {
+    conn.transaction::<_, AppError, _>(async |conn| {
+        let order: Option<OrderRow> = orders::table
+            .find(order_id)
+            .for_update()
+            .select(OrderRow::as_select())
+            .first(&mut *conn)
+            .await
+            .optional()?;
+        let Some(order) = order else {
+            return Ok(None);
+        };
+        let old: Vec<OrderItemRow> = order_items::table
+            .filter(order_items::order_id.eq(order_id))
+            .select(OrderItemRow::as_select())
+            .load(&mut *conn)
+            .await?;
+        let items = moved_lines(&mut *conn, order_id, &old, lines).await?;
+        for gone in old
+            .iter()
+            .filter(|i| !lines.iter().any(|(p, _)| *p == i.product_id))
+        {
+            inventory::give_back(&mut *conn, gone.product_id, i32::from(gone.quantity)).await?;
+        }
+        diesel::delete(order_items::table.filter(order_items::order_id.eq(order_id)))
+            .execute(&mut *conn)
+            .await?;
+        insert_items(&mut *conn, &items).await?;
+        audit::record(conn, actor, "update_order_items", "order", order_id).await?;
+        Ok(Some(order))
+    })
+    .await
+}
+
+/// The new lines of an order that had `old`: each product's stock moved by its
+/// difference, the price it was sold at kept (today's for a new product).
+async fn moved_lines(
+    conn: &mut AsyncPgConnection,
+    order_id: i64,
+    old: &[OrderItemRow],
+    lines: &[(i64, i16)],
+) -> AppResult<Vec<NewOrderItem>> {
+    let mut items = Vec::with_capacity(lines.len());
+    for (product_id, quantity) in lines {
+        let before = old.iter().find(|i| i.product_id == *product_id);
+        let delta = i32::from(*quantity) - before.map_or(0, |i| i32::from(i.quantity));
+        let today = if delta > 0 {
+            inventory::take(conn, *product_id, delta)
+                .await?
+                .map_err(|short| {
+                    AppError::bad_input("items", format!("Only {} left in stock.", short.left))
+                })?
+        } else {
+            if delta < 0 {
+                inventory::give_back(conn, *product_id, -delta).await?;
+            }
+            rust_decimal::Decimal::ZERO
+        };
+        items.push(NewOrderItem {
+            order_id,
+            product_id: *product_id,
+            quantity: *quantity,
+            unit_price: before.map_or(today, |i| i.unit_price),
+        });
+    }
+    Ok(items)
+}
+
 /// Deletes an order and its items in one transaction. `false` when missing.
 pub async fn delete_order(conn: &mut AsyncPgConnection, id: i64, actor: &Actor) -> AppResult<bool> {
     conn.transaction::<_, AppError, _>(async |conn| {

@@ -142,3 +142,75 @@ async fn collections_are_ordered_by_title_or_by_their_number_of_products() {
         ["Cups", "Books", "Dice", "Art"]
     );
 }
+
+#[tokio::test]
+async fn staff_replace_an_orders_lines_and_the_stock_follows() {
+    let app = TestApp::as_staff().await;
+    let mut conn = app.conn().await;
+    let ids =
+        factories::catalogue(&mut conn, &[("Lamp", "10.00", 20), ("Desk", "200.00", 5)]).await;
+    let buyer = factories::user(&mut conn, &app.auth, "buyer", Kind::Customer).await;
+    let customer = factories::customer_of(&mut conn, buyer.id).await;
+    drop(conn);
+    // An order of 3 lamps sold at 9.00 (the stock already taken: 20 → 17).
+    app.sql(&format!(
+        "WITH o AS (INSERT INTO orders (customer_id) VALUES ({customer}) RETURNING id) \
+         INSERT INTO order_items (order_id, product_id, quantity, unit_price) \
+         SELECT o.id, {}, 3, 9.00 FROM o",
+        ids[0]
+    ))
+    .await;
+    app.sql(&format!(
+        "UPDATE products SET inventory = 17 WHERE id = {}",
+        ids[0]
+    ))
+    .await;
+    let order = app.count_sql("SELECT max(id) AS n FROM orders").await;
+    let update = "mutation($o: Int!, $items: [OrderItemInput!]!) { updateOrderItems(orderId: $o, items: $items) { items { productId quantity unitPrice } } }";
+    let items =
+        json!([{ "productId": ids[0], "quantity": 1 }, { "productId": ids[1], "quantity": 2 }]);
+    let data = app
+        .data(As::Default, update, json!({ "o": order, "items": items }))
+        .await;
+    assert_eq!(
+        data["updateOrderItems"]["items"],
+        json!([
+            { "productId": ids[0], "quantity": 1, "unitPrice": 9 },
+            { "productId": ids[1], "quantity": 2, "unitPrice": 200 }
+        ])
+    );
+    let stock = |id: i64| format!("SELECT inventory::bigint AS n FROM products WHERE id = {id}");
+    assert_eq!(
+        app.count_sql(&stock(ids[0])).await,
+        19,
+        "two lamps back in stock"
+    );
+    assert_eq!(app.count_sql(&stock(ids[1])).await, 3, "two desks taken");
+    let audit = "SELECT count(*) AS n FROM audit_log WHERE action = 'update_order_items'";
+    assert_eq!(app.count_sql(audit).await, 1);
+
+    let too_many: Vec<_> = (0..11)
+        .map(|i| json!({ "productId": i + 1, "quantity": 1 }))
+        .collect();
+    for (items, message) in [
+        (json!([]), "Ensure this field has at least 1 elements."),
+        (
+            json!(too_many),
+            "Ensure this field has no more than 10 elements.",
+        ),
+        (
+            json!([{ "productId": ids[1], "quantity": 9 }]),
+            "Only 3 left in stock.",
+        ),
+    ] {
+        let errors = app
+            .field_errors(As::Default, update, json!({ "o": order, "items": items }))
+            .await;
+        assert_eq!(errors, json!({ "items": [message] }));
+    }
+    assert_eq!(
+        app.count_sql(&stock(ids[1])).await,
+        3,
+        "a refused change moves no stock"
+    );
+}
