@@ -277,12 +277,12 @@ impl AppState {
             Ok(mut conn) => crate::jobs::repo::depth_by_state(&mut conn).await.ok(),
             Err(_) => None,
         };
-        for state in ["QUEUED", "SCHEDULED", "RUNNING", "FAILED"] {
-            let depth = depths
-                .as_ref()
-                .and_then(|d| d.iter().find(|(s, _)| s == state))
-                .map_or(0, |(_, n)| *n);
-            if depths.is_some() {
+        if let Some(depths) = depths {
+            for state in ["QUEUED", "SCHEDULED", "RUNNING", "FAILED"] {
+                let depth = depths
+                    .iter()
+                    .find(|(s, _)| s == state)
+                    .map_or(0, |(_, n)| *n);
                 metrics::gauge!("storefront_job_queue_depth", "state" => state).set(depth as f64);
             }
         }

@@ -326,7 +326,7 @@ async fn answer_graphql(
     let headers = request.headers().clone();
     let request_id = RequestId(request_id(&headers));
     let client = ClientAddr::of(&request, &state.trusted_proxies);
-    let mut gql_request = match receive(&state, request, &request_id.0).await {
+    let mut gql_request = match receive(&state, request, &headers, &request_id.0).await {
         Ok(request) => request,
         Err(response) => return *response,
     };
@@ -383,16 +383,16 @@ async fn answer_graphql(
 async fn receive(
     state: &AppState,
     request: Request,
+    headers: &HeaderMap,
     request_id: &str,
 ) -> Result<async_graphql::Request, Box<Response>> {
     if let Some(answer) = not_a_graphql_request(state, &request, request_id) {
         return Err(Box::new(answer));
     }
-    let headers = request.headers().clone();
     let mut gql_request = read_request(request, request_id).await?;
     if let Err(error) = state.persisted.resolve(&mut gql_request) {
         return Err(Box::new(respond(
-            &headers,
+            headers,
             error_document(error),
             request_id,
         )));

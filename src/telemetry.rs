@@ -158,7 +158,8 @@ pub fn statement_timed_out() {
     metrics::counter!("storefront_statement_timeouts_total").increment(1);
 }
 
-/// Counts a WebSocket while it lives (the guard's drop ends it).
+/// Adds one to a gauge while it lives (a WebSocket, a subscription); its drop takes it
+/// back.
 pub struct Gauged(&'static str);
 
 impl Gauged {

@@ -242,7 +242,7 @@ fn push_filter(sql: &mut Sql, filter: &ProductFilter) {
         let patterns = filter
             .search_terms
             .iter()
-            .map(|term| format!("%{}%", escape_like(term)))
+            .map(|term| format!("%{}%", crate::db::sql::escape_like(term)))
             .collect();
         // Every pattern must match the title or the description.
         sql.push(" AND NOT EXISTS (SELECT 1 FROM unnest(")
@@ -254,12 +254,6 @@ fn push_filter(sql: &mut Sql, filter: &ProductFilter) {
     }
 }
 
-fn escape_like(term: &str) -> String {
-    term.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
-}
-
 /// The product columns every product statement selects (a macro, so the joined page can
 /// extend it with `concat!`).
 macro_rules! product_columns {
@@ -269,7 +263,8 @@ macro_rules! product_columns {
     };
 }
 
-const PRODUCT_COLUMNS: &str = product_columns!();
+/// The product columns, `p.`-qualified (for statements of other modules too).
+pub const PRODUCT_COLUMNS: &str = product_columns!();
 
 /// The products matching a filter, in an ordering: the source of the product
 /// connections.
@@ -492,4 +487,18 @@ pub async fn clear_inventory(conn: &mut AsyncPgConnection, ids: &[i64]) -> AppRe
             .execute(conn)
             .await?,
     )
+}
+
+/// The ids among `ids` that are not products.
+pub async fn missing_products(conn: &mut AsyncPgConnection, ids: &[i64]) -> AppResult<Vec<i64>> {
+    let found: Vec<i64> = products::table
+        .filter(products::id.eq_any(ids))
+        .select(products::id)
+        .load(conn)
+        .await?;
+    Ok(ids
+        .iter()
+        .filter(|id| !found.contains(id))
+        .copied()
+        .collect())
 }

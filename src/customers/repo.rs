@@ -66,11 +66,7 @@ impl CustomersWhere {
     /// ` AND …` for each filter given.
     fn push_filters(&self, sql: &mut Sql) {
         if let Some(search) = &self.search {
-            let escaped = search
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_");
-            let prefix = format!("{escaped}%");
+            let prefix = format!("{}%", crate::db::sql::escape_like(search));
             sql.push(" AND (u.first_name ILIKE ")
                 .bind(Bind::Text(prefix.clone()))
                 .push(" OR u.last_name ILIKE ")

@@ -18,6 +18,14 @@ pub enum Bind {
     Uuid(uuid::Uuid),
 }
 
+/// `text` with LIKE's wildcards (`%`, `_`) and the escape character (`\\`) escaped, for
+/// a pattern used with the default escape character.
+pub fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
 #[derive(Debug, Clone)]
 enum Part {
     Sql(String),

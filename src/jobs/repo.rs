@@ -39,15 +39,22 @@ pub struct JobRow {
 /// ones the history keeps.
 fn jobs_with_state() -> String {
     format!(
-        "(SELECT j.id, t.identifier AS kind, \
+        "({} UNION ALL \
+         SELECT h.job_id, h.task, 'COMPLETED', h.attempts, h.max_attempts, NULL, \
+         h.created_at, h.run_at, h.completed_at FROM job_history h) q",
+        queued_with_state()
+    )
+}
+
+/// The jobs in the queue with their state (a `SELECT`, without the history).
+fn queued_with_state() -> String {
+    format!(
+        "SELECT j.id, t.identifier AS kind, \
          CASE WHEN j.attempts >= j.max_attempts THEN 'FAILED' \
               WHEN j.locked_at IS NOT NULL THEN 'RUNNING' \
               WHEN j.run_at > now() THEN 'SCHEDULED' ELSE 'QUEUED' END AS state, \
          j.attempts, j.max_attempts, j.last_error, j.created_at, j.run_at, j.updated_at \
-         FROM {SCHEMA}._private_jobs j JOIN {SCHEMA}._private_tasks t ON t.id = j.task_id \
-         UNION ALL \
-         SELECT h.job_id, h.task, 'COMPLETED', h.attempts, h.max_attempts, NULL, \
-         h.created_at, h.run_at, h.completed_at FROM job_history h) q"
+         FROM {SCHEMA}._private_jobs j JOIN {SCHEMA}._private_tasks t ON t.id = j.task_id"
     )
 }
 
@@ -102,7 +109,7 @@ pub async fn count(conn: &mut AsyncPgConnection, state: Option<&str>) -> AppResu
     Ok(row.n)
 }
 
-/// How many jobs are in each state that has any.
+/// How many jobs of the queue are in each state that has any (the history is not read).
 pub async fn depth_by_state(conn: &mut AsyncPgConnection) -> AppResult<Vec<(String, i64)>> {
     #[derive(QueryableByName)]
     struct Depth {
@@ -112,8 +119,8 @@ pub async fn depth_by_state(conn: &mut AsyncPgConnection) -> AppResult<Vec<(Stri
         n: i64,
     }
     let sql = format!(
-        "SELECT q.state, count(*) AS n FROM {} GROUP BY q.state",
-        jobs_with_state()
+        "SELECT q.state, count(*) AS n FROM ({}) q GROUP BY q.state",
+        queued_with_state()
     );
     let rows: Vec<Depth> = diesel::sql_query(sql).load(conn).await?;
     Ok(rows.into_iter().map(|d| (d.state, d.n)).collect())

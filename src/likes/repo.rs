@@ -161,15 +161,8 @@ impl KeysetSource for LikesOf {
 
 /// How many objects of the kind `user_id` likes.
 pub async fn count_of(conn: &mut AsyncPgConnection, likes: &LikesOf) -> AppResult<i64> {
-    let row: Counted = diesel::sql_query(
-        "SELECT 0::bigint AS object_id, count(*) AS n FROM liked_items li \
-         JOIN content_types ct ON ct.id = li.content_type_id \
-         WHERE li.user_id = $1 AND ct.app_label = $2 AND ct.model = $3",
-    )
-    .bind::<BigInt, _>(likes.user_id)
-    .bind::<Text, _>(likes.kind.app_label)
-    .bind::<Text, _>(likes.kind.model)
-    .get_result(conn)
-    .await?;
-    Ok(row.n)
+    let mut sql = Sql::default();
+    sql.push("SELECT count(*) AS value");
+    likes.push_source(&mut sql);
+    Ok(sql.fetch_i64(conn).await?)
 }

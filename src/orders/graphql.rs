@@ -268,7 +268,7 @@ impl OrdersMutation {
         let lines = order_lines(&items)?;
         let actor = actor_of(ctx)?;
         let mut conn = ctx.conn().await?;
-        let missing = crate::promotions::repo::missing_products(
+        let missing = crate::catalog::repo::missing_products(
             &mut conn,
             &lines.iter().map(|l| l.0).collect::<Vec<_>>(),
         )

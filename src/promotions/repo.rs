@@ -6,7 +6,7 @@ use serde_json::Value as Json;
 
 use super::model::{PromotionChanges, PromotionRow};
 use crate::db::pagination::{KeysetSource, id_binds};
-use crate::db::schema::{product_promotions, products, promotions};
+use crate::db::schema::{product_promotions, promotions};
 use crate::db::sql::{Bind, Sql};
 use crate::error::{AppError, AppResult};
 
@@ -51,20 +51,6 @@ pub async fn delete(conn: &mut AsyncPgConnection, id: i64) -> AppResult<bool> {
         > 0)
 }
 
-/// The ids among `ids` that are not products.
-pub async fn missing_products(conn: &mut AsyncPgConnection, ids: &[i64]) -> AppResult<Vec<i64>> {
-    let found: Vec<i64> = products::table
-        .filter(products::id.eq_any(ids))
-        .select(products::id)
-        .load(conn)
-        .await?;
-    Ok(ids
-        .iter()
-        .filter(|id| !found.contains(id))
-        .copied()
-        .collect())
-}
-
 /// Links `product_ids` to the promotion (links that exist stay as they are), in one
 /// transaction; `BAD_USER_INPUT` on `productIds` for ids that are not products.
 pub async fn add_products(
@@ -73,7 +59,7 @@ pub async fn add_products(
     product_ids: &[i64],
 ) -> AppResult<()> {
     conn.transaction::<_, AppError, _>(async |conn| {
-        let missing = missing_products(&mut *conn, product_ids).await?;
+        let missing = crate::catalog::repo::missing_products(&mut *conn, product_ids).await?;
         if let Some(id) = <[i64]>::first(&missing) {
             return Err(AppError::bad_input(
                 "productIds",

@@ -44,14 +44,13 @@ pub struct ProductSales {
 /// The `limit` products with the most revenue (then the lower id); unsold ones are left
 /// out.
 pub async fn top_selling(conn: &mut AsyncPgConnection, limit: i64) -> AppResult<Vec<ProductSales>> {
-    Ok(diesel::sql_query(
-        "SELECT p.id, p.title, p.slug, p.description, p.unit_price, p.inventory, \
-                p.last_update, p.collection_id, \
-                sum(oi.quantity)::bigint AS units_sold, \
+    Ok(diesel::sql_query(format!(
+        "SELECT {}, sum(oi.quantity)::bigint AS units_sold, \
                 sum(oi.quantity * oi.unit_price) AS revenue \
          FROM order_items oi JOIN products p ON p.id = oi.product_id \
          GROUP BY p.id ORDER BY revenue DESC, p.id LIMIT $1",
-    )
+        crate::catalog::repo::PRODUCT_COLUMNS
+    ))
     .bind::<BigInt, _>(limit)
     .load(conn)
     .await?)

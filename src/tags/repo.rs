@@ -126,13 +126,9 @@ pub struct TagsMatching(pub Option<String>);
 
 impl TagsMatching {
     fn pattern(&self) -> Option<String> {
-        self.0.as_ref().map(|s| {
-            let escaped = s
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_");
-            format!("%{escaped}%")
-        })
+        self.0
+            .as_ref()
+            .map(|s| format!("%{}%", crate::db::sql::escape_like(s)))
     }
 }
 
