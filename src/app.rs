@@ -18,6 +18,8 @@ use crate::graphql::persisted::PersistedQueries;
 use crate::graphql::response_cache::ResponseCache;
 use crate::health::Health;
 use crate::images::storage::Media;
+use crate::invoices::http::Downloads;
+use crate::invoices::model::{Invoicing, Seller};
 use crate::orders::events::OrderEvents;
 use crate::schema::{AppSchema, build_schema_with};
 use crate::throttle::Throttles;
@@ -51,6 +53,8 @@ pub struct Settings {
     pub hold: HoldPolicy,
     /// Upload storage and publication.
     pub media: Media,
+    /// The invoices' seller and download base.
+    pub invoicing: Invoicing,
 }
 
 impl Default for Settings {
@@ -67,6 +71,7 @@ impl Default for Settings {
                 max_image_bytes: 500 * 1024,
                 max_image_pixels: Budget::default().max_image_pixels,
             },
+            invoicing: Invoicing::default(),
         }
     }
 }
@@ -84,6 +89,15 @@ impl Settings {
                 public_base_url: config.public_base_url.clone(),
                 max_image_bytes: config.max_image_bytes,
                 max_image_pixels: config.budget.max_image_pixels,
+            },
+            invoicing: Invoicing {
+                // An invalid address stops the mailer at start-up, before this matters.
+                seller: config
+                    .default_from_email
+                    .parse::<lettre::message::Mailbox>()
+                    .map(|from| Seller::of(&from))
+                    .unwrap_or_default(),
+                public_base_url: config.public_base_url.clone(),
             },
         }
     }
@@ -157,6 +171,17 @@ impl std::ops::Deref for AppState {
     }
 }
 
+/// The invoice download's part of the state.
+impl axum::extract::FromRef<AppState> for Downloads {
+    fn from_ref(state: &AppState) -> Self {
+        Self {
+            pool: state.pool.clone(),
+            auth: state.auth.clone(),
+            invoicing: state.settings.invoicing.clone(),
+        }
+    }
+}
+
 /// What [`AppState`] shares.
 pub struct Shared {
     pub pool: DbPool,
@@ -211,6 +236,7 @@ impl AppState {
             .data(auth.clone())
             .data(options.settings.hold)
             .data(options.settings.media.clone())
+            .data(options.settings.invoicing.clone())
             .data(options.events.clone())
             .data(options.throttles.clone())
             .finish();

@@ -1,6 +1,6 @@
 //! The HTTP surface: `POST`/`GET /graphql` (GraphiQL for browsers when enabled),
 //! `GET /graphql/ws` (see [`ws`]), `GET /healthz`, `/livez`, `/readyz`, `/metrics`,
-//! `/media`; request ids, body limits, security headers, and the request guard (in-flight
+//! `/media`, `/invoices/{number}.pdf`; request ids, body limits, security headers, and the request guard (in-flight
 //! cap, time limit, panics).
 
 pub mod answer;
@@ -104,6 +104,7 @@ pub fn build_app(state: AppState) -> Router {
         .route("/livez", get(health::livez))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics_text))
+        .route("/invoices/{file}", get(crate::invoices::http::download))
         .nest_service("/media", media)
         .with_state(state.clone());
     with_layers(routes, &state)

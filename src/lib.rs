@@ -15,6 +15,7 @@ pub mod health;
 pub mod http;
 pub mod images;
 pub mod inventory;
+pub mod invoices;
 pub mod jobs;
 pub mod likes;
 pub mod orders;

@@ -19,6 +19,8 @@ use serde_json::json;
 use crate::auth::model::UserRow;
 use crate::db::schema::{customers, order_items, orders, products, users};
 use crate::email::{Email, templates};
+use crate::invoices::model::Seller;
+use crate::invoices::repo as invoices;
 use crate::jobs::JobDeps;
 use crate::jobs::task::{
     CLEANUP_CARTS, CLEANUP_JOB_HISTORY, CLEANUP_PASSWORD_RESETS, MAIL_ADMINS, NOTIFY_CUSTOMERS,
@@ -119,7 +121,7 @@ impl TaskHandler for SendWelcomeEmail {
     }
 }
 
-/// Order confirmation with the order's lines, total and a text receipt attached.
+/// Order confirmation with the order's lines and total, and its invoice attached as PDF.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct SendOrderConfirmation {
     pub order_id: i64,
@@ -159,15 +161,15 @@ impl TaskHandler for SendOrderConfirmation {
         let Some(user) = load_user(deps, user_id).await? else {
             return Ok(());
         };
-        let context = confirmation_context(order_id, placed_at, &lines, &user);
+        let invoice = invoice_attachment(deps, order_id).await?;
+        let mut context = confirmation_context(order_id, placed_at, &lines, &user);
+        context["invoice_number"] = json!(invoice.as_ref().map(|(number, _)| number));
         let rendered = templates::render("order_confirmation", &context).map_err(err)?;
-        let receipt = format!("Order #{order_id}\n\n{}", rendered.text);
-        let attachment = (
-            format!("receipt-{order_id}.txt"),
-            ContentType::TEXT_PLAIN,
-            receipt.into_bytes(),
-        );
-        send_rendered(deps, &user, rendered, vec![attachment]).await?;
+        let attachments = invoice
+            .map(|(number, pdf)| (format!("invoice-{number}.pdf"), pdf_type(), pdf))
+            .into_iter()
+            .collect();
+        send_rendered(deps, &user, rendered, attachments).await?;
         // Recorded after sending: a worker that dies in between leaves it unset, and the
         // job's re-run sends again (at least once; never again once recorded).
         let mut conn = deps.pool.get().await.map_err(err)?;
@@ -178,6 +180,31 @@ impl TaskHandler for SendOrderConfirmation {
             .map_err(err)?;
         Ok(())
     }
+}
+
+/// The number and PDF of `order_id`'s invoice (rendered and kept on the first run, so a
+/// re-run attaches the same document; it never issues an invoice or a number).
+async fn invoice_attachment(
+    deps: &JobDeps,
+    order_id: i64,
+) -> Result<Option<(String, Vec<u8>)>, String> {
+    let mut conn = deps.pool.get().await.map_err(err)?;
+    let Some(stored) = invoices::find(&mut conn, invoices::Key::Order(order_id))
+        .await
+        .map_err(err)?
+    else {
+        return Ok(None);
+    };
+    let number = stored.number.clone();
+    let seller = Seller::of(&deps.mailer.from);
+    let pdf = invoices::pdf(&mut conn, stored, &seller)
+        .await
+        .map_err(err)?;
+    Ok(pdf.map(|pdf| (number, pdf)))
+}
+
+fn pdf_type() -> ContentType {
+    ContentType::parse("application/pdf").unwrap_or(ContentType::TEXT_PLAIN)
 }
 
 /// What the confirmation's template shows: the order, its lines and total, and the user.

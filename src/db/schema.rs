@@ -111,6 +111,26 @@ diesel::table! {
 }
 
 diesel::table! {
+    invoice_years (year) {
+        year -> Int4,
+        last_seq -> Int4,
+    }
+}
+
+diesel::table! {
+    invoices (id) {
+        id -> Int8,
+        order_id -> Nullable<Int8>,
+        year -> Int4,
+        seq -> Int4,
+        number -> Text,
+        issued_at -> Timestamptz,
+        pdf -> Nullable<Bytea>,
+        rendered_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     orders (id) {
         id -> Int8,
         placed_at -> Timestamptz,
@@ -329,6 +349,7 @@ diesel::joinable!(reviews -> products (product_id));
 diesel::joinable!(reviews -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(checkout_keys -> orders (order_id));
+diesel::joinable!(invoices -> orders (order_id));
 diesel::joinable!(tagged_items -> tags (tag_id));
 diesel::joinable!(tagged_items -> content_types (content_type_id));
 diesel::joinable!(liked_items -> users (user_id));
@@ -350,6 +371,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     customers,
     group_permissions,
     groups,
+    invoice_years,
+    invoices,
     job_history,
     liked_items,
     order_items,

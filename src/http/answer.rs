@@ -234,6 +234,15 @@ pub(crate) fn refused(status: StatusCode, message: &str, request_id: &str) -> Re
     coded_response(status, "BAD_USER_INPUT", message, request_id)
 }
 
+/// `error` as a coded error body on a route outside GraphQL (an internal one is logged).
+pub(crate) fn error_response(error: &AppError, request_id: &str) -> Response {
+    if let AppError::Internal(cause) = error {
+        tracing::error!(request_id, error = %format!("{cause:#}"), "request failed");
+    }
+    let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    coded_response(status, error.code(), &error.to_string(), request_id)
+}
+
 /// A GraphQL error body outside execution; 503 carries `Retry-After: 1`.
 pub(crate) fn coded_response(
     status: StatusCode,

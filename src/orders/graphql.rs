@@ -2,6 +2,7 @@
 
 use crate::auth::ViewerExt;
 use crate::customers::loaders::CustomerById;
+use crate::invoices::graphql::Invoice;
 use crate::orders::loaders::ItemsByOrderId;
 use async_graphql::{ComplexObject, Context, Enum, Lookahead, Object, Subscription};
 use chrono::{DateTime, Utc};
@@ -113,6 +114,12 @@ impl Order {
     #[graphql(directive = crate::graphql::limits::list_size::apply(crate::graphql::limits::assumed(), None, None, None))]
     async fn items(&self, ctx: &Context<'_>) -> AppResult<Vec<OrderItem>> {
         self.item_rows(ctx).await
+    }
+
+    /// The invoice issued with the order (`null` only for an order placed by hand in the
+    /// database).
+    async fn invoice(&self, ctx: &Context<'_>) -> AppResult<Option<Invoice>> {
+        crate::invoices::graphql::of_order(ctx, self.0.id).await
     }
 
     /// Σ unitPrice × quantity over the items (the prices paid).

@@ -12,6 +12,7 @@ use crate::audit::model::Actor;
 use crate::audit::repo as audit;
 use crate::carts::repo as cart_repo;
 use crate::customers::repo as customer_repo;
+use crate::invoices::repo as invoices;
 use serde_json::Value as Json;
 
 use crate::db::pagination::KeysetSource;
@@ -30,8 +31,9 @@ fn no_cart() -> AppError {
 /// Places an order for `user_id`'s customer from a cart, as one transaction of domain
 /// operations: lock the cart (a cart is ordered once), take each line's stock with a
 /// guarded decrement in product order (any shortfall fails the whole order), keep the
-/// current prices on the items, delete the cart, and queue the confirmation mail and the
-/// `order_created` event, which commit (or roll back) with the order.
+/// current prices on the items, delete the cart, issue the invoice's number, and queue the
+/// confirmation mail and the `order_created` event, which commit (or roll back) with the
+/// order.
 pub async fn place_order(
     conn: &mut AsyncPgConnection,
     cart_id: Uuid,
@@ -63,6 +65,8 @@ pub async fn place_order(
         }
         insert_items(conn, &items).await?;
         cart_repo::delete_cart(conn, cart_id).await?;
+        // Last of the locks taken: the year's invoice counter is held only until commit.
+        invoices::issue(conn, order.id).await?;
         jobs::enqueue(
             conn,
             jobs::task::SEND_ORDER_CONFIRMATION,

@@ -21,6 +21,7 @@ mod customers;
 mod drain;
 mod http;
 mod images;
+mod invoices;
 mod mail;
 mod operations;
 mod orders;
