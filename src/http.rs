@@ -1,4 +1,5 @@
-//! The HTTP surface: `POST`/`GET /graphql` (GraphiQL for browsers when enabled),
+//! The HTTP surface: `POST`/`GET /graphql` (GraphiQL for browsers when enabled), the web
+//! apps at `/` and `/admin` with their `/assets/` (see [`web`]),
 //! `GET /graphql/ws` (see [`ws`]), `GET /healthz`, `/livez`, `/readyz`, `/metrics`,
 //! `/media`, `/invoices/{number}.pdf`; request ids, body limits, security headers, and the request guard (in-flight
 //! cap, time limit, panics).
@@ -6,13 +7,13 @@
 pub mod answer;
 pub mod health;
 pub mod serve;
+pub mod web;
 pub mod ws;
 
 use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
 use async_graphql::ParseRequestError;
-use async_graphql::http::GraphiQLSource;
 use async_graphql::http::MultipartOptions;
 use async_graphql::parser::types::{ExecutableDocument, OperationType};
 use axum::Router;
@@ -20,7 +21,7 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 use futures_util::{FutureExt, TryStreamExt};
 use tower::ServiceBuilder;
@@ -105,6 +106,10 @@ pub fn build_app(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics_text))
         .route("/invoices/{file}", get(crate::invoices::http::download))
+        .route("/", get(web::shop))
+        .route("/admin", get(web::admin))
+        .route("/admin/", get(web::admin))
+        .route("/assets/{*path}", get(web::asset))
         .nest_service("/media", media)
         .with_state(state.clone());
     with_layers(routes, &state)
@@ -256,17 +261,6 @@ fn wants_html(headers: &HeaderMap) -> bool {
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|accept| accept.contains("text/html"))
-}
-
-/// GraphiQL, pointed at this server.
-pub fn graphiql() -> Html<String> {
-    Html(
-        GraphiQLSource::build()
-            .endpoint("/graphql")
-            .subscription_endpoint("/graphql/ws")
-            .title("Storefront GraphiQL")
-            .finish(),
-    )
 }
 
 /// Executes a GraphQL request with GraphQL-over-HTTP content negotiation: JSON for
@@ -467,7 +461,7 @@ fn not_a_graphql_request(
     let (method, headers) = (request.method(), request.headers());
     if method == Method::GET && wants_html(headers) && request.uri().query().is_none() {
         if state.graphiql {
-            return Some(graphiql().into_response());
+            return Some(web::graphiql(headers));
         }
         return Some(refused(
             StatusCode::NOT_FOUND,

@@ -80,6 +80,13 @@ impl Cart {
         Ok(Money(total))
     }
 
+    /// When the lines stop holding their stock: the cart's last change plus the hold time
+    /// (`CART_HOLD_MINUTES`, or `GUEST_CART_HOLD_MINUTES` for a guest cart). Every change
+    /// renews it.
+    async fn hold_expires_at(&self) -> chrono::DateTime<chrono::Utc> {
+        self.row.held_until
+    }
+
     /// Number of units in the cart (the sum of the lines' quantities).
     async fn items_count(&self, ctx: &Context<'_>) -> AppResult<i32> {
         Ok(self

@@ -1,8 +1,10 @@
 //! Test harness: the throwaway PostgreSQL cluster, per-test databases, the app under test
 //! and request helpers.
 
+pub mod browser;
 pub mod db;
 pub mod factories;
+pub mod instance;
 pub mod smtp;
 pub mod ws;
 

@@ -8,73 +8,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::common::{Kind, TEST_SECRET, TestApp, factories};
-
-/// One running `storefront serve`.
-struct Instance {
-    child: tokio::process::Child,
-    addr: SocketAddr,
-}
-
-impl Instance {
-    /// Starts `serve` on the app's database on a free port, and waits until it listens.
-    async fn start(app: &TestApp) -> Self {
-        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_storefront"))
-            .arg("serve")
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("DATABASE_URL", &app.db.url)
-            .env("JWT_SECRET", std::str::from_utf8(TEST_SECRET).unwrap())
-            .env("BIND_ADDR", "127.0.0.1:0")
-            .env("RUN_WORKERS", "false")
-            .env("RATE_LIMITS", "off")
-            .env("SHUTDOWN_DELAY_SECONDS", "1")
-            .env("SHUTDOWN_GRACE_SECONDS", "5")
-            .env("MEDIA_ROOT", app.media.0.display().to_string())
-            .env("RUST_LOG", "warn")
-            .stdout(std::process::Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("the storefront binary");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut lines = BufReader::new(stdout).lines();
-        let addr = tokio::time::timeout(Duration::from_secs(60), async {
-            while let Some(line) = lines.next_line().await.unwrap() {
-                if let Some(rest) = line.split("http://").nth(1) {
-                    return rest
-                        .trim_end_matches("/graphql (Ctrl-C to stop)")
-                        .parse()
-                        .ok();
-                }
-            }
-            None
-        })
-        .await
-        .ok()
-        .flatten()
-        .expect("the instance did not start");
-        // Keep reading standard output so the instance never blocks on a full pipe.
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        Self { child, addr }
-    }
-
-    /// Sends SIGTERM and waits for the process to end; its exit status.
-    async fn terminate(mut self) -> std::process::ExitStatus {
-        let pid = self.child.id().expect("running").to_string();
-        let sent = tokio::process::Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .await
-            .unwrap();
-        assert!(sent.success());
-        tokio::time::timeout(Duration::from_secs(30), self.child.wait())
-            .await
-            .expect("the instance did not stop within 30 s")
-            .unwrap()
-    }
-}
+use crate::common::instance::Instance;
+use crate::common::{Kind, TestApp, factories};
 
 /// One HTTP/1.1 exchange on a new connection: the status and the body.
 async fn exchange(addr: SocketAddr, head: &str, body: &str) -> std::io::Result<(u16, String)> {

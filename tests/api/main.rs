@@ -11,6 +11,7 @@ mod common;
 
 mod admin_tools;
 mod auth;
+mod browser;
 mod budget;
 mod caching;
 mod carts;
