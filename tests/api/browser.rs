@@ -124,6 +124,18 @@ async fn a_shopper_browses_fills_a_cart_signs_in_and_checks_out() {
     page.wait_for("document.querySelectorAll('[data-testid=product-card]').length === 12")
         .await;
     screenshots(&mut page, "storefront-products").await;
+    // The first page load: the document and everything it loaded, well under 200 KB.
+    let bytes = page
+        .eval(
+            "performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource'))\
+             .reduce((sum, entry) => sum + entry.encodedBodySize, 0)",
+        )
+        .await;
+    let bytes = bytes.as_f64().unwrap();
+    assert!(
+        bytes > 10_000.0 && bytes < 200_000.0,
+        "first load {bytes} bytes"
+    );
     page.click(&sel("load-more")).await;
     page.wait_for("document.querySelectorAll('[data-testid=product-card]').length === 14")
         .await;
@@ -193,4 +205,162 @@ async fn a_shopper_browses_fills_a_cart_signs_in_and_checks_out() {
     screenshots(&mut page, "storefront-orders").await;
     assert!(page.errors().is_empty(), "{:?}", page.errors());
     only_local(&page, &origin);
+}
+
+/// Signs in to the admin at `origin` as `username`.
+async fn admin_sign_in(page: &mut Page, origin: &str, username: &str) {
+    page.goto(&format!("{origin}/admin")).await;
+    page.fill(&sel("admin-username"), username).await;
+    page.fill(&sel("admin-password"), "a-strong-pass-9").await;
+    page.click(&sel("admin-sign-in")).await;
+    page.wait_for("document.querySelectorAll('[data-testid=admin-product-row]').length === 10")
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_see_orders_live_clear_inventory_and_upload_an_image() {
+    let app = TestApp::new().await;
+    let mut conn = app.conn().await;
+    let titles: Vec<String> = (1..=12).map(|i| format!("Gadget {i:02}")).collect();
+    let specs: Vec<(&str, &str, i32)> = titles.iter().map(|t| (t.as_str(), "20.00", 40)).collect();
+    let ids = factories::catalogue(&mut conn, &specs).await;
+    drop(conn);
+    app.user("sam", Kind::Staff).await;
+    app.user("ann", Kind::Customer).await;
+    let web = web_instance(&app).await;
+    let origin = format!("http://{}", web.addr);
+    let browser = Browser::launch().await;
+    let mut admin = browser.page().await;
+    admin_sign_in(&mut admin, &origin, "sam").await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await; // the feed subscribes
+
+    // A shopper's order, placed in another tab, arrives in the admin live.
+    let mut shop = browser.page().await;
+    shop.goto(&format!("{origin}/#/signin")).await;
+    shop.fill(&sel("username"), "ann").await;
+    shop.fill(&sel("password"), "a-strong-pass-9").await;
+    shop.click(&sel("sign-in-submit")).await;
+    shop.wait_for("document.querySelectorAll('[data-testid=product-card]').length > 0")
+        .await;
+    shop.click(&sel("add-to-cart")).await;
+    shop.wait_for("document.getElementById('cart-count').innerText === '1'")
+        .await;
+    shop.click(&sel("cart-link")).await;
+    shop.click(&sel("checkout")).await;
+    let order_id = shop
+        .wait_for("document.querySelector('[data-testid=order-confirmation]')?.dataset.orderId")
+        .await;
+    let live = admin
+        .wait_for("document.querySelector('[data-testid=admin-live-order]')?.dataset.orderId")
+        .await;
+    assert_eq!(live, order_id);
+    screenshots(&mut admin, "admin-products").await;
+
+    // "Clear inventory" on the selected product, with the admin's message.
+    let row = format!(
+        "[data-testid=admin-product-row][data-product-id=\"{}\"] [data-testid=select-product]",
+        ids[1]
+    );
+    admin.click(&row).await;
+    admin.click(&sel("clear-inventory")).await;
+    let message = admin
+        .wait_for("document.querySelector('[data-testid=admin-message]').innerText")
+        .await;
+    assert_eq!(message, "1 products were successfully updated.");
+    let left = app
+        .count_sql(&format!(
+            "SELECT inventory::bigint AS n FROM products WHERE id = {}",
+            ids[1]
+        ))
+        .await;
+    assert_eq!(left, 0);
+
+    // An image uploaded in the admin shows on the storefront.
+    admin
+        .goto(&format!("{origin}/admin#/product/{}", ids[2]))
+        .await;
+    admin
+        .wait_for(&format!(
+            "document.querySelector('{}')",
+            sel("image-upload")
+        ))
+        .await;
+    let png = base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        crate::images::png(64, 48, None),
+    );
+    admin
+        .eval(&format!(
+            "(() => {{ const bytes = Uint8Array.from(atob('{png}'), c => c.charCodeAt(0)); \
+             const input = document.querySelector('[data-testid=image-upload]'); \
+             const files = new DataTransfer(); files.items.add(new File([bytes], 'gadget.png', {{ type: 'image/png' }})); \
+             input.files = files.files; input.dispatchEvent(new Event('change', {{ bubbles: true }})); }})()"
+        ))
+        .await;
+    admin.wait_for("document.querySelector('[data-testid=admin-message]')?.innerText === 'The image was uploaded.'").await;
+    screenshots(&mut admin, "admin-product").await;
+    shop.goto(&format!("{origin}/#/product/{}", ids[2])).await;
+    let width = shop
+        .wait_for("document.querySelector('[data-testid=product-image]')?.complete && document.querySelector('[data-testid=product-image]').naturalWidth")
+        .await;
+    assert_eq!(width, 64);
+    for page in [&admin, &shop] {
+        assert!(page.errors().is_empty(), "{:?}", page.errors());
+        only_local(page, &origin);
+    }
+}
+
+async fn get(
+    app: &TestApp,
+    path: &str,
+    etag: Option<&str>,
+) -> (u16, axum::http::HeaderMap, String) {
+    let mut request = axum::http::Request::get(path);
+    if let Some(etag) = etag {
+        request = request.header("if-none-match", etag);
+    }
+    let (status, headers, body) = app
+        .send(request.body(axum::body::Body::empty()).unwrap())
+        .await;
+    (
+        status.as_u16(),
+        headers,
+        String::from_utf8_lossy(&body).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn the_apps_and_their_assets_are_served_from_the_binary() {
+    let app = TestApp::new().await;
+    for (path, marker) in [("/", "data-testid=\"cart-link\""), ("/admin", "admin-nav")] {
+        let (status, headers, body) = get(&app, path, None).await;
+        assert_eq!(status, 200, "{path}");
+        assert!(body.contains(marker), "{path}");
+        assert_eq!(headers["content-type"], "text/html; charset=utf-8");
+        let policy = headers["content-security-policy"].to_str().unwrap();
+        assert!(policy.contains("script-src 'self' 'sha256-"), "{policy}");
+    }
+    let (status, headers, body) = get(&app, "/assets/vendor/urql/urql-core.mjs", None).await;
+    assert_eq!(status, 200);
+    assert!(body.contains("Client"));
+    assert_eq!(headers["content-type"], "text/javascript; charset=utf-8");
+    let etag = headers["etag"].to_str().unwrap().to_owned();
+    let (status, _, body) = get(&app, "/assets/vendor/urql/urql-core.mjs", Some(&etag)).await;
+    assert_eq!(
+        (status, body.as_str()),
+        (304, ""),
+        "revalidated by its ETag"
+    );
+    for missing in [
+        "/assets/nope.js",
+        "/assets/../Cargo.toml",
+        "/assets/%2e%2e/Cargo.toml",
+    ] {
+        assert_eq!(get(&app, missing, None).await.0, 404, "{missing}");
+    }
+    let licence = get(&app, "/assets/vendor/graphiql/LICENSE-graphiql", None).await;
+    assert!(
+        licence.2.contains("MIT License"),
+        "shipped with its licence"
+    );
 }

@@ -14,7 +14,7 @@ const REPLACE: &str = "mutation($p: Int!, $i: Int!, $f: Upload!) { replaceProduc
 
 /// A real PNG of `width`×`height` noisy pixels, padded after its end to `size` bytes
 /// (decoders stop at the IEND chunk).
-fn png(width: u32, height: u32, size: Option<usize>) -> Vec<u8> {
+pub fn png(width: u32, height: u32, size: Option<usize>) -> Vec<u8> {
     let mut seed = 0x2545_f491_u32;
     let image = RgbImage::from_fn(width, height, |_, _| {
         seed ^= seed << 13;

@@ -21,7 +21,7 @@ mod collections;
 mod customers;
 mod drain;
 mod http;
-mod images;
+pub mod images;
 mod invoices;
 mod mail;
 mod operations;
