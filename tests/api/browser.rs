@@ -38,7 +38,7 @@ fn only_local(page: &Page, origin: &str) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn graphiql_renders_and_runs_a_query_offline() {
+async fn graphiql_runs_queries_and_subscriptions_offline() {
     let app = TestApp::new().await;
     let mut conn = app.conn().await;
     factories::catalogue(&mut conn, &[("Brass lamp", "30.00", 5)]).await;
@@ -55,6 +55,46 @@ async fn graphiql_renders_and_runs_a_query_offline() {
         .await;
     page.screenshot(&screenshot_dir().join("graphiql.png"))
         .await;
+
+    // A subscription over /graphql/ws, with the token from the headers editor.
+    let (_, staff) = app.user("sam", Kind::Staff).await;
+    // The shown CodeMirror editor under `selector`.
+    let editor = |selector: &str, text: &str| {
+        let text = serde_json::to_string(text).unwrap();
+        format!(
+            "document.querySelector('{selector} .graphiql-editor:not(.hidden) .CodeMirror')\
+             .CodeMirror.setValue({text})"
+        )
+    };
+    page.eval(&editor(
+        ".graphiql-session",
+        "subscription { orderCreated { id } }",
+    ))
+    .await;
+    page.eval(
+        "[...document.querySelectorAll('button')].find(b => b.innerText === 'Headers').click()",
+    )
+    .await;
+    page.wait_for("document.querySelector('.graphiql-editor-tool .CodeMirror')")
+        .await;
+    let headers = format!("{{\"Authorization\": \"Bearer {staff}\"}}");
+    page.eval(&editor(".graphiql-editor-tool", &headers)).await;
+    page.click(".graphiql-execute-button").await;
+    tokio::time::sleep(std::time::Duration::from_millis(700)).await; // the socket subscribes
+    let (_, ann) = app.user("ann", Kind::Customer).await;
+    let cart = app
+        .data(As::Token(&ann), "mutation { createCart { id } }", json!({}))
+        .await;
+    let cart = cart["createCart"]["id"].clone();
+    let add = "mutation($c: UUID!) { addCartItem(cartId: $c, productId: 1, quantity: 1) { id } }";
+    app.data(As::Token(&ann), add, json!({ "c": cart })).await;
+    let order = "mutation($c: UUID!) { createOrder(cartId: $c) { id } }";
+    let placed = app.data(As::Token(&ann), order, json!({ "c": cart })).await;
+    let id = placed["createOrder"]["id"].as_i64().unwrap();
+    page.wait_for(&format!(
+        "document.querySelector('.result-window').innerText.replace(/\\s/g, '').includes('\"id\":{id}')"
+    ))
+    .await;
     assert!(page.errors().is_empty(), "{:?}", page.errors());
     only_local(&page, &origin);
 }
