@@ -7,8 +7,8 @@ use serde_json::json;
 
 use crate::common::{As, Kind, TestApp, factories};
 
-/// `serve` for a browser: GraphiQL on, URLs (media, invoices) on its own port.
-async fn web_instance(app: &TestApp) -> Instance {
+/// `serve` for a browser: GraphiQL on, URLs (media, invoices) on its own port, and `env`.
+async fn web_instance_with(app: &TestApp, env: &[(&str, &str)]) -> Instance {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -16,12 +16,17 @@ async fn web_instance(app: &TestApp) -> Instance {
         .port();
     let bind = format!("127.0.0.1:{port}");
     let base = format!("http://{bind}");
-    let env = [
+    let mut all = vec![
         ("BIND_ADDR", bind.as_str()),
         ("PUBLIC_BASE_URL", base.as_str()),
         ("GRAPHIQL", "true"),
     ];
-    Instance::start_with(app, &env).await
+    all.extend_from_slice(env);
+    Instance::start_with(app, &all).await
+}
+
+async fn web_instance(app: &TestApp) -> Instance {
+    web_instance_with(app, &[]).await
 }
 
 /// Every request of `page` went to `origin` (nothing from the internet).
@@ -135,6 +140,80 @@ async fn click_in_line(page: &mut Page, title: &str, button: &str) {
     .await;
 }
 
+/// The catalogue's first page (and its weight), then "Load more".
+async fn browse(page: &mut Page, origin: &str) {
+    page.goto(&format!("{origin}/")).await;
+    page.wait_for("document.querySelectorAll('[data-testid=product-card]').length === 12")
+        .await;
+    screenshots(page, "storefront-products").await;
+    // The first page load: the document and everything it loaded, well under 200 KB.
+    let bytes = page
+        .eval(
+            "performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource'))\
+             .reduce((sum, entry) => sum + entry.encodedBodySize, 0)",
+        )
+        .await;
+    let bytes = bytes.as_f64().unwrap();
+    assert!(
+        bytes > 10_000.0 && bytes < 200_000.0,
+        "first load {bytes} bytes"
+    );
+    page.click(&sel("load-more")).await;
+    page.wait_for("document.querySelectorAll('[data-testid=product-card]').length === 14")
+        .await;
+    page.wait_for("document.querySelector('[data-testid=load-more]').hidden")
+        .await;
+    assert_eq!(page.count(&sel("product-card")).await, 14);
+}
+
+/// Two products into a guest cart, then `+`, `+` and `−` on the first.
+async fn fill_guest_cart(page: &mut Page) {
+    // Two products into a guest cart.
+    for index in [0, 1] {
+        page.eval(&format!(
+            "document.querySelectorAll('[data-testid=add-to-cart]')[{index}].click()"
+        ))
+        .await;
+        page.wait_for(&format!("document.querySelectorAll('[data-testid=add-to-cart]')[{index}].innerText.includes('Added')")).await;
+    }
+    page.click(&sel("cart-link")).await;
+    page.wait_for("document.querySelectorAll('[data-testid=cart-line]').length === 2")
+        .await;
+    click_in_line(page, "Item 01", "line-increase").await;
+    page.wait_for("document.querySelector('[data-testid=cart-total]').dataset.value === '37.50'")
+        .await;
+    click_in_line(page, "Item 01", "line-increase").await;
+    page.wait_for("document.querySelector('[data-testid=cart-total]').dataset.value === '50.00'")
+        .await;
+    click_in_line(page, "Item 01", "line-decrease").await;
+    page.wait_for("document.querySelector('[data-testid=cart-total]').dataset.value === '37.50'")
+        .await;
+    assert_eq!(line_quantity(page, "Item 01").await, "2");
+    assert!(
+        page.text("main").await.contains("held for"),
+        "the hold is shown"
+    );
+    screenshots(page, "storefront-cart").await;
+}
+
+/// My orders, with the status updating live when staff mark order `order_id` paid.
+async fn watch_status_live(
+    app: &TestApp,
+    page: &mut Page,
+    origin: &str,
+    order_id: &serde_json::Value,
+) {
+    page.goto(&format!("{origin}/#/orders")).await;
+    page.wait_for("document.querySelector('[data-testid=my-orders] [data-testid=order-status]')?.innerText === 'PENDING'").await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await; // the socket subscribes
+    let (_, staff) = app.user("sam", Kind::Staff).await;
+    let paid = "mutation($id: Int!) { updateOrder(id: $id, paymentStatus: COMPLETE) { id } }";
+    let id: i64 = order_id.as_str().unwrap().parse().unwrap();
+    app.data(As::Token(&staff), paid, json!({ "id": id })).await;
+    page.wait_for("document.querySelector('[data-testid=my-orders] [data-testid=order-status]').innerText === 'COMPLETE'").await;
+    screenshots(page, "storefront-orders").await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_shopper_browses_fills_a_cart_signs_in_and_checks_out() {
     let app = TestApp::new().await;
@@ -160,55 +239,9 @@ async fn a_shopper_browses_fills_a_cart_signs_in_and_checks_out() {
     let origin = format!("http://{}", web.addr);
     let browser = Browser::launch().await;
     let mut page = browser.page().await;
-    page.goto(&format!("{origin}/")).await;
-    page.wait_for("document.querySelectorAll('[data-testid=product-card]').length === 12")
-        .await;
-    screenshots(&mut page, "storefront-products").await;
-    // The first page load: the document and everything it loaded, well under 200 KB.
-    let bytes = page
-        .eval(
-            "performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource'))\
-             .reduce((sum, entry) => sum + entry.encodedBodySize, 0)",
-        )
-        .await;
-    let bytes = bytes.as_f64().unwrap();
-    assert!(
-        bytes > 10_000.0 && bytes < 200_000.0,
-        "first load {bytes} bytes"
-    );
-    page.click(&sel("load-more")).await;
-    page.wait_for("document.querySelectorAll('[data-testid=product-card]').length === 14")
-        .await;
-    page.wait_for("document.querySelector('[data-testid=load-more]').hidden")
-        .await;
-    assert_eq!(page.count(&sel("product-card")).await, 14);
+    browse(&mut page, &origin).await;
 
-    // Two products into a guest cart.
-    for index in [0, 1] {
-        page.eval(&format!(
-            "document.querySelectorAll('[data-testid=add-to-cart]')[{index}].click()"
-        ))
-        .await;
-        page.wait_for(&format!("document.querySelectorAll('[data-testid=add-to-cart]')[{index}].innerText.includes('Added')")).await;
-    }
-    page.click(&sel("cart-link")).await;
-    page.wait_for("document.querySelectorAll('[data-testid=cart-line]').length === 2")
-        .await;
-    click_in_line(&mut page, "Item 01", "line-increase").await;
-    page.wait_for("document.querySelector('[data-testid=cart-total]').dataset.value === '37.50'")
-        .await;
-    click_in_line(&mut page, "Item 01", "line-increase").await;
-    page.wait_for("document.querySelector('[data-testid=cart-total]').dataset.value === '50.00'")
-        .await;
-    click_in_line(&mut page, "Item 01", "line-decrease").await;
-    page.wait_for("document.querySelector('[data-testid=cart-total]').dataset.value === '37.50'")
-        .await;
-    assert_eq!(line_quantity(&mut page, "Item 01").await, "2");
-    assert!(
-        page.text("main").await.contains("held for"),
-        "the hold is shown"
-    );
-    screenshots(&mut page, "storefront-cart").await;
+    fill_guest_cart(&mut page).await;
 
     // Signing in merges the guest cart into Ann's cart.
     page.click(&sel("sign-in-link")).await;
@@ -233,16 +266,7 @@ async fn a_shopper_browses_fills_a_cart_signs_in_and_checks_out() {
         .await;
     assert_eq!(units, 4);
 
-    // My orders, with the status updating live when staff mark it paid.
-    page.goto(&format!("{origin}/#/orders")).await;
-    page.wait_for("document.querySelector('[data-testid=my-orders] [data-testid=order-status]')?.innerText === 'PENDING'").await;
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await; // the socket subscribes
-    let (_, staff) = app.user("sam", Kind::Staff).await;
-    let paid = "mutation($id: Int!) { updateOrder(id: $id, paymentStatus: COMPLETE) { id } }";
-    let id: i64 = order_id.as_str().unwrap().parse().unwrap();
-    app.data(As::Token(&staff), paid, json!({ "id": id })).await;
-    page.wait_for("document.querySelector('[data-testid=my-orders] [data-testid=order-status]').innerText === 'COMPLETE'").await;
-    screenshots(&mut page, "storefront-orders").await;
+    watch_status_live(&app, &mut page, &origin, &order_id).await;
     assert!(page.errors().is_empty(), "{:?}", page.errors());
     only_local(&page, &origin);
 }
@@ -257,25 +281,8 @@ async fn admin_sign_in(page: &mut Page, origin: &str, username: &str) {
         .await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn staff_see_orders_live_clear_inventory_and_upload_an_image() {
-    let app = TestApp::new().await;
-    let mut conn = app.conn().await;
-    let titles: Vec<String> = (1..=12).map(|i| format!("Gadget {i:02}")).collect();
-    let specs: Vec<(&str, &str, i32)> = titles.iter().map(|t| (t.as_str(), "20.00", 40)).collect();
-    let ids = factories::catalogue(&mut conn, &specs).await;
-    drop(conn);
-    app.user("sam", Kind::Staff).await;
-    app.user("ann", Kind::Customer).await;
-    let web = web_instance(&app).await;
-    let origin = format!("http://{}", web.addr);
-    let browser = Browser::launch().await;
-    let mut admin = browser.page().await;
-    admin_sign_in(&mut admin, &origin, "sam").await;
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await; // the feed subscribes
-
-    // A shopper's order, placed in another tab, arrives in the admin live.
-    let mut shop = browser.page().await;
+/// Ann signs in, adds a product and checks out in `shop`; the order's id.
+async fn order_in_shop(shop: &mut Page, origin: &str) -> serde_json::Value {
     shop.goto(&format!("{origin}/#/signin")).await;
     shop.fill(&sel("username"), "ann").await;
     shop.fill(&sel("password"), "a-strong-pass-9").await;
@@ -287,19 +294,15 @@ async fn staff_see_orders_live_clear_inventory_and_upload_an_image() {
         .await;
     shop.click(&sel("cart-link")).await;
     shop.click(&sel("checkout")).await;
-    let order_id = shop
-        .wait_for("document.querySelector('[data-testid=order-confirmation]')?.dataset.orderId")
-        .await;
-    let live = admin
-        .wait_for("document.querySelector('[data-testid=admin-live-order]')?.dataset.orderId")
-        .await;
-    assert_eq!(live, order_id);
-    screenshots(&mut admin, "admin-products").await;
+    shop.wait_for("document.querySelector('[data-testid=order-confirmation]')?.dataset.orderId")
+        .await
+}
 
-    // "Clear inventory" on the selected product, with the admin's message.
+/// "Clear inventory" on product `id`, with the admin's message.
+async fn clear_inventory(app: &TestApp, admin: &mut Page, id: i64) {
     let row = format!(
         "[data-testid=admin-product-row][data-product-id=\"{}\"] [data-testid=select-product]",
-        ids[1]
+        id
     );
     admin.click(&row).await;
     admin.click(&sel("clear-inventory")).await;
@@ -310,15 +313,15 @@ async fn staff_see_orders_live_clear_inventory_and_upload_an_image() {
     let left = app
         .count_sql(&format!(
             "SELECT inventory::bigint AS n FROM products WHERE id = {}",
-            ids[1]
+            id
         ))
         .await;
     assert_eq!(left, 0);
+}
 
-    // An image uploaded in the admin shows on the storefront.
-    admin
-        .goto(&format!("{origin}/admin#/product/{}", ids[2]))
-        .await;
+/// An image uploaded for product `id` in the admin shows on the storefront.
+async fn upload_image(admin: &mut Page, shop: &mut Page, origin: &str, id: i64) {
+    admin.goto(&format!("{origin}/admin#/product/{}", id)).await;
     admin
         .wait_for(&format!(
             "document.querySelector('{}')",
@@ -338,12 +341,76 @@ async fn staff_see_orders_live_clear_inventory_and_upload_an_image() {
         ))
         .await;
     admin.wait_for("document.querySelector('[data-testid=admin-message]')?.innerText === 'The image was uploaded.'").await;
-    screenshots(&mut admin, "admin-product").await;
-    shop.goto(&format!("{origin}/#/product/{}", ids[2])).await;
+    screenshots(admin, "admin-product").await;
+    shop.goto(&format!("{origin}/#/product/{}", id)).await;
     let width = shop
         .wait_for("document.querySelector('[data-testid=product-image]')?.complete && document.querySelector('[data-testid=product-image]').naturalWidth")
         .await;
     assert_eq!(width, 64);
+}
+
+/// Collections link "{n} Products" to their products; customers "{n} Orders" to theirs,
+/// and their membership is edited in place.
+async fn collections_and_customers(
+    app: &TestApp,
+    admin: &mut Page,
+    origin: &str,
+    order_id: &serde_json::Value,
+) {
+    admin.goto(&format!("{origin}/admin#/collections")).await;
+    admin.click("a[href^='#/?collection=']").await;
+    admin.wait_for("document.querySelectorAll('[data-testid=admin-product-row]').length === 10 && location.hash.includes('collection=')").await;
+    admin
+        .goto(&format!("{origin}/admin#/customers?search=an"))
+        .await;
+    let link = admin.text("a[href^='#/orders?customer=']").await;
+    assert_eq!(link, "1 Orders");
+    let membership = "select[name=membership]";
+    admin.eval(&format!("(() => {{ const s = document.querySelector('{membership}'); s.value = 'GOLD'; s.dispatchEvent(new Event('change')); }})()")).await;
+    screenshots(admin, "admin-customers").await;
+    admin.click("a[href^='#/orders?customer=']").await;
+    let orders = admin.wait_for(&format!("document.querySelector('main table')?.innerText.includes('#{}') && document.querySelector('main table').innerText", order_id.as_str().unwrap())).await;
+    assert!(orders.as_str().unwrap().contains("PENDING"), "{orders}");
+    screenshots(admin, "admin-orders").await;
+    let gold = app
+        .count_sql("SELECT count(*) AS n FROM customers WHERE membership = 'G'")
+        .await;
+    assert_eq!(gold, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_see_orders_live_clear_inventory_and_upload_an_image() {
+    let app = TestApp::new().await;
+    let mut conn = app.conn().await;
+    let titles: Vec<String> = (1..=12).map(|i| format!("Gadget {i:02}")).collect();
+    let specs: Vec<(&str, &str, i32)> = titles.iter().map(|t| (t.as_str(), "20.00", 40)).collect();
+    let ids = factories::catalogue(&mut conn, &specs).await;
+    drop(conn);
+    app.user("sam", Kind::Staff).await;
+    app.user("ann", Kind::Customer).await;
+    app.sql("UPDATE users SET first_name = 'Ann', last_name = 'Lee' WHERE username = 'ann'")
+        .await;
+    let web = web_instance(&app).await;
+    let origin = format!("http://{}", web.addr);
+    let browser = Browser::launch().await;
+    let mut admin = browser.page().await;
+    admin_sign_in(&mut admin, &origin, "sam").await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await; // the feed subscribes
+
+    // A shopper's order, placed in another tab, arrives in the admin live.
+    let mut shop = browser.page().await;
+    let order_id = order_in_shop(&mut shop, &origin).await;
+    let live = admin
+        .wait_for("document.querySelector('[data-testid=admin-live-order]')?.dataset.orderId")
+        .await;
+    assert_eq!(live, order_id);
+    screenshots(&mut admin, "admin-products").await;
+
+    clear_inventory(&app, &mut admin, ids[1]).await;
+
+    upload_image(&mut admin, &mut shop, &origin, ids[2]).await;
+
+    collections_and_customers(&app, &mut admin, &origin, &order_id).await;
     for page in [&admin, &shop] {
         assert!(page.errors().is_empty(), "{:?}", page.errors());
         only_local(page, &origin);
@@ -403,4 +470,88 @@ async fn the_apps_and_their_assets_are_served_from_the_binary() {
         licence.2.contains("MIT License"),
         "shipped with its licence"
     );
+}
+
+/// Registration errors under their fields; a wrong password, then the right one.
+async fn form_errors_then_sign_in(page: &mut Page, origin: &str) {
+    // Registration errors sit under their fields.
+    page.goto(&format!("{origin}/#/register")).await;
+    for (field, value) in [
+        ("username", "ann"),
+        ("email", "not-an-address"),
+        ("password", "ann12345"),
+    ] {
+        page.fill(&format!("input[name={field}]"), value).await;
+    }
+    page.click(&sel("sign-in-submit")).await;
+    let under = |field: &str| {
+        format!("document.querySelector('input[name={field}] + .field-error')?.innerText")
+    };
+    let taken = page.wait_for(&under("username")).await;
+    assert_eq!(taken, "A user with that username already exists.");
+    assert_eq!(
+        page.wait_for(&under("email")).await,
+        "Enter a valid email address."
+    );
+    screenshots(page, "storefront-register").await;
+
+    // A wrong password, then the right one.
+    page.goto(&format!("{origin}/#/signin")).await;
+    page.fill(&sel("username"), "ann").await;
+    page.fill(&sel("password"), "wrong-password-1").await;
+    page.click(&sel("sign-in-submit")).await;
+    page.wait_for("document.querySelector('.field-error')")
+        .await;
+    screenshots(page, "storefront-sign-in").await;
+    page.fill(&sel("password"), "a-strong-pass-9").await;
+    page.click(&sel("sign-in-submit")).await;
+    page.wait_for("!document.getElementById('sign-out-link').hidden")
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn errors_show_by_their_fields_and_expired_tokens_are_refreshed() {
+    let app = TestApp::new().await;
+    let mut conn = app.conn().await;
+    let ids = factories::catalogue(&mut conn, &[("Teapot", "18.00", 3)]).await;
+    drop(conn);
+    app.user("ann", Kind::Customer).await;
+    let web = web_instance_with(&app, &[("ACCESS_TOKEN_TTL", "2s")]).await;
+    let origin = format!("http://{}", web.addr);
+    let browser = Browser::launch().await;
+    let mut page = browser.page().await;
+
+    form_errors_then_sign_in(&mut page, &origin).await;
+
+    // More than one needs: "Only 3 left in stock." next to the line.
+    page.goto(&format!("{origin}/#/product/{}", ids[0])).await;
+    page.click(&sel("add-to-cart")).await;
+    page.wait_for("document.getElementById('cart-count').innerText === '1'")
+        .await;
+    screenshots(&mut page, "storefront-product").await;
+    page.click(&sel("cart-link")).await;
+    for _ in 0..3 {
+        page.click(&sel("line-increase")).await;
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    }
+    let short = page
+        .wait_for("document.querySelector('[data-testid=cart-line] .error')?.innerText")
+        .await;
+    assert_eq!(short, "Only 3 left in stock.");
+    assert_eq!(page.text(&sel("line-quantity")).await, "3");
+
+    // The access token expires; the next call refreshes it (the refresh token rotates).
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    page.goto(&format!("{origin}/#/orders")).await;
+    page.wait_for("document.querySelector('[data-testid=my-orders]')")
+        .await;
+    let used = app
+        .count_sql("SELECT count(*) AS n FROM refresh_tokens WHERE used_at IS NOT NULL")
+        .await;
+    assert_eq!(used, 1, "the refresh token was used once and replaced");
+    page.click(&sel("sign-out-link")).await;
+    page.wait_for("!document.getElementById('sign-in-link').hidden")
+        .await;
+    assert!(page.errors().is_empty(), "{:?}", page.errors());
+    only_local(&page, &origin);
 }

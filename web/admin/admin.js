@@ -209,7 +209,7 @@ async function customersPage(params) {
         showErrors(cell, error);
       }
     });
-    return el("tr", {}, el("td", {}, customer.fullName || customer.user.username), el("td", {}, customer.user.email), cell, el("td", {}, el("a", { href: `#/orders?customer=${customer.id}` }, `${customer.ordersCount} Orders`)));
+    return el("tr", {}, el("td", {}, customer.fullName.trim() || customer.user.username), el("td", {}, customer.user.email), cell, el("td", {}, el("a", { href: `#/orders?customer=${customer.id}` }, `${customer.ordersCount} Orders`)));
   };
   view.replaceChildren(el("h1", {}, "Customers"), search, el("table", {}, el("tr", {}, el("th", {}, "Name"), el("th", {}, "E-mail"), el("th", {}, "Membership"), el("th", {}, "Orders")), customers.nodes.map(row)));
 }
@@ -231,7 +231,7 @@ async function ordersPage(params) {
           "tr",
           {},
           el("td", {}, `#${order.id}`, el("br"), el("span", { class: "muted" }, new Date(order.placedAt).toLocaleString())),
-          el("td", {}, order.customer.fullName || order.customer.user.username),
+          el("td", {}, order.customer.fullName.trim() || order.customer.user.username),
           el("td", {}, order.items.map((item) => el("div", {}, `${item.quantity} × ${item.product.title} at ${money(item.unitPrice)}`))),
           el("td", {}, money(order.totalPrice)),
           el("td", { class: `status-${order.paymentStatus}` }, order.paymentStatus),
@@ -249,7 +249,7 @@ function startFeed() {
   document.getElementById("feed").hidden = false;
   const list = document.getElementById("live-orders");
   feed = api.subscribe("subscription { orderCreated { id totalPrice customer { fullName user { username } } } }", ({ orderCreated: order }) => {
-    list.prepend(el("li", { testid: "admin-live-order", "data-order-id": order.id }, `#${order.id} · ${order.customer.fullName || order.customer.user.username} · ${money(order.totalPrice)}`));
+    list.prepend(el("li", { testid: "admin-live-order", "data-order-id": order.id }, `#${order.id} · ${order.customer.fullName.trim() || order.customer.user.username} · ${money(order.totalPrice)}`));
   });
 }
 

@@ -320,9 +320,9 @@ async function ordersPage() {
 function credentialsForm(title, fields, submitText, onSubmit) {
   const form = el(
     "form",
-    { class: "stack" },
+    { class: "stack", novalidate: true },
     el("h1", {}, title),
-    fields.map(([name, label, type, testid]) => el("label", {}, label, el("input", { name, type, testid, required: true, autocomplete: name === "password" ? "current-password" : name }))),
+    fields.map(([name, label, type, testid]) => el("label", {}, label, el("input", { name, type, testid, autocomplete: name === "password" ? "current-password" : name }))),
     el("button", { type: "submit", testid: "sign-in-submit" }, submitText),
   );
   form.addEventListener("submit", async (event) => {

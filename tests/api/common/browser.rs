@@ -335,6 +335,8 @@ impl Page {
 
     /// A PNG of the whole page at `path` (a test artefact).
     pub async fn screenshot(&mut self, path: &Path) {
+        // A tab in the background draws no frames to capture.
+        self.send("Page.bringToFront", json!({})).await;
         let shot = self
             .send(
                 "Page.captureScreenshot",
