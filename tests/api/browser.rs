@@ -378,6 +378,33 @@ async fn collections_and_customers(
     assert_eq!(gold, 1);
 }
 
+/// Product `id` tagged and added to the promotion `staff` made, from its admin page.
+async fn tag_and_promote(app: &TestApp, admin: &mut Page, origin: &str, id: i64, staff: &str) {
+    let create =
+        "mutation { createPromotion(input: { description: \"Spring sale\", discount: 5 }) { id } }";
+    app.data(As::Token(staff), create, json!({})).await;
+    admin.goto(&format!("{origin}/admin#/product/{id}")).await;
+    admin.fill("input[name=label]", "gift").await;
+    admin
+        .eval(
+            "[...document.querySelectorAll('button')].find(b => b.innerText === 'Add tag').click()",
+        )
+        .await;
+    admin
+        .wait_for("document.querySelector('.tags').innerText.includes('gift')")
+        .await;
+    admin
+        .eval("[...document.querySelectorAll('button')].find(b => b.innerText === 'Add to promotion').click()")
+        .await;
+    admin
+        .wait_for("document.querySelector('main').innerText.includes('Spring sale (−5.00)')")
+        .await;
+    let promoted = app
+        .count_sql("SELECT count(*) AS n FROM product_promotions")
+        .await;
+    assert_eq!(promoted, 1);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn staff_see_orders_live_clear_inventory_and_upload_an_image() {
     let app = TestApp::new().await;
@@ -386,7 +413,7 @@ async fn staff_see_orders_live_clear_inventory_and_upload_an_image() {
     let specs: Vec<(&str, &str, i32)> = titles.iter().map(|t| (t.as_str(), "20.00", 40)).collect();
     let ids = factories::catalogue(&mut conn, &specs).await;
     drop(conn);
-    app.user("sam", Kind::Staff).await;
+    let (_, staff) = app.user("sam", Kind::Staff).await;
     app.user("ann", Kind::Customer).await;
     app.sql("UPDATE users SET first_name = 'Ann', last_name = 'Lee' WHERE username = 'ann'")
         .await;
@@ -409,6 +436,7 @@ async fn staff_see_orders_live_clear_inventory_and_upload_an_image() {
     clear_inventory(&app, &mut admin, ids[1]).await;
 
     upload_image(&mut admin, &mut shop, &origin, ids[2]).await;
+    tag_and_promote(&app, &mut admin, &origin, ids[2], &staff).await;
 
     collections_and_customers(&app, &mut admin, &origin, &order_id).await;
     for page in [&admin, &shop] {

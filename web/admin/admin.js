@@ -123,7 +123,7 @@ function productRow(product) {
 
 async function productPage(id) {
   const { product } = await api.query(
-    `query($id: Int!) { product(id: $id) { id title unitPrice inventory description images { id url } tags { id label } promotions { description discount } } }`,
+    `query($id: Int!) { product(id: $id) { id title unitPrice inventory description images { id url } tags { id label } promotions { id description discount } } }`,
     { id: Number(id) },
   );
   const form = el(
@@ -167,6 +167,7 @@ async function productPage(id) {
       showErrors(tag, error);
     }
   });
+  const promotions = await promotionsEditor(product, () => productPage(id));
   view.replaceChildren(
     el("p", {}, el("a", { href: "#/" }, "← Products")),
     el("h1", {}, product.title),
@@ -177,8 +178,29 @@ async function productPage(id) {
     el("div", { class: "tags" }, product.tags.map((t) => el("span", {}, t.label))),
     tag,
     el("h2", {}, "Promotions"),
-    product.promotions.length ? el("ul", {}, product.promotions.map((p) => el("li", {}, `${p.description} (−${money(p.discount)})`))) : el("p", { class: "muted" }, "None."),
+    promotions,
   );
+}
+
+/** The product's promotions, each removable, and a form to add it to another. */
+async function promotionsEditor(product, reload) {
+  const { promotions } = await api.query("{ promotions(first: 50) { nodes { id description discount } } }");
+  const change = async (name, promotionId) => {
+    await api.mutate(`mutation($p: Int!, $ids: [Int!]!) { ${name}(promotionId: $p, productIds: $ids) { id } }`, { p: promotionId, ids: [product.id] });
+    await reload();
+  };
+  const current = product.promotions.map((p) => {
+    const remove = el("button", { class: "secondary" }, "Remove");
+    remove.addEventListener("click", () => change("removeProductsFromPromotion", p.id));
+    return el("li", {}, `${p.description} (−${money(p.discount)}) `, remove);
+  });
+  const others = promotions.nodes.filter((p) => !product.promotions.some((q) => q.id === p.id));
+  const add = el("form", { class: "filters" }, el("select", { name: "promotion", "aria-label": "Promotion" }, others.map((p) => el("option", { value: p.id }, p.description))), el("button", { type: "submit", disabled: !others.length }, "Add to promotion"));
+  add.addEventListener("submit", (event) => {
+    event.preventDefault();
+    change("addProductsToPromotion", Number(new FormData(add).get("promotion")));
+  });
+  return el("div", {}, current.length ? el("ul", {}, current) : el("p", { class: "muted" }, "None."), add);
 }
 
 async function collectionsPage() {
