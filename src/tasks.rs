@@ -17,9 +17,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::auth::model::UserRow;
-use crate::db::schema::{customers, order_items, orders, products, users};
+use crate::db::schema::{customers, orders, users};
 use crate::email::{Email, templates};
-use crate::invoices::model::Seller;
+use crate::invoices::model::{Line, Seller};
 use crate::invoices::repo as invoices;
 use crate::jobs::JobDeps;
 use crate::jobs::task::{
@@ -145,18 +145,7 @@ impl TaskHandler for SendOrderConfirmation {
         let Some((order_id, placed_at, user_id)) = order else {
             return Ok::<(), String>(()); // deleted since, or already confirmed: nothing to send
         };
-        let lines: Vec<(String, i16, Decimal)> = order_items::table
-            .inner_join(products::table)
-            .filter(order_items::order_id.eq(order_id))
-            .order(order_items::id.asc())
-            .select((
-                products::title,
-                order_items::quantity,
-                order_items::unit_price,
-            ))
-            .load(&mut conn)
-            .await
-            .map_err(err)?;
+        let lines = invoices::lines(&mut conn, order_id).await.map_err(err)?;
         drop(conn);
         let Some(user) = load_user(deps, user_id).await? else {
             return Ok(());
@@ -211,21 +200,21 @@ fn pdf_type() -> ContentType {
 fn confirmation_context(
     order_id: i64,
     placed_at: chrono::DateTime<chrono::Utc>,
-    lines: &[(String, i16, Decimal)],
+    lines: &[Line],
     user: &UserRow,
 ) -> serde_json::Value {
     let items: Vec<_> = lines
         .iter()
-        .map(|(title, quantity, price)| {
+        .map(|line| {
             json!({
-                "title": title,
-                "quantity": quantity,
-                "unit_price": price.to_string(),
-                "total": (*price * Decimal::from(*quantity)).to_string(),
+                "title": line.title,
+                "quantity": line.quantity,
+                "unit_price": line.unit_price.to_string(),
+                "total": line.amount().to_string(),
             })
         })
         .collect();
-    let total: Decimal = lines.iter().map(|(_, q, p)| *p * Decimal::from(*q)).sum();
+    let total: Decimal = lines.iter().map(Line::amount).sum();
     json!({
         "order_id": order_id,
         "placed_at": placed_at.format("%Y-%m-%d %H:%M UTC").to_string(),

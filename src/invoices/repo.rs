@@ -149,17 +149,7 @@ async fn document(
     let Some((number, issued_at, order_id, first, last, email)) = head else {
         return Ok(None);
     };
-    let lines: Vec<Line> = order_items::table
-        .inner_join(products::table)
-        .filter(order_items::order_id.eq(order_id))
-        .order(order_items::id.asc())
-        .select((
-            products::title,
-            order_items::quantity,
-            order_items::unit_price,
-        ))
-        .load(conn)
-        .await?;
+    let lines = lines(conn, order_id).await?;
     Ok(Some(Document {
         number,
         issued_at,
@@ -170,4 +160,19 @@ async fn document(
         buyer_email: email,
         lines,
     }))
+}
+
+/// The lines of order `order_id` in the order they were added, at the prices paid.
+pub async fn lines(conn: &mut AsyncPgConnection, order_id: i64) -> AppResult<Vec<Line>> {
+    Ok(order_items::table
+        .inner_join(products::table)
+        .filter(order_items::order_id.eq(order_id))
+        .order(order_items::id.asc())
+        .select((
+            products::title,
+            order_items::quantity,
+            order_items::unit_price,
+        ))
+        .load(conn)
+        .await?)
 }

@@ -2,10 +2,8 @@
 
 use serde_json::json;
 
-use crate::common::{As, Kind, TestApp, factories};
+use crate::common::{As, Kind, TestApp, cart_with, factories};
 
-const ADD: &str =
-    "mutation($c: UUID!, $p: Int!) { addCartItem(cartId: $c, productId: $p, quantity: 2) { id } }";
 const ORDER: &str = "mutation($c: UUID!, $k: UUID) { createOrder(cartId: $c, idempotencyKey: $k) { id totalPrice } }";
 const KEY: &str = "6f0c2b0e-4b1e-4c55-9a51-1d3c8f8f0a11";
 
@@ -19,17 +17,7 @@ async fn customer_with_cart(app: &TestApp, username: &str) -> (String, String) {
 }
 
 async fn cart_of(app: &TestApp, token: &str, product: i64) -> String {
-    let created = app
-        .data(
-            As::Token(token),
-            "mutation { createCart { id } }",
-            json!({}),
-        )
-        .await;
-    let cart = created["createCart"]["id"].as_str().unwrap().to_owned();
-    app.data(As::Token(token), ADD, json!({ "c": cart, "p": product }))
-        .await;
-    cart
+    cart_with(app, Some(token), &[(product, 2)]).await
 }
 
 #[tokio::test]

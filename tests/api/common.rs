@@ -486,3 +486,19 @@ pub fn capture_logs() -> CapturedLogs {
     })
     .clone()
 }
+
+/// A new cart (the caller's with a token, else a guest cart) holding `lines` of
+/// `(product id, quantity)`; its id.
+pub async fn cart_with(app: &TestApp, token: Option<&str>, lines: &[(i64, i32)]) -> String {
+    const ADD: &str = "mutation($c: UUID!, $p: Int!, $q: Int!) { addCartItem(cartId: $c, productId: $p, quantity: $q) { id } }";
+    let caller = || token.map_or(As::Default, As::Token);
+    let data = app
+        .data(caller(), "mutation { createCart { id } }", json!({}))
+        .await;
+    let id = data["createCart"]["id"].as_str().unwrap().to_owned();
+    for (product, quantity) in lines {
+        let vars = json!({ "c": id, "p": product, "q": quantity });
+        app.data(caller(), ADD, vars).await;
+    }
+    id
+}

@@ -12,7 +12,7 @@ use storefront::invoices::repo::issue;
 use storefront::orders::model::OrderRow;
 
 use crate::common::smtp::SmtpSink;
-use crate::common::{As, Kind, TestApp, factories};
+use crate::common::{As, Kind, TestApp, cart_with, factories};
 use crate::mail::{RunningWorker, quick_worker};
 
 const ADD: &str = "mutation($c: UUID!, $p: Int!, $q: Int!) { addCartItem(cartId: $c, productId: $p, quantity: $q) { id } }";
@@ -29,17 +29,7 @@ pub fn pdf_text(pdf: &[u8]) -> (usize, String) {
 
 /// A cart of `token`'s holding `quantity` of `product`.
 async fn cart(app: &TestApp, token: &str, product: i64, quantity: i32) -> String {
-    let created = app
-        .data(
-            As::Token(token),
-            "mutation { createCart { id } }",
-            json!({}),
-        )
-        .await;
-    let cart = created["createCart"]["id"].as_str().unwrap().to_owned();
-    let vars = json!({ "c": cart, "p": product, "q": quantity });
-    app.data(As::Token(token), ADD, vars).await;
-    cart
+    cart_with(app, Some(token), &[(product, quantity)]).await
 }
 
 /// Places an order of `quantity` × `product` for `token`; the `createOrder` payload.

@@ -13,34 +13,13 @@ use storefront::db::schema::{carts, order_items, orders, products};
 use storefront::orders::events::{Listener, OrderEvent, OrderEvents, OrderSubscriber};
 
 use crate::common::ws::{Served, WsClient};
-use crate::common::{As, Kind, TestApp, error, factories, field_errors, post_graphql};
+use crate::common::{As, Kind, TestApp, cart_with, error, factories, field_errors, post_graphql};
 
-const ADD: &str = "mutation($c: UUID!, $p: Int!, $q: Int!) { addCartItem(cartId: $c, productId: $p, quantity: $q) { id } }";
 const ORDER: &str = "mutation($c: UUID!) { createOrder(cartId: $c) { id customerId placedAt paymentStatus totalPrice items { productId unitPrice quantity product { title unitPrice } } } }";
 
 async fn catalogue(app: &TestApp, specs: &[(&str, &str, i32)]) -> Vec<i64> {
     let mut conn = app.conn().await;
     factories::catalogue(&mut conn, specs).await
-}
-
-async fn cart_with(app: &TestApp, token: Option<&str>, lines: &[(i64, i32)]) -> String {
-    let create = "mutation { createCart { id } }";
-    let data = match token {
-        Some(token) => app.data(As::Token(token), create, json!({})).await,
-        None => app.data(As::Default, create, json!({})).await,
-    };
-    let id = data["createCart"]["id"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    for (product, quantity) in lines {
-        let vars = json!({ "c": id, "p": product, "q": quantity });
-        match token {
-            Some(token) => app.data(As::Token(token), ADD, vars).await,
-            None => app.data(As::Default, ADD, vars).await,
-        };
-    }
-    id
 }
 
 async fn inventory(app: &TestApp, id: i64) -> i32 {
