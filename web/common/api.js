@@ -61,7 +61,17 @@ export function makeApi(storageKey) {
     return new ApiError(first.message, ext.code, ext.fields);
   };
 
-  async function refresh() {
+  // One refresh at a time: concurrent calls that find the access token expired share it
+  // (a refresh token is single-use; using it twice would end the session).
+  let refreshing = null;
+  const refresh = () => {
+    refreshing = refreshing || rotate().finally(() => {
+      refreshing = null;
+    });
+    return refreshing;
+  };
+
+  async function rotate() {
     const result = await client
       .mutation(
         "mutation($r: String!) { refreshToken(refresh: $r) { access refresh } }",
@@ -111,6 +121,13 @@ export function makeApi(storageKey) {
         throw new ApiError(body.errors[0].message, ext.code, ext.fields);
       }
       return body.data;
+    },
+    /** A GET of this origin's `path` with the bearer token (refreshed once on 401). */
+    async fetch(path) {
+      const get = () => fetch(path, { headers: authorization() });
+      const response = await get();
+      if (response.status === 401 && tokens && (await refresh())) return get();
+      return response;
     },
     signedIn: () => tokens !== null,
     async signIn(username, password) {

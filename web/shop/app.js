@@ -271,7 +271,7 @@ async function orderPage(id) {
   );
   const invoice = el("button", { class: "secondary", hidden: !order.invoice }, order.invoice ? `Invoice ${order.invoice.number} (PDF)` : "");
   invoice.addEventListener("click", async () => {
-    const response = await fetch(new URL(order.invoice.url).pathname, { headers: { Authorization: `Bearer ${JSON.parse(localStorage.getItem("storefront.tokens")).access}` } });
+    const response = await api.fetch(new URL(order.invoice.url).pathname);
     if (response.ok) window.open(URL.createObjectURL(await response.blob()), "_blank");
   });
   view.replaceChildren(
