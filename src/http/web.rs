@@ -65,10 +65,11 @@ fn content_type(path: &str) -> &'static str {
     }
 }
 
-/// `path` under `web/`, or 404; `304` when the client's copy is current.
+/// `path` under `web/`, or a coded 404; `304` when the client's copy is current.
 fn file(path: &str, headers: &HeaderMap) -> Response {
     let Some(file) = Web::get(path) else {
-        return (StatusCode::NOT_FOUND, "Not found.").into_response();
+        let id = super::request_id(headers);
+        return super::answer::error_response(&crate::error::AppError::not_found(), &id);
     };
     let etag = format!(
         "\"{}\"",

@@ -491,7 +491,13 @@ async fn the_apps_and_their_assets_are_served_from_the_binary() {
         "/assets/../Cargo.toml",
         "/assets/%2e%2e/Cargo.toml",
     ] {
-        assert_eq!(get(&app, missing, None).await.0, 404, "{missing}");
+        let (status, _, body) = get(&app, missing, None).await;
+        assert_eq!(status, 404, "{missing}");
+        let body: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "NOT_FOUND",
+            "{missing}"
+        );
     }
     let licence = get(&app, "/assets/vendor/graphiql/LICENSE-graphiql", None).await;
     assert!(
