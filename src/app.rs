@@ -59,6 +59,7 @@ pub struct Settings {
 
 impl Default for Settings {
     fn default() -> Self {
+        let public_base_url = "http://127.0.0.1:8000".to_owned();
         Self {
             hold: HoldPolicy {
                 signed_in: Duration::from_secs(15 * 60),
@@ -67,11 +68,14 @@ impl Default for Settings {
             },
             media: Media {
                 root: std::path::PathBuf::from(".storefront/media"),
-                public_base_url: "http://127.0.0.1:8000".to_owned(),
+                public_base_url: public_base_url.clone(),
                 max_image_bytes: 500 * 1024,
                 max_image_pixels: Budget::default().max_image_pixels,
             },
-            invoicing: Invoicing::default(),
+            invoicing: Invoicing {
+                seller: Seller::default(),
+                public_base_url,
+            },
         }
     }
 }

@@ -81,12 +81,3 @@ impl Invoicing {
         format!("{}/invoices/{number}.pdf", self.public_base_url)
     }
 }
-
-impl Default for Invoicing {
-    fn default() -> Self {
-        Self {
-            seller: Seller::default(),
-            public_base_url: "http://127.0.0.1:8000".to_owned(),
-        }
-    }
-}

@@ -29,19 +29,9 @@ pub fn render(doc: &Document) -> Vec<u8> {
     } else {
         doc.lines.chunks(LINES_PER_PAGE).collect()
     };
-    let (catalog, tree, regular, bold, info) = (
-        Ref::new(1),
-        Ref::new(2),
-        Ref::new(3),
-        Ref::new(4),
-        Ref::new(5),
-    );
-    let pages: Vec<(Ref, Ref)> = (0..chunks.len())
-        .map(|i| {
-            let first = 6 + 2 * i32::try_from(i).unwrap_or(i32::MAX / 4);
-            (Ref::new(first), Ref::new(first + 1))
-        })
-        .collect();
+    let mut next = Ref::new(1);
+    let [catalog, tree, regular, bold, info] = std::array::from_fn(|_| next.bump());
+    let pages: Vec<(Ref, Ref)> = chunks.iter().map(|_| (next.bump(), next.bump())).collect();
     let mut pdf = Pdf::new();
     pdf.catalog(catalog).pages(tree);
     pdf.pages(tree)
@@ -175,21 +165,26 @@ fn shorten(title: &str) -> String {
     short
 }
 
-/// The width of `value` in thousandths of the font size: Helvetica's metrics for what
-/// right-aligned cells hold (digits, `.`, `#`, space, `-` and letters of the labels), the
-/// average letter width otherwise.
+/// The width of `value` in thousandths of the font size, from Helvetica's metrics for what
+/// right-aligned cells hold (digits, `.`, `#`, space, `-`) and an average letter width for
+/// the labels. Bold letters are about a tenth wider; bold digits are not.
 fn width(value: &str, bold: bool) -> f32 {
     value
         .chars()
         .map(|c| match c {
             '0'..='9' | '#' | '$' => 556.0,
-            '.' | ',' | ' ' | ':' => 278.0 + if bold && c == ':' { 55.0 } else { 0.0 },
+            '.' | ',' | ' ' | ':' => 278.0,
             '-' => 333.0,
-            'i' | 'l' | 'j' => 222.0 + if bold { 56.0 } else { 0.0 },
-            't' | 'f' | 'r' | 'I' => 300.0 + if bold { 33.0 } else { 0.0 },
-            'm' | 'w' | 'M' | 'W' => 833.0 + if bold { 56.0 } else { 0.0 },
-            c if c.is_ascii_uppercase() => 667.0 + if bold { 55.0 } else { 0.0 },
-            _ => 556.0 + if bold { 55.0 } else { 0.0 },
+            c => {
+                let letter = match c {
+                    'i' | 'l' | 'j' => 222.0,
+                    't' | 'f' | 'r' | 'I' => 300.0,
+                    'm' | 'w' | 'M' | 'W' => 833.0,
+                    c if c.is_ascii_uppercase() => 667.0,
+                    _ => 556.0,
+                };
+                if bold { letter * 1.1 } else { letter }
+            }
         })
         .sum()
 }

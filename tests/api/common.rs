@@ -203,6 +203,19 @@ impl TestApp {
         send_to(&self.router, request).await
     }
 
+    /// A GET of `path` through the router with `headers` (name, value).
+    pub async fn get(
+        &self,
+        path: &str,
+        headers: &[(&str, &str)],
+    ) -> (StatusCode, HeaderMap, Bytes) {
+        let mut request = Request::get(path);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        self.send(request.body(Body::empty()).unwrap()).await
+    }
+
     /// The `Authorization` value `caller` sends.
     fn authorization(&self, caller: As<'_>) -> Option<String> {
         match caller {

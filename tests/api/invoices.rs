@@ -1,8 +1,7 @@
 //! Invoices: gap-free yearly numbers issued with the order, the PDF made once (read back
 //! with a PDF parser), mailed with the confirmation and downloadable by owner and staff.
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
+use axum::http::{StatusCode, header};
 use bytes::Bytes;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use serde_json::json;
@@ -47,11 +46,12 @@ fn year() -> i32 {
 
 async fn get_invoice(app: &TestApp, url: &str, token: Option<&str>) -> (StatusCode, String, Bytes) {
     let path = url.trim_start_matches("http://127.0.0.1:8000");
-    let mut request = Request::get(path);
-    if let Some(token) = token {
-        request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
-    }
-    let (status, headers, body) = app.send(request.body(Body::empty()).unwrap()).await;
+    let bearer = token.map(|token| format!("Bearer {token}"));
+    let headers: Vec<_> = bearer
+        .iter()
+        .map(|b| ("authorization", b.as_str()))
+        .collect();
+    let (status, headers, body) = app.get(path, &headers).await;
     let kind = headers
         .get(header::CONTENT_TYPE)
         .map(|v| v.to_str().unwrap().to_owned())

@@ -17,11 +17,11 @@ use crate::mail::{RunningWorker, quick_worker};
 const FROM: &str = "Storefront <noreply@storefront.example>";
 
 async fn get(app: &TestApp, uri: &str, authorization: Option<&str>) -> (StatusCode, Value) {
-    let mut request = Request::get(uri);
-    if let Some(value) = authorization {
-        request = request.header("authorization", value);
-    }
-    let (status, _, body) = app.send(request.body(Body::empty()).unwrap()).await;
+    let headers: Vec<_> = authorization
+        .map(|v| ("authorization", v))
+        .into_iter()
+        .collect();
+    let (status, _, body) = app.get(uri, &headers).await;
     let body = serde_json::from_slice(&body)
         .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into_owned()));
     (status, body)
