@@ -496,68 +496,45 @@ pub async fn group_permission_names(
         .collect())
 }
 
-pub async fn add_user_to_group(
+/// What a user holds besides their own flags: a group's membership, or a permission
+/// granted directly.
+#[derive(Debug, Clone, Copy)]
+pub enum Held {
+    Group(i32),
+    Permission(i32),
+}
+
+/// Gives the user `held` (`on`; holding it already changes nothing) or takes it away;
+/// whether a row changed.
+pub async fn set_held(
     conn: &mut AsyncPgConnection,
     user_id: i64,
-    group_id: i32,
-) -> AppResult<()> {
-    diesel::insert_into(user_groups::table)
-        .values((
-            user_groups::user_id.eq(user_id),
-            user_groups::group_id.eq(group_id),
-        ))
-        .on_conflict_do_nothing()
+    held: Held,
+    on: bool,
+) -> AppResult<bool> {
+    let (sql, id) = match (held, on) {
+        (Held::Group(id), true) => (
+            "INSERT INTO user_groups (user_id, group_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            id,
+        ),
+        (Held::Group(id), false) => (
+            "DELETE FROM user_groups WHERE user_id = $1 AND group_id = $2",
+            id,
+        ),
+        (Held::Permission(id), true) => (
+            "INSERT INTO user_permissions (user_id, permission_id) VALUES ($1, $2) \
+             ON CONFLICT DO NOTHING",
+            id,
+        ),
+        (Held::Permission(id), false) => (
+            "DELETE FROM user_permissions WHERE user_id = $1 AND permission_id = $2",
+            id,
+        ),
+    };
+    let changed = diesel::sql_query(sql)
+        .bind::<diesel::sql_types::BigInt, _>(user_id)
+        .bind::<diesel::sql_types::Integer, _>(id)
         .execute(conn)
         .await?;
-    Ok(())
-}
-
-pub async fn remove_user_from_group(
-    conn: &mut AsyncPgConnection,
-    user_id: i64,
-    group_id: i32,
-) -> AppResult<bool> {
-    let removed = diesel::delete(
-        user_groups::table.filter(
-            user_groups::user_id
-                .eq(user_id)
-                .and(user_groups::group_id.eq(group_id)),
-        ),
-    )
-    .execute(conn)
-    .await?;
-    Ok(removed > 0)
-}
-
-pub async fn grant_permission(
-    conn: &mut AsyncPgConnection,
-    user_id: i64,
-    permission_id: i32,
-) -> AppResult<()> {
-    diesel::insert_into(user_permissions::table)
-        .values((
-            user_permissions::user_id.eq(user_id),
-            user_permissions::permission_id.eq(permission_id),
-        ))
-        .on_conflict_do_nothing()
-        .execute(conn)
-        .await?;
-    Ok(())
-}
-
-pub async fn revoke_permission(
-    conn: &mut AsyncPgConnection,
-    user_id: i64,
-    permission_id: i32,
-) -> AppResult<bool> {
-    let removed = diesel::delete(
-        user_permissions::table.filter(
-            user_permissions::user_id
-                .eq(user_id)
-                .and(user_permissions::permission_id.eq(permission_id)),
-        ),
-    )
-    .execute(conn)
-    .await?;
-    Ok(removed > 0)
+    Ok(changed > 0)
 }

@@ -8,6 +8,7 @@ use crate::auth::ViewerExt;
 use async_graphql::{Context, Enum, InputObject, MaybeUndefined, Object};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
+use storefront_macros::paged;
 
 use super::loaders::CollectionPageKey;
 use super::loaders::ProductById;
@@ -17,7 +18,7 @@ use crate::auth::guards::CatalogWrite;
 use crate::error::{AppError, AppResult, FieldErrors, OrNotFound};
 use crate::graphql::context::ContextExt;
 use crate::graphql::loaders::{LoadRequired, prime};
-use crate::graphql::pagination::{self, PageRequest, Window, list_limit};
+use crate::graphql::pagination::{self, PageArgs, PageRequest, Window, list_limit};
 use crate::graphql::scalars::Money;
 use crate::validation::{self, Mode};
 
@@ -42,19 +43,16 @@ pub use types::*;
 #[derive(Default)]
 pub struct CatalogQuery;
 
+#[paged]
 #[Object]
 impl CatalogQuery {
     /// Products, filtered, searched and ordered, as a Relay connection (default order:
     /// title, then id; at most 100 per page).
-    #[graphql(directive = crate::graphql::limits::list_size::apply(None, crate::graphql::limits::first_or_last(), crate::graphql::limits::page_fields(), Some(false)))]
     #[allow(clippy::too_many_arguments)]
     async fn products(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 10)] first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
+        page: PageArgs,
         #[graphql(desc = "Only products of this collection.")] collection_id: Option<i64>,
         #[graphql(desc = "Price strictly greater than this.")] unit_price_gt: Option<Money>,
         #[graphql(desc = "Price strictly less than this.")] unit_price_lt: Option<Money>,
@@ -72,7 +70,7 @@ impl CatalogQuery {
         order_by: Option<Vec<ProductOrder>>,
     ) -> AppResult<ProductConnection> {
         let ordering = ordering_of(order_by);
-        let page = PageRequest::new(first, after, last, before, &ordering.signature())?;
+        let page = PageRequest::new(page, &ordering.signature())?;
         let search_terms = search
             .as_deref()
             .map(ProductFilter::split_search)

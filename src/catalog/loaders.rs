@@ -6,11 +6,10 @@ use async_graphql::dataloader::Loader;
 
 use super::model::{CollectionRow, PRODUCT_KIND, ProductRow, ReviewRow};
 use super::repo::{self, ProductOrdering};
-use crate::db::DbPool;
 use crate::db::group_by_key;
 use crate::db::pagination::{Direction, PageRequest};
 use crate::error::AppError;
-use crate::graphql::loaders::{PoolLoader, batch_loader};
+use crate::graphql::loaders::{batch_loader, pool_loader};
 use crate::promotions::model::PromotionRow;
 use crate::tags::model::TaggedRow;
 
@@ -56,15 +55,11 @@ impl CollectionPageKey {
     }
 }
 
-/// Batches the first page of every collection in a list into one windowed query per
-/// distinct page shape (normally exactly one).
-pub struct FirstProductsByCollection(pub DbPool);
-
-impl PoolLoader for FirstProductsByCollection {
-    fn with_pool(pool: DbPool) -> Self {
-        Self(pool)
-    }
-}
+pool_loader!(
+    /// Batches the first page of every collection in a list into one windowed query per
+    /// distinct page shape (normally exactly one).
+    FirstProductsByCollection
+);
 
 impl Loader<CollectionPageKey> for FirstProductsByCollection {
     type Value = Vec<ProductRow>;
@@ -115,14 +110,10 @@ async fn tags_of_products(
     crate::tags::repo::tags_of(conn, PRODUCT_KIND, ids).await
 }
 
-/// `Product.likesCount`.
-pub struct LikesByProductId(pub DbPool);
-
-impl PoolLoader for LikesByProductId {
-    fn with_pool(pool: DbPool) -> Self {
-        Self(pool)
-    }
-}
+pool_loader!(
+    /// `Product.likesCount`.
+    LikesByProductId
+);
 
 impl Loader<i64> for LikesByProductId {
     type Value = i64;
@@ -138,14 +129,10 @@ impl Loader<i64> for LikesByProductId {
     }
 }
 
-/// `Product.viewerHasLiked`, keyed by `(user id, product id)`.
-pub struct LikedByUser(pub DbPool);
-
-impl PoolLoader for LikedByUser {
-    fn with_pool(pool: DbPool) -> Self {
-        Self(pool)
-    }
-}
+pool_loader!(
+    /// `Product.viewerHasLiked`, keyed by `(user id, product id)`.
+    LikedByUser
+);
 
 impl Loader<(i64, i64)> for LikedByUser {
     type Value = bool;
@@ -162,14 +149,10 @@ impl Loader<(i64, i64)> for LikedByUser {
     }
 }
 
-/// `Product.promotions` (empty list for products without any).
-pub struct PromotionsByProductId(pub DbPool);
-
-impl PoolLoader for PromotionsByProductId {
-    fn with_pool(pool: DbPool) -> Self {
-        Self(pool)
-    }
-}
+pool_loader!(
+    /// `Product.promotions` (empty list for products without any).
+    PromotionsByProductId
+);
 
 impl Loader<i64> for PromotionsByProductId {
     type Value = Vec<PromotionRow>;

@@ -7,6 +7,7 @@ use crate::customers::loaders::CustomerStatsById;
 use crate::graphql::scalars::Money;
 use async_graphql::{ComplexObject, Context, Enum, InputObject, MaybeUndefined, Object};
 use chrono::NaiveDate;
+use storefront_macros::paged;
 
 use super::model::{CustomerChanges, CustomerRow, NewCustomer};
 use super::repo;
@@ -17,7 +18,7 @@ use crate::error::{AppError, AppResult, FieldErrors, OrNotFound};
 use crate::graphql::context::ContextExt;
 use crate::graphql::loaders::LoadRequired;
 use crate::graphql::loaders::{Selected, prime};
-use crate::graphql::pagination::{self, Connection, Counter, PageRequest};
+use crate::graphql::pagination::{self, Connection, Counter, PageArgs, PageRequest};
 use std::marker::PhantomData;
 
 use diesel_async::AsyncPgConnection;
@@ -183,6 +184,7 @@ async fn my_customer_row(ctx: &Context<'_>) -> AppResult<CustomerRow> {
 #[derive(Default)]
 pub struct CustomersQuery;
 
+#[paged]
 #[Object]
 impl CustomersQuery {
     /// The signed-in user's profile.
@@ -192,24 +194,18 @@ impl CustomersQuery {
     }
 
     /// Every customer, by the user's first then last name (staff only).
-    #[graphql(
-        guard = "Staff",
-        directive = crate::graphql::limits::list_size::apply(None, crate::graphql::limits::first_or_last(), crate::graphql::limits::page_fields(), Some(false))
-    )]
+    #[graphql(guard = "Staff")]
     #[allow(clippy::too_many_arguments)]
     async fn customers(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 10)] first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
+        page: PageArgs,
         #[graphql(desc = "First or last name starts with this (case-insensitive).")] search: Option<
             String,
         >,
         #[graphql(desc = "Only customers with at least this many orders.")] min_orders: Option<i32>,
     ) -> AppResult<Connection<Customer>> {
-        let page = PageRequest::new(first, after, last, before, CUSTOMER_ORDERING)?;
+        let page = PageRequest::new(page, CUSTOMER_ORDERING)?;
         let filter = repo::CustomersWhere {
             search: search
                 .filter(|s| !s.trim().is_empty())

@@ -182,14 +182,7 @@ where
 /// key, empty when there is none), or already a map.
 macro_rules! batch_loader {
     ($(#[$doc:meta])* $name:ident => $value:ty, $load:path $(, $how:ident by $field:ident)?) => {
-        $(#[$doc])*
-        pub struct $name(pub $crate::db::DbPool);
-
-        impl $crate::graphql::loaders::PoolLoader for $name {
-            fn with_pool(pool: $crate::db::DbPool) -> Self {
-                Self(pool)
-            }
-        }
+        $crate::graphql::loaders::pool_loader!($(#[$doc])* $name);
 
         impl async_graphql::dataloader::Loader<i64> for $name {
             type Value = $value;
@@ -217,3 +210,20 @@ macro_rules! batch_loader {
 }
 
 pub(crate) use batch_loader;
+
+/// Declares a loader type that holds the pool it queries, for a `Loader` written by hand
+/// (keys other than `i64`, or more than one statement).
+macro_rules! pool_loader {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        pub struct $name(pub $crate::db::DbPool);
+
+        impl $crate::graphql::loaders::PoolLoader for $name {
+            fn with_pool(pool: $crate::db::DbPool) -> Self {
+                Self(pool)
+            }
+        }
+    };
+}
+
+pub(crate) use pool_loader;

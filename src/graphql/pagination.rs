@@ -40,17 +40,29 @@ pub fn list_limit(first: Option<i32>, default: i32) -> Result<i64, AppError> {
 
 pub use crate::db::pagination::{Direction, KeysetPage, PageRequest, Window};
 
+/// A connection field's Relay arguments as the client sent them. A resolver takes a
+/// `page: PageArgs` parameter and `#[storefront_macros::paged]` (above its `#[Object]`)
+/// turns it into the arguments `first` (default 10, or the parameter's
+/// `#[graphql(default = n)]`), `after`, `last` and `before`.
+#[derive(Debug, Clone, Default)]
+pub struct PageArgs {
+    pub first: Option<i32>,
+    pub after: Option<String>,
+    pub last: Option<i32>,
+    pub before: Option<String>,
+}
+
 impl PageRequest {
     /// Validates `first`/`after`/`last`/`before` for an ordering whose signature is
     /// `ordering` (a cursor made for another ordering is rejected). `first` defaults to
     /// 10 in the schema, so a given `last` reads backwards and wins over it.
-    pub fn new(
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
-        ordering: &str,
-    ) -> Result<Self, AppError> {
+    pub fn new(args: PageArgs, ordering: &str) -> Result<Self, AppError> {
+        let PageArgs {
+            first,
+            after,
+            last,
+            before,
+        } = args;
         let mut errors = FieldErrors::new();
         for (name, value) in [("first", first), ("last", last)] {
             match value {
@@ -311,7 +323,14 @@ mod tests {
 
     #[test]
     fn page_size_bounds() {
-        let error = |first, last| PageRequest::new(first, None, last, None, "T").err();
+        let error = |first, last| {
+            let args = PageArgs {
+                first,
+                last,
+                ..PageArgs::default()
+            };
+            PageRequest::new(args, "T").err()
+        };
         assert!(error(Some(-1), None).is_some());
         assert!(error(Some(101), None).is_some());
         assert!(error(None, Some(101)).is_some());

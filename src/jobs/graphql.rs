@@ -6,10 +6,11 @@ use crate::auth::guards::Staff;
 use crate::db::pagination::read_page;
 use crate::error::AppResult;
 use crate::graphql::context::ContextExt;
-use crate::graphql::pagination::{Connection, Counter, ID_DESC, PageRequest};
+use crate::graphql::pagination::{Connection, Counter, ID_DESC, PageArgs, PageRequest};
 use crate::validation;
 use async_graphql::{Context, Enum, Object, SimpleObject};
 use chrono::{DateTime, Utc};
+use storefront_macros::paged;
 
 /// Where a job is. Completed jobs leave the queue, and stay listed for `JOB_HISTORY_DAYS`.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
@@ -87,23 +88,18 @@ impl From<JobRow> for Job {
 #[derive(Default)]
 pub struct JobsQuery;
 
+#[paged]
 #[Object]
 impl JobsQuery {
     /// Jobs in the queue, newest first, as a Relay connection (staff only).
-    #[graphql(
-        guard = "Staff",
-        directive = crate::graphql::limits::list_size::apply(None, crate::graphql::limits::first_or_last(), crate::graphql::limits::page_fields(), Some(false))
-    )]
+    #[graphql(guard = "Staff")]
     async fn jobs(
         &self,
         ctx: &Context<'_>,
         state: Option<JobState>,
-        #[graphql(default = 20)] first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
+        #[graphql(default = 20)] page: PageArgs,
     ) -> AppResult<Connection<Job>> {
-        let page = PageRequest::new(first, after, last, before, ID_DESC)?;
+        let page = PageRequest::new(page, ID_DESC)?;
         let name = state.map(state_name);
         let mut conn = ctx.conn().await?;
         let rows = read_page(&mut conn, &repo::JobsIn(name), &page).await?;

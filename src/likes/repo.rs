@@ -10,46 +10,26 @@ use crate::db::pagination::KeysetSource;
 use crate::db::sql::{Bind, Sql};
 use crate::error::AppResult;
 use crate::tags::model::ContentType;
+use crate::tags::repo::execute_for_kind;
 
-/// `user_id` likes the object; liking twice changes nothing.
-pub async fn like(
+/// `user_id` likes the object (`liked`: liking twice changes nothing) or no longer likes
+/// it (nothing when they did not).
+pub async fn set_liked(
     conn: &mut AsyncPgConnection,
     user_id: i64,
-    kind: ContentType,
-    object_id: i64,
+    (kind, object_id): (ContentType, i64),
+    liked: bool,
 ) -> AppResult<()> {
-    diesel::sql_query(
+    let sql = if liked {
         "INSERT INTO liked_items (user_id, content_type_id, object_id) \
-         SELECT $1, ct.id, $2 FROM content_types ct WHERE ct.app_label = $3 AND ct.model = $4 \
-         ON CONFLICT DO NOTHING",
-    )
-    .bind::<BigInt, _>(user_id)
-    .bind::<BigInt, _>(object_id)
-    .bind::<Text, _>(kind.app_label)
-    .bind::<Text, _>(kind.model)
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-/// `user_id` no longer likes the object (nothing when they did not).
-pub async fn unlike(
-    conn: &mut AsyncPgConnection,
-    user_id: i64,
-    kind: ContentType,
-    object_id: i64,
-) -> AppResult<()> {
-    diesel::sql_query(
+         SELECT $3, ct.id, $4 FROM content_types ct WHERE ct.app_label = $1 AND ct.model = $2 \
+         ON CONFLICT DO NOTHING"
+    } else {
         "DELETE FROM liked_items li USING content_types ct \
          WHERE ct.id = li.content_type_id AND ct.app_label = $1 AND ct.model = $2 \
-           AND li.user_id = $3 AND li.object_id = $4",
-    )
-    .bind::<Text, _>(kind.app_label)
-    .bind::<Text, _>(kind.model)
-    .bind::<BigInt, _>(user_id)
-    .bind::<BigInt, _>(object_id)
-    .execute(conn)
-    .await?;
+           AND li.user_id = $3 AND li.object_id = $4"
+    };
+    execute_for_kind(conn, sql, kind, [user_id, object_id]).await?;
     Ok(())
 }
 

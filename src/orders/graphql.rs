@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
 use rust_decimal::Decimal;
+use storefront_macros::paged;
 
 use super::events::{OrderEvent, OrderEventKind, OrderEvents};
 use super::model::{OrderItemRow, OrderRow};
@@ -22,7 +23,7 @@ use crate::db::pagination::read_page;
 use crate::error::{AppError, AppResult, OrNotFound};
 use crate::graphql::context::ContextExt;
 use crate::graphql::loaders::{LoadRequired, Selected, prime};
-use crate::graphql::pagination::{self, Connection, Counter, PageRequest};
+use crate::graphql::pagination::{self, Connection, Counter, PageArgs, PageRequest};
 use crate::graphql::scalars::{Money, Uuid};
 
 /// Payment status (stored as `P`, `C`, `F`).
@@ -172,20 +173,15 @@ fn scope_of(ctx: &Context<'_>) -> AppResult<Scope> {
 #[derive(Default)]
 pub struct OrdersQuery;
 
+#[paged]
 #[Object]
 impl OrdersQuery {
     /// Orders, newest first: staff see all, others their own.
-    #[graphql(
-        guard = "Authenticated",
-        directive = crate::graphql::limits::list_size::apply(None, crate::graphql::limits::first_or_last(), crate::graphql::limits::page_fields(), Some(false))
-    )]
+    #[graphql(guard = "Authenticated")]
     async fn orders(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 10)] first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
+        page: PageArgs,
         #[graphql(desc = "Only this customer's orders (staff only).")] customer_id: Option<i64>,
     ) -> AppResult<Connection<Order>> {
         let scope = match (scope_of(ctx)?, customer_id) {
@@ -193,7 +189,7 @@ impl OrdersQuery {
             (_, Some(_)) => return Err(AppError::Forbidden),
             (scope, None) => scope,
         };
-        let page = PageRequest::new(first, after, last, before, ORDER_ORDERING)?;
+        let page = PageRequest::new(page, ORDER_ORDERING)?;
         let mut conn = ctx.conn().await?;
         let rows = read_page(&mut conn, &repo::OrdersIn(scope), &page).await?;
         drop(conn);

@@ -4,6 +4,7 @@
 use async_graphql::{Context, InputObject, MaybeUndefined, Object, SimpleObject};
 use diesel_async::AsyncPgConnection;
 use rust_decimal::Decimal;
+use storefront_macros::paged;
 
 use super::model::{PromotionChanges, PromotionRow};
 use super::repo;
@@ -11,7 +12,7 @@ use crate::auth::guards::CatalogWrite;
 use crate::db::pagination::read_page;
 use crate::error::{AppResult, FieldErrors, OrNotFound};
 use crate::graphql::context::ContextExt;
-use crate::graphql::pagination::{Connection, Counter, ID_ASC, PageRequest};
+use crate::graphql::pagination::{Connection, Counter, ID_ASC, PageArgs, PageRequest};
 use crate::graphql::scalars::Money;
 use crate::validation::{self, Editable, Mode, Validate};
 
@@ -91,19 +92,16 @@ impl Editable for PromotionRow {
 #[derive(Default)]
 pub struct PromotionsQuery;
 
+#[paged]
 #[Object]
 impl PromotionsQuery {
     /// Promotions by id, as a Relay connection.
-    #[graphql(directive = crate::graphql::limits::list_size::apply(None, crate::graphql::limits::first_or_last(), crate::graphql::limits::page_fields(), Some(false)))]
     async fn promotions(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 10)] first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
+        page: PageArgs,
     ) -> AppResult<Connection<Promotion>> {
-        let page = PageRequest::new(first, after, last, before, ID_ASC)?;
+        let page = PageRequest::new(page, ID_ASC)?;
         let mut conn = ctx.conn().await?;
         let rows = read_page(&mut conn, &repo::AllPromotions, &page).await?;
         let counter = Counter::new(|mut conn| async move { repo::count(&mut conn).await });
@@ -165,10 +163,7 @@ impl PromotionsMutation {
         promotion_id: i64,
         product_ids: Vec<i64>,
     ) -> AppResult<Promotion> {
-        let mut conn = ctx.conn().await?;
-        let promotion = repo::find(&mut conn, promotion_id).await.or_not_found()?;
-        repo::add_products(&mut conn, promotion_id, &product_ids).await?;
-        Ok(promotion.into())
+        change_products(ctx, promotion_id, &product_ids, true).await
     }
 
     /// Takes products off a promotion (ids not on it are ignored; staff only).
@@ -179,9 +174,24 @@ impl PromotionsMutation {
         promotion_id: i64,
         product_ids: Vec<i64>,
     ) -> AppResult<Promotion> {
-        let mut conn = ctx.conn().await?;
-        let promotion = repo::find(&mut conn, promotion_id).await.or_not_found()?;
-        repo::remove_products(&mut conn, promotion_id, &product_ids).await?;
-        Ok(promotion.into())
+        change_products(ctx, promotion_id, &product_ids, false).await
     }
+}
+
+/// Puts products on the promotion (`add`) or takes them off; the promotion, or
+/// `NOT_FOUND`.
+async fn change_products(
+    ctx: &Context<'_>,
+    promotion_id: i64,
+    product_ids: &[i64],
+    add: bool,
+) -> AppResult<Promotion> {
+    let mut conn = ctx.conn().await?;
+    let promotion = repo::find(&mut conn, promotion_id).await.or_not_found()?;
+    if add {
+        repo::add_products(&mut conn, promotion_id, product_ids).await?;
+    } else {
+        repo::remove_products(&mut conn, promotion_id, product_ids).await?;
+    }
+    Ok(promotion.into())
 }

@@ -2,6 +2,7 @@
 //! the catalogue's (`tagProduct`, `untagProduct`).
 
 use async_graphql::{Context, Object, SimpleObject};
+use storefront_macros::paged;
 
 use super::model::TagRow;
 use super::repo::{self, TagsMatching};
@@ -9,7 +10,7 @@ use crate::auth::guards::CatalogWrite;
 use crate::db::pagination::read_page;
 use crate::error::{AppResult, FieldErrors};
 use crate::graphql::context::ContextExt;
-use crate::graphql::pagination::{Connection, Counter, PageRequest};
+use crate::graphql::pagination::{Connection, Counter, PageArgs, PageRequest};
 use crate::validation;
 
 /// A tag (the course's `Tag`, shown by its label).
@@ -42,21 +43,18 @@ pub fn label_of(label: &str) -> AppResult<String> {
 #[derive(Default)]
 pub struct TagsQuery;
 
+#[paged]
 #[Object]
 impl TagsQuery {
     /// Tags by label, as a Relay connection; `search`: the label contains it
     /// (case-insensitive).
-    #[graphql(directive = crate::graphql::limits::list_size::apply(None, crate::graphql::limits::first_or_last(), crate::graphql::limits::page_fields(), Some(false)))]
     async fn tags(
         &self,
         ctx: &Context<'_>,
         search: Option<String>,
-        #[graphql(default = 10)] first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
+        page: PageArgs,
     ) -> AppResult<Connection<Tag>> {
-        let page = PageRequest::new(first, after, last, before, BY_LABEL)?;
+        let page = PageRequest::new(page, BY_LABEL)?;
         let source = TagsMatching(search.filter(|s| !s.trim().is_empty()));
         let mut conn = ctx.conn().await?;
         let rows = read_page(&mut conn, &source, &page).await?;

@@ -63,17 +63,10 @@ pub async fn tag_object(
             .returning(TagRow::as_returning())
             .get_result(&mut *conn)
             .await?;
-        diesel::sql_query(
-            "INSERT INTO tagged_items (tag_id, content_type_id, object_id) \
-             SELECT $1, ct.id, $2 FROM content_types ct WHERE ct.app_label = $3 AND ct.model = $4 \
-             ON CONFLICT DO NOTHING",
-        )
-        .bind::<BigInt, _>(tag.id)
-        .bind::<BigInt, _>(object_id)
-        .bind::<Text, _>(kind.app_label)
-        .bind::<Text, _>(kind.model)
-        .execute(conn)
-        .await?;
+        let sql = "INSERT INTO tagged_items (tag_id, content_type_id, object_id) \
+             SELECT $3, ct.id, $4 FROM content_types ct WHERE ct.app_label = $1 AND ct.model = $2 \
+             ON CONFLICT DO NOTHING";
+        execute_for_kind(conn, sql, kind, [tag.id, object_id]).await?;
         Ok(tag)
     })
     .await
@@ -86,17 +79,10 @@ pub async fn untag_object(
     object_id: i64,
     tag_id: i64,
 ) -> AppResult<bool> {
-    let removed = diesel::sql_query(
-        "DELETE FROM tagged_items ti USING content_types ct \
+    let sql = "DELETE FROM tagged_items ti USING content_types ct \
          WHERE ct.id = ti.content_type_id AND ct.app_label = $1 AND ct.model = $2 \
-           AND ti.object_id = $3 AND ti.tag_id = $4",
-    )
-    .bind::<Text, _>(kind.app_label)
-    .bind::<Text, _>(kind.model)
-    .bind::<BigInt, _>(object_id)
-    .bind::<BigInt, _>(tag_id)
-    .execute(conn)
-    .await?;
+           AND ti.object_id = $3 AND ti.tag_id = $4";
+    let removed = execute_for_kind(conn, sql, kind, [object_id, tag_id]).await?;
     Ok(removed > 0)
 }
 
@@ -172,4 +158,21 @@ pub async fn count_tags(conn: &mut AsyncPgConnection, search: &TagsMatching) -> 
         query = query.filter(tags::label.ilike(pattern));
     }
     Ok(query.count().get_result(conn).await?)
+}
+
+/// Runs one statement about objects of `kind`: `$1` and `$2` are its content type (app
+/// label, model), `$3` and `$4` the two ids it names. The number of rows it touched.
+pub(crate) async fn execute_for_kind(
+    conn: &mut AsyncPgConnection,
+    sql: &'static str,
+    kind: ContentType,
+    [first, second]: [i64; 2],
+) -> AppResult<usize> {
+    Ok(diesel::sql_query(sql)
+        .bind::<Text, _>(kind.app_label)
+        .bind::<Text, _>(kind.model)
+        .bind::<BigInt, _>(first)
+        .bind::<BigInt, _>(second)
+        .execute(conn)
+        .await?)
 }

@@ -12,6 +12,7 @@ use super::{Group, User};
 use crate::audit::model::Actor;
 use crate::audit::repo as audit;
 use crate::auth::guards::Superuser;
+use crate::auth::repo::Held;
 use crate::auth::{repo, sessions};
 use crate::db::TxFn;
 use crate::error::{AppError, AppResult, FieldErrors, NON_FIELD_ERRORS};
@@ -113,7 +114,7 @@ impl AdminMutation {
     ) -> AppResult<bool> {
         audited(ctx, user_id, "add_user_to_group", async |conn| {
             require_user_and_group(conn, user_id, group_id).await?;
-            repo::add_user_to_group(conn, user_id, group_id).await?;
+            repo::set_held(conn, user_id, Held::Group(group_id), true).await?;
             Ok(true)
         })
         .await
@@ -128,7 +129,8 @@ impl AdminMutation {
         group_id: i32,
     ) -> AppResult<bool> {
         audited(ctx, user_id, "remove_user_from_group", async |conn| {
-            AppError::deleted(repo::remove_user_from_group(conn, user_id, group_id).await?)
+            let held = Held::Group(group_id);
+            AppError::deleted(repo::set_held(conn, user_id, held, false).await?)
         })
         .await
     }
@@ -144,7 +146,7 @@ impl AdminMutation {
         audited(ctx, user_id, "grant_permission", async |conn| {
             require_user(conn, user_id).await?;
             for id in repo::resolve_permissions(conn, &[permission], "permission").await? {
-                repo::grant_permission(conn, user_id, id).await?;
+                repo::set_held(conn, user_id, Held::Permission(id), true).await?;
             }
             Ok(true)
         })
@@ -162,7 +164,7 @@ impl AdminMutation {
         audited(ctx, user_id, "revoke_permission", async |conn| {
             let mut revoked = false;
             for id in repo::resolve_permissions(conn, &[permission], "permission").await? {
-                revoked |= repo::revoke_permission(conn, user_id, id).await?;
+                revoked |= repo::set_held(conn, user_id, Held::Permission(id), false).await?;
             }
             AppError::deleted(revoked)
         })

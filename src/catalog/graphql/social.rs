@@ -10,6 +10,7 @@ use crate::db::pagination::{KeysetPage, read_page};
 use crate::graphql::pagination::{Connection, Counter, ID_DESC};
 use crate::likes::repo::LikesOf;
 use crate::tags::graphql::{Tag, label_of};
+use storefront_macros::paged;
 
 /// The product `id`, or `NOT_FOUND`.
 async fn existing_product(ctx: &Context<'_>, id: i64) -> AppResult<ProductRow> {
@@ -17,26 +18,26 @@ async fn existing_product(ctx: &Context<'_>, id: i64) -> AppResult<ProductRow> {
     repo::find_product(&mut conn, id).await.or_not_found()
 }
 
+/// The caller likes the product, or no longer does; the product.
+async fn set_liked(ctx: &Context<'_>, product_id: i64, liked: bool) -> AppResult<Product> {
+    let row = existing_product(ctx, product_id).await?;
+    let mut conn = ctx.conn().await?;
+    let user_id = ctx.viewer()?.id();
+    crate::likes::repo::set_liked(&mut conn, user_id, (PRODUCT_KIND, product_id), liked).await?;
+    Ok(Product(row))
+}
+
 #[derive(Default)]
 pub struct SocialQuery;
 
+#[paged]
 #[Object]
 impl SocialQuery {
     /// The products the caller likes, most recently liked first, as a Relay connection.
-    #[graphql(
-        guard = "Authenticated",
-        directive = crate::graphql::limits::list_size::apply(None, crate::graphql::limits::first_or_last(), crate::graphql::limits::page_fields(), Some(false))
-    )]
-    async fn my_likes(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(default = 10)] first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
-    ) -> AppResult<Connection<Product>> {
+    #[graphql(guard = "Authenticated")]
+    async fn my_likes(&self, ctx: &Context<'_>, page: PageArgs) -> AppResult<Connection<Product>> {
         let user_id = ctx.viewer()?.id();
-        let page = PageRequest::new(first, after, last, before, ID_DESC)?;
+        let page = PageRequest::new(page, ID_DESC)?;
         let source = LikesOf {
             user_id,
             kind: PRODUCT_KIND,
@@ -117,18 +118,12 @@ impl SocialMutation {
     /// The caller likes the product (liking twice changes nothing).
     #[graphql(guard = "Authenticated")]
     async fn like_product(&self, ctx: &Context<'_>, product_id: i64) -> AppResult<Product> {
-        let row = existing_product(ctx, product_id).await?;
-        let mut conn = ctx.conn().await?;
-        crate::likes::repo::like(&mut conn, ctx.viewer()?.id(), PRODUCT_KIND, product_id).await?;
-        Ok(Product(row))
+        set_liked(ctx, product_id, true).await
     }
 
     /// The caller no longer likes the product (nothing when they did not).
     #[graphql(guard = "Authenticated")]
     async fn unlike_product(&self, ctx: &Context<'_>, product_id: i64) -> AppResult<Product> {
-        let row = existing_product(ctx, product_id).await?;
-        let mut conn = ctx.conn().await?;
-        crate::likes::repo::unlike(&mut conn, ctx.viewer()?.id(), PRODUCT_KIND, product_id).await?;
-        Ok(Product(row))
+        set_liked(ctx, product_id, false).await
     }
 }

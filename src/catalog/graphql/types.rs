@@ -12,6 +12,7 @@ use crate::catalog::loaders::{
 use crate::graphql::loaders::{Selected, feed, prime};
 use crate::images::loaders::ImagesByProductId;
 use async_graphql::{InputType, Lookahead, SelectionField};
+use storefront_macros::paged;
 
 // ---------------------------------------------------------------------------------------
 // Object types
@@ -277,16 +278,18 @@ fn page_of(field: &SelectionField<'_>) -> Option<(ProductOrdering, PageRequest)>
             .find(|(n, _)| n.as_str() == name)
             .map(|(_, value)| value.clone())
     };
-    let first: Option<i32> = match argument("first") {
-        None => Some(10),
-        given => InputType::parse(given).ok()?,
+    let page = PageArgs {
+        first: match argument("first") {
+            None => Some(10),
+            given => InputType::parse(given).ok()?,
+        },
+        after: InputType::parse(argument("after")).ok()?,
+        last: InputType::parse(argument("last")).ok()?,
+        before: InputType::parse(argument("before")).ok()?,
     };
-    let last: Option<i32> = InputType::parse(argument("last")).ok()?;
-    let after: Option<String> = InputType::parse(argument("after")).ok()?;
-    let before: Option<String> = InputType::parse(argument("before")).ok()?;
     let order_by: Option<Vec<ProductOrder>> = InputType::parse(argument("orderBy")).ok()?;
     let ordering = ordering_of(order_by);
-    let page = PageRequest::new(first, after, last, before, &ordering.signature()).ok()?;
+    let page = PageRequest::new(page, &ordering.signature()).ok()?;
     Some((ordering, page))
 }
 
@@ -294,6 +297,7 @@ fn page_of(field: &SelectionField<'_>) -> Option<(ProductOrdering, PageRequest)>
 #[derive(Clone)]
 pub struct Collection(pub CollectionRow);
 
+#[paged]
 #[Object]
 impl Collection {
     async fn id(&self) -> i64 {
@@ -321,18 +325,14 @@ impl Collection {
     }
 
     /// The collection's products, a Relay connection ordered like `products`.
-    #[graphql(directive = crate::graphql::limits::list_size::apply(None, crate::graphql::limits::first_or_last(), crate::graphql::limits::page_fields(), Some(false)))]
     async fn products(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 10)] first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
+        page: PageArgs,
         order_by: Option<Vec<ProductOrder>>,
     ) -> AppResult<ProductConnection> {
         let ordering = ordering_of(order_by);
-        let page = PageRequest::new(first, after, last, before, &ordering.signature())?;
+        let page = PageRequest::new(page, &ordering.signature())?;
         let total = TotalCount::Known(self.0.products_count);
         if let Some(key) = CollectionPageKey::first_page(self.0.id, &ordering, &page) {
             // The first page of many collections is batched into one query.
