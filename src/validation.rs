@@ -73,6 +73,34 @@ pub trait Editable: Sized {
     ) -> impl Future<Output = AppResult<Option<Self>>> + Send;
 }
 
+/// An [`Editable`] row keyed by its `i64` id, found and written by two repo functions
+/// (`$find(conn, id)`, `$write(conn, id, &changes)`), with no checks against other rows.
+macro_rules! editable_by_id {
+    ($row:ty, $changes:ty, $find:path, $write:path) => {
+        impl $crate::validation::Editable for $row {
+            type Key = i64;
+            type Changes = $changes;
+
+            async fn find(
+                conn: &mut diesel_async::AsyncPgConnection,
+                id: i64,
+            ) -> $crate::error::AppResult<Option<Self>> {
+                $find(conn, id).await
+            }
+
+            async fn write(
+                conn: &mut diesel_async::AsyncPgConnection,
+                id: i64,
+                changes: &$changes,
+            ) -> $crate::error::AppResult<Option<Self>> {
+                $write(conn, id, changes).await
+            }
+        }
+    };
+}
+
+pub(crate) use editable_by_id;
+
 /// Every update, one way: `NOT_FOUND` first (as DRF's `get_object`), then whether the
 /// caller may change the row, then every validation error at once, then the write
 /// (`NOT_FOUND` when the row was deleted in between).
@@ -138,6 +166,19 @@ pub fn present<T>(
             None
         }
     }
+}
+
+/// A required, non-blank text field of at most `max_chars` characters: [`present`], then
+/// [`char_field`].
+pub fn text(
+    errors: &mut FieldErrors,
+    field: &str,
+    value: MaybeUndefined<String>,
+    mode: Mode,
+    max_chars: usize,
+) -> Option<String> {
+    present(errors, field, value, mode)
+        .and_then(|v| char_field(errors, field, &v, Some(max_chars), false))
 }
 
 /// A `CharField`: surrounding whitespace trimmed (DRF's `trim_whitespace`), not blank

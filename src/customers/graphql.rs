@@ -21,9 +21,7 @@ use crate::graphql::loaders::{Selected, prime};
 use crate::graphql::pagination::{self, Connection, Counter, PageArgs, PageRequest};
 use std::marker::PhantomData;
 
-use diesel_async::AsyncPgConnection;
-
-use crate::validation::{self, Editable, Mode, Partial, Validate, Whole};
+use crate::validation::{self, Mode, Partial, Validate, Whole};
 
 /// Membership level (stored as `B`, `S`, `G`).
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
@@ -137,8 +135,7 @@ impl<S: Send + Sync + Default + 'static> Validate for CustomerFields<S> {
     type Changes = CustomerChanges;
 
     fn validate(self, mode: Mode, errors: &mut FieldErrors) -> CustomerChanges {
-        let phone = validation::present(errors, "phone", self.phone, mode)
-            .and_then(|v| validation::char_field(errors, "phone", &v, Some(255), false));
+        let phone = validation::text(errors, "phone", self.phone, mode, 255);
         let membership = match self.membership {
             MaybeUndefined::Undefined => None,
             MaybeUndefined::Null => {
@@ -155,22 +152,12 @@ impl<S: Send + Sync + Default + 'static> Validate for CustomerFields<S> {
     }
 }
 
-impl Editable for CustomerRow {
-    type Key = i64;
-    type Changes = CustomerChanges;
-
-    async fn find(conn: &mut AsyncPgConnection, id: i64) -> AppResult<Option<Self>> {
-        repo::find_customer(conn, id).await
-    }
-
-    async fn write(
-        conn: &mut AsyncPgConnection,
-        id: i64,
-        changes: &CustomerChanges,
-    ) -> AppResult<Option<Self>> {
-        repo::update_customer(conn, id, changes).await
-    }
-}
+validation::editable_by_id!(
+    CustomerRow,
+    CustomerChanges,
+    repo::find_customer,
+    repo::update_customer
+);
 
 async fn my_customer_row(ctx: &Context<'_>) -> AppResult<CustomerRow> {
     let viewer = ctx.viewer()?;

@@ -2,7 +2,6 @@
 //! promotion covers. `Product.promotions` is the catalogue's.
 
 use async_graphql::{Context, InputObject, MaybeUndefined, Object, SimpleObject};
-use diesel_async::AsyncPgConnection;
 use rust_decimal::Decimal;
 use storefront_macros::paged;
 
@@ -14,7 +13,7 @@ use crate::error::{AppResult, FieldErrors, OrNotFound};
 use crate::graphql::context::ContextExt;
 use crate::graphql::pagination::{Connection, Counter, ID_ASC, PageArgs, PageRequest};
 use crate::graphql::scalars::Money;
-use crate::validation::{self, Editable, Mode, Validate};
+use crate::validation::{self, Mode, Validate};
 
 /// A promotion: `discount` percent off (0 < discount <= 100, an exact decimal).
 #[derive(SimpleObject, Debug, Clone)]
@@ -47,8 +46,7 @@ impl Validate for PromotionInput {
     type Changes = PromotionChanges;
 
     fn validate(self, mode: Mode, e: &mut FieldErrors) -> PromotionChanges {
-        let description = validation::present(e, "description", self.description, mode)
-            .and_then(|v| validation::char_field(e, "description", &v, Some(255), false));
+        let description = validation::text(e, "description", self.description, mode, 255);
         let discount = validation::present(e, "discount", self.discount, mode)
             .and_then(|v| validation::decimal_field(e, "discount", v.0, 5, 2, None))
             .and_then(|v| {
@@ -72,22 +70,7 @@ impl Validate for PromotionInput {
     }
 }
 
-impl Editable for PromotionRow {
-    type Key = i64;
-    type Changes = PromotionChanges;
-
-    async fn find(conn: &mut AsyncPgConnection, id: i64) -> AppResult<Option<Self>> {
-        repo::find(conn, id).await
-    }
-
-    async fn write(
-        conn: &mut AsyncPgConnection,
-        id: i64,
-        changes: &PromotionChanges,
-    ) -> AppResult<Option<Self>> {
-        repo::update(conn, id, changes).await
-    }
-}
+validation::editable_by_id!(PromotionRow, PromotionChanges, repo::find, repo::update);
 
 #[derive(Default)]
 pub struct PromotionsQuery;

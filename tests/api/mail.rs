@@ -11,7 +11,7 @@ use storefront::email::{Email, Mailer};
 use storefront::jobs::{self, JobDeps, WorkerConfig};
 
 use crate::common::smtp::SmtpSink;
-use crate::common::{As, Kind, TestApp, factories, field_errors};
+use crate::common::{self, As, Kind, TestApp, factories, field_errors};
 
 const FROM: &str = "Storefront <noreply@storefront.example>";
 
@@ -147,11 +147,7 @@ async fn checkout_sends_a_confirmation_with_the_invoice_attached() {
         .insert(&mut conn)
         .await;
     drop(conn);
-    let cart = app
-        .data(As::Default, "mutation { createCart { id } }", json!({}))
-        .await["createCart"]["id"]
-        .clone();
-    app.data(As::Default, "mutation($c: UUID!, $p: Int!) { addCartItem(cartId: $c, productId: $p, quantity: 2) { id } }", json!({ "c": cart, "p": p.id })).await;
+    let cart = common::cart_with(&app, None, &[(p.id, 2)]).await;
     let order = app
         .data(
             As::Token(&token),
@@ -198,11 +194,7 @@ async fn a_rolled_back_order_queues_no_mail() {
         .insert(&mut conn)
         .await;
     drop(conn);
-    let cart = app
-        .data(As::Default, "mutation { createCart { id } }", json!({}))
-        .await["createCart"]["id"]
-        .clone();
-    app.data(As::Default, "mutation($c: UUID!, $p: Int!) { addCartItem(cartId: $c, productId: $p, quantity: 3) { id } }", json!({ "c": cart, "p": p.id })).await;
+    let cart = common::cart_with(&app, None, &[(p.id, 3)]).await;
     app.sql("UPDATE products SET inventory = 1").await;
     let failed = app
         .gql(

@@ -165,13 +165,11 @@ async fn a_shortfall_rolls_everything_back() {
     let (_, ann) = app.user("ann", Kind::Customer).await;
     let cart = cart_with(&app, None, &[(ids[0], 4), (ids[1], 6)]).await;
     // Stock of B drops behind the cart's back (a sale elsewhere, an inventory count).
-    let mut conn = app.conn().await;
-    diesel::update(products::table.find(ids[1]))
-        .set(products::inventory.eq(5))
-        .execute(&mut conn)
-        .await
-        .unwrap_or_default();
-    drop(conn);
+    app.sql(&format!(
+        "UPDATE products SET inventory = 5 WHERE id = {}",
+        ids[1]
+    ))
+    .await;
     let before = counts(&app).await;
     let response = app.gql(As::Token(&ann), ORDER, json!({ "c": cart })).await;
     assert_eq!(
@@ -399,25 +397,17 @@ async fn order_created_is_published_after_commit_and_subscribers_are_isolated() 
         Arc::new(Broken(false)),
         Arc::new(Recorder(seen.clone())),
     ]);
-    let app = TestApp::with_options(AppOptions {
-        events: events.clone(),
-        ..AppOptions::default()
-    })
-    .await;
-    let mut listener = Listener::spawn(app.db.url.clone(), events);
-    listener.ready().await;
+    let (app, listener) = app_with_events(events).await;
     let ids = catalogue(&app, &[("A", "1.00", 1)]).await;
     let (ann, token) = app.user("ann", Kind::Customer).await;
 
     // A rolled-back order publishes nothing.
     let too_many = cart_with(&app, None, &[(ids[0], 1)]).await;
-    let mut conn = app.conn().await;
-    diesel::update(products::table.find(ids[0]))
-        .set(products::inventory.eq(0))
-        .execute(&mut conn)
-        .await
-        .unwrap_or_default();
-    drop(conn);
+    app.sql(&format!(
+        "UPDATE products SET inventory = 0 WHERE id = {}",
+        ids[0]
+    ))
+    .await;
     app.refused(
         As::Token(&token),
         ORDER,
@@ -425,13 +415,11 @@ async fn order_created_is_published_after_commit_and_subscribers_are_isolated() 
         "BAD_USER_INPUT",
     )
     .await;
-    let mut conn = app.conn().await;
-    diesel::update(products::table.find(ids[0]))
-        .set(products::inventory.eq(1))
-        .execute(&mut conn)
-        .await
-        .unwrap_or_default();
-    drop(conn);
+    app.sql(&format!(
+        "UPDATE products SET inventory = 1 WHERE id = {}",
+        ids[0]
+    ))
+    .await;
 
     let order = app
         .data(As::Token(&token), ORDER, json!({ "c": too_many }))
@@ -454,9 +442,8 @@ async fn order_created_is_published_after_commit_and_subscribers_are_isolated() 
     listener.stop();
 }
 
-/// An app that listens for order events (as `serve` does) and serves WebSockets.
-async fn listening_app() -> (TestApp, Listener, Served) {
-    let events = OrderEvents::default();
+/// An app whose order events go to `events`, with the listener that `serve` runs.
+async fn app_with_events(events: OrderEvents) -> (TestApp, Listener) {
     let app = TestApp::with_options(AppOptions {
         events: events.clone(),
         ..AppOptions::default()
@@ -464,6 +451,12 @@ async fn listening_app() -> (TestApp, Listener, Served) {
     .await;
     let mut listener = Listener::spawn(app.db.url.clone(), events);
     listener.ready().await;
+    (app, listener)
+}
+
+/// An app that listens for order events (as `serve` does) and serves WebSockets.
+async fn listening_app() -> (TestApp, Listener, Served) {
+    let (app, listener) = app_with_events(OrderEvents::default()).await;
     let served = Served::start(app.router.clone()).await;
     (app, listener, served)
 }

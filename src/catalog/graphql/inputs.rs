@@ -43,8 +43,7 @@ impl<S: Send + Sync + Default + 'static> Validate for ProductFields<S> {
     type Changes = ProductChanges;
 
     fn validate(self, mode: Mode, e: &mut FieldErrors) -> ProductChanges {
-        let title = validation::present(e, "title", self.title, mode)
-            .and_then(|v| validation::char_field(e, "title", &v, Some(255), false));
+        let title = validation::text(e, "title", self.title, mode, 255);
         let slug = validation::present(e, "slug", self.slug, mode)
             .and_then(|v| validation::slug_field(e, "slug", &v));
         let description = validation::nullable(self.description).and_then(|text| match text {
@@ -127,8 +126,7 @@ impl Validate for CollectionInput {
     type Changes = CollectionChanges;
 
     fn validate(self, mode: Mode, e: &mut FieldErrors) -> CollectionChanges {
-        let title = validation::present(e, "title", self.title, mode)
-            .and_then(|v| validation::char_field(e, "title", &v, Some(255), false));
+        let title = validation::text(e, "title", self.title, mode, 255);
         CollectionChanges {
             title,
             featured_product_id: validation::nullable(self.featured_product_id),
@@ -191,18 +189,14 @@ impl<S: Send + Sync + Default + 'static> Validate for ReviewFields<S> {
     type Changes = ReviewChanges;
 
     fn validate(self, mode: Mode, e: &mut FieldErrors) -> ReviewChanges {
-        let name = validation::present(e, "name", self.name, mode)
-            .and_then(|v| validation::char_field(e, "name", &v, Some(255), false));
-        let description =
-            validation::present(e, "description", self.description, mode).and_then(|v| {
-                validation::char_field(
-                    e,
-                    "description",
-                    &v,
-                    Some(validation::MAX_TEXT_CHARS),
-                    false,
-                )
-            });
+        let name = validation::text(e, "name", self.name, mode, 255);
+        let description = validation::text(
+            e,
+            "description",
+            self.description,
+            mode,
+            validation::MAX_TEXT_CHARS,
+        );
         ReviewChanges { name, description }
     }
 }
