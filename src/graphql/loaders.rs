@@ -44,6 +44,17 @@ where
     }
 }
 
+/// `load_one` for a value every key has, absent meaning the default (an empty list, 0,
+/// `false`).
+pub async fn load_or_default<L, K>(ctx: &Context<'_>, key: K) -> Result<L::Value, AppError>
+where
+    L: PoolLoader + Loader<K, Error = AppError>,
+    L::Value: Default,
+    K: Send + Sync + Hash + Eq + Clone + 'static,
+{
+    Ok(ctx.loader::<L>()?.load_one(key).await?.unwrap_or_default())
+}
+
 /// How long a loader collects keys before it queries: async-graphql's default.
 pub const DEFAULT_BATCH_WINDOW: Duration = Duration::from_millis(1);
 

@@ -22,7 +22,7 @@ use crate::db::DbPool;
 use crate::db::pagination::read_page;
 use crate::error::{AppError, AppResult, OrNotFound};
 use crate::graphql::context::ContextExt;
-use crate::graphql::loaders::{LoadRequired, Selected, prime};
+use crate::graphql::loaders::{LoadRequired, Selected, load_or_default, prime};
 use crate::graphql::pagination::{self, Connection, Counter, PageArgs, PageRequest};
 use crate::graphql::scalars::{Money, Uuid};
 
@@ -80,11 +80,7 @@ pub struct Order(pub OrderRow);
 
 impl Order {
     async fn item_rows(&self, ctx: &Context<'_>) -> AppResult<Vec<OrderItemRow>> {
-        Ok(ctx
-            .loader::<ItemsByOrderId>()?
-            .load_one(self.0.id)
-            .await?
-            .unwrap_or_default())
+        load_or_default::<ItemsByOrderId, _>(ctx, self.0.id).await
     }
 }
 

@@ -9,7 +9,7 @@ use crate::catalog::loaders::ReviewsByProductId;
 use crate::catalog::loaders::{
     LikedByUser, LikesByProductId, PromotionsByProductId, TagsByProductId, UnitsSoldByProductId,
 };
-use crate::graphql::loaders::{Selected, feed, prime};
+use crate::graphql::loaders::{Selected, feed, load_or_default, prime};
 use crate::images::loaders::ImagesByProductId;
 use async_graphql::{InputType, Lookahead, SelectionField};
 use storefront_macros::paged;
@@ -145,22 +145,14 @@ impl Product {
         #[graphql(default = 10)] first: Option<i32>,
     ) -> AppResult<Vec<Review>> {
         let limit = usize::try_from(list_limit(first, 10)?).unwrap_or(0);
-        let rows = ctx
-            .loader::<ReviewsByProductId>()?
-            .load_one(self.0.id)
-            .await?
-            .unwrap_or_default();
+        let rows = load_or_default::<ReviewsByProductId, _>(ctx, self.0.id).await?;
         Ok(rows.into_iter().take(limit).collect())
     }
 
     /// Units that can still be added to a cart: inventory minus the quantities other
     /// carts hold right now.
     async fn available_inventory(&self, ctx: &Context<'_>) -> AppResult<i64> {
-        Ok(ctx
-            .loader::<AvailableByProductId>()?
-            .load_one(self.0.id)
-            .await?
-            .unwrap_or(0))
+        load_or_default::<AvailableByProductId, _>(ctx, self.0.id).await
     }
 
     /// The product's images, oldest first (at most `first`, up to 100).
@@ -171,11 +163,7 @@ impl Product {
         #[graphql(default = 10)] first: Option<i32>,
     ) -> AppResult<Vec<crate::images::graphql::ProductImage>> {
         let limit = usize::try_from(list_limit(first, 10)?).unwrap_or(0);
-        let rows = ctx
-            .loader::<ImagesByProductId>()?
-            .load_one(self.0.id)
-            .await?
-            .unwrap_or_default();
+        let rows = load_or_default::<ImagesByProductId, _>(ctx, self.0.id).await?;
         Ok(rows
             .into_iter()
             .take(limit)
@@ -185,11 +173,7 @@ impl Product {
 
     /// The product's tags, by label.
     async fn tags(&self, ctx: &Context<'_>) -> AppResult<Vec<crate::tags::graphql::Tag>> {
-        let rows = ctx
-            .loader::<TagsByProductId>()?
-            .load_one(self.0.id)
-            .await?
-            .unwrap_or_default();
+        let rows = load_or_default::<TagsByProductId, _>(ctx, self.0.id).await?;
         Ok(rows
             .into_iter()
             .map(|row| crate::tags::model::TagRow::from(row).into())
@@ -201,31 +185,19 @@ impl Product {
         &self,
         ctx: &Context<'_>,
     ) -> AppResult<Vec<crate::promotions::graphql::Promotion>> {
-        let rows = ctx
-            .loader::<PromotionsByProductId>()?
-            .load_one(self.0.id)
-            .await?
-            .unwrap_or_default();
+        let rows = load_or_default::<PromotionsByProductId, _>(ctx, self.0.id).await?;
         Ok(rows.into_iter().map(Into::into).collect())
     }
 
     /// Units sold over every order (staff only).
     #[graphql(guard = "crate::auth::guards::Staff")]
     async fn units_sold(&self, ctx: &Context<'_>) -> AppResult<i64> {
-        Ok(ctx
-            .loader::<UnitsSoldByProductId>()?
-            .load_one(self.0.id)
-            .await?
-            .unwrap_or(0))
+        load_or_default::<UnitsSoldByProductId, _>(ctx, self.0.id).await
     }
 
     /// How many users like the product.
     async fn likes_count(&self, ctx: &Context<'_>) -> AppResult<i64> {
-        Ok(ctx
-            .loader::<LikesByProductId>()?
-            .load_one(self.0.id)
-            .await?
-            .unwrap_or(0))
+        load_or_default::<LikesByProductId, _>(ctx, self.0.id).await
     }
 
     /// Whether the signed-in caller likes the product (`false` for anonymous callers).
@@ -233,11 +205,7 @@ impl Product {
         let Some(viewer) = ctx.viewer_opt() else {
             return Ok(false);
         };
-        Ok(ctx
-            .loader::<LikedByUser>()?
-            .load_one((viewer.id(), self.0.id))
-            .await?
-            .unwrap_or(false))
+        load_or_default::<LikedByUser, _>(ctx, (viewer.id(), self.0.id)).await
     }
 
     async fn inventory_status(&self) -> InventoryStatus {
@@ -336,11 +304,7 @@ impl Collection {
         let total = TotalCount::Known(self.0.products_count);
         if let Some(key) = CollectionPageKey::first_page(self.0.id, &ordering, &page) {
             // The first page of many collections is batched into one query.
-            let rows = ctx
-                .loader::<FirstProductsByCollection>()?
-                .load_one(key)
-                .await?
-                .unwrap_or_default();
+            let rows = load_or_default::<FirstProductsByCollection, _>(ctx, key).await?;
             return Ok(product_page(rows, &page, false, &ordering, total));
         }
         let filter = ProductFilter {
