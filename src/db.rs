@@ -174,6 +174,36 @@ where
     grouped
 }
 
+/// The first row `query` returns, or `None`: a repo's "find by id".
+pub fn first_or_none<'a, Q, R>(
+    conn: &'a mut AsyncPgConnection,
+    query: Q,
+) -> impl Future<Output = crate::error::AppResult<Option<R>>> + Send + 'a
+where
+    Q: diesel::query_dsl::methods::LimitDsl,
+    diesel::dsl::Limit<Q>: diesel_async::methods::LoadQuery<'a, AsyncPgConnection, R> + Send + 'a,
+    R: Send + 'a,
+{
+    use diesel_async::RunQueryDsl;
+    let rows = query.first(conn);
+    async move { Ok(diesel::OptionalExtension::optional(rows.await)?) }
+}
+
+/// The one row `query` returns (an `UPDATE … RETURNING`, a lookup by a unique key), or
+/// `None`.
+pub fn one_or_none<'a, Q, R>(
+    conn: &'a mut AsyncPgConnection,
+    query: Q,
+) -> impl Future<Output = crate::error::AppResult<Option<R>>> + Send + 'a
+where
+    Q: diesel_async::methods::LoadQuery<'a, AsyncPgConnection, R> + 'a,
+    R: Send + 'a,
+{
+    use diesel_async::RunQueryDsl;
+    let rows = query.get_result(conn);
+    async move { Ok(diesel::OptionalExtension::optional(rows.await)?) }
+}
+
 /// One round trip on a pooled connection: `Ok` when the database answers.
 pub async fn ping(pool: &DbPool) -> crate::error::AppResult<()> {
     use diesel_async::RunQueryDsl;

@@ -56,24 +56,18 @@ pub async fn register_user(conn: &mut AsyncPgConnection, new: &NewUser) -> AppRe
 }
 
 pub async fn find_user(conn: &mut AsyncPgConnection, id: i64) -> AppResult<Option<UserRow>> {
-    Ok(users::table
-        .find(id)
-        .select(UserRow::as_select())
-        .first(conn)
-        .await
-        .optional()?)
+    let query = users::table.find(id).select(UserRow::as_select());
+    crate::db::first_or_none(conn, query).await
 }
 
 pub async fn find_user_by_username(
     conn: &mut AsyncPgConnection,
     username: &str,
 ) -> AppResult<Option<UserRow>> {
-    Ok(users::table
+    let query = users::table
         .filter(users::username.eq(username))
-        .select(UserRow::as_select())
-        .first(conn)
-        .await
-        .optional()?)
+        .select(UserRow::as_select());
+    crate::db::first_or_none(conn, query).await
 }
 
 pub async fn users_by_ids(conn: &mut AsyncPgConnection, ids: &[i64]) -> AppResult<Vec<UserRow>> {
@@ -161,12 +155,10 @@ pub async fn change_active(
     user_id: i64,
     active: bool,
 ) -> AppResult<Option<UserRow>> {
-    Ok(diesel::update(users::table.find(user_id))
+    let query = diesel::update(users::table.find(user_id))
         .set(users::is_active.eq(active))
-        .returning(UserRow::as_returning())
-        .get_result(conn)
-        .await
-        .optional()?)
+        .returning(UserRow::as_returning());
+    crate::db::one_or_none(conn, query).await
 }
 
 /// The ids of active superusers, locked until the end of the caller's transaction (so
@@ -186,12 +178,10 @@ pub async fn set_staff(
     id: i64,
     is_staff: bool,
 ) -> AppResult<Option<UserRow>> {
-    Ok(diesel::update(users::table.find(id))
+    let query = diesel::update(users::table.find(id))
         .set(users::is_staff.eq(is_staff))
-        .returning(UserRow::as_returning())
-        .get_result(conn)
-        .await
-        .optional()?)
+        .returning(UserRow::as_returning());
+    crate::db::one_or_none(conn, query).await
 }
 
 pub async fn set_active(conn: &mut AsyncPgConnection, id: i64, is_active: bool) -> AppResult<()> {
@@ -306,7 +296,7 @@ pub async fn consume_password_reset(
     token: &str,
 ) -> AppResult<Option<i64>> {
     use crate::db::schema::password_resets;
-    Ok(diesel::update(
+    let query = diesel::update(
         password_resets::table.filter(
             password_resets::token_hash
                 .eq(hash_token(token))
@@ -315,27 +305,23 @@ pub async fn consume_password_reset(
         ),
     )
     .set(password_resets::used_at.eq(Utc::now()))
-    .returning(password_resets::user_id)
-    .get_result(conn)
-    .await
-    .optional()?)
+    .returning(password_resets::user_id);
+    crate::db::one_or_none(conn, query).await
 }
 
 pub async fn find_active_user_by_email(
     conn: &mut AsyncPgConnection,
     email: &str,
 ) -> AppResult<Option<UserRow>> {
-    Ok(users::table
+    let query = users::table
         .filter(
             diesel::dsl::sql::<diesel::sql_types::Bool>("lower(email) = lower(")
                 .bind::<diesel::sql_types::Text, _>(email.trim().to_owned())
                 .sql(")")
                 .and(users::is_active.eq(true)),
         )
-        .select(UserRow::as_select())
-        .first(conn)
-        .await
-        .optional()?)
+        .select(UserRow::as_select());
+    crate::db::first_or_none(conn, query).await
 }
 
 // ---------------------------------------------------------------------------------------
@@ -462,12 +448,8 @@ pub async fn list_groups(conn: &mut AsyncPgConnection, limit: i64) -> AppResult<
 }
 
 pub async fn find_group(conn: &mut AsyncPgConnection, id: i32) -> AppResult<Option<GroupRow>> {
-    Ok(groups::table
-        .find(id)
-        .select(GroupRow::as_select())
-        .first(conn)
-        .await
-        .optional()?)
+    let query = groups::table.find(id).select(GroupRow::as_select());
+    crate::db::first_or_none(conn, query).await
 }
 
 /// `"app.codename"` permissions of each group in `ids`.

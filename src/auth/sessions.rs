@@ -129,14 +129,12 @@ pub async fn session_of_refresh(
     conn: &mut AsyncPgConnection,
     jti: &str,
 ) -> AppResult<Option<Uuid>> {
-    Ok(refresh_tokens::table
+    let query = refresh_tokens::table
         .inner_join(sessions::table)
         .filter(refresh_tokens::jti.eq(jti))
         .filter(sessions::revoked_at.is_null())
-        .select(sessions::id)
-        .first(conn)
-        .await
-        .optional()?)
+        .select(sessions::id);
+    crate::db::first_or_none(conn, query).await
 }
 
 /// Revokes one session (sign-out); `true` when it was live.
@@ -179,12 +177,10 @@ pub async fn user_in_session(
                 .and(sessions::revoked_at.is_null()),
         ),
     );
-    Ok(users::table
+    let query = users::table
         .find(user_id)
-        .select((UserRow::as_select(), live))
-        .first(conn)
-        .await
-        .optional()?)
+        .select((UserRow::as_select(), live));
+    crate::db::first_or_none(conn, query).await
 }
 
 /// `(session, user_id, is_active, is_staff, session live)` of each of `sessions` that

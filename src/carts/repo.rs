@@ -69,24 +69,18 @@ pub async fn create_cart(conn: &mut AsyncPgConnection, user_id: Option<i64>) -> 
 }
 
 pub async fn find_cart(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<Option<CartRow>> {
-    Ok(carts::table
-        .find(id)
-        .select(CartRow::as_select())
-        .first(conn)
-        .await
-        .optional()?)
+    let query = carts::table.find(id).select(CartRow::as_select());
+    crate::db::first_or_none(conn, query).await
 }
 
 pub async fn find_user_cart(
     conn: &mut AsyncPgConnection,
     user_id: i64,
 ) -> AppResult<Option<CartRow>> {
-    Ok(carts::table
+    let query = carts::table
         .filter(carts::user_id.eq(user_id))
-        .select(CartRow::as_select())
-        .first(conn)
-        .await
-        .optional()?)
+        .select(CartRow::as_select());
+    crate::db::first_or_none(conn, query).await
 }
 
 pub async fn delete_cart(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<bool> {
@@ -119,13 +113,11 @@ pub async fn lock_for_checkout(
 
 /// `SELECT … FOR UPDATE` of one cart (inside the caller's transaction).
 async fn lock_cart(conn: &mut AsyncPgConnection, cart_id: Uuid) -> AppResult<Option<CartRow>> {
-    Ok(carts::table
+    let query = carts::table
         .find(cart_id)
         .select(CartRow::as_select())
-        .for_update()
-        .first(conn)
-        .await
-        .optional()?)
+        .for_update();
+    crate::db::first_or_none(conn, query).await
 }
 
 /// Lines of one cart, oldest first.
@@ -143,12 +135,10 @@ pub async fn find_item(
     cart_id: Uuid,
     id: i64,
 ) -> AppResult<Option<CartItemRow>> {
-    Ok(cart_items::table
+    let query = cart_items::table
         .filter(cart_items::id.eq(id).and(cart_items::cart_id.eq(cart_id)))
-        .select(CartItemRow::as_select())
-        .first(conn)
-        .await
-        .optional()?)
+        .select(CartItemRow::as_select());
+    crate::db::first_or_none(conn, query).await
 }
 
 /// Renews the cart's holds (and its last-change time).

@@ -405,12 +405,8 @@ pub async fn first_products_by_collection(
 // ---------------------------------------------------------------------------------------
 
 pub async fn find_product(conn: &mut AsyncPgConnection, id: i64) -> AppResult<Option<ProductRow>> {
-    Ok(products::table
-        .find(id)
-        .select(ProductRow::as_select())
-        .first(conn)
-        .await
-        .optional()?)
+    let query = products::table.find(id).select(ProductRow::as_select());
+    crate::db::first_or_none(conn, query).await
 }
 
 pub async fn products_by_ids(

@@ -15,24 +15,18 @@ pub async fn find_customer(
     conn: &mut AsyncPgConnection,
     id: i64,
 ) -> AppResult<Option<CustomerRow>> {
-    Ok(customers::table
-        .find(id)
-        .select(CustomerRow::as_select())
-        .first(conn)
-        .await
-        .optional()?)
+    let query = customers::table.find(id).select(CustomerRow::as_select());
+    crate::db::first_or_none(conn, query).await
 }
 
 pub async fn find_by_user(
     conn: &mut AsyncPgConnection,
     user_id: i64,
 ) -> AppResult<Option<CustomerRow>> {
-    Ok(customers::table
+    let query = customers::table
         .filter(customers::user_id.eq(user_id))
-        .select(CustomerRow::as_select())
-        .first(conn)
-        .await
-        .optional()?)
+        .select(CustomerRow::as_select());
+    crate::db::first_or_none(conn, query).await
 }
 
 pub async fn customers_by_ids(
@@ -160,12 +154,10 @@ pub async fn update_customer(
     if changes.is_empty() {
         return find_customer(conn, id).await;
     }
-    Ok(diesel::update(customers::table.find(id))
+    let query = diesel::update(customers::table.find(id))
         .set(changes)
-        .returning(CustomerRow::as_returning())
-        .get_result(conn)
-        .await
-        .optional()?)
+        .returning(CustomerRow::as_returning());
+    crate::db::one_or_none(conn, query).await
 }
 
 /// Deletes a customer unless they have orders, through the RESTRICT foreign key.

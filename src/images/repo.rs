@@ -38,16 +38,14 @@ pub async fn find(
     product_id: i64,
     id: i64,
 ) -> AppResult<Option<ProductImageRow>> {
-    Ok(product_images::table
+    let query = product_images::table
         .filter(
             product_images::id
                 .eq(id)
                 .and(product_images::product_id.eq(product_id)),
         )
-        .select(ProductImageRow::as_select())
-        .first(conn)
-        .await
-        .optional()?)
+        .select(ProductImageRow::as_select());
+    crate::db::first_or_none(conn, query).await
 }
 
 pub async fn insert(
@@ -66,12 +64,10 @@ pub async fn replace(
     id: i64,
     new: &NewProductImage,
 ) -> AppResult<Option<ProductImageRow>> {
-    Ok(diesel::update(product_images::table.find(id))
+    let query = diesel::update(product_images::table.find(id))
         .set(new)
-        .returning(ProductImageRow::as_returning())
-        .get_result(conn)
-        .await
-        .optional()?)
+        .returning(ProductImageRow::as_returning());
+    crate::db::one_or_none(conn, query).await
 }
 
 pub async fn delete(
@@ -79,15 +75,13 @@ pub async fn delete(
     product_id: i64,
     id: i64,
 ) -> AppResult<Option<String>> {
-    Ok(diesel::delete(
+    let query = diesel::delete(
         product_images::table.filter(
             product_images::id
                 .eq(id)
                 .and(product_images::product_id.eq(product_id)),
         ),
     )
-    .returning(product_images::image)
-    .get_result(conn)
-    .await
-    .optional()?)
+    .returning(product_images::image);
+    crate::db::one_or_none(conn, query).await
 }

@@ -11,12 +11,8 @@ use crate::db::sql::{Bind, Sql};
 use crate::error::{AppError, AppResult};
 
 pub async fn find(conn: &mut AsyncPgConnection, id: i64) -> AppResult<Option<PromotionRow>> {
-    Ok(promotions::table
-        .find(id)
-        .select(PromotionRow::as_select())
-        .first(conn)
-        .await
-        .optional()?)
+    let query = promotions::table.find(id).select(PromotionRow::as_select());
+    crate::db::first_or_none(conn, query).await
 }
 
 pub async fn insert(
@@ -35,12 +31,10 @@ pub async fn update(
     id: i64,
     changes: &PromotionChanges,
 ) -> AppResult<Option<PromotionRow>> {
-    Ok(diesel::update(promotions::table.find(id))
+    let query = diesel::update(promotions::table.find(id))
         .set(changes)
-        .returning(PromotionRow::as_returning())
-        .get_result(conn)
-        .await
-        .optional()?)
+        .returning(PromotionRow::as_returning());
+    crate::db::one_or_none(conn, query).await
 }
 
 /// Deletes a promotion (its product links go with it); whether it existed.

@@ -97,15 +97,12 @@ pub async fn price_stats(
     conn: &mut AsyncPgConnection,
     collection_id: i64,
 ) -> AppResult<Option<PriceStats>> {
-    use diesel::OptionalExtension;
-    Ok(diesel::sql_query(
+    let query = diesel::sql_query(
         "SELECT min(p.unit_price) AS min, round(avg(p.unit_price), 2) AS avg, \
                 max(p.unit_price) AS max, count(p.id) AS count \
          FROM collections c LEFT JOIN products p ON p.collection_id = c.id \
          WHERE c.id = $1 GROUP BY c.id",
     )
-    .bind::<BigInt, _>(collection_id)
-    .get_result(conn)
-    .await
-    .optional()?)
+    .bind::<BigInt, _>(collection_id);
+    crate::db::one_or_none(conn, query).await
 }

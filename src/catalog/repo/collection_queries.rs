@@ -44,12 +44,10 @@ pub async fn find_collection(
     conn: &mut AsyncPgConnection,
     id: i64,
 ) -> AppResult<Option<CollectionRow>> {
-    Ok(collections::table
+    let query = collections::table
         .find(id)
-        .select(CollectionRow::as_select())
-        .first(conn)
-        .await
-        .optional()?)
+        .select(CollectionRow::as_select());
+    crate::db::first_or_none(conn, query).await
 }
 
 pub async fn collections_by_ids(

@@ -38,12 +38,10 @@ pub async fn find_review(
     product_id: i64,
     id: i64,
 ) -> AppResult<Option<ReviewRow>> {
-    Ok(reviews::table
+    let query = reviews::table
         .filter(reviews::id.eq(id).and(reviews::product_id.eq(product_id)))
-        .select(ReviewRow::as_select())
-        .first(conn)
-        .await
-        .optional()?)
+        .select(ReviewRow::as_select());
+    crate::db::first_or_none(conn, query).await
 }
 
 pub async fn insert_review(
@@ -69,12 +67,10 @@ pub async fn update_review(
         // Nothing to set: an empty PATCH answers with the review as it is.
         return find_review(conn, product_id, id).await;
     }
-    Ok(diesel::update(target)
+    let query = diesel::update(target)
         .set(changes)
-        .returning(ReviewRow::as_returning())
-        .get_result(conn)
-        .await
-        .optional()?)
+        .returning(ReviewRow::as_returning());
+    crate::db::one_or_none(conn, query).await
 }
 
 pub async fn delete_review(
