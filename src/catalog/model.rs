@@ -10,7 +10,7 @@ use crate::db::schema::{collections, products, reviews};
 /// Tax rate applied by `priceWithTax`.
 pub const TAX_RATE: Decimal = Decimal::from_parts(10, 0, 0, false, 2);
 
-/// Below this inventory a product is reported `LOW` (admin ADM-10).
+/// Below this inventory a product is reported `LOW` in the admin (`inventoryStatus`).
 pub const LOW_INVENTORY_THRESHOLD: i32 = 10;
 
 /// What tags and likes call a product (`content_types` row `store.product`).
