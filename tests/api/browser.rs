@@ -45,9 +45,7 @@ fn only_local(page: &Page, origin: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn graphiql_runs_queries_and_subscriptions_offline() {
     let app = TestApp::new().await;
-    let mut conn = app.conn().await;
-    factories::catalogue(&mut conn, &[("Brass lamp", "30.00", 5)]).await;
-    drop(conn);
+    app.catalogue(&[("Brass lamp", "30.00", 5)]).await;
     let web = web_instance(&app).await;
     let origin = format!("http://{}", web.addr);
     let browser = Browser::launch().await;
@@ -541,9 +539,7 @@ async fn form_errors_then_sign_in(page: &mut Page, origin: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn errors_show_by_their_fields_and_expired_tokens_are_refreshed() {
     let app = TestApp::new().await;
-    let mut conn = app.conn().await;
-    let ids = factories::catalogue(&mut conn, &[("Teapot", "18.00", 3)]).await;
-    drop(conn);
+    let ids = app.catalogue(&[("Teapot", "18.00", 3)]).await;
     app.user("ann", Kind::Customer).await;
     let web = web_instance_with(&app, &[("ACCESS_TOKEN_TTL", "2s")]).await;
     let origin = format!("http://{}", web.addr);

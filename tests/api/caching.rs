@@ -12,7 +12,7 @@ use storefront::config::CatalogueCache;
 use storefront::db::notifications::ChannelListener;
 use storefront::graphql::response_cache::CHANNEL;
 
-use crate::common::{As, Kind, TestApp, factories, post_graphql};
+use crate::common::{As, Kind, TestApp, post_graphql};
 
 const TITLES: &str = "{ products { nodes { title } } }";
 
@@ -45,8 +45,7 @@ async fn post(app: &TestApp, body: Value) -> (StatusCode, Value) {
 }
 
 async fn one_product(app: &TestApp, title: &str) -> i64 {
-    let mut conn = app.conn().await;
-    factories::catalogue(&mut conn, &[(title, "1.00", 10)]).await[0]
+    app.catalogue(&[(title, "1.00", 10)]).await[0]
 }
 
 #[tokio::test]

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use storefront::app::{AppOptions, Settings};
 use storefront::carts::model::HoldPolicy;
 
-use crate::common::{As, Kind, TestApp, error, factories, field_errors};
+use crate::common::{As, Kind, TestApp, error, field_errors};
 
 const CREATE: &str = "mutation { createCart { id items { id } totalPrice itemsCount } }";
 const ADD: &str = "mutation($c: UUID!, $p: Int!, $q: Int) { addCartItem(cartId: $c, productId: $p, quantity: $q) { id productId quantity totalPrice } }";
@@ -23,11 +23,6 @@ async fn new_cart(app: &TestApp, token: Option<&str>) -> String {
         .to_owned()
 }
 
-async fn products(app: &TestApp, specs: &[(&str, &str, i32)]) -> Vec<i64> {
-    let mut conn = app.conn().await;
-    factories::catalogue(&mut conn, specs).await
-}
-
 #[tokio::test]
 async fn guests_create_empty_carts_with_their_own_random_ids() {
     let app = TestApp::new().await;
@@ -42,11 +37,9 @@ async fn guests_create_empty_carts_with_their_own_random_ids() {
 #[tokio::test]
 async fn guests_fill_carts_whose_totals_follow_the_current_price() {
     let app = TestApp::new().await;
-    let ids = products(
-        &app,
-        &[("Coffee Mug", "8.99", 50), ("T-Shirt", "25.00", 50)],
-    )
-    .await;
+    let ids = app
+        .catalogue(&[("Coffee Mug", "8.99", 50), ("T-Shirt", "25.00", 50)])
+        .await;
     let id = new_cart(&app, None).await;
     let first = app
         .data(As::Default, ADD, json!({ "c": id, "p": ids[0], "q": 10 }))
@@ -114,7 +107,7 @@ async fn guests_fill_carts_whose_totals_follow_the_current_price() {
 #[tokio::test]
 async fn cart_reads_list_the_lines_in_at_most_three_statements() {
     let app = TestApp::counting().await;
-    let ids = products(&app, &[("A", "1.00", 50), ("B", "2.00", 50)]).await;
+    let ids = app.catalogue(&[("A", "1.00", 50), ("B", "2.00", 50)]).await;
     let id = new_cart(&app, None).await;
     for p in &ids {
         app.data(As::Default, ADD, json!({ "c": id, "p": p, "q": 1 }))
@@ -137,9 +130,16 @@ async fn cart_reads_list_the_lines_in_at_most_three_statements() {
 /// A guest cart with one product (a mug, plenty in stock): the app, the product, the cart.
 async fn mug_cart() -> (TestApp, i64, String) {
     let app = TestApp::new().await;
-    let ids = products(&app, &[("Mug", "8.99", 50_000)]).await;
+    let ids = app.catalogue(&[("Mug", "8.99", 50_000)]).await;
     let cart = new_cart(&app, None).await;
     (app, ids[0], cart)
+}
+
+/// Adds `quantity` of `product` to an empty cart; the id of its line.
+async fn add_line(app: &TestApp, cart: &str, product: i64, quantity: i32) -> Value {
+    let vars = json!({ "c": cart, "p": product, "q": quantity });
+    app.data(As::Default, ADD, vars).await;
+    first_line(app, cart).await
 }
 
 /// The id of the cart's first line.
@@ -203,9 +203,7 @@ async fn unknown_carts_are_not_found_and_malformed_ids_are_bad_input() {
 async fn lines_belong_to_their_cart_and_updates_keep_a_positive_quantity() {
     let (app, mug, cart) = mug_cart().await;
     let other = new_cart(&app, None).await;
-    app.data(As::Default, ADD, json!({ "c": cart, "p": mug, "q": 1 }))
-        .await;
-    let line = first_line(&app, &cart).await;
+    let line = add_line(&app, &cart, mug, 1).await;
     let elsewhere = json!({ "c": other, "i": line });
     app.refused(As::Default, ITEM, elsewhere, "NOT_FOUND").await;
     let elsewhere = json!({ "c": other, "i": line, "q": 1 });
@@ -225,9 +223,7 @@ async fn lines_belong_to_their_cart_and_updates_keep_a_positive_quantity() {
 #[tokio::test]
 async fn decrementing_the_last_unit_deletes_the_line() {
     let (app, mug, cart) = mug_cart().await;
-    app.data(As::Default, ADD, json!({ "c": cart, "p": mug, "q": 2 }))
-        .await;
-    let line = first_line(&app, &cart).await;
+    let line = add_line(&app, &cart, mug, 2).await;
     let decrement =
         "mutation($c: UUID!, $i: Int!) { decrementCartItem(cartId: $c, id: $i) { quantity } }";
     let vars = json!({ "c": cart, "i": line });
@@ -270,7 +266,9 @@ async fn deleting_a_line_or_a_cart_twice_is_not_found_and_lines_go_with_their_ca
 #[tokio::test]
 async fn owned_carts_are_private_to_their_user() {
     let app = TestApp::new().await;
-    let ids = products(&app, &[("A", "1.00", 100), ("B", "2.00", 100)]).await;
+    let ids = app
+        .catalogue(&[("A", "1.00", 100), ("B", "2.00", 100)])
+        .await;
     let (_, ann) = app.user("ann", Kind::Customer).await;
     let (_, bob) = app.user("bob", Kind::Customer).await;
     let owned = new_cart(&app, Some(&ann)).await;
@@ -308,7 +306,9 @@ async fn owned_carts_are_private_to_their_user() {
 #[tokio::test]
 async fn guest_carts_are_claimed_by_merging_or_by_becoming_the_users() {
     let app = TestApp::new().await;
-    let ids = products(&app, &[("A", "1.00", 100), ("B", "2.00", 100)]).await;
+    let ids = app
+        .catalogue(&[("A", "1.00", 100), ("B", "2.00", 100)])
+        .await;
     let (_, ann) = app.user("ann", Kind::Customer).await;
     let (_, bob) = app.user("bob", Kind::Customer).await;
     let owned = new_cart(&app, Some(&ann)).await;
@@ -373,7 +373,7 @@ async fn holds_reserve_stock_until_they_expire() {
         ..AppOptions::default()
     };
     let app = TestApp::with_options(options).await;
-    let ids = products(&app, &[("Last ones", "5.00", 3)]).await;
+    let ids = app.catalogue(&[("Last ones", "5.00", 3)]).await;
     let available = "query($p: Int!) { product(id: $p) { inventory availableInventory } }";
     let first = new_cart(&app, None).await;
     let second = new_cart(&app, None).await;
@@ -439,7 +439,7 @@ async fn holds_reserve_stock_until_they_expire() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_carts_racing_for_the_last_units_one_wins() {
     let app = TestApp::new().await;
-    let ids = products(&app, &[("Last", "5.00", 2)]).await;
+    let ids = app.catalogue(&[("Last", "5.00", 2)]).await;
     for _ in 0..5 {
         let a = new_cart(&app, None).await;
         let b = new_cart(&app, None).await;

@@ -2,16 +2,14 @@
 
 use serde_json::json;
 
-use crate::common::{As, Kind, TestApp, cart_with, factories};
+use crate::common::{As, Kind, TestApp, cart_with};
 
 const ORDER: &str = "mutation($c: UUID!, $k: UUID) { createOrder(cartId: $c, idempotencyKey: $k) { id totalPrice } }";
 const KEY: &str = "6f0c2b0e-4b1e-4c55-9a51-1d3c8f8f0a11";
 
 /// A signed-in customer's token and a cart of theirs holding two of a product.
 async fn customer_with_cart(app: &TestApp, username: &str) -> (String, String) {
-    let mut conn = app.conn().await;
-    let ids = factories::catalogue(&mut conn, &[("Lamp", "30.00", 50)]).await;
-    drop(conn);
+    let ids = app.catalogue(&[("Lamp", "30.00", 50)]).await;
     let (_, token) = app.user(username, Kind::Customer).await;
     (token.clone(), cart_of(app, &token, ids[0]).await)
 }

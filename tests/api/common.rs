@@ -190,6 +190,12 @@ impl TestApp {
         row.n
     }
 
+    /// One collection "C" with products of `(title, price, inventory)`; their ids in order.
+    pub async fn catalogue(&self, specs: &[(&str, &str, i32)]) -> Vec<i64> {
+        let mut conn = self.conn().await;
+        factories::catalogue(&mut conn, specs).await
+    }
+
     /// Runs one SQL statement directly (a schema change or bulk write a test needs).
     pub async fn sql(&self, sql: &str) {
         let mut conn = self.conn().await;

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::common::instance::Instance;
-use crate::common::{Kind, TestApp, factories};
+use crate::common::{Kind, TestApp};
 
 /// One HTTP/1.1 exchange on a new connection: the status and the body.
 async fn exchange(addr: SocketAddr, head: &str, body: &str) -> std::io::Result<(u16, String)> {
@@ -179,9 +179,7 @@ async fn shop(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_instance_drains_and_restarts_under_load_without_a_failed_request() {
     let app = TestApp::new().await;
-    let mut conn = app.conn().await;
-    let product = factories::catalogue(&mut conn, &[("Kettle", "20.00", 100_000)]).await[0];
-    drop(conn);
+    let product = app.catalogue(&[("Kettle", "20.00", 100_000)]).await[0];
     let (_, token) = app.user("shopper", Kind::Customer).await;
     let (first, second) = tokio::join!(Instance::start(&app), Instance::start(&app));
     let balancer = Arc::new(Balancer::default());

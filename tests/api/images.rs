@@ -88,9 +88,7 @@ async fn upload(
 }
 
 async fn product(app: &TestApp) -> i64 {
-    let mut conn = app.conn().await;
-    let c = factories::collection(&mut conn, "C").await;
-    factories::product(c.id).insert(&mut conn).await.id
+    app.catalogue(&[("Coffee", "9.99", 50)]).await[0]
 }
 
 #[tokio::test]

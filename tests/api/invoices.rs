@@ -11,7 +11,7 @@ use storefront::invoices::repo::issue;
 use storefront::orders::model::OrderRow;
 
 use crate::common::smtp::SmtpSink;
-use crate::common::{As, Kind, TestApp, cart_with, factories};
+use crate::common::{As, Kind, TestApp, cart_with};
 use crate::mail::{RunningWorker, quick_worker};
 
 const ADD: &str = "mutation($c: UUID!, $p: Int!, $q: Int!) { addCartItem(cartId: $c, productId: $p, quantity: $q) { id } }";
@@ -62,9 +62,9 @@ async fn get_invoice(app: &TestApp, url: &str, token: Option<&str>) -> (StatusCo
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn numbers_are_gap_free_and_unique_under_concurrent_orders() {
     let app = TestApp::new().await;
-    let mut conn = app.conn().await;
-    let ids = factories::catalogue(&mut conn, &[("Lamp", "30.00", 100), ("Rare", "5.00", 1)]).await;
-    drop(conn);
+    let ids = app
+        .catalogue(&[("Lamp", "30.00", 100), ("Rare", "5.00", 1)])
+        .await;
     let mut buyers = Vec::new();
     for i in 0..8 {
         let (_, token) = app.user(&format!("buyer{i}"), Kind::Customer).await;
@@ -128,9 +128,7 @@ async fn numbers_are_gap_free_and_unique_under_concurrent_orders() {
 #[tokio::test]
 async fn the_invoice_comes_with_the_order() {
     let app = TestApp::new().await;
-    let mut conn = app.conn().await;
-    let ids = factories::catalogue(&mut conn, &[("Lamp", "30.00", 10)]).await;
-    drop(conn);
+    let ids = app.catalogue(&[("Lamp", "30.00", 10)]).await;
     let (_, token) = app.user("ann", Kind::Customer).await;
     let placed = order(&app, &token, ids[0], 2).await;
     let number = format!("{}-000001", year());
@@ -156,9 +154,7 @@ async fn the_invoice_comes_with_the_order() {
 async fn the_confirmation_carries_the_pdf_and_a_rerun_makes_no_second_invoice() {
     let app = TestApp::new().await;
     let sink = SmtpSink::start().await;
-    let mut conn = app.conn().await;
-    let ids = factories::catalogue(&mut conn, &[("Walnut desk", "249.50", 10)]).await;
-    drop(conn);
+    let ids = app.catalogue(&[("Walnut desk", "249.50", 10)]).await;
     let (_, token) = app.user("joe", Kind::Customer).await;
     let placed = order(&app, &token, ids[0], 2).await;
     let number = placed["invoice"]["number"].as_str().unwrap().to_owned();
@@ -243,9 +239,7 @@ fn attachment(message: &str, filename: &str) -> Vec<u8> {
 #[tokio::test]
 async fn only_the_owner_and_staff_download_it() {
     let app = TestApp::new().await;
-    let mut conn = app.conn().await;
-    let ids = factories::catalogue(&mut conn, &[("Lamp", "30.00", 10)]).await;
-    drop(conn);
+    let ids = app.catalogue(&[("Lamp", "30.00", 10)]).await;
     let (_, owner) = app.user("ann", Kind::Customer).await;
     let (_, other) = app.user("bob", Kind::Customer).await;
     let (_, staff) = app.user("sam", Kind::Staff).await;
@@ -293,9 +287,7 @@ async fn long_invoices_run_over_pages() {
         .map(|i| format!("Product {i} \u{2014} \u{ab}special\u{bb} edition"))
         .collect();
     let specs: Vec<(&str, &str, i32)> = titles.iter().map(|t| (t.as_str(), "10.25", 5)).collect();
-    let mut conn = app.conn().await;
-    let ids = factories::catalogue(&mut conn, &specs).await;
-    drop(conn);
+    let ids = app.catalogue(&specs).await;
     let (_, token) = app.user("zoe", Kind::Customer).await;
     app.sql("UPDATE users SET first_name = 'Zo\u{eb}', last_name = '\u{c4}ngstr\u{f6}m'")
         .await;

@@ -11,7 +11,7 @@ use storefront::email::{Email, Mailer};
 use storefront::jobs::{self, JobDeps, WorkerConfig};
 
 use crate::common::smtp::SmtpSink;
-use crate::common::{self, As, Kind, TestApp, factories, field_errors};
+use crate::common::{self, As, Kind, TestApp, field_errors};
 
 const FROM: &str = "Storefront <noreply@storefront.example>";
 
@@ -138,16 +138,8 @@ async fn checkout_sends_a_confirmation_with_the_invoice_attached() {
     let app = TestApp::new().await;
     let sink = SmtpSink::start().await;
     let (_, token) = app.user("joe", Kind::Customer).await;
-    let mut conn = app.conn().await;
-    let c = factories::collection(&mut conn, "C").await;
-    let p = factories::product(c.id)
-        .title("Laptop")
-        .price("999.99")
-        .inventory(5)
-        .insert(&mut conn)
-        .await;
-    drop(conn);
-    let cart = common::cart_with(&app, None, &[(p.id, 2)]).await;
+    let p = app.catalogue(&[("Laptop", "999.99", 5)]).await[0];
+    let cart = common::cart_with(&app, None, &[(p, 2)]).await;
     let order = app
         .data(
             As::Token(&token),
@@ -187,14 +179,8 @@ async fn checkout_sends_a_confirmation_with_the_invoice_attached() {
 async fn a_rolled_back_order_queues_no_mail() {
     let app = TestApp::new().await;
     let (_, token) = app.user("ann", Kind::Customer).await;
-    let mut conn = app.conn().await;
-    let c = factories::collection(&mut conn, "C").await;
-    let p = factories::product(c.id)
-        .inventory(3)
-        .insert(&mut conn)
-        .await;
-    drop(conn);
-    let cart = common::cart_with(&app, None, &[(p.id, 3)]).await;
+    let p = app.catalogue(&[("Coffee", "9.99", 3)]).await[0];
+    let cart = common::cart_with(&app, None, &[(p, 3)]).await;
     app.sql("UPDATE products SET inventory = 1").await;
     let failed = app
         .gql(

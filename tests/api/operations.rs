@@ -319,7 +319,12 @@ async fn completed_jobs_stay_listed_for_staff() {
     let mut data = Value::Null;
     for _ in 0..100 {
         data = app.data(As::Default, query, json!({})).await;
-        if data["jobs"]["totalCount"] == 1 {
+        // The page and its count are two statements: wait for the row on the page (a job
+        // completing between them can be counted before it is listed).
+        if data["jobs"]["nodes"]
+            .as_array()
+            .is_some_and(|nodes| !nodes.is_empty())
+        {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -329,6 +334,7 @@ async fn completed_jobs_stay_listed_for_staff() {
         data["jobs"]["nodes"],
         json!([{ "kind": "send_order_confirmation", "state": "COMPLETED", "attempts": 1 }])
     );
+    assert_eq!(data["jobs"]["totalCount"], 1);
 }
 
 #[test]
@@ -368,9 +374,7 @@ async fn profiled_answer(router: &axum::Router, header: Option<&str>) -> Value {
 #[tokio::test]
 async fn with_the_sql_profiler_on_a_request_that_asks_sees_its_statements() {
     let app = TestApp::new().await;
-    let mut conn = app.conn().await;
-    factories::catalogue(&mut conn, &[("Spoon", "1.00", 1)]).await;
-    drop(conn);
+    app.catalogue(&[("Spoon", "1.00", 1)]).await;
     let router = profiling_router(&app, true);
     let answer = profiled_answer(&router, Some("1")).await;
     assert_eq!(answer["data"]["collections"][0]["title"], "C");

@@ -17,11 +17,6 @@ use crate::common::{As, Kind, TestApp, cart_with, error, factories, field_errors
 
 const ORDER: &str = "mutation($c: UUID!) { createOrder(cartId: $c) { id customerId placedAt paymentStatus totalPrice items { productId unitPrice quantity product { title unitPrice } } } }";
 
-async fn catalogue(app: &TestApp, specs: &[(&str, &str, i32)]) -> Vec<i64> {
-    let mut conn = app.conn().await;
-    factories::catalogue(&mut conn, specs).await
-}
-
 async fn inventory(app: &TestApp, id: i64) -> i32 {
     let mut conn = app.conn().await;
     products::table
@@ -47,7 +42,9 @@ async fn counts(app: &TestApp) -> (i64, i64, i64) {
 #[tokio::test]
 async fn checkout_turns_a_cart_into_an_order_atomically() {
     let app = TestApp::new().await;
-    let ids = catalogue(&app, &[("Laptop", "1000.00", 15), ("Mouse", "50.00", 30)]).await;
+    let ids = app
+        .catalogue(&[("Laptop", "1000.00", 15), ("Mouse", "50.00", 30)])
+        .await;
     let (ann, token) = app.user("ann", Kind::Customer).await;
     let cart = cart_with(&app, None, &[(ids[0], 10), (ids[1], 20)]).await;
     app.refused(As::Anon, ORDER, json!({ "c": cart }), "UNAUTHENTICATED")
@@ -117,7 +114,7 @@ async fn checkout_turns_a_cart_into_an_order_atomically() {
 #[tokio::test]
 async fn checkout_validation_in_order() {
     let app = TestApp::new().await;
-    let ids = catalogue(&app, &[("A", "1.00", 10)]).await;
+    let ids = app.catalogue(&[("A", "1.00", 10)]).await;
     let (_, ann) = app.user("ann", Kind::Customer).await;
     let (_, bob) = app.user("bob", Kind::Customer).await;
     let unknown = app
@@ -161,7 +158,7 @@ async fn checkout_validation_in_order() {
 #[tokio::test]
 async fn a_shortfall_rolls_everything_back() {
     let app = TestApp::new().await;
-    let ids = catalogue(&app, &[("A", "1.00", 10), ("B", "2.00", 10)]).await;
+    let ids = app.catalogue(&[("A", "1.00", 10), ("B", "2.00", 10)]).await;
     let (_, ann) = app.user("ann", Kind::Customer).await;
     let cart = cart_with(&app, None, &[(ids[0], 4), (ids[1], 6)]).await;
     // Stock of B drops behind the cart's back (a sale elsewhere, an inventory count).
@@ -202,7 +199,7 @@ async fn a_shortfall_rolls_everything_back() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cart_is_ordered_once_even_by_concurrent_requests() {
     let app = TestApp::new().await;
-    let ids = catalogue(&app, &[("A", "1.00", 1000)]).await;
+    let ids = app.catalogue(&[("A", "1.00", 1000)]).await;
     let (_, ann) = app.user("ann", Kind::Customer).await;
     for _ in 0..5 {
         let cart = cart_with(&app, None, &[(ids[0], 3)]).await;
@@ -228,7 +225,7 @@ async fn a_cart_is_ordered_once_even_by_concurrent_requests() {
 /// Three orders, by ann, bob and ann again: the app, ann's and staff's tokens, the ids.
 async fn three_orders() -> (TestApp, String, String, Vec<i64>) {
     let app = TestApp::new().await;
-    let ids = catalogue(&app, &[("A", "1.00", 100)]).await;
+    let ids = app.catalogue(&[("A", "1.00", 100)]).await;
     let (_, ann) = app.user("ann", Kind::Customer).await;
     let (_, bob) = app.user("bob", Kind::Customer).await;
     let (_, staff) = app.user("staff", Kind::Staff).await;
@@ -329,7 +326,9 @@ async fn only_staff_update_and_delete_orders() {
 #[tokio::test]
 async fn an_order_page_runs_a_fixed_number_of_statements() {
     let app = TestApp::counting().await;
-    let ids = catalogue(&app, &[("A", "1.00", 1000), ("B", "2.00", 1000)]).await;
+    let ids = app
+        .catalogue(&[("A", "1.00", 1000), ("B", "2.00", 1000)])
+        .await;
     let (_, staff) = app.user("staff", Kind::Staff).await;
     for i in 0..12 {
         let (_, token) = app.user(&format!("buyer{i}"), Kind::Customer).await;
@@ -398,7 +397,7 @@ async fn order_created_is_published_after_commit_and_subscribers_are_isolated() 
         Arc::new(Recorder(seen.clone())),
     ]);
     let (app, listener) = app_with_events(events).await;
-    let ids = catalogue(&app, &[("A", "1.00", 1)]).await;
+    let ids = app.catalogue(&[("A", "1.00", 1)]).await;
     let (ann, token) = app.user("ann", Kind::Customer).await;
 
     // A rolled-back order publishes nothing.
@@ -469,7 +468,7 @@ async fn subscriptions_see_orders_placed_through_another_instance() {
     let pool_b = storefront::db::create_pool(&a.db.url, 2).unwrap();
     let b = storefront::build_app(storefront::AppState::new(pool_b, a.auth.clone()));
 
-    let ids = catalogue(&a, &[("A", "1.00", 100)]).await;
+    let ids = a.catalogue(&[("A", "1.00", 100)]).await;
     let (_, staff) = a.user("staff", Kind::Staff).await;
     let (_, ann_token) = a.user("ann", Kind::Customer).await;
 
@@ -538,7 +537,7 @@ async fn subscriptions_see_orders_placed_through_another_instance() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn subscribers_share_one_read_of_each_new_order() {
     let (a, listener, served) = listening_app().await;
-    let ids = catalogue(&a, &[("A", "1.00", 100)]).await;
+    let ids = a.catalogue(&[("A", "1.00", 100)]).await;
     let (_, staff) = a.user("staff", Kind::Staff).await;
     let (_, ann) = a.user("ann", Kind::Customer).await;
     let mut sockets = Vec::new();

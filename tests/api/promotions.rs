@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::common::{As, Kind, TestApp, factories};
+use crate::common::{As, Kind, TestApp};
 
 const CREATE: &str = "mutation($d: String!, $p: Money!) { createPromotion(input: { description: $d, discount: $p }) { id description discount } }";
 const ADD: &str = "mutation($id: Int!, $ps: [Int!]!) { addProductsToPromotion(promotionId: $id, productIds: $ps) { id } }";
@@ -59,9 +59,9 @@ async fn a_discount_is_an_exact_percentage_within_its_bounds() {
 #[tokio::test]
 async fn products_go_on_and_off_promotions() {
     let app = TestApp::as_staff().await;
-    let mut conn = app.conn().await;
-    let ids = factories::catalogue(&mut conn, &[("Kettle", "20.00", 5), ("Mug", "4.00", 5)]).await;
-    drop(conn);
+    let ids = app
+        .catalogue(&[("Kettle", "20.00", 5), ("Mug", "4.00", 5)])
+        .await;
     let summer = create(&app, "Summer", json!(10)).await["id"].clone();
     let winter = create(&app, "Winter", json!(25.75)).await["id"].clone();
     app.data(As::Default, ADD, json!({ "id": summer, "ps": ids }))
@@ -96,9 +96,7 @@ async fn products_go_on_and_off_promotions() {
 #[tokio::test]
 async fn an_unknown_product_changes_nothing() {
     let app = TestApp::as_staff().await;
-    let mut conn = app.conn().await;
-    let ids = factories::catalogue(&mut conn, &[("Kettle", "20.00", 5)]).await;
-    drop(conn);
+    let ids = app.catalogue(&[("Kettle", "20.00", 5)]).await;
     let summer = create(&app, "Summer", json!(10)).await["id"].clone();
     let vars = json!({ "id": summer, "ps": [ids[0], 424_242] });
     let errors = app.field_errors(As::Default, ADD, vars).await;
@@ -118,9 +116,7 @@ async fn an_unknown_product_changes_nothing() {
 #[tokio::test]
 async fn promotions_are_listed_read_updated_and_deleted() {
     let app = TestApp::as_staff().await;
-    let mut conn = app.conn().await;
-    let ids = factories::catalogue(&mut conn, &[("Kettle", "20.00", 5)]).await;
-    drop(conn);
+    let ids = app.catalogue(&[("Kettle", "20.00", 5)]).await;
     let first = create(&app, "One", json!(5)).await["id"].clone();
     create(&app, "Two", json!(6)).await;
     app.data(As::Default, ADD, json!({ "id": first, "ps": ids }))

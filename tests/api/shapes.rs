@@ -65,9 +65,7 @@ async fn catalogue_queries_keep_their_shape() {
 #[tokio::test]
 async fn cart_and_order_keep_their_shape() {
     let app = TestApp::new().await;
-    let mut conn = app.conn().await;
-    let ids = factories::catalogue(&mut conn, &[("Lamp", "20.00", 5)]).await;
-    drop(conn);
+    let ids = app.catalogue(&[("Lamp", "20.00", 5)]).await;
     let (_, token) = app.user("ann", Kind::Customer).await;
     let caller = As::Token(&token);
 
