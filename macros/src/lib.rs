@@ -14,7 +14,7 @@
 //!         let page = PageRequest::new(page, ORDERING)?;
 //! ```
 //!
-//! becomes the four arguments, in its place (`first: Int = 10, after: String,
+//! becomes the four arguments, in its place (`first: Int = 10` (`DEFAULT_PAGE_SIZE`), `after: String,
 //! last: Int, before: String`; attributes on the parameter, such as
 //! `#[graphql(default = 20)]`, go to `first`), the body starts by collecting them back
 //! into `page`, and the method's `#[graphql(...)]` gains the `@listSize` directive of a
@@ -64,7 +64,9 @@ fn expand(method: &mut ImplItemFn) -> syn::Result<()> {
     };
     let (name, ty) = (&name.ident, &param.ty);
     let first_attrs: Vec<Attribute> = if param.attrs.is_empty() {
-        vec![parse_quote!(#[graphql(default = 10)])]
+        vec![parse_quote!(
+            #[graphql(default_with = "Some(crate::graphql::pagination::DEFAULT_PAGE_SIZE)")]
+        )]
     } else {
         param.attrs.clone()
     };

@@ -494,29 +494,39 @@ pub async fn set_held(
     held: Held,
     on: bool,
 ) -> AppResult<bool> {
-    let (sql, id) = match (held, on) {
-        (Held::Group(id), true) => (
-            "INSERT INTO user_groups (user_id, group_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-            id,
-        ),
-        (Held::Group(id), false) => (
-            "DELETE FROM user_groups WHERE user_id = $1 AND group_id = $2",
-            id,
-        ),
-        (Held::Permission(id), true) => (
-            "INSERT INTO user_permissions (user_id, permission_id) VALUES ($1, $2) \
-             ON CONFLICT DO NOTHING",
-            id,
-        ),
-        (Held::Permission(id), false) => (
-            "DELETE FROM user_permissions WHERE user_id = $1 AND permission_id = $2",
-            id,
-        ),
+    let changed = match (held, on) {
+        (Held::Group(group), true) => {
+            let row = (
+                user_groups::user_id.eq(user_id),
+                user_groups::group_id.eq(group),
+            );
+            let insert = diesel::insert_into(user_groups::table).values(row);
+            insert.on_conflict_do_nothing().execute(conn).await?
+        }
+        (Held::Group(group), false) => {
+            let row = user_groups::user_id
+                .eq(user_id)
+                .and(user_groups::group_id.eq(group));
+            diesel::delete(user_groups::table.filter(row))
+                .execute(conn)
+                .await?
+        }
+        (Held::Permission(permission), true) => {
+            let row = (
+                user_permissions::user_id.eq(user_id),
+                user_permissions::permission_id.eq(permission),
+            );
+            let insert = diesel::insert_into(user_permissions::table).values(row);
+            insert.on_conflict_do_nothing().execute(conn).await?
+        }
+        (Held::Permission(permission), false) => {
+            let row = user_permissions::user_id
+                .eq(user_id)
+                .and(user_permissions::permission_id.eq(permission));
+            diesel::delete(user_permissions::table.filter(row))
+                .execute(conn)
+                .await?
+        }
     };
-    let changed = diesel::sql_query(sql)
-        .bind::<diesel::sql_types::BigInt, _>(user_id)
-        .bind::<diesel::sql_types::Integer, _>(id)
-        .execute(conn)
-        .await?;
     Ok(changed > 0)
 }

@@ -248,7 +248,7 @@ fn page_of(field: &SelectionField<'_>) -> Option<(ProductOrdering, PageRequest)>
     };
     let page = PageArgs {
         first: match argument("first") {
-            None => Some(10),
+            None => Some(pagination::DEFAULT_PAGE_SIZE),
             given => InputType::parse(given).ok()?,
         },
         after: InputType::parse(argument("after")).ok()?,
