@@ -37,11 +37,7 @@ pub struct Route<'a> {
 impl<'a> Route<'a> {
     /// Everything to the primary (WebSockets: subscriptions read fresh state).
     pub fn primary(caller: &'a str) -> Self {
-        Self {
-            caller,
-            replica_reads: false,
-            pool: None,
-        }
+        Self { caller, replica_reads: false, pool: None }
     }
 }
 
@@ -72,10 +68,7 @@ impl Default for Settings {
                 max_image_bytes: 500 * 1024,
                 max_image_pixels: Budget::default().max_image_pixels,
             },
-            invoicing: Invoicing {
-                seller: Seller::default(),
-                public_base_url,
-            },
+            invoicing: Invoicing { seller: Seller::default(), public_base_url },
         }
     }
 }
@@ -309,10 +302,7 @@ impl AppState {
         };
         if let Some(depths) = depths {
             for state in ["QUEUED", "SCHEDULED", "RUNNING", "FAILED"] {
-                let depth = depths
-                    .iter()
-                    .find(|(s, _)| s == state)
-                    .map_or(0, |(_, n)| *n);
+                let depth = depths.iter().find(|(s, _)| s == state).map_or(0, |(_, n)| *n);
                 metrics::gauge!("storefront_job_queue_depth", "state" => state).set(depth as f64);
             }
         }
@@ -329,9 +319,7 @@ impl AppState {
     /// no for the reads that fill the catalogue cache, and for WebSockets); any other
     /// document records `caller` as a recent writer.
     pub fn admit(
-        &self,
-        mut request: async_graphql::Request,
-        parsed: Option<ExecutableDocument>,
+        &self, mut request: async_graphql::Request, parsed: Option<ExecutableDocument>,
         route: Route<'_>,
     ) -> Result<async_graphql::Request, Box<async_graphql::Response>> {
         let reads_only = self
@@ -347,10 +335,8 @@ impl AppState {
             _ => None,
         };
         let pool = route.pool.or(replica);
-        let loaders = Loaders::new(
-            pool.clone().unwrap_or_else(|| self.pool.clone()),
-            self.batch_window,
-        );
+        let loaders =
+            Loaders::new(pool.clone().unwrap_or_else(|| self.pool.clone()), self.batch_window);
         if reads_only {
             loaders.cache_reads();
         }

@@ -29,28 +29,21 @@ pub struct Auth {
 
 impl Auth {
     pub fn new(jwt: jwt::JwtKeys, passwords: password::Passwords) -> Self {
-        Self {
-            jwt: Arc::new(jwt),
-            passwords: Arc::new(passwords),
-        }
+        Self { jwt: Arc::new(jwt), passwords: Arc::new(passwords) }
     }
 
     /// From the configuration, with production password hashing. Without `JWT_SECRET`
     /// a random secret is used (kept in `secret_file` when given, so tokens survive
     /// restarts of the embedded development setup).
     pub fn from_config(
-        config: &crate::config::Config,
-        secret_file: Option<&std::path::Path>,
+        config: &crate::config::Config, secret_file: Option<&std::path::Path>,
     ) -> anyhow::Result<Self> {
         let secret = match &config.jwt_secret {
             Some(secret) => secret.clone(),
             None => dev_secret(secret_file)?,
         };
-        let jwt = jwt::JwtKeys::new(
-            secret.as_bytes(),
-            config.access_token_ttl,
-            config.refresh_token_ttl,
-        );
+        let jwt =
+            jwt::JwtKeys::new(secret.as_bytes(), config.access_token_ttl, config.refresh_token_ttl);
         Ok(Self::new(jwt, password::Passwords::production()?))
     }
 }
@@ -66,11 +59,7 @@ fn dev_secret(file: Option<&std::path::Path>) -> anyhow::Result<String> {
         );
         return Ok(existing);
     }
-    let secret = format!(
-        "{}{}",
-        uuid::Uuid::new_v4().simple(),
-        uuid::Uuid::new_v4().simple()
-    );
+    let secret = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
     if let Some(file) = file {
         use std::io::Write;
         use std::os::unix::fs::OpenOptionsExt;

@@ -116,11 +116,7 @@ pub struct CatalogueCache {
 
 impl Default for CatalogueCache {
     fn default() -> Self {
-        Self {
-            enabled: false,
-            max_bytes: 64 * 1024 * 1024,
-            ttl: Duration::from_secs(60),
-        }
+        Self { enabled: false, max_bytes: 64 * 1024 * 1024, ttl: Duration::from_secs(60) }
     }
 }
 
@@ -248,9 +244,7 @@ impl Config {
             run_workers: flag(&get, "RUN_WORKERS", true)?,
             debug: flag(&get, "DEBUG", false)?,
             rust_log: get("RUST_LOG"),
-            graphiql: get("GRAPHIQL")
-                .map(|_| flag(&get, "GRAPHIQL", false))
-                .transpose()?,
+            graphiql: get("GRAPHIQL").map(|_| flag(&get, "GRAPHIQL", false)).transpose()?,
             introspection: flag(&get, "INTROSPECTION", true)?,
             budget: Budget::from_lookup(&get)?,
             catalogue_cache: CatalogueCache {
@@ -265,8 +259,7 @@ impl Config {
             trusted_proxies: list(&get, "TRUSTED_PROXIES")
                 .iter()
                 .map(|a| {
-                    a.parse()
-                        .map_err(|_| anyhow!("TRUSTED_PROXIES has an invalid address {a:?}"))
+                    a.parse().map_err(|_| anyhow!("TRUSTED_PROXIES has an invalid address {a:?}"))
                 })
                 .collect::<anyhow::Result<Vec<_>>>()?,
         })
@@ -295,16 +288,13 @@ fn jwt_secret(get: &impl Fn(&str) -> Option<String>) -> anyhow::Result<Option<St
 
 /// `PUBLIC_BASE_URL` without a trailing slash, `http://<BIND_ADDR>` by default.
 fn public_base_url(
-    get: &impl Fn(&str) -> Option<String>,
-    bind_addr: SocketAddr,
+    get: &impl Fn(&str) -> Option<String>, bind_addr: SocketAddr,
 ) -> anyhow::Result<String> {
     let url = get("PUBLIC_BASE_URL")
         .map(|url| url.trim().trim_end_matches('/').to_owned())
         .unwrap_or_else(|| format!("http://{bind_addr}"));
     if !url.starts_with("http://") && !url.starts_with("https://") {
-        return Err(anyhow!(
-            "PUBLIC_BASE_URL must start with http:// or https://"
-        ));
+        return Err(anyhow!("PUBLIC_BASE_URL must start with http:// or https://"));
     }
     Ok(url)
 }
@@ -312,10 +302,7 @@ fn public_base_url(
 /// `CORS_ALLOWED_ORIGINS`: the course's client app when unset, none when set empty.
 fn cors_origins(raw: Option<String>) -> anyhow::Result<Vec<String>> {
     let origins: Vec<String> = match raw {
-        None => DEFAULT_CORS_ORIGINS
-            .iter()
-            .map(|o| (*o).to_owned())
-            .collect(),
+        None => DEFAULT_CORS_ORIGINS.iter().map(|o| (*o).to_owned()).collect(),
         Some(list) => list
             .split(',')
             .map(|o| o.trim().trim_end_matches('/').to_owned())
@@ -324,9 +311,7 @@ fn cors_origins(raw: Option<String>) -> anyhow::Result<Vec<String>> {
     };
     for origin in &origins {
         if axum::http::HeaderValue::from_str(origin).is_err() || !origin.contains("://") {
-            return Err(anyhow!(
-                "CORS_ALLOWED_ORIGINS has an invalid origin {origin:?}"
-            ));
+            return Err(anyhow!("CORS_ALLOWED_ORIGINS has an invalid origin {origin:?}"));
         }
     }
     Ok(origins)
@@ -336,10 +321,7 @@ fn cors_origins(raw: Option<String>) -> anyhow::Result<Vec<String>> {
 fn list(get: &impl Fn(&str) -> Option<String>, key: &str) -> Vec<String> {
     get(key)
         .map(|list| {
-            list.split(',')
-                .map(|a| a.trim().to_owned())
-                .filter(|a| !a.is_empty())
-                .collect()
+            list.split(',').map(|a| a.trim().to_owned()).filter(|a| !a.is_empty()).collect()
         })
         .unwrap_or_default()
 }
@@ -359,22 +341,14 @@ fn flag(get: &impl Fn(&str) -> Option<String>, key: &str, default: bool) -> anyh
 
 /// A whole number of minutes (at least 1, at most a day).
 fn minutes(
-    get: &impl Fn(&str) -> Option<String>,
-    key: &str,
-    default: u64,
+    get: &impl Fn(&str) -> Option<String>, key: &str, default: u64,
 ) -> anyhow::Result<Duration> {
-    Ok(Duration::from_secs(
-        60 * bounded(get, key, default, 1, 24 * 60)?,
-    ))
+    Ok(Duration::from_secs(60 * bounded(get, key, default, 1, 24 * 60)?))
 }
 
 /// A number within `min..=max`, or `default` when unset.
 fn bounded<T>(
-    get: &impl Fn(&str) -> Option<String>,
-    key: &str,
-    default: T,
-    min: T,
-    max: T,
+    get: &impl Fn(&str) -> Option<String>, key: &str, default: T, min: T, max: T,
 ) -> anyhow::Result<T>
 where
     T: FromStr + PartialOrd + std::fmt::Display + Copy,
@@ -382,9 +356,7 @@ where
 {
     let value = parsed(get, key)?.unwrap_or(default);
     if value < min || value > max {
-        return Err(anyhow!(
-            "{key} must be between {min} and {max}, got {value}"
-        ));
+        return Err(anyhow!("{key} must be between {min} and {max}, got {value}"));
     }
     Ok(value)
 }
@@ -405,9 +377,7 @@ where
 
 /// A duration: seconds, or a number with `s`, `m`, `h` or `d` (`ms` for milliseconds).
 fn duration(
-    get: &impl Fn(&str) -> Option<String>,
-    key: &str,
-    default: Duration,
+    get: &impl Fn(&str) -> Option<String>, key: &str, default: Duration,
 ) -> anyhow::Result<Duration> {
     let Some(raw) = get(key) else {
         return Ok(default);
@@ -451,10 +421,8 @@ mod tests {
     use std::collections::HashMap;
 
     fn config(vars: &[(&str, &str)]) -> anyhow::Result<Config> {
-        let map: HashMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
+        let map: HashMap<String, String> =
+            vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
         Config::from_lookup(|key| map.get(key).cloned())
     }
 

@@ -60,9 +60,7 @@ pub fn create_pool(url: &str, size: usize) -> anyhow::Result<DbPool> {
 
 /// A pool with a custom manager configuration (the tests use it to count statements).
 pub fn create_pool_with_config(
-    url: &str,
-    size: usize,
-    config: ManagerConfig<AsyncPgConnection>,
+    url: &str, size: usize, config: ManagerConfig<AsyncPgConnection>,
 ) -> anyhow::Result<DbPool> {
     let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(url, config);
     Pool::builder(manager)
@@ -159,9 +157,7 @@ pub async fn ensure_database(maintenance_url: &str, name: &str) -> anyhow::Resul
 /// Groups `rows` by `key`, with an empty list for every requested key that has none (so a
 /// one-to-many field resolves to `[]`, not null).
 pub fn group_by_key<K, T>(
-    keys: &[K],
-    rows: impl IntoIterator<Item = T>,
-    key: impl Fn(&T) -> K,
+    keys: &[K], rows: impl IntoIterator<Item = T>, key: impl Fn(&T) -> K,
 ) -> std::collections::HashMap<K, Vec<T>>
 where
     K: std::hash::Hash + Eq + Clone,
@@ -176,8 +172,7 @@ where
 
 /// The first row `query` returns, or `None`: a repo's "find by id".
 pub fn first_or_none<'a, Q, R>(
-    conn: &'a mut AsyncPgConnection,
-    query: Q,
+    conn: &'a mut AsyncPgConnection, query: Q,
 ) -> impl Future<Output = crate::error::AppResult<Option<R>>> + Send + 'a
 where
     Q: diesel::query_dsl::methods::LimitDsl,
@@ -192,8 +187,7 @@ where
 /// The one row `query` returns (an `UPDATE … RETURNING`, a lookup by a unique key), or
 /// `None`.
 pub fn one_or_none<'a, Q, R>(
-    conn: &'a mut AsyncPgConnection,
-    query: Q,
+    conn: &'a mut AsyncPgConnection, query: Q,
 ) -> impl Future<Output = crate::error::AppResult<Option<R>>> + Send + 'a
 where
     Q: diesel_async::methods::LoadQuery<'a, AsyncPgConnection, R> + 'a,
@@ -220,10 +214,7 @@ fn newest_migration() -> Option<&'static str> {
             use diesel::migration::MigrationSource;
             let migrations =
                 MigrationSource::<diesel::pg::Pg>::migrations(&MIGRATIONS).unwrap_or_default();
-            migrations
-                .iter()
-                .map(|m| m.name().version().to_string())
-                .max()
+            migrations.iter().map(|m| m.name().version().to_string()).max()
         })
         .as_deref()
 }

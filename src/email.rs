@@ -20,11 +20,7 @@ enum Transport {
 
 /// A header value on one line: control characters (CR, LF, …) become spaces.
 fn one_line(text: &str) -> String {
-    text.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect::<String>()
-        .trim()
-        .to_owned()
+    text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect::<String>().trim().to_owned()
 }
 
 /// Sends mail through the configured transport.
@@ -53,28 +49,18 @@ impl Mailer {
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
             .context("EMAIL_URL is not a valid SMTP URL")?
             .build();
-        Ok(Self {
-            transport: Transport::Smtp(transport),
-            from,
-            admins,
-        })
+        Ok(Self { transport: Transport::Smtp(transport), from, admins })
     }
 
     /// Every message becomes `<dir>/<uuid>.eml`.
     pub fn files(
-        dir: impl Into<PathBuf>,
-        from: Mailbox,
-        admins: Vec<Mailbox>,
+        dir: impl Into<PathBuf>, from: Mailbox, admins: Vec<Mailbox>,
     ) -> anyhow::Result<Self> {
         let dir = dir.into();
         std::fs::create_dir_all(&dir)
             .with_context(|| format!("could not create {}", dir.display()))?;
         let transport = AsyncFileTransport::<Tokio1Executor>::new(&dir);
-        Ok(Self {
-            transport: Transport::Files(dir, transport),
-            from,
-            admins,
-        })
+        Ok(Self { transport: Transport::Files(dir, transport), from, admins })
     }
 
     /// From `EMAIL_URL`, `DEFAULT_FROM_EMAIL`, `ADMINS` (and the mail folder otherwise).
@@ -87,8 +73,7 @@ impl Mailer {
             .admins
             .iter()
             .map(|a| {
-                a.parse::<Mailbox>()
-                    .with_context(|| format!("ADMINS has an invalid address {a:?}"))
+                a.parse::<Mailbox>().with_context(|| format!("ADMINS has an invalid address {a:?}"))
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
         match &config.email_url {
@@ -100,9 +85,8 @@ impl Mailer {
     /// Builds the MIME message: `multipart/alternative` (text + HTML), inside
     /// `multipart/mixed` when there are attachments.
     pub fn message(&self, email: Email) -> anyhow::Result<Message> {
-        let mut builder = Message::builder()
-            .from(self.from.clone())
-            .subject(one_line(&email.subject));
+        let mut builder =
+            Message::builder().from(self.from.clone()).subject(one_line(&email.subject));
         for to in email.to {
             // lettre encodes display names; a line break in one must not even reach it.
             builder = builder.to(Mailbox::new(to.name.as_deref().map(one_line), to.email));
@@ -121,9 +105,7 @@ impl Mailer {
                 },
             )
         };
-        builder
-            .multipart(body)
-            .context("could not build the message")
+        builder.multipart(body).context("could not build the message")
     }
 
     pub async fn send(&self, email: Email) -> anyhow::Result<()> {
@@ -137,10 +119,7 @@ impl Mailer {
                 smtp.send(message).await.context("SMTP delivery failed")?;
             }
             Transport::Files(dir, files) => {
-                let id = files
-                    .send(message)
-                    .await
-                    .context("could not write the message")?;
+                let id = files.send(message).await.context("could not write the message")?;
                 tracing::info!(file = %dir.join(format!("{id}.eml")).display(), "mail written (no EMAIL_URL set)");
             }
         }

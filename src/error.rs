@@ -32,10 +32,7 @@ impl FieldErrors {
     }
 
     pub fn add(&mut self, field: &str, message: impl Into<String>) {
-        self.0
-            .entry(field.to_owned())
-            .or_default()
-            .push(message.into());
+        self.0.entry(field.to_owned()).or_default().push(message.into());
     }
 
     pub fn is_empty(&self) -> bool {
@@ -53,11 +50,7 @@ impl FieldErrors {
     /// `Ok(())` when nothing was collected, else the collected errors as one
     /// `BAD_USER_INPUT`.
     pub fn into_result(self) -> Result<(), AppError> {
-        if self.is_empty() {
-            Ok(())
-        } else {
-            Err(AppError::BadUserInput(self))
-        }
+        if self.is_empty() { Ok(()) } else { Err(AppError::BadUserInput(self)) }
     }
 
     /// The message shown as the GraphQL error message: the message itself when there is
@@ -90,10 +83,7 @@ pub enum AppError {
     /// A request budget was exceeded before execution (cost, depth, aliases, size, …).
     /// `cost` is `(requested, maximum)` whenever the cost is over its maximum.
     #[error("{message}")]
-    TooComplex {
-        message: Cow<'static, str>,
-        cost: Option<(u64, u64)>,
-    },
+    TooComplex { message: Cow<'static, str>, cost: Option<(u64, u64)> },
     /// Throttled: try again after `retry_after` seconds.
     #[error("Request was throttled. Expected available in {retry_after} seconds.")]
     RateLimited { retry_after: u64 },
@@ -125,11 +115,7 @@ impl AppError {
 
     /// `Ok(true)` when something was deleted, else `NOT_FOUND` (the delete mutations).
     pub fn deleted(done: bool) -> AppResult<bool> {
-        if done {
-            Ok(true)
-        } else {
-            Err(Self::not_found())
-        }
+        if done { Ok(true) } else { Err(Self::not_found()) }
     }
 
     pub fn internal(error: impl Into<anyhow::Error>) -> Self {
@@ -153,11 +139,7 @@ impl AppError {
         match self {
             Self::BadUserInput(mut fields) => {
                 if let Some(messages) = fields.0.remove(subject) {
-                    fields
-                        .0
-                        .entry(argument.to_owned())
-                        .or_default()
-                        .extend(messages);
+                    fields.0.entry(argument.to_owned()).or_default().extend(messages);
                 }
                 Self::BadUserInput(fields)
             }

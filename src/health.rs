@@ -32,15 +32,10 @@ impl Health {
 
     /// Every watched part, with whether it is up now.
     pub fn parts_up(&self) -> Vec<(&'static str, bool)> {
-        self.parts()
-            .iter()
-            .map(|(part, up)| (*part, *up.borrow()))
-            .collect()
+        self.parts().iter().map(|(part, up)| (*part, *up.borrow())).collect()
     }
 
     fn parts(&self) -> std::sync::MutexGuard<'_, Vec<(&'static str, watch::Receiver<bool>)>> {
-        self.parts
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.parts.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }

@@ -60,9 +60,7 @@ impl ClientAddr {
     }
 
     pub fn from_parts(
-        extensions: &axum::http::Extensions,
-        headers: &HeaderMap,
-        trusted: &[std::net::IpAddr],
+        extensions: &axum::http::Extensions, headers: &HeaderMap, trusted: &[std::net::IpAddr],
     ) -> Self {
         let peer = extensions
             .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
@@ -80,12 +78,7 @@ impl ClientAddr {
             .flat_map(|v| v.split(','))
             .filter_map(|a| a.trim().parse::<std::net::IpAddr>().ok())
             .collect::<Vec<_>>();
-        let client = forwarded
-            .iter()
-            .rev()
-            .find(|a| !trusted.contains(a))
-            .copied()
-            .unwrap_or(peer);
+        let client = forwarded.iter().rev().find(|a| !trusted.contains(a)).copied().unwrap_or(peer);
         Self(client.to_string())
     }
 }
@@ -169,12 +162,7 @@ async fn guard(State(state): State<AppState>, request: Request, next: Next) -> R
     let id = request_id(request.headers());
     let Ok(_permit) = state.in_flight.clone().try_acquire_owned() else {
         tracing::warn!("shedding a request: too many in flight");
-        return coded_response(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "SERVICE_UNAVAILABLE",
-            BUSY,
-            &id,
-        );
+        return coded_response(StatusCode::SERVICE_UNAVAILABLE, "SERVICE_UNAVAILABLE", BUSY, &id);
     };
     let upgrade = request.headers().contains_key(header::UPGRADE);
     let run = AssertUnwindSafe(next.run(request)).catch_unwind();
@@ -212,10 +200,8 @@ async fn guard(State(state): State<AppState>, request: Request, next: Next) -> R
 
 /// CORS for browser clients on the configured origins (preflights answered here).
 fn cors_layer(origins: &[String]) -> CorsLayer {
-    let origins: Vec<HeaderValue> = origins
-        .iter()
-        .filter_map(|o| HeaderValue::from_str(o).ok())
-        .collect();
+    let origins: Vec<HeaderValue> =
+        origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()).collect();
     CorsLayer::new()
         .allow_origin(AllowOrigin::list(origins))
         .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
@@ -230,11 +216,7 @@ fn cors_layer(origins: &[String]) -> CorsLayer {
 }
 
 pub(crate) fn request_id(headers: &HeaderMap) -> String {
-    headers
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("-")
-        .to_owned()
+    headers.get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-").to_owned()
 }
 
 /// JSON (`application/json`, `application/graphql-response+json`) or multipart.
@@ -242,13 +224,7 @@ fn supported_content_type(headers: &HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .map(|v| {
-            v.split(';')
-                .next()
-                .unwrap_or_default()
-                .trim()
-                .to_ascii_lowercase()
-        })
+        .map(|v| v.split(';').next().unwrap_or_default().trim().to_ascii_lowercase())
         .is_some_and(|media| {
             media == "application/json"
                 || media == "application/graphql-response+json"
@@ -288,10 +264,7 @@ async fn graphql_handler(State(state): State<AppState>, request: Request) -> Res
 /// operation (`query Name …`), for the metrics and the access log (recorded in the
 /// request's span).
 fn operation_name(request: &async_graphql::Request) -> Option<String> {
-    let name = request
-        .operation_name
-        .clone()
-        .or_else(|| leading_operation_name(&request.query));
+    let name = request.operation_name.clone().or_else(|| leading_operation_name(&request.query));
     if let Some(name) = name.as_deref() {
         tracing::Span::current().record("operation", name);
     }
@@ -313,9 +286,7 @@ fn leading_operation_name(query: &str) -> Option<String> {
 }
 
 async fn answer_graphql(
-    state: AppState,
-    request: Request,
-    operation: &mut Option<String>,
+    state: AppState, request: Request, operation: &mut Option<String>,
 ) -> Response {
     let get = request.method() == Method::GET;
     let headers = request.headers().clone();
@@ -328,11 +299,7 @@ async fn answer_graphql(
     *operation = operation_name(&gql_request);
     let cache = &state.responses;
     let document = own_look(&state, &headers, get, &gql_request.query);
-    if get
-        && document
-            .as_ref()
-            .is_some_and(|d| is_mutation(d, &gql_request))
-    {
+    if get && document.as_ref().is_some_and(|d| is_mutation(d, &gql_request)) {
         return mutation_over_get(&request_id.0);
     }
     let token = match viewer::bearer_token(&headers) {
@@ -376,21 +343,14 @@ async fn answer_graphql(
 /// The GraphQL request an HTTP request carries (a persisted query's document filled in),
 /// or the answer that refuses it.
 async fn receive(
-    state: &AppState,
-    request: Request,
-    headers: &HeaderMap,
-    request_id: &str,
+    state: &AppState, request: Request, headers: &HeaderMap, request_id: &str,
 ) -> Result<async_graphql::Request, Box<Response>> {
     if let Some(answer) = not_a_graphql_request(state, &request, request_id) {
         return Err(Box::new(answer));
     }
     let mut gql_request = read_request(request, request_id).await?;
     if let Err(error) = state.persisted.resolve(&mut gql_request) {
-        return Err(Box::new(respond(
-            headers,
-            error_document(error),
-            request_id,
-        )));
+        return Err(Box::new(respond(headers, error_document(error), request_id)));
     }
     Ok(gql_request)
 }
@@ -399,19 +359,14 @@ async fn receive(
 /// the profiler is on (`DEBUG=true` in the embedded default).
 fn profiled(state: &AppState, headers: &HeaderMap) -> Option<(crate::db::DbPool, SqlProfile)> {
     let url = state.debug_sql.as_deref()?;
-    let asked = headers
-        .get("x-debug-sql")
-        .is_some_and(|v| v.as_bytes() == b"1");
+    let asked = headers.get("x-debug-sql").is_some_and(|v| v.as_bytes() == b"1");
     if !asked {
         return None;
     }
     match SqlProfile::pool(url) {
         Ok(profiled) => Some(profiled),
         Err(error) => {
-            tracing::warn!(
-                error = format!("{error:#}"),
-                "no SQL profile for this request"
-            );
+            tracing::warn!(error = format!("{error:#}"), "no SQL profile for this request");
             None
         }
     }
@@ -420,9 +375,7 @@ fn profiled(state: &AppState, headers: &HeaderMap) -> Option<(crate::db::DbPool,
 /// Authenticates the bearer `token`, if any: the request carries its viewer. Returns who
 /// the caller is (the user, else the client's address) for read-your-writes routing.
 async fn signed_in(
-    state: &AppState,
-    token: Option<String>,
-    client: &ClientAddr,
+    state: &AppState, token: Option<String>, client: &ClientAddr,
     request: &mut async_graphql::Request,
 ) -> Result<String, crate::error::AppError> {
     let Some(token) = token else {
@@ -439,10 +392,7 @@ async fn signed_in(
 /// rule): parsed only when one of them applies, and only within the budget's size limits
 /// (execution refuses larger documents before running anything). Execution reuses it.
 fn own_look(
-    state: &AppState,
-    headers: &HeaderMap,
-    get: bool,
-    query: &str,
+    state: &AppState, headers: &HeaderMap, get: bool, query: &str,
 ) -> Option<async_graphql::parser::types::ExecutableDocument> {
     let anonymous = !headers.contains_key(header::AUTHORIZATION);
     let wanted = get || (anonymous && state.responses.enabled());
@@ -454,9 +404,7 @@ fn own_look(
 /// GraphiQL for a browser's plain `GET /graphql` (404 when it is off), and 415 for a POST
 /// of a content type that carries no GraphQL request.
 fn not_a_graphql_request(
-    state: &AppState,
-    request: &Request,
-    request_id: &str,
+    state: &AppState, request: &Request, request_id: &str,
 ) -> Option<Response> {
     let (method, headers) = (request.method(), request.headers());
     if method == Method::GET && wants_html(headers) && request.uri().query().is_none() {
@@ -486,27 +434,20 @@ fn mutation_over_get(request_id: &str) -> Response {
         "Mutations are only allowed over POST.",
         request_id,
     );
-    response
-        .headers_mut()
-        .insert(header::ALLOW, HeaderValue::from_static("POST"));
+    response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
     response
 }
 
 /// Reads a GraphQL request: the query string for GET; for POST a JSON body (up to 1 MiB)
 /// or a GraphQL multipart request (up to 8 MiB, files up to 5 MiB).
 async fn read_request(
-    request: Request,
-    request_id: &str,
+    request: Request, request_id: &str,
 ) -> Result<async_graphql::Request, Box<Response>> {
     let bad = |status: StatusCode, message: &str| Box::new(refused(status, message, request_id));
     if request.method() == Method::GET {
         let query = request.uri().query().unwrap_or_default();
-        let mut parsed = async_graphql::http::parse_query_string(query).map_err(|e| {
-            bad(
-                StatusCode::BAD_REQUEST,
-                &format!("Invalid GraphQL request: {e}"),
-            )
-        })?;
+        let mut parsed = async_graphql::http::parse_query_string(query)
+            .map_err(|e| bad(StatusCode::BAD_REQUEST, &format!("Invalid GraphQL request: {e}")))?;
         // async-graphql reads the operation's name from `operation_name`; the
         // GraphQL-over-HTTP spelling (Apollo Client, urql) is `operationName`.
         if parsed.operation_name.is_none() {
@@ -522,8 +463,7 @@ async fn read_request(
 /// A POST body: JSON up to 1 MiB, or a GraphQL multipart request up to 8 MiB (files up to
 /// 5 MiB).
 async fn read_body(
-    request: Request,
-    request_id: &str,
+    request: Request, request_id: &str,
 ) -> Result<async_graphql::Request, Box<Response>> {
     let bad = |status: StatusCode, message: &str| Box::new(refused(status, message, request_id));
     let content_type = request
@@ -531,49 +471,30 @@ async fn read_body(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let multipart = content_type
-        .as_deref()
-        .is_some_and(|t| t.starts_with("multipart/form-data"));
-    let limit = if multipart {
-        UPLOAD_BODY_LIMIT
-    } else {
-        JSON_BODY_LIMIT
-    };
+    let multipart = content_type.as_deref().is_some_and(|t| t.starts_with("multipart/form-data"));
+    let limit = if multipart { UPLOAD_BODY_LIMIT } else { JSON_BODY_LIMIT };
     let declared = request
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|length| length > limit) {
-        return Err(bad(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "The request body is too large.",
-        ));
+        return Err(bad(StatusCode::PAYLOAD_TOO_LARGE, "The request body is too large."));
     }
     let body = Body::new(http_body_util::Limited::new(request.into_body(), limit));
-    let reader = body
-        .into_data_stream()
-        .map_err(std::io::Error::other)
-        .into_async_read();
-    let options = MultipartOptions::default()
-        .max_file_size(UPLOAD_FILE_CAP)
-        .max_num_files(4);
-    async_graphql::http::receive_body(content_type, reader, options)
-        .await
-        .map_err(|error| match error {
-            ParseRequestError::PayloadTooLarge => bad(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "The uploaded file is too large.",
-            ),
-            ParseRequestError::Io(e) if e.to_string().contains("length limit") => bad(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "The request body is too large.",
-            ),
-            other => bad(
-                StatusCode::BAD_REQUEST,
-                &format!("Invalid GraphQL request: {other}"),
-            ),
-        })
+    let reader = body.into_data_stream().map_err(std::io::Error::other).into_async_read();
+    let options = MultipartOptions::default().max_file_size(UPLOAD_FILE_CAP).max_num_files(4);
+    async_graphql::http::receive_body(content_type, reader, options).await.map_err(|error| {
+        match error {
+            ParseRequestError::PayloadTooLarge => {
+                bad(StatusCode::PAYLOAD_TOO_LARGE, "The uploaded file is too large.")
+            }
+            ParseRequestError::Io(e) if e.to_string().contains("length limit") => {
+                bad(StatusCode::PAYLOAD_TOO_LARGE, "The request body is too large.")
+            }
+            other => bad(StatusCode::BAD_REQUEST, &format!("Invalid GraphQL request: {other}")),
+        }
+    })
 }
 
 /// Whether the operation `request` runs from `document` is a mutation.

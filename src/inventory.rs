@@ -25,16 +25,10 @@ pub struct Shortfall {
 /// Takes `quantity` units of a product for an order (inside the caller's transaction):
 /// its current unit price, or the shortfall.
 pub async fn take(
-    conn: &mut AsyncPgConnection,
-    product_id: i64,
-    quantity: i32,
+    conn: &mut AsyncPgConnection, product_id: i64, quantity: i32,
 ) -> AppResult<Result<Decimal, Shortfall>> {
     let taken: Option<Decimal> = diesel::update(
-        products::table.filter(
-            products::id
-                .eq(product_id)
-                .and(products::inventory.ge(quantity)),
-        ),
+        products::table.filter(products::id.eq(product_id).and(products::inventory.ge(quantity))),
     )
     .set(products::inventory.eq(products::inventory - quantity))
     .returning(products::unit_price)
@@ -56,9 +50,7 @@ pub async fn take(
 
 /// Puts `quantity` units of a product back in stock (inside the caller's transaction).
 pub async fn give_back(
-    conn: &mut AsyncPgConnection,
-    product_id: i64,
-    quantity: i32,
+    conn: &mut AsyncPgConnection, product_id: i64, quantity: i32,
 ) -> AppResult<()> {
     diesel::update(products::table.find(product_id))
         .set(products::inventory.eq(products::inventory + quantity))
@@ -70,9 +62,7 @@ pub async fn give_back(
 /// Locks `product_id` and returns how many units `cart_id` may hold in total: the
 /// inventory minus what other carts hold right now. `None` when the product is gone.
 pub async fn lock_available_for(
-    conn: &mut AsyncPgConnection,
-    product_id: i64,
-    cart_id: Uuid,
+    conn: &mut AsyncPgConnection, product_id: i64, cart_id: Uuid,
 ) -> AppResult<Option<i64>> {
     let inventory: Option<i32> = products::table
         .find(product_id)
@@ -103,8 +93,7 @@ pub async fn lock_available_for(
 
 /// Inventory minus live holds, per product (never below zero).
 pub async fn available_inventory(
-    conn: &mut AsyncPgConnection,
-    product_ids: &[i64],
+    conn: &mut AsyncPgConnection, product_ids: &[i64],
 ) -> AppResult<Vec<(i64, i64)>> {
     #[derive(QueryableByName)]
     struct Available {

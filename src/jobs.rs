@@ -77,10 +77,7 @@ pub async fn migrate(url: &str) -> anyhow::Result<()> {
 /// Queues a job on the caller's connection: inside a transaction it commits (or rolls
 /// back) with everything else. Returns the job id.
 pub async fn enqueue(
-    conn: &mut AsyncPgConnection,
-    task: &str,
-    payload: serde_json::Value,
-    max_attempts: Option<i32>,
+    conn: &mut AsyncPgConnection, task: &str, payload: serde_json::Value, max_attempts: Option<i32>,
 ) -> AppResult<i64> {
     #[derive(diesel::QueryableByName)]
     struct Added {
@@ -135,12 +132,9 @@ impl Default for WorkerConfig {
 /// those that stopped beating (a process killed in the middle of a job, say), putting
 /// their jobs back in the queue within `sweep_threshold` plus a heartbeat.
 pub async fn run_worker(
-    url: &str,
-    deps: JobDeps,
-    config: WorkerConfig,
+    url: &str, deps: JobDeps, config: WorkerConfig,
     define_tasks: fn(WorkerOptions) -> WorkerOptions,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-    up: &watch::Sender<bool>,
+    shutdown: impl Future<Output = ()> + Send + 'static, up: &watch::Sender<bool>,
 ) -> anyhow::Result<()> {
     let mut options = WorkerOptions::default()
         .database_url(url)
@@ -160,19 +154,13 @@ pub async fn run_worker(
         .add_extension(deps.clone());
     options = with_outcome_hooks(define_tasks(options), &deps);
     if config.schedule {
-        options = options
-            .with_cron(CRONTAB)
-            .map_err(|e| anyhow::anyhow!("invalid crontab: {e}"))?;
+        options =
+            options.with_cron(CRONTAB).map_err(|e| anyhow::anyhow!("invalid crontab: {e}"))?;
     }
-    let worker = options
-        .init()
-        .await
-        .map_err(|e| anyhow::anyhow!("could not start the job worker: {e}"))?;
+    let worker =
+        options.init().await.map_err(|e| anyhow::anyhow!("could not start the job worker: {e}"))?;
     let _ = up.send(true);
-    let result = worker
-        .run()
-        .await
-        .map_err(|e| anyhow::anyhow!("the job worker failed: {e}"));
+    let result = worker.run().await.map_err(|e| anyhow::anyhow!("the job worker failed: {e}"));
     let _ = up.send(false);
     result
 }
@@ -263,11 +251,8 @@ const MAX_RESTART_DELAY: Duration = Duration::from_secs(30);
 /// an unexpected end) with a backoff from one second to [`MAX_RESTART_DELAY`]; a run
 /// that lasted a minute resets the backoff. `up` reads `true` while it runs.
 pub async fn supervise(
-    url: String,
-    deps: JobDeps,
-    config: WorkerConfig,
-    define_tasks: fn(WorkerOptions) -> WorkerOptions,
-    mut stop: watch::Receiver<bool>,
+    url: String, deps: JobDeps, config: WorkerConfig,
+    define_tasks: fn(WorkerOptions) -> WorkerOptions, mut stop: watch::Receiver<bool>,
     up: watch::Sender<bool>,
 ) {
     let mut delay = Duration::from_secs(1);
@@ -277,15 +262,8 @@ pub async fn supervise(
         let signal = async move {
             let _ = signal.wait_for(|stop| *stop).await;
         };
-        let result = run_worker(
-            &url,
-            deps.clone(),
-            config.clone(),
-            define_tasks,
-            signal,
-            &up,
-        )
-        .await;
+        let result =
+            run_worker(&url, deps.clone(), config.clone(), define_tasks, signal, &up).await;
         if *stop.borrow() {
             return;
         }

@@ -14,11 +14,7 @@ use storefront::{auth, schema, seed};
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 #[derive(Parser)]
-#[command(
-    name = "storefront",
-    version,
-    about = "Storefront: an e-commerce GraphQL backend"
-)]
+#[command(name = "storefront", version, about = "Storefront: an e-commerce GraphQL backend")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -83,10 +79,7 @@ async fn main() -> anyhow::Result<()> {
             println!("{} migration(s) applied", applied.len());
             Ok(())
         }
-        Command::Seed {
-            force,
-            demo_accounts,
-        } => {
+        Command::Seed { force, demo_accounts } => {
             let database = Database::resolve(&config).await?;
             let result = run_seed(&database, &config, force, demo_accounts).await;
             database.shutdown().await;
@@ -109,10 +102,7 @@ async fn create_superuser(config: &Config, username: &str, email: &str) -> anyho
     let database = Database::resolve(config).await?;
     let result = async {
         let pool = server::prepare(&database, config, false).await?;
-        let mut conn = pool
-            .get()
-            .await
-            .context("could not connect to the database")?;
+        let mut conn = pool.get().await.context("could not connect to the database")?;
         let user = auth::admin::create_superuser(&mut conn, username, email, &password).await?;
         println!("Superuser {} (id {}) created.", user.username, user.id);
         anyhow::Ok(())
@@ -123,16 +113,10 @@ async fn create_superuser(config: &Config, username: &str, email: &str) -> anyho
 }
 
 async fn run_seed(
-    database: &Database,
-    config: &Config,
-    force: bool,
-    demo_accounts: bool,
+    database: &Database, config: &Config, force: bool, demo_accounts: bool,
 ) -> anyhow::Result<()> {
     let pool = server::prepare(database, config, false).await?;
-    let mut conn = pool
-        .get()
-        .await
-        .context("could not connect to the database")?;
+    let mut conn = pool.get().await.context("could not connect to the database")?;
     let report = seed::seed(&mut conn, force, demo_accounts).await?;
     println!(
         "Seeded {} collections, {} products and {} reviews.",

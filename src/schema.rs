@@ -72,20 +72,11 @@ pub fn build_schema() -> SchemaBuilder<Query, Mutation, Subscription> {
 /// a backstop behind the budget's own depth check (`crate::graphql::limits`), which the
 /// transports run before execution.
 pub fn build_schema_with(
-    query_limits: &QueryLimits,
-    introspection: bool,
+    query_limits: &QueryLimits, introspection: bool,
 ) -> SchemaBuilder<Query, Mutation, Subscription> {
-    let builder = Schema::build(
-        Query::default(),
-        Mutation::default(),
-        Subscription::default(),
-    )
-    .limit_depth(query_limits.max_depth);
-    if introspection {
-        builder
-    } else {
-        builder.disable_introspection()
-    }
+    let builder = Schema::build(Query::default(), Mutation::default(), Subscription::default())
+        .limit_depth(query_limits.max_depth);
+    if introspection { builder } else { builder.disable_introspection() }
 }
 
 /// The SDL as committed in `schema.graphql`.
@@ -108,10 +99,7 @@ pub fn schema_env() -> SchemaEnv {
     #[async_graphql::async_trait::async_trait]
     impl Extension for Probe {
         async fn parse_query(
-            &self,
-            ctx: &ExtensionContext<'_>,
-            query: &str,
-            variables: &Variables,
+            &self, ctx: &ExtensionContext<'_>, query: &str, variables: &Variables,
             next: NextParseQuery<'_>,
         ) -> ServerResult<ExecutableDocument> {
             *self.0.lock().unwrap_or_else(PoisonError::into_inner) = Some(ctx.schema_env.clone());

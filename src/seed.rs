@@ -52,9 +52,7 @@ pub async fn catalogue_is_empty(conn: &mut AsyncPgConnection) -> Result<bool, Ap
 /// `force`, which replaces it (and everything that refers to it). The development
 /// accounts (`admin`, `demo`, with published passwords) only with `demo_accounts`.
 pub async fn seed(
-    conn: &mut AsyncPgConnection,
-    force: bool,
-    demo_accounts: bool,
+    conn: &mut AsyncPgConnection, force: bool, demo_accounts: bool,
 ) -> Result<SeedReport, SeedError> {
     conn.transaction::<_, SeedError, _>(async |conn| {
         if !force && !catalogue_is_empty(conn).await? {
@@ -71,11 +69,7 @@ pub async fn seed(
         let collection_ids = insert_collections(conn, &data).await?;
         let product_ids = insert_products(conn, &data, &collection_ids).await?;
         let reviews = insert_reviews(conn, &data, &product_ids).await?;
-        let users = if demo_accounts {
-            create_demo_accounts(conn).await?
-        } else {
-            0
-        };
+        let users = if demo_accounts { create_demo_accounts(conn).await? } else { 0 };
         Ok(SeedReport {
             collections: collection_ids.len(),
             products: product_ids.len(),
@@ -87,14 +81,10 @@ pub async fn seed(
 }
 
 async fn insert_collections(
-    conn: &mut AsyncPgConnection,
-    data: &DemoData,
+    conn: &mut AsyncPgConnection, data: &DemoData,
 ) -> Result<Vec<i64>, SeedError> {
-    let titles: Vec<_> = data
-        .collections
-        .iter()
-        .map(|title| collections::title.eq(*title))
-        .collect();
+    let titles: Vec<_> =
+        data.collections.iter().map(|title| collections::title.eq(*title)).collect();
     Ok(diesel::insert_into(collections::table)
         .values(titles)
         .returning(collections::id)
@@ -104,17 +94,12 @@ async fn insert_collections(
 
 /// The products, then each collection's featured product.
 async fn insert_products(
-    conn: &mut AsyncPgConnection,
-    data: &DemoData,
-    collection_ids: &[i64],
+    conn: &mut AsyncPgConnection, data: &DemoData, collection_ids: &[i64],
 ) -> Result<Vec<i64>, SeedError> {
     let new_products: Vec<NewProduct> = data
         .products
         .iter()
-        .map(|p| NewProduct {
-            collection_id: collection_ids[p.collection],
-            ..p.product.clone()
-        })
+        .map(|p| NewProduct { collection_id: collection_ids[p.collection], ..p.product.clone() })
         .collect();
     let product_ids: Vec<i64> = diesel::insert_into(products::table)
         .values(&new_products)
@@ -131,9 +116,7 @@ async fn insert_products(
 }
 
 async fn insert_reviews(
-    conn: &mut AsyncPgConnection,
-    data: &DemoData,
-    product_ids: &[i64],
+    conn: &mut AsyncPgConnection, data: &DemoData, product_ids: &[i64],
 ) -> Result<usize, SeedError> {
     let review_rows: Vec<_> = data
         .reviews
@@ -148,10 +131,7 @@ async fn insert_reviews(
         })
         .collect();
     for chunk in review_rows.chunks(5_000) {
-        diesel::insert_into(reviews::table)
-            .values(chunk)
-            .execute(conn)
-            .await?;
+        diesel::insert_into(reviews::table).values(chunk).execute(conn).await?;
     }
     Ok(review_rows.len())
 }
@@ -160,14 +140,10 @@ async fn insert_reviews(
 async fn create_demo_accounts(conn: &mut AsyncPgConnection) -> Result<usize, SeedError> {
     let passwords = Passwords::production()?;
     let mut users = 0;
-    for ((username, password), staff, names) in [
-        (DEMO_STAFF, true, ("Ada", "Admin")),
-        (DEMO_CUSTOMER, false, ("Dana", "Demo")),
-    ] {
-        if auth_repo::find_user_by_username(conn, username)
-            .await?
-            .is_none()
-        {
+    for ((username, password), staff, names) in
+        [(DEMO_STAFF, true, ("Ada", "Admin")), (DEMO_CUSTOMER, false, ("Dana", "Demo"))]
+    {
+        if auth_repo::find_user_by_username(conn, username).await?.is_none() {
             admin::create_demo_user(conn, &passwords, username, password, staff, names).await?;
             users += 1;
         }
@@ -181,19 +157,11 @@ struct Rng(u64);
 impl Rng {
     /// A demo product last updated at `last_update`.
     fn product(&mut self, last_update: DateTime<Utc>) -> DemoProduct {
-        let title = format!(
-            "{} {}{}",
-            self.pick(&ADJECTIVES),
-            self.pick(&NOUNS),
-            self.pick(&SIZES)
-        );
+        let title =
+            format!("{} {}{}", self.pick(&ADJECTIVES), self.pick(&NOUNS), self.pick(&SIZES));
         let slug = slugify(&title);
         let description = (self.below(10) != 0).then(|| {
-            format!(
-                "{} {}",
-                self.pick(&DESCRIPTION_OPENERS),
-                self.pick(&DESCRIPTION_DETAILS)
-            )
+            format!("{} {}", self.pick(&DESCRIPTION_OPENERS), self.pick(&DESCRIPTION_DETAILS))
         });
         // Mostly everyday prices, with a long tail up to 9999.99.
         let cents = match self.below(10) {
@@ -321,16 +289,8 @@ const NOUNS: [&str; 36] = [
     "Vinegar",
 ];
 
-const SIZES: [&str; 8] = [
-    "",
-    "",
-    "",
-    " - 10 Ounce",
-    " - 12 Pack",
-    " - 500g",
-    " - Family Size",
-    " - 2 Pack",
-];
+const SIZES: [&str; 8] =
+    ["", "", "", " - 10 Ounce", " - 12 Pack", " - 500g", " - Family Size", " - 2 Pack"];
 
 const DESCRIPTION_OPENERS: [&str; 8] = [
     "A pantry favourite",
@@ -393,37 +353,23 @@ struct DemoData {
 impl DemoData {
     fn generate() -> Self {
         let mut rng = Rng(20_261_122);
-        let epoch: DateTime<Utc> = Utc
-            .with_ymd_and_hms(2026, 1, 1, 9, 0, 0)
-            .single()
-            .unwrap_or(DateTime::UNIX_EPOCH);
+        let epoch: DateTime<Utc> =
+            Utc.with_ymd_and_hms(2026, 1, 1, 9, 0, 0).single().unwrap_or(DateTime::UNIX_EPOCH);
         let products: Vec<DemoProduct> = (0..PRODUCTS)
             .map(|index| rng.product(epoch + Duration::minutes(index as i64 * 397)))
             .collect();
         // Six collections feature their first product.
         let featured = (0..6)
-            .filter_map(|c| {
-                products
-                    .iter()
-                    .position(|p| p.collection == c)
-                    .map(|p| (c, p))
-            })
+            .filter_map(|c| products.iter().position(|p| p.collection == c).map(|p| (c, p)))
             .collect();
         let first_day = epoch.date_naive();
         let reviews = (0..PRODUCTS)
             .flat_map(|product| {
                 let count = rng.below(5);
-                (0..count)
-                    .map(|_| rng.review(product, first_day))
-                    .collect::<Vec<_>>()
+                (0..count).map(|_| rng.review(product, first_day)).collect::<Vec<_>>()
             })
             .collect();
-        Self {
-            collections: COLLECTION_TITLES.to_vec(),
-            products,
-            featured,
-            reviews,
-        }
+        Self { collections: COLLECTION_TITLES.to_vec(), products, featured, reviews }
     }
 }
 
@@ -448,12 +394,8 @@ mod tests {
         let a = DemoData::generate();
         let b = DemoData::generate();
         assert_eq!(a.products.len(), PRODUCTS);
-        let titles = |d: &DemoData| {
-            d.products
-                .iter()
-                .map(|p| p.product.title.clone())
-                .collect::<Vec<_>>()
-        };
+        let titles =
+            |d: &DemoData| d.products.iter().map(|p| p.product.title.clone()).collect::<Vec<_>>();
         assert_eq!(titles(&a), titles(&b));
         let unique: std::collections::HashSet<_> = titles(&a).into_iter().collect();
         assert!(unique.len() < PRODUCTS, "titles must repeat");
@@ -461,15 +403,8 @@ mod tests {
             let price = p.product.unit_price;
             price >= Decimal::ONE && price <= Decimal::new(999_999, 2)
         }));
-        assert!(
-            a.products
-                .iter()
-                .all(|p| (0..=100).contains(&p.product.inventory))
-        );
+        assert!(a.products.iter().all(|p| (0..=100).contains(&p.product.inventory)));
         assert!(a.reviews.len() > PRODUCTS);
-        assert_eq!(
-            slugify("Organic Coffee - 10 Ounce"),
-            "organic-coffee-10-ounce"
-        );
+        assert_eq!(slugify("Organic Coffee - 10 Ounce"), "organic-coffee-10-ounce");
     }
 }

@@ -35,10 +35,7 @@ impl Database {
     /// started (or joined) here.
     pub async fn resolve(config: &Config) -> anyhow::Result<Self> {
         if let Some(url) = &config.database_url {
-            return Ok(Self {
-                url: url.clone(),
-                cluster: None,
-            });
+            return Ok(Self { url: url.clone(), cluster: None });
         }
         let options = ClusterOptions::new(EMBEDDED_DIR);
         let cluster = tokio::task::spawn_blocking(move || EmbeddedCluster::start(&options))
@@ -50,19 +47,14 @@ impl Database {
             "embedded PostgreSQL is running (no DATABASE_URL set)"
         );
         db::ensure_database(&cluster.url("postgres"), EMBEDDED_DATABASE).await?;
-        Ok(Self {
-            url: cluster.url(EMBEDDED_DATABASE),
-            cluster: Some(cluster),
-        })
+        Ok(Self { url: cluster.url(EMBEDDED_DATABASE), cluster: Some(cluster) })
     }
 
     /// The auth services; the embedded setup keeps its generated JWT secret next to the
     /// cluster.
     pub fn auth(&self, config: &Config) -> anyhow::Result<Auth> {
-        let secret_file = self
-            .cluster
-            .as_ref()
-            .and_then(|c| c.dir().parent().map(|p| p.join("jwt-secret")));
+        let secret_file =
+            self.cluster.as_ref().and_then(|c| c.dir().parent().map(|p| p.join("jwt-secret")));
         Auth::from_config(config, secret_file.as_deref())
     }
 
@@ -116,9 +108,7 @@ pub fn require_production_secret(config: &Config) -> anyhow::Result<()> {
 /// embedded default (`seed_if_empty`) seeds: the demo catalogue and the demo accounts,
 /// when the catalogue is empty. A configured database never gets either from `serve`.
 pub async fn prepare(
-    database: &Database,
-    config: &Config,
-    seed_if_empty: bool,
+    database: &Database, config: &Config, seed_if_empty: bool,
 ) -> anyhow::Result<DbPool> {
     if config.no_migrate {
         tracing::info!("not migrating (--no-migrate): /readyz waits for the migrations");
@@ -131,10 +121,7 @@ pub async fn prepare(
     let url = db::with_session_settings(&database.url, config.budget.statement_timeout);
     let pool = db::create_pool(&url, config.db_pool_size)?;
     if seed_if_empty && database.is_embedded() {
-        let mut conn = pool
-            .get()
-            .await
-            .context("could not connect to the database")?;
+        let mut conn = pool.get().await.context("could not connect to the database")?;
         if seed::catalogue_is_empty(&mut conn).await? {
             let report = seed::seed(&mut conn, false, true).await?;
             tracing::info!(
@@ -191,11 +178,7 @@ impl Listeners {
         let orders = Listener::spawn(url.to_owned(), state.events.clone());
         state.health.watch("events", orders.up());
         let catalogue = state.responses.enabled().then(|| {
-            ChannelListener::spawn(
-                url.to_owned(),
-                response_cache::CHANNEL,
-                state.responses.clone(),
-            )
+            ChannelListener::spawn(url.to_owned(), response_cache::CHANNEL, state.responses.clone())
         });
         if let Some(catalogue) = &catalogue {
             state.health.watch("cache_invalidation", catalogue.up());
@@ -225,22 +208,15 @@ async fn serve_on(database: &Database, config: &Config) -> anyhow::Result<()> {
         tracing::info!(replicas = replication.urls.len(), "reads go to replicas");
     }
     if config.debug && database.is_embedded() {
-        options.debug_sql = Some(db::with_session_settings(
-            &database.url,
-            config.budget.statement_timeout,
-        ));
+        options.debug_sql =
+            Some(db::with_session_settings(&database.url, config.budget.statement_timeout));
         tracing::info!("SQL profiler on: send `x-debug-sql: 1` to see a request's statements");
     }
     let state = AppState::with_options(pool, database.auth(config)?, options);
     let listeners = Listeners::spawn(&database.url, &state);
     let (stop_workers, stopped) = tokio::sync::watch::channel(false);
     let workers = if config.run_workers {
-        Some(spawn_workers(
-            config,
-            &state,
-            &database.url,
-            stopped.clone(),
-        )?)
+        Some(spawn_workers(config, &state, &database.url, stopped.clone())?)
     } else {
         None
     };
@@ -250,11 +226,7 @@ async fn serve_on(database: &Database, config: &Config) -> anyhow::Result<()> {
         .with_context(|| format!("could not listen on {} (BIND_ADDR)", config.bind_addr))?;
     let addr: SocketAddr = listener.local_addr()?;
     tracing::info!(%addr, "listening");
-    let page = if config.graphiql_enabled() {
-        "GraphiQL"
-    } else {
-        "GraphQL"
-    };
+    let page = if config.graphiql_enabled() { "GraphiQL" } else { "GraphQL" };
     println!("Storefront is running. {page}: http://{addr}/graphql (Ctrl-C to stop)");
     let options = http::serve::ServeOptions {
         header_read_timeout: config.budget.header_read_timeout,
@@ -279,10 +251,7 @@ async fn drain(state: &AppState, delay: std::time::Duration) {
     shutdown_signal().await;
     state.health.begin_draining();
     if !delay.is_zero() {
-        tracing::info!(
-            ?delay,
-            "draining: /readyz answers 503 while requests are served"
-        );
+        tracing::info!(?delay, "draining: /readyz answers 503 while requests are served");
         tokio::time::sleep(delay).await;
     }
     state.begin_shutdown();
@@ -301,10 +270,7 @@ fn worker_config(config: &Config) -> WorkerConfig {
 /// The job workers and schedule in this process, supervised (restarted after any
 /// failure), until `stopped` turns true; `/readyz` watches them.
 fn spawn_workers(
-    config: &Config,
-    state: &AppState,
-    url: &str,
-    stopped: tokio::sync::watch::Receiver<bool>,
+    config: &Config, state: &AppState, url: &str, stopped: tokio::sync::watch::Receiver<bool>,
 ) -> anyhow::Result<tokio::task::JoinHandle<()>> {
     let deps = JobDeps {
         pool: state.pool.clone(),

@@ -44,18 +44,12 @@ pub fn define_all(options: WorkerOptions) -> WorkerOptions {
 }
 
 fn deps(ctx: &WorkerContext) -> Result<&JobDeps, String> {
-    ctx.get_ext::<JobDeps>()
-        .ok_or_else(|| "job dependencies missing".to_owned())
+    ctx.get_ext::<JobDeps>().ok_or_else(|| "job dependencies missing".to_owned())
 }
 
 fn mailbox(user: &UserRow) -> Result<Mailbox, String> {
-    let name = format!("{} {}", user.first_name, user.last_name)
-        .trim()
-        .to_owned();
-    let address = user
-        .email
-        .parse()
-        .map_err(|e| format!("bad address: {e}"))?;
+    let name = format!("{} {}", user.first_name, user.last_name).trim().to_owned();
+    let address = user.email.parse().map_err(|e| format!("bad address: {e}"))?;
     Ok(Mailbox::new((!name.is_empty()).then_some(name), address))
 }
 
@@ -76,10 +70,7 @@ fn err(e: impl std::fmt::Display) -> String {
 
 /// Renders `template` with `context` and mails it to `user` (text and HTML parts).
 async fn send_templated(
-    deps: &JobDeps,
-    user: &UserRow,
-    template: &str,
-    context: serde_json::Value,
+    deps: &JobDeps, user: &UserRow, template: &str, context: serde_json::Value,
 ) -> Result<(), String> {
     let rendered = templates::render(template, &context).map_err(err)?;
     send_rendered(deps, user, rendered, Vec::new()).await
@@ -87,9 +78,7 @@ async fn send_templated(
 
 /// Mails a rendered message to `user`.
 async fn send_rendered(
-    deps: &JobDeps,
-    user: &UserRow,
-    rendered: templates::Rendered,
+    deps: &JobDeps, user: &UserRow, rendered: templates::Rendered,
     attachments: Vec<(String, ContentType, Vec<u8>)>,
 ) -> Result<(), String> {
     let email = Email {
@@ -174,21 +163,17 @@ impl TaskHandler for SendOrderConfirmation {
 /// The number and PDF of `order_id`'s invoice (rendered and kept on the first run, so a
 /// re-run attaches the same document; it never issues an invoice or a number).
 async fn invoice_attachment(
-    deps: &JobDeps,
-    order_id: i64,
+    deps: &JobDeps, order_id: i64,
 ) -> Result<Option<(String, Vec<u8>)>, String> {
     let mut conn = deps.pool.get().await.map_err(err)?;
-    let Some(stored) = invoices::find(&mut conn, invoices::Key::Order(order_id))
-        .await
-        .map_err(err)?
+    let Some(stored) =
+        invoices::find(&mut conn, invoices::Key::Order(order_id)).await.map_err(err)?
     else {
         return Ok(None);
     };
     let number = stored.number.clone();
     let seller = Seller::of(&deps.mailer.from);
-    let pdf = invoices::pdf(&mut conn, stored, &seller)
-        .await
-        .map_err(err)?;
+    let pdf = invoices::pdf(&mut conn, stored, &seller).await.map_err(err)?;
     Ok(pdf.map(|pdf| (number, pdf)))
 }
 
@@ -198,10 +183,7 @@ fn pdf_type() -> ContentType {
 
 /// What the confirmation's template shows: the order, its lines and total, and the user.
 fn confirmation_context(
-    order_id: i64,
-    placed_at: chrono::DateTime<chrono::Utc>,
-    lines: &[Line],
-    user: &UserRow,
+    order_id: i64, placed_at: chrono::DateTime<chrono::Utc>, lines: &[Line], user: &UserRow,
 ) -> serde_json::Value {
     let items: Vec<_> = lines
         .iter()
@@ -241,9 +223,7 @@ impl TaskHandler for SendPasswordReset {
         let deps = deps(&ctx)?;
         let mut conn = deps.pool.get().await.map_err(err)?;
         let Some((user_id, token, minutes)) =
-            crate::auth::repo::arm_password_reset(&mut conn, self.reset_id)
-                .await
-                .map_err(err)?
+            crate::auth::repo::arm_password_reset(&mut conn, self.reset_id).await.map_err(err)?
         else {
             return Ok(());
         };
@@ -271,10 +251,7 @@ impl TaskHandler for SendEmailChanged {
         let Some(user) = load_user(deps, self.user_id).await? else {
             return Ok(());
         };
-        let old = UserRow {
-            email: self.old_email.clone(),
-            ..user.clone()
-        };
+        let old = UserRow { email: self.old_email.clone(), ..user.clone() };
         let context = json!({
             "username": user.username,
             "new_email": user.email,
@@ -335,13 +312,10 @@ impl TaskHandler for CleanupCarts {
     async fn run(self, ctx: WorkerContext) -> impl IntoTaskHandlerResult {
         let deps = deps(&ctx)?;
         let mut conn = deps.pool.get().await.map_err(err)?;
-        let deleted = crate::carts::repo::delete_stale_carts(&mut conn, STALE_CART_AGE)
-            .await
-            .map_err(err)?;
+        let deleted =
+            crate::carts::repo::delete_stale_carts(&mut conn, STALE_CART_AGE).await.map_err(err)?;
         tracing::info!(deleted, "stale carts deleted");
-        let forgotten = crate::orders::repo::forget_checkout_keys(&mut conn)
-            .await
-            .map_err(err)?;
+        let forgotten = crate::orders::repo::forget_checkout_keys(&mut conn).await.map_err(err)?;
         tracing::info!(forgotten, "old checkout idempotency keys forgotten");
         Ok::<(), String>(())
     }
@@ -403,9 +377,8 @@ impl TaskHandler for CleanupJobHistory {
     async fn run(self, ctx: WorkerContext) -> impl IntoTaskHandlerResult {
         let deps = deps(&ctx)?;
         let mut conn = deps.pool.get().await.map_err(err)?;
-        let deleted = crate::jobs::repo::prune_history(&mut conn, deps.history_days)
-            .await
-            .map_err(err)?;
+        let deleted =
+            crate::jobs::repo::prune_history(&mut conn, deps.history_days).await.map_err(err)?;
         tracing::info!(deleted, "old completed jobs forgotten");
         Ok::<(), String>(())
     }

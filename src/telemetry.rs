@@ -20,9 +20,8 @@ pub const MAX_OPERATION_NAMES: usize = 300;
 pub const MAX_OPERATION_NAME_CHARS: usize = 64;
 
 /// Request duration buckets, in seconds.
-const DURATION_BUCKETS: [f64; 14] = [
-    0.000_5, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 15.0,
-];
+const DURATION_BUCKETS: [f64; 14] =
+    [0.000_5, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 15.0];
 
 /// The process's recorder (installed on first call), or `None` when another recorder was
 /// installed first.
@@ -30,10 +29,8 @@ pub fn handle() -> Option<&'static PrometheusHandle> {
     static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
     HANDLE
         .get_or_init(|| {
-            let recorder = PrometheusBuilder::new()
-                .set_buckets(&DURATION_BUCKETS)
-                .ok()?
-                .build_recorder();
+            let recorder =
+                PrometheusBuilder::new().set_buckets(&DURATION_BUCKETS).ok()?.build_recorder();
             let handle = recorder.handle();
             metrics::set_global_recorder(recorder).ok()?;
             describe();
@@ -57,30 +54,12 @@ fn describe() {
         "storefront_statement_timeouts_total",
         "SQL statements cancelled by DB_STATEMENT_TIMEOUT"
     );
-    describe_gauge!(
-        "storefront_http_requests_in_flight",
-        "HTTP requests being served"
-    );
-    describe_gauge!(
-        "storefront_db_pool_size",
-        "Open database connections in the pool"
-    );
-    describe_gauge!(
-        "storefront_db_pool_idle",
-        "Idle database connections in the pool"
-    );
-    describe_gauge!(
-        "storefront_db_pool_waiting",
-        "Requests waiting for a connection"
-    );
-    describe_gauge!(
-        "storefront_websocket_connections",
-        "Open WebSocket connections"
-    );
-    describe_gauge!(
-        "storefront_subscriptions_active",
-        "Running GraphQL subscriptions"
-    );
+    describe_gauge!("storefront_http_requests_in_flight", "HTTP requests being served");
+    describe_gauge!("storefront_db_pool_size", "Open database connections in the pool");
+    describe_gauge!("storefront_db_pool_idle", "Idle database connections in the pool");
+    describe_gauge!("storefront_db_pool_waiting", "Requests waiting for a connection");
+    describe_gauge!("storefront_websocket_connections", "Open WebSocket connections");
+    describe_gauge!("storefront_subscriptions_active", "Running GraphQL subscriptions");
     describe_operations();
 }
 
@@ -91,10 +70,7 @@ fn describe_operations() {
         "storefront_part_up",
         "1 while a long-running part (events listener, cache invalidation, job runtime) is up"
     );
-    describe_gauge!(
-        "storefront_draining",
-        "1 while the instance drains before stopping"
-    );
+    describe_gauge!("storefront_draining", "1 while the instance drains before stopping");
     describe_gauge!("storefront_job_queue_depth", "Jobs in the queue, by state");
     describe_counter!(
         "storefront_jobs_total",
@@ -104,14 +80,8 @@ fn describe_operations() {
         "storefront_job_runtime_restarts_total",
         "Restarts of the job runtime after a failure"
     );
-    describe_counter!(
-        "storefront_catalogue_cache_hits_total",
-        "Catalogue cache hits"
-    );
-    describe_counter!(
-        "storefront_catalogue_cache_misses_total",
-        "Catalogue cache misses"
-    );
+    describe_counter!("storefront_catalogue_cache_hits_total", "Catalogue cache hits");
+    describe_counter!("storefront_catalogue_cache_misses_total", "Catalogue cache misses");
 }
 
 /// The label for an operation: its name when short and among the first
@@ -124,10 +94,8 @@ pub fn operation_label(name: Option<&str>) -> String {
     if name.chars().count() > MAX_OPERATION_NAME_CHARS {
         return "other".to_owned();
     }
-    let mut seen = SEEN
-        .get_or_init(Mutex::default)
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut seen =
+        SEEN.get_or_init(Mutex::default).lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     if seen.contains(name) || seen.len() < MAX_OPERATION_NAMES && seen.insert(name.to_owned()) {
         name.to_owned()
     } else {
@@ -137,11 +105,7 @@ pub fn operation_label(name: Option<&str>) -> String {
 
 /// Records one GraphQL request over HTTP and the codes of its errors.
 pub fn record_request(operation: String, took: Duration, error_codes: &[String]) {
-    let outcome = if error_codes.is_empty() {
-        "ok"
-    } else {
-        "error"
-    };
+    let outcome = if error_codes.is_empty() { "ok" } else { "error" };
     metrics::histogram!(
         "storefront_graphql_request_duration_seconds",
         "operation" => operation,
@@ -193,8 +157,7 @@ pub fn log_filter(debug: bool, rust_log: Option<&str>) -> tracing_subscriber::En
 /// at the top level and the request's span (`request_id`, `method`, `uri`, `operation`,
 /// `user_id`) under `span`.
 pub fn json_logs<W>(
-    filter: tracing_subscriber::EnvFilter,
-    writer: W,
+    filter: tracing_subscriber::EnvFilter, writer: W,
 ) -> impl tracing::Subscriber + Send + Sync + 'static
 where
     W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,

@@ -89,10 +89,7 @@ impl Throttles {
                     .collect(),
             )
         });
-        Self {
-            limiters,
-            checks: Arc::new(AtomicU64::new(0)),
-        }
+        Self { limiters, checks: Arc::new(AtomicU64::new(0)) }
     }
 
     /// Counts one request of `key` against `limit`: `RATE_LIMITED` with the wait when

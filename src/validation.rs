@@ -54,22 +54,17 @@ pub trait Editable: Sized {
     type Changes: Send + Sync;
     /// The row, when it exists.
     fn find(
-        conn: &mut AsyncPgConnection,
-        key: Self::Key,
+        conn: &mut AsyncPgConnection, key: Self::Key,
     ) -> impl Future<Output = AppResult<Option<Self>>> + Send;
     /// Checks against the database (references to other rows), into `errors`.
     fn check(
-        _conn: &mut AsyncPgConnection,
-        _changes: &Self::Changes,
-        _errors: &mut FieldErrors,
+        _conn: &mut AsyncPgConnection, _changes: &Self::Changes, _errors: &mut FieldErrors,
     ) -> impl Future<Output = AppResult<()>> + Send {
         async { Ok(()) }
     }
     /// Writes the changes; `None` when the row went away meanwhile.
     fn write(
-        conn: &mut AsyncPgConnection,
-        key: Self::Key,
-        changes: &Self::Changes,
+        conn: &mut AsyncPgConnection, key: Self::Key, changes: &Self::Changes,
     ) -> impl Future<Output = AppResult<Option<Self>>> + Send;
 }
 
@@ -82,16 +77,13 @@ macro_rules! editable_by_id {
             type Changes = $changes;
 
             async fn find(
-                conn: &mut diesel_async::AsyncPgConnection,
-                id: i64,
+                conn: &mut diesel_async::AsyncPgConnection, id: i64,
             ) -> $crate::error::AppResult<Option<Self>> {
                 $find(conn, id).await
             }
 
             async fn write(
-                conn: &mut diesel_async::AsyncPgConnection,
-                id: i64,
-                changes: &$changes,
+                conn: &mut diesel_async::AsyncPgConnection, id: i64, changes: &$changes,
             ) -> $crate::error::AppResult<Option<Self>> {
                 $write(conn, id, changes).await
             }
@@ -105,11 +97,8 @@ pub(crate) use editable_by_id;
 /// caller may change the row, then every validation error at once, then the write
 /// (`NOT_FOUND` when the row was deleted in between).
 pub async fn update<E: Editable>(
-    conn: &mut AsyncPgConnection,
-    key: E::Key,
-    input: impl Validate<Changes = E::Changes>,
-    mode: Mode,
-    allowed: impl FnOnce(&E) -> AppResult<()>,
+    conn: &mut AsyncPgConnection, key: E::Key, input: impl Validate<Changes = E::Changes>,
+    mode: Mode, allowed: impl FnOnce(&E) -> AppResult<()>,
 ) -> AppResult<E> {
     let row = E::find(conn, key).await.or_not_found()?;
     allowed(&row)?;
@@ -125,9 +114,7 @@ pub fn anyone<T>(_: &T) -> AppResult<()> {
 /// Every field checked, then the database checks, all errors at once: the changes to
 /// write (creates use it directly; [`update`] after finding the row).
 pub async fn validated<E: Editable>(
-    conn: &mut AsyncPgConnection,
-    input: impl Validate<Changes = E::Changes>,
-    mode: Mode,
+    conn: &mut AsyncPgConnection, input: impl Validate<Changes = E::Changes>, mode: Mode,
 ) -> AppResult<E::Changes> {
     let mut errors = FieldErrors::new();
     let changes = input.validate(mode, &mut errors);
@@ -148,10 +135,7 @@ pub fn nullable<T>(value: MaybeUndefined<T>) -> Option<Option<T>> {
 /// A non-nullable field: `Some(value)` when one was given. Missing is an error unless
 /// patching; an explicit null is always an error.
 pub fn present<T>(
-    errors: &mut FieldErrors,
-    field: &str,
-    value: MaybeUndefined<T>,
-    mode: Mode,
+    errors: &mut FieldErrors, field: &str, value: MaybeUndefined<T>, mode: Mode,
 ) -> Option<T> {
     match value {
         MaybeUndefined::Value(value) => Some(value),
@@ -171,10 +155,7 @@ pub fn present<T>(
 /// A required, non-blank text field of at most `max_chars` characters: [`present`], then
 /// [`char_field`].
 pub fn text(
-    errors: &mut FieldErrors,
-    field: &str,
-    value: MaybeUndefined<String>,
-    mode: Mode,
+    errors: &mut FieldErrors, field: &str, value: MaybeUndefined<String>, mode: Mode,
     max_chars: usize,
 ) -> Option<String> {
     present(errors, field, value, mode)
@@ -184,11 +165,7 @@ pub fn text(
 /// A `CharField`: surrounding whitespace trimmed (DRF's `trim_whitespace`), not blank
 /// unless `allow_blank`, at most `max_chars` characters.
 pub fn char_field(
-    errors: &mut FieldErrors,
-    field: &str,
-    value: &str,
-    max_chars: Option<usize>,
-    allow_blank: bool,
+    errors: &mut FieldErrors, field: &str, value: &str, max_chars: Option<usize>, allow_blank: bool,
 ) -> Option<String> {
     let value = value.trim();
     if value.is_empty() {
@@ -201,10 +178,7 @@ pub fn char_field(
     if let Some(max) = max_chars
         && value.chars().count() > max
     {
-        errors.add(
-            field,
-            format!("Ensure this field has no more than {max} characters."),
-        );
+        errors.add(field, format!("Ensure this field has no more than {max} characters."));
         return None;
     }
     Some(value.to_owned())
@@ -221,9 +195,7 @@ pub fn slug_field(errors: &mut FieldErrors, field: &str, value: &str) -> Option<
     if value.chars().count() > 50 {
         errors.add(field, "Ensure this field has no more than 50 characters.");
     }
-    let valid = value
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    let valid = value.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
     if !valid {
         errors.add(
             field,
@@ -236,10 +208,7 @@ pub fn slug_field(errors: &mut FieldErrors, field: &str, value: &str) -> Option<
 /// `MinValueValidator` for integers.
 pub fn min_int(errors: &mut FieldErrors, field: &str, value: i64, min: i64) -> Option<i64> {
     if value < min {
-        errors.add(
-            field,
-            format!("Ensure this value is greater than or equal to {min}."),
-        );
+        errors.add(field, format!("Ensure this value is greater than or equal to {min}."));
         return None;
     }
     Some(value)
@@ -248,10 +217,7 @@ pub fn min_int(errors: &mut FieldErrors, field: &str, value: i64, min: i64) -> O
 /// `MaxValueValidator` for integers.
 pub fn max_int(errors: &mut FieldErrors, field: &str, value: i64, max: i64) -> Option<i64> {
     if value > max {
-        errors.add(
-            field,
-            format!("Ensure this value is less than or equal to {max}."),
-        );
+        errors.add(field, format!("Ensure this value is less than or equal to {max}."));
         return None;
     }
     Some(value)
@@ -261,11 +227,7 @@ pub fn max_int(errors: &mut FieldErrors, field: &str, value: i64, max: i64) -> O
 /// `validate_precision` does (total digits, then decimal places, then whole digits; the
 /// first failure is reported), followed by an optional minimum.
 pub fn decimal_field(
-    errors: &mut FieldErrors,
-    field: &str,
-    value: Decimal,
-    max_digits: u32,
-    decimal_places: u32,
+    errors: &mut FieldErrors, field: &str, value: Decimal, max_digits: u32, decimal_places: u32,
     min: Option<Decimal>,
 ) -> Option<Decimal> {
     let digits = value.mantissa().unsigned_abs().to_string();
@@ -280,13 +242,9 @@ pub fn decimal_field(
     };
     let max_whole = max_digits - decimal_places;
     let message = if total > max_digits {
-        Some(format!(
-            "Ensure that there are no more than {max_digits} digits in total."
-        ))
+        Some(format!("Ensure that there are no more than {max_digits} digits in total."))
     } else if places > decimal_places {
-        Some(format!(
-            "Ensure that there are no more than {decimal_places} decimal places."
-        ))
+        Some(format!("Ensure that there are no more than {decimal_places} decimal places."))
     } else if whole > max_whole {
         Some(format!(
             "Ensure that there are no more than {max_whole} digits before the decimal point."
@@ -301,10 +259,7 @@ pub fn decimal_field(
     if let Some(min) = min
         && value < min
     {
-        errors.add(
-            field,
-            format!("Ensure this value is greater than or equal to {min}."),
-        );
+        errors.add(field, format!("Ensure this value is greater than or equal to {min}."));
         return None;
     }
     Some(value)
@@ -319,10 +274,7 @@ mod tests {
         let mut errors = FieldErrors::new();
         let value = Decimal::from_str(text).unwrap_or_default();
         decimal_field(&mut errors, "unitPrice", value, 6, 2, Some(Decimal::ONE));
-        errors
-            .iter()
-            .flat_map(|(_, messages)| messages.clone())
-            .collect()
+        errors.iter().flat_map(|(_, messages)| messages.clone()).collect()
     }
 
     #[test]
@@ -330,22 +282,13 @@ mod tests {
         assert!(price("1.00").is_empty());
         assert!(price("1").is_empty());
         assert!(price("9999.99").is_empty());
-        assert_eq!(
-            price("0.99"),
-            ["Ensure this value is greater than or equal to 1."]
-        );
-        assert_eq!(
-            price("10000.00"),
-            ["Ensure that there are no more than 6 digits in total."]
-        );
+        assert_eq!(price("0.99"), ["Ensure this value is greater than or equal to 1."]);
+        assert_eq!(price("10000.00"), ["Ensure that there are no more than 6 digits in total."]);
         assert_eq!(
             price("10000"),
             ["Ensure that there are no more than 4 digits before the decimal point."]
         );
-        assert_eq!(
-            price("1.005"),
-            ["Ensure that there are no more than 2 decimal places."]
-        );
+        assert_eq!(price("1.005"), ["Ensure that there are no more than 2 decimal places."]);
     }
 
     #[test]
@@ -367,14 +310,8 @@ mod tests {
             char_field(&mut errors, "title", "  Mug ", Some(255), false),
             Some("Mug".to_owned())
         );
-        assert_eq!(
-            char_field(&mut errors, "title", "   ", Some(255), false),
-            None
-        );
-        assert_eq!(
-            char_field(&mut errors, "name", &"é".repeat(256), Some(255), false),
-            None
-        );
+        assert_eq!(char_field(&mut errors, "title", "   ", Some(255), false), None);
+        assert_eq!(char_field(&mut errors, "name", &"é".repeat(256), Some(255), false), None);
         assert!(errors.has("title") && errors.has("name"));
     }
 }

@@ -33,9 +33,7 @@ use syn::{
 pub fn paged(attr: TokenStream, item: TokenStream) -> TokenStream {
     if !attr.is_empty() {
         let message = "#[paged] takes no arguments";
-        return syn::Error::new(Tokens::from(attr).span(), message)
-            .to_compile_error()
-            .into();
+        return syn::Error::new(Tokens::from(attr).span(), message).to_compile_error().into();
     }
     let mut block = parse_macro_input!(item as ItemImpl);
     for item in &mut block.items {
@@ -57,10 +55,7 @@ fn expand(method: &mut ImplItemFn) -> syn::Result<()> {
         return Ok(());
     };
     let Pat::Ident(name) = param.pat.as_ref() else {
-        return Err(syn::Error::new(
-            param.pat.span(),
-            "name the PageArgs parameter",
-        ));
+        return Err(syn::Error::new(param.pat.span(), "name the PageArgs parameter"));
     };
     let (name, ty) = (&name.ident, &param.ty);
     let first_attrs: Vec<Attribute> = if param.attrs.is_empty() {
@@ -79,10 +74,10 @@ fn expand(method: &mut ImplItemFn) -> syn::Result<()> {
     let mut inputs: Vec<FnArg> = method.sig.inputs.iter().cloned().collect();
     inputs.splice(index..=index, relay);
     method.sig.inputs = inputs.into_iter().collect();
-    method.block.stmts.insert(
-        0,
-        parse_quote!(let #name: #ty = #ty { first, after, last, before };),
-    );
+    method
+        .block
+        .stmts
+        .insert(0, parse_quote!(let #name: #ty = #ty { first, after, last, before };));
     add_directive(&mut method.attrs)
 }
 

@@ -23,20 +23,12 @@ impl AuditQuery {
     /// Privilege changes, (de)activations and order changes, newest first (superusers).
     #[graphql(guard = "Superuser")]
     async fn audit_log(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(default = 20)] page: PageArgs,
+        &self, ctx: &Context<'_>, #[graphql(default = 20)] page: PageArgs,
     ) -> AppResult<Connection<AuditEntry>> {
         let page = PageRequest::new(page, ID_DESC)?;
         let mut conn = ctx.conn().await?;
         let rows = read_page(&mut conn, &repo::WholeLog, &page).await?;
         let counter = Counter::new(|mut conn| async move { repo::count(&mut conn).await });
-        Ok(Connection::from_keyset(
-            rows,
-            &page,
-            ID_DESC,
-            |row| row,
-            counter,
-        ))
+        Ok(Connection::from_keyset(rows, &page, ID_DESC, |row| row, counter))
     }
 }

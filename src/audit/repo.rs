@@ -14,11 +14,7 @@ use crate::error::AppResult;
 /// Records `action` on `(target_type, target_id)` by `actor`, inside the caller's
 /// transaction.
 pub async fn record(
-    conn: &mut AsyncPgConnection,
-    actor: &Actor,
-    action: &str,
-    target_type: &str,
-    target_id: i64,
+    conn: &mut AsyncPgConnection, actor: &Actor, action: &str, target_type: &str, target_id: i64,
 ) -> AppResult<()> {
     diesel::insert_into(audit_log::table)
         .values((
@@ -26,10 +22,8 @@ pub async fn record(
             audit_log::action.eq(action),
             audit_log::target_type.eq(target_type),
             audit_log::target_id.eq(target_id),
-            audit_log::request_id.eq(actor
-                .request_id
-                .as_deref()
-                .map(|id| id.chars().take(64).collect::<String>())),
+            audit_log::request_id
+                .eq(actor.request_id.as_deref().map(|id| id.chars().take(64).collect::<String>())),
         ))
         .execute(conn)
         .await?;

@@ -11,21 +11,14 @@ use crate::error::{AppError, FieldErrors};
 /// Creates an active staff superuser (with its customer). The username, email and
 /// password pass the same rules as registration.
 pub async fn create_superuser(
-    conn: &mut AsyncPgConnection,
-    username: &str,
-    email: &str,
-    password: &str,
+    conn: &mut AsyncPgConnection, username: &str, email: &str, password: &str,
 ) -> anyhow::Result<UserRow> {
     let username = username.trim();
     let email = rules::normalize_email(email);
     let mut errors = FieldErrors::new();
     rules::check_username(&mut errors, "username", username);
     rules::check_email(&mut errors, "email", &email);
-    let attributes = UserAttributes {
-        username,
-        email: &email,
-        ..UserAttributes::default()
-    };
+    let attributes = UserAttributes { username, email: &email, ..UserAttributes::default() };
     for problem in rules::password_problems(password, &attributes) {
         errors.add("password", problem);
     }
@@ -52,12 +45,8 @@ pub async fn create_superuser(
 
 /// A demo account for development (no password rules: the demo passwords are public).
 pub async fn create_demo_user(
-    conn: &mut AsyncPgConnection,
-    passwords: &Passwords,
-    username: &str,
-    password: &str,
-    staff: bool,
-    names: (&str, &str),
+    conn: &mut AsyncPgConnection, passwords: &Passwords, username: &str, password: &str,
+    staff: bool, names: (&str, &str),
 ) -> Result<UserRow, AppError> {
     let user = NewUser {
         password: passwords.hash(password).await?,

@@ -133,10 +133,7 @@ pub struct UpdateMeInput {
 
 /// An optional name (blank allowed, at most 150 characters).
 fn name_field(
-    errors: &mut FieldErrors,
-    field: &str,
-    value: MaybeUndefined<String>,
-    mode: Mode,
+    errors: &mut FieldErrors, field: &str, value: MaybeUndefined<String>, mode: Mode,
 ) -> Option<String> {
     match value {
         MaybeUndefined::Undefined => (mode == Mode::Create).then(String::new),
@@ -150,10 +147,7 @@ fn name_field(
 
 /// The password rules, reported under `field`.
 fn check_password(
-    errors: &mut FieldErrors,
-    field: &str,
-    password: &str,
-    user: &UserAttributes<'_>,
+    errors: &mut FieldErrors, field: &str, password: &str, user: &UserAttributes<'_>,
 ) {
     if password.is_empty() {
         errors.add(field, validation::NOT_BLANK);
@@ -206,13 +200,7 @@ fn validate_registration(input: RegisterInput, e: &mut FieldErrors) -> Registrat
         };
         check_password(e, "password", password, &attributes);
     }
-    Registration {
-        username,
-        email,
-        first_name,
-        last_name,
-        password,
-    }
+    Registration { username, email, first_name, last_name, password }
 }
 
 /// Validates a registration and creates the user with its customer.
@@ -233,9 +221,7 @@ pub async fn register_user(ctx: &Context<'_>, input: RegisterInput) -> AppResult
     let (Some(username), Some(email), Some(password)) =
         (valid.username, valid.email, valid.password)
     else {
-        return Err(AppError::internal(anyhow::anyhow!(
-            "validated registration incomplete"
-        )));
+        return Err(AppError::internal(anyhow::anyhow!("validated registration incomplete")));
     };
     let hash = ctx.auth()?.passwords.hash(&password).await?;
     let new = NewUser {
@@ -268,17 +254,11 @@ impl AuthQuery {
         directive = crate::graphql::limits::list_size::apply(None, crate::graphql::limits::first_only(), None, Some(false))
     )]
     async fn groups(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(default = 100)] first: Option<i32>,
+        &self, ctx: &Context<'_>, #[graphql(default = 100)] first: Option<i32>,
     ) -> AppResult<Vec<Group>> {
         let limit = crate::graphql::pagination::list_limit(first, 100)?;
         let mut conn = ctx.conn().await?;
-        Ok(repo::list_groups(&mut conn, limit)
-            .await?
-            .into_iter()
-            .map(Group)
-            .collect())
+        Ok(repo::list_groups(&mut conn, limit).await?.into_iter().map(Group).collect())
     }
 
     /// The permission catalogue (staff only).
@@ -298,8 +278,4 @@ impl AuthQuery {
 
 /// Every identity mutation: accounts, sessions and privilege administration.
 #[derive(MergedObject, Default)]
-pub struct AuthMutation(
-    account::AccountMutation,
-    sessions::SessionMutation,
-    admin::AdminMutation,
-);
+pub struct AuthMutation(account::AccountMutation, sessions::SessionMutation, admin::AdminMutation);

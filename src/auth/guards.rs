@@ -23,11 +23,7 @@ pub struct Staff;
 
 impl Guard for Staff {
     async fn check(&self, ctx: &Context<'_>) -> async_graphql::Result<()> {
-        if ctx.viewer()?.is_staff() {
-            Ok(())
-        } else {
-            Err(AppError::Forbidden.into())
-        }
+        if ctx.viewer()?.is_staff() { Ok(()) } else { Err(AppError::Forbidden.into()) }
     }
 }
 
@@ -59,10 +55,6 @@ pub struct HasPerm(pub &'static str);
 
 impl Guard for HasPerm {
     async fn check(&self, ctx: &Context<'_>) -> async_graphql::Result<()> {
-        if ctx.viewer()?.has_perm(self.0).await? {
-            Ok(())
-        } else {
-            Err(AppError::Forbidden.into())
-        }
+        if ctx.viewer()?.has_perm(self.0).await? { Ok(()) } else { Err(AppError::Forbidden.into()) }
     }
 }

@@ -52,10 +52,7 @@ impl JwtKeys {
 
     /// A new token of `kind` for `user_id` in `session`, with its own `jti`.
     pub fn issue(
-        &self,
-        user_id: i64,
-        kind: TokenType,
-        session: uuid::Uuid,
+        &self, user_id: i64, kind: TokenType, session: uuid::Uuid,
     ) -> Result<String, AppError> {
         let jti = uuid::Uuid::new_v4().simple().to_string();
         self.issue_with_jti(user_id, kind, session, jti)
@@ -63,11 +60,7 @@ impl JwtKeys {
 
     /// Like [`issue`](Self::issue) with a given `jti` (refresh tokens are stored by it).
     pub fn issue_with_jti(
-        &self,
-        user_id: i64,
-        kind: TokenType,
-        session: uuid::Uuid,
-        jti: String,
+        &self, user_id: i64, kind: TokenType, session: uuid::Uuid, jti: String,
     ) -> Result<String, AppError> {
         let now = Utc::now().timestamp();
         let ttl = match kind {
@@ -115,20 +108,14 @@ mod tests {
         let claims = keys.decode(&access).ok_or_else(AppError::not_found)?;
         assert_eq!((claims.user_id, claims.token_type), (7, TokenType::Access));
         assert_eq!(claims.sid, Some(session));
-        let expired = keys.sign(&Claims {
-            exp: Utc::now().timestamp() - 1,
-            ..claims
-        })?;
+        let expired = keys.sign(&Claims { exp: Utc::now().timestamp() - 1, ..claims })?;
         assert!(keys.decode(&expired).is_none());
         let other = JwtKeys::new(
             b"another-secret-another-secret-xx",
             Duration::from_secs(60),
             Duration::from_secs(60),
         );
-        assert!(
-            other.decode(&access).is_none(),
-            "a foreign signature is rejected"
-        );
+        assert!(other.decode(&access).is_none(), "a foreign signature is rejected");
         Ok(())
     }
 }

@@ -60,9 +60,7 @@ pub async fn check(conn: &mut AsyncPgConnection, account: &str, address: &str) -
 
 /// Records a failure and locks the pair or the account when it crosses a threshold.
 pub async fn record_failure(
-    conn: &mut AsyncPgConnection,
-    account: &str,
-    address: &str,
+    conn: &mut AsyncPgConnection, account: &str, address: &str,
 ) -> AppResult<()> {
     let address = address_key(address);
     conn.transaction::<_, AppError, _>(async |conn| {

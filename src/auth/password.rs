@@ -59,8 +59,7 @@ impl Passwords {
 
     /// Runs `work` on the blocking pool once a permit is free.
     async fn bounded<T: Send + 'static>(
-        &self,
-        work: impl FnOnce() -> T + Send + 'static,
+        &self, work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, AppError> {
         let permit = tokio::time::timeout(QUEUE_WAIT, self.permits.clone().acquire_owned())
             .await
@@ -110,9 +109,7 @@ impl Passwords {
             .bounded(move || {
                 PasswordHash::new(&hash)
                     .map(|parsed| {
-                        Argon2::default()
-                            .verify_password(password.as_bytes(), &parsed)
-                            .is_ok()
+                        Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok()
                     })
                     .unwrap_or(false)
             })
@@ -140,11 +137,7 @@ mod tests {
         assert!(hash.starts_with("$argon2id$v=19$"));
         assert!(passwords.verify("correct horse", Some(&hash)).await?);
         assert!(!passwords.verify("wrong horse", Some(&hash)).await?);
-        assert!(
-            !passwords
-                .verify("storefront-timing-equaliser", None)
-                .await?
-        );
+        assert!(!passwords.verify("storefront-timing-equaliser", None).await?);
         Ok(())
     }
 }

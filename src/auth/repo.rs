@@ -24,12 +24,8 @@ pub async fn create_user(conn: &mut AsyncPgConnection, new: &NewUser) -> AppResu
             .returning(UserRow::as_returning())
             .get_result(conn)
             .await
-            .on_constraint("users_username_key", || {
-                AppError::rejected("username", USERNAME_TAKEN)
-            })
-            .on_constraint("users_email_key", || {
-                AppError::rejected("email", EMAIL_TAKEN)
-            })?;
+            .on_constraint("users_username_key", || AppError::rejected("username", USERNAME_TAKEN))
+            .on_constraint("users_email_key", || AppError::rejected("email", EMAIL_TAKEN))?;
         diesel::insert_into(customers::table)
             .values(customers::user_id.eq(user.id))
             .execute(conn)
@@ -61,30 +57,20 @@ pub async fn find_user(conn: &mut AsyncPgConnection, id: i64) -> AppResult<Optio
 }
 
 pub async fn find_user_by_username(
-    conn: &mut AsyncPgConnection,
-    username: &str,
+    conn: &mut AsyncPgConnection, username: &str,
 ) -> AppResult<Option<UserRow>> {
-    let query = users::table
-        .filter(users::username.eq(username))
-        .select(UserRow::as_select());
+    let query = users::table.filter(users::username.eq(username)).select(UserRow::as_select());
     crate::db::first_or_none(conn, query).await
 }
 
 pub async fn users_by_ids(conn: &mut AsyncPgConnection, ids: &[i64]) -> AppResult<Vec<UserRow>> {
-    Ok(users::table
-        .filter(users::id.eq_any(ids))
-        .select(UserRow::as_select())
-        .load(conn)
-        .await?)
+    Ok(users::table.filter(users::id.eq_any(ids)).select(UserRow::as_select()).load(conn).await?)
 }
 
 /// Adds the uniqueness errors of a username and an email (another user's, when updating).
 pub async fn check_unique(
-    conn: &mut AsyncPgConnection,
-    errors: &mut FieldErrors,
-    username: Option<&str>,
-    email: Option<&str>,
-    except: Option<i64>,
+    conn: &mut AsyncPgConnection, errors: &mut FieldErrors, username: Option<&str>,
+    email: Option<&str>, except: Option<i64>,
 ) -> AppResult<()> {
     let except = except.unwrap_or(0);
     if let Some(username) = username {
@@ -124,9 +110,7 @@ pub async fn touch_last_login(conn: &mut AsyncPgConnection, id: i64) -> AppResul
 }
 
 pub async fn update_user(
-    conn: &mut AsyncPgConnection,
-    id: i64,
-    changes: &UserChanges,
+    conn: &mut AsyncPgConnection, id: i64, changes: &UserChanges,
 ) -> AppResult<UserRow> {
     if changes.first_name.is_none() && changes.last_name.is_none() && changes.email.is_none() {
         return find_user(conn, id).await.or_not_found();
@@ -136,24 +120,17 @@ pub async fn update_user(
         .returning(UserRow::as_returning())
         .get_result(conn)
         .await
-        .on_constraint("users_email_key", || {
-            AppError::rejected("email", EMAIL_TAKEN)
-        })
+        .on_constraint("users_email_key", || AppError::rejected("email", EMAIL_TAKEN))
 }
 
 pub async fn set_password(conn: &mut AsyncPgConnection, id: i64, hash: &str) -> AppResult<()> {
-    diesel::update(users::table.find(id))
-        .set(users::password.eq(hash))
-        .execute(conn)
-        .await?;
+    diesel::update(users::table.find(id)).set(users::password.eq(hash)).execute(conn).await?;
     Ok(())
 }
 
 /// Activates or deactivates a user; `None` when there is no such user.
 pub async fn change_active(
-    conn: &mut AsyncPgConnection,
-    user_id: i64,
-    active: bool,
+    conn: &mut AsyncPgConnection, user_id: i64, active: bool,
 ) -> AppResult<Option<UserRow>> {
     let query = diesel::update(users::table.find(user_id))
         .set(users::is_active.eq(active))
@@ -174,9 +151,7 @@ pub async fn lock_active_superusers(conn: &mut AsyncPgConnection) -> AppResult<V
 }
 
 pub async fn set_staff(
-    conn: &mut AsyncPgConnection,
-    id: i64,
-    is_staff: bool,
+    conn: &mut AsyncPgConnection, id: i64, is_staff: bool,
 ) -> AppResult<Option<UserRow>> {
     let query = diesel::update(users::table.find(id))
         .set(users::is_staff.eq(is_staff))
@@ -185,10 +160,7 @@ pub async fn set_staff(
 }
 
 pub async fn set_active(conn: &mut AsyncPgConnection, id: i64, is_active: bool) -> AppResult<()> {
-    diesel::update(users::table.find(id))
-        .set(users::is_active.eq(is_active))
-        .execute(conn)
-        .await?;
+    diesel::update(users::table.find(id)).set(users::is_active.eq(is_active)).execute(conn).await?;
     Ok(())
 }
 
@@ -202,10 +174,7 @@ pub const PASSWORD_RESET_MINUTES: i64 = 60;
 /// Only the SHA-256 of a token is stored.
 pub fn hash_token(token: &str) -> String {
     use sha2::{Digest, Sha256};
-    Sha256::digest(token.trim().as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    Sha256::digest(token.trim().as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Creates a single-use token for `user_id` and queues its mail, in one transaction.
@@ -240,18 +209,13 @@ pub async fn create_password_reset(conn: &mut AsyncPgConnection, user_id: i64) -
 }
 
 fn new_secret() -> String {
-    format!(
-        "{}{}",
-        uuid::Uuid::new_v4().simple(),
-        uuid::Uuid::new_v4().simple()
-    )
+    format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple())
 }
 
 /// Makes the token of a live reset request: stores its SHA-256 and returns
 /// `(user_id, token, minutes left)`. `None` when the request was retired or expired.
 pub async fn arm_password_reset(
-    conn: &mut AsyncPgConnection,
-    reset_id: i64,
+    conn: &mut AsyncPgConnection, reset_id: i64,
 ) -> AppResult<Option<(i64, String, i64)>> {
     use crate::db::schema::password_resets;
     let token = new_secret();
@@ -278,11 +242,8 @@ pub async fn arm_password_reset(
 pub async fn retire_password_resets(conn: &mut AsyncPgConnection, user_id: i64) -> AppResult<()> {
     use crate::db::schema::password_resets;
     diesel::update(
-        password_resets::table.filter(
-            password_resets::user_id
-                .eq(user_id)
-                .and(password_resets::used_at.is_null()),
-        ),
+        password_resets::table
+            .filter(password_resets::user_id.eq(user_id).and(password_resets::used_at.is_null())),
     )
     .set(password_resets::used_at.eq(Utc::now()))
     .execute(conn)
@@ -292,8 +253,7 @@ pub async fn retire_password_resets(conn: &mut AsyncPgConnection, user_id: i64) 
 
 /// Marks a live token used and returns its user (inside the caller's transaction).
 pub async fn consume_password_reset(
-    conn: &mut AsyncPgConnection,
-    token: &str,
+    conn: &mut AsyncPgConnection, token: &str,
 ) -> AppResult<Option<i64>> {
     use crate::db::schema::password_resets;
     let query = diesel::update(
@@ -310,8 +270,7 @@ pub async fn consume_password_reset(
 }
 
 pub async fn find_active_user_by_email(
-    conn: &mut AsyncPgConnection,
-    email: &str,
+    conn: &mut AsyncPgConnection, email: &str,
 ) -> AppResult<Option<UserRow>> {
     let query = users::table
         .filter(
@@ -331,8 +290,7 @@ pub async fn find_active_user_by_email(
 /// `"<app_label>.<codename>"` of every permission the user holds directly or through a
 /// group, in one statement.
 pub async fn permissions_of(
-    conn: &mut AsyncPgConnection,
-    user_id: i64,
+    conn: &mut AsyncPgConnection, user_id: i64,
 ) -> AppResult<HashSet<String>> {
     let direct = user_permissions::table
         .filter(user_permissions::user_id.eq(user_id))
@@ -345,18 +303,11 @@ pub async fn permissions_of(
         .select(group_permissions::permission_id);
     let rows: Vec<(String, String)> = permissions::table
         .inner_join(content_types::table)
-        .filter(
-            permissions::id
-                .eq_any(direct)
-                .or(permissions::id.eq_any(through_groups)),
-        )
+        .filter(permissions::id.eq_any(direct).or(permissions::id.eq_any(through_groups)))
         .select((content_types::app_label, permissions::codename))
         .load(conn)
         .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(app, codename)| format!("{app}.{codename}"))
-        .collect())
+    Ok(rows.into_iter().map(|(app, codename)| format!("{app}.{codename}")).collect())
 }
 
 /// Every permission as `(id, "<app_label>.<codename>", name)`, by app label and codename.
@@ -387,9 +338,7 @@ pub async fn all_permissions(
 /// Resolves `"app.codename"` strings to permission ids; unknown ones are reported on
 /// `field`.
 pub async fn resolve_permissions(
-    conn: &mut AsyncPgConnection,
-    names: &[String],
-    field: &str,
+    conn: &mut AsyncPgConnection, names: &[String], field: &str,
 ) -> AppResult<Vec<i32>> {
     let known = all_permissions(conn).await?;
     let mut errors = FieldErrors::new();
@@ -407,9 +356,7 @@ pub async fn resolve_permissions(
 }
 
 pub async fn create_group(
-    conn: &mut AsyncPgConnection,
-    name: &str,
-    permission_ids: &[i32],
+    conn: &mut AsyncPgConnection, name: &str, permission_ids: &[i32],
 ) -> AppResult<GroupRow> {
     conn.transaction::<_, AppError, _>(async |conn| {
         let group = diesel::insert_into(groups::table)
@@ -423,16 +370,10 @@ pub async fn create_group(
         let rows: Vec<_> = permission_ids
             .iter()
             .map(|p| {
-                (
-                    group_permissions::group_id.eq(group.id),
-                    group_permissions::permission_id.eq(*p),
-                )
+                (group_permissions::group_id.eq(group.id), group_permissions::permission_id.eq(*p))
             })
             .collect();
-        diesel::insert_into(group_permissions::table)
-            .values(&rows)
-            .execute(conn)
-            .await?;
+        diesel::insert_into(group_permissions::table).values(&rows).execute(conn).await?;
         Ok(group)
     })
     .await
@@ -454,17 +395,12 @@ pub async fn find_group(conn: &mut AsyncPgConnection, id: i32) -> AppResult<Opti
 
 /// `"app.codename"` permissions of each group in `ids`.
 pub async fn group_permission_names(
-    conn: &mut AsyncPgConnection,
-    ids: &[i32],
+    conn: &mut AsyncPgConnection, ids: &[i32],
 ) -> AppResult<Vec<(i32, String)>> {
     let rows: Vec<(i32, String, String)> = group_permissions::table
         .inner_join(permissions::table.inner_join(content_types::table))
         .filter(group_permissions::group_id.eq_any(ids))
-        .select((
-            group_permissions::group_id,
-            content_types::app_label,
-            permissions::codename,
-        ))
+        .select((group_permissions::group_id, content_types::app_label, permissions::codename))
         .order((
             group_permissions::group_id.asc(),
             content_types::app_label.asc(),
@@ -489,27 +425,17 @@ pub enum Held {
 /// Gives the user `held` (`on`; holding it already changes nothing) or takes it away;
 /// whether a row changed.
 pub async fn set_held(
-    conn: &mut AsyncPgConnection,
-    user_id: i64,
-    held: Held,
-    on: bool,
+    conn: &mut AsyncPgConnection, user_id: i64, held: Held, on: bool,
 ) -> AppResult<bool> {
     let changed = match (held, on) {
         (Held::Group(group), true) => {
-            let row = (
-                user_groups::user_id.eq(user_id),
-                user_groups::group_id.eq(group),
-            );
+            let row = (user_groups::user_id.eq(user_id), user_groups::group_id.eq(group));
             let insert = diesel::insert_into(user_groups::table).values(row);
             insert.on_conflict_do_nothing().execute(conn).await?
         }
         (Held::Group(group), false) => {
-            let row = user_groups::user_id
-                .eq(user_id)
-                .and(user_groups::group_id.eq(group));
-            diesel::delete(user_groups::table.filter(row))
-                .execute(conn)
-                .await?
+            let row = user_groups::user_id.eq(user_id).and(user_groups::group_id.eq(group));
+            diesel::delete(user_groups::table.filter(row)).execute(conn).await?
         }
         (Held::Permission(permission), true) => {
             let row = (
@@ -523,9 +449,7 @@ pub async fn set_held(
             let row = user_permissions::user_id
                 .eq(user_id)
                 .and(user_permissions::permission_id.eq(permission));
-            diesel::delete(user_permissions::table.filter(row))
-                .execute(conn)
-                .await?
+            diesel::delete(user_permissions::table.filter(row)).execute(conn).await?
         }
     };
     Ok(changed > 0)

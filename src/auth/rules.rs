@@ -226,11 +226,7 @@ mod tests {
     #[test]
     fn usernames_and_emails() {
         let mut errors = FieldErrors::new();
-        assert!(check_username(
-            &mut errors,
-            "username",
-            "user.name+tag@x_y-z"
-        ));
+        assert!(check_username(&mut errors, "username", "user.name+tag@x_y-z"));
         assert!(check_username(&mut errors, "username", "Zoë"));
         assert!(!check_username(&mut errors, "username", "has space"));
         assert!(!check_username(&mut errors, "username", &"a".repeat(151)));

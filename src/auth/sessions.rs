@@ -33,10 +33,7 @@ fn refresh_expiry(keys: &JwtKeys) -> DateTime<Utc> {
 }
 
 async fn store_refresh(
-    conn: &mut AsyncPgConnection,
-    keys: &JwtKeys,
-    user_id: i64,
-    session: Uuid,
+    conn: &mut AsyncPgConnection, keys: &JwtKeys, user_id: i64, session: Uuid,
 ) -> AppResult<Tokens> {
     let jti = new_jti();
     diesel::insert_into(refresh_tokens::table)
@@ -56,9 +53,7 @@ async fn store_refresh(
 
 /// Starts a session for `user_id` (a sign-in) and issues its first tokens.
 pub async fn start(
-    conn: &mut AsyncPgConnection,
-    keys: &JwtKeys,
-    user_id: i64,
+    conn: &mut AsyncPgConnection, keys: &JwtKeys, user_id: i64,
 ) -> AppResult<Tokens> {
     conn.transaction::<_, AppError, _>(async |conn| {
         let session = Uuid::new_v4();
@@ -86,9 +81,7 @@ type RefreshState = (Uuid, Option<DateTime<Utc>>, DateTime<Utc>, i64, bool);
 /// Exchanges refresh token `jti` for a new pair of the same session, retiring it. A
 /// retired token revokes its session. The caller has checked the token's signature.
 pub async fn rotate(
-    conn: &mut AsyncPgConnection,
-    keys: &JwtKeys,
-    jti: &str,
+    conn: &mut AsyncPgConnection, keys: &JwtKeys, jti: &str,
 ) -> AppResult<Result<Tokens, Refused>> {
     conn.transaction::<_, AppError, _>(async |conn| {
         let row: Option<RefreshState> = refresh_tokens::table
@@ -126,8 +119,7 @@ pub async fn rotate(
 
 /// The session of refresh token `jti` when it is live.
 pub async fn session_of_refresh(
-    conn: &mut AsyncPgConnection,
-    jti: &str,
+    conn: &mut AsyncPgConnection, jti: &str,
 ) -> AppResult<Option<Uuid>> {
     let query = refresh_tokens::table
         .inner_join(sessions::table)
@@ -151,11 +143,7 @@ pub async fn revoke_session(conn: &mut AsyncPgConnection, session: Uuid) -> AppR
 /// Revokes every session of a user (sign-out everywhere, a new password, deactivation).
 pub async fn revoke_all(conn: &mut AsyncPgConnection, user_id: i64) -> AppResult<usize> {
     Ok(diesel::update(
-        sessions::table.filter(
-            sessions::user_id
-                .eq(user_id)
-                .and(sessions::revoked_at.is_null()),
-        ),
+        sessions::table.filter(sessions::user_id.eq(user_id).and(sessions::revoked_at.is_null())),
     )
     .set(sessions::revoked_at.eq(Utc::now()))
     .execute(conn)
@@ -165,9 +153,7 @@ pub async fn revoke_all(conn: &mut AsyncPgConnection, user_id: i64) -> AppResult
 /// The user of an access token with whether its session is live, in one statement (the
 /// viewer query of every authenticated request).
 pub async fn user_in_session(
-    conn: &mut AsyncPgConnection,
-    user_id: i64,
-    session: Uuid,
+    conn: &mut AsyncPgConnection, user_id: i64, session: Uuid,
 ) -> AppResult<Option<(UserRow, bool)>> {
     let live = diesel::dsl::exists(
         sessions::table.filter(
@@ -177,27 +163,19 @@ pub async fn user_in_session(
                 .and(sessions::revoked_at.is_null()),
         ),
     );
-    let query = users::table
-        .find(user_id)
-        .select((UserRow::as_select(), live));
+    let query = users::table.find(user_id).select((UserRow::as_select(), live));
     crate::db::first_or_none(conn, query).await
 }
 
 /// `(session, user_id, is_active, is_staff, session live)` of each of `sessions` that
 /// still exists, in one statement (the WebSocket session watch re-checks sockets with it).
 pub async fn standings(
-    conn: &mut AsyncPgConnection,
-    ids: &[Uuid],
+    conn: &mut AsyncPgConnection, ids: &[Uuid],
 ) -> AppResult<Vec<(Uuid, bool, bool, bool)>> {
     Ok(sessions::table
         .inner_join(users::table)
         .filter(sessions::id.eq_any(ids))
-        .select((
-            sessions::id,
-            users::is_active,
-            users::is_staff,
-            sessions::revoked_at.is_null(),
-        ))
+        .select((sessions::id, users::is_active, users::is_staff, sessions::revoked_at.is_null()))
         .load(conn)
         .await?)
 }

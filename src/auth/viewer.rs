@@ -29,12 +29,7 @@ pub struct Viewer {
 
 impl Viewer {
     pub fn new(user: UserRow, session: uuid::Uuid, pool: DbPool) -> Self {
-        Self {
-            user,
-            session,
-            pool,
-            permissions: OnceCell::new(),
-        }
+        Self { user, session, pool, permissions: OnceCell::new() }
     }
 
     pub fn id(&self) -> i64 {
@@ -94,9 +89,7 @@ pub async fn authenticate(auth: &Auth, pool: &DbPool, token: &str) -> Result<Vie
         .decode(token)
         .filter(|claims| claims.token_type == TokenType::Access)
         .ok_or(AppError::InvalidToken(TOKEN_INVALID.into()))?;
-    let session = claims
-        .sid
-        .ok_or(AppError::InvalidToken(TOKEN_INVALID.into()))?;
+    let session = claims.sid.ok_or(AppError::InvalidToken(TOKEN_INVALID.into()))?;
     let mut conn = pool.get().await?;
     let (user, live) = sessions::user_in_session(&mut conn, claims.user_id, session)
         .await?

@@ -48,12 +48,7 @@ impl Standing {
         }
     }
 
-    const GONE: Self = Self {
-        exists: false,
-        active: false,
-        staff: false,
-        live: false,
-    };
+    const GONE: Self = Self { exists: false, active: false, staff: false, live: false };
 }
 
 type Watched = HashMap<Uuid, (usize, watch::Sender<Standing>)>;
@@ -90,28 +85,20 @@ impl Drop for WatchGuard {
 impl SessionWatch {
     /// Watches `session`, starting the re-check task on first use.
     pub fn watch(
-        &self,
-        pool: &DbPool,
-        session: Uuid,
-        initial: Standing,
+        &self, pool: &DbPool, session: Uuid, initial: Standing,
     ) -> (watch::Receiver<Standing>, WatchGuard) {
         if !self.running.swap(true, std::sync::atomic::Ordering::SeqCst) {
             tokio::spawn(recheck(Arc::downgrade(&self.users), pool.clone()));
         }
         let receiver = match self.users.lock() {
             Ok(mut users) => {
-                let entry = users
-                    .entry(session)
-                    .or_insert_with(|| (0, watch::channel(initial).0));
+                let entry = users.entry(session).or_insert_with(|| (0, watch::channel(initial).0));
                 entry.0 += 1;
                 entry.1.subscribe()
             }
             Err(_) => watch::channel(initial).1,
         };
-        let guard = WatchGuard {
-            users: Arc::downgrade(&self.users),
-            session,
-        };
+        let guard = WatchGuard { users: Arc::downgrade(&self.users), session };
         (receiver, guard)
     }
 }
@@ -141,12 +128,7 @@ async fn recheck(users: Weak<Mutex<Watched>>, pool: DbPool) {
         let found: HashMap<Uuid, Standing> = rows
             .into_iter()
             .map(|(id, active, staff, live)| {
-                let standing = Standing {
-                    exists: true,
-                    active,
-                    staff,
-                    live,
-                };
+                let standing = Standing { exists: true, active, staff, live };
                 (id, standing)
             })
             .collect();

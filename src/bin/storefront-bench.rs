@@ -100,14 +100,8 @@ async fn run_on(database: &Database, config: &Config, options: BenchOptions) -> 
     // like `serve` keeps it).
     let auth = database.auth(config)?;
     let uncached = AppState::new(pool.clone(), auth.clone());
-    let cache = CatalogueCache {
-        enabled: true,
-        ..config.catalogue_cache.clone()
-    };
-    let options_cached = AppOptions {
-        catalogue_cache: cache,
-        ..AppOptions::default()
-    };
+    let cache = CatalogueCache { enabled: true, ..config.catalogue_cache.clone() };
+    let options_cached = AppOptions { catalogue_cache: cache, ..AppOptions::default() };
     let cached = AppState::with_options(pool, auth, options_cached);
     let mut listener = ChannelListener::spawn(
         database.url.clone(),
@@ -140,13 +134,7 @@ async fn measure_all(state: AppState, label: &str, options: BenchOptions) -> any
     let server = tokio::spawn(async move { axum::serve(listener, app).await });
     for scenario in scenarios() {
         // A short warm-up fills the pool and the caches.
-        measure(
-            addr,
-            &scenario,
-            Duration::from_millis(500),
-            options.concurrency,
-        )
-        .await?;
+        measure(addr, &scenario, Duration::from_millis(500), options.concurrency).await?;
         let m = measure(addr, &scenario, options.duration, options.concurrency).await?;
         println!(
             "{:<44} {:>9} {:>10.0} {:>9.2} {:>9.2} {:>7}",
@@ -164,10 +152,7 @@ async fn measure_all(state: AppState, label: &str, options: BenchOptions) -> any
 
 /// Runs `concurrency` keep-alive connections against `addr` for `duration`.
 async fn measure(
-    addr: SocketAddr,
-    scenario: &Scenario,
-    duration: Duration,
-    concurrency: usize,
+    addr: SocketAddr, scenario: &Scenario, duration: Duration, concurrency: usize,
 ) -> anyhow::Result<Measurement> {
     let start = Instant::now();
     let deadline = start + duration;
@@ -203,11 +188,7 @@ async fn measure(
 }
 
 async fn client_loop(
-    addr: SocketAddr,
-    body: fn(usize) -> String,
-    worker: usize,
-    stride: usize,
-    deadline: Instant,
+    addr: SocketAddr, body: fn(usize) -> String, worker: usize, stride: usize, deadline: Instant,
 ) -> anyhow::Result<(Vec<Duration>, usize)> {
     let stream = TcpStream::connect(addr).await?;
     stream.set_nodelay(true)?;

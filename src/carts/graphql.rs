@@ -28,10 +28,7 @@ pub struct Cart {
 
 impl Cart {
     pub fn new(row: CartRow) -> Self {
-        Self {
-            row,
-            lines: Arc::new(OnceCell::new()),
-        }
+        Self { row, lines: Arc::new(OnceCell::new()) }
     }
 
     /// The lines, read once; their products are primed along (every line shows its
@@ -65,16 +62,12 @@ impl Cart {
     /// Sum of the lines' totals at current prices (`0` for an empty cart).
     async fn total_price(&self, ctx: &Context<'_>) -> AppResult<Money> {
         let lines = self.lines(ctx).await?;
-        let products = ctx
-            .loader::<ProductById>()?
-            .load_many(lines.iter().map(|l| l.product_id))
-            .await?;
+        let products =
+            ctx.loader::<ProductById>()?.load_many(lines.iter().map(|l| l.product_id)).await?;
         let total = lines
             .iter()
             .filter_map(|l| {
-                products
-                    .get(&l.product_id)
-                    .map(|p| p.unit_price * Decimal::from(l.quantity))
+                products.get(&l.product_id).map(|p| p.unit_price * Decimal::from(l.quantity))
             })
             .sum();
         Ok(Money(total))
@@ -89,12 +82,7 @@ impl Cart {
 
     /// Number of units in the cart (the sum of the lines' quantities).
     async fn items_count(&self, ctx: &Context<'_>) -> AppResult<i32> {
-        Ok(self
-            .lines(ctx)
-            .await?
-            .iter()
-            .map(|l| i32::from(l.quantity))
-            .sum())
+        Ok(self.lines(ctx).await?.iter().map(|l| i32::from(l.quantity)).sum())
     }
 }
 
@@ -132,15 +120,10 @@ fn hold_for(ctx: &Context<'_>, owned: bool) -> AppResult<Hold> {
 
 fn check_quantity(errors: &mut FieldErrors, quantity: i32) {
     if quantity < 1 {
-        errors.add(
-            "quantity",
-            "Ensure this value is greater than or equal to 1.",
-        );
+        errors.add("quantity", "Ensure this value is greater than or equal to 1.");
     } else if quantity > MAX_QUANTITY {
-        errors.add(
-            "quantity",
-            format!("Ensure this value is less than or equal to {MAX_QUANTITY}."),
-        );
+        errors
+            .add("quantity", format!("Ensure this value is less than or equal to {MAX_QUANTITY}."));
     }
 }
 
@@ -158,9 +141,7 @@ impl CartsQuery {
     async fn my_cart(&self, ctx: &Context<'_>) -> AppResult<Option<Cart>> {
         let viewer = ctx.viewer()?;
         let mut conn = ctx.conn().await?;
-        Ok(repo::find_user_cart(&mut conn, viewer.id())
-            .await?
-            .map(Cart::new))
+        Ok(repo::find_user_cart(&mut conn, viewer.id()).await?.map(Cart::new))
     }
 
     /// Lines of a cart (empty for an unknown cart).
@@ -209,10 +190,7 @@ impl CartsMutation {
 
     /// Adds a product; a product already in the cart gets its quantity raised.
     async fn add_cart_item(
-        &self,
-        ctx: &Context<'_>,
-        cart_id: Uuid,
-        product_id: i64,
+        &self, ctx: &Context<'_>, cart_id: Uuid, product_id: i64,
         #[graphql(default = 1)] quantity: i32,
     ) -> AppResult<CartItem> {
         ctx.throttle(Limit::CartWrite)?;
@@ -232,11 +210,7 @@ impl CartsMutation {
 
     /// Sets a line's quantity.
     async fn update_cart_item(
-        &self,
-        ctx: &Context<'_>,
-        cart_id: Uuid,
-        id: i64,
-        quantity: i32,
+        &self, ctx: &Context<'_>, cart_id: Uuid, id: i64, quantity: i32,
     ) -> AppResult<CartItem> {
         ctx.throttle(Limit::CartWrite)?;
         let cart = visible_cart(ctx, cart_id).await?;
@@ -248,25 +222,18 @@ impl CartsMutation {
         check_quantity(&mut errors, quantity);
         errors.into_result()?;
         let hold = hold_for(ctx, cart.user_id.is_some())?;
-        repo::set_quantity(&mut conn, cart.id, id, quantity, hold)
-            .await
-            .or_not_found()
+        repo::set_quantity(&mut conn, cart.id, id, quantity, hold).await.or_not_found()
     }
 
     /// One unit less; the line is deleted when it had one (then `null` is returned).
     async fn decrement_cart_item(
-        &self,
-        ctx: &Context<'_>,
-        cart_id: Uuid,
-        id: i64,
+        &self, ctx: &Context<'_>, cart_id: Uuid, id: i64,
     ) -> AppResult<Option<CartItem>> {
         ctx.throttle(Limit::CartWrite)?;
         let cart = visible_cart(ctx, cart_id).await?;
         let hold = hold_for(ctx, cart.user_id.is_some())?;
         let mut conn = ctx.conn().await?;
-        repo::decrement(&mut conn, cart.id, id, hold)
-            .await
-            .or_not_found()
+        repo::decrement(&mut conn, cart.id, id, hold).await.or_not_found()
     }
 
     async fn delete_cart_item(&self, ctx: &Context<'_>, cart_id: Uuid, id: i64) -> AppResult<bool> {

@@ -24,10 +24,7 @@ fn hold_interval(hold: Duration) -> String {
 
 /// A line over the per-line hold limit.
 fn over_line_limit(max: i32) -> AppError {
-    AppError::rejected(
-        "quantity",
-        format!("Ensure this value is less than or equal to {max}."),
-    )
+    AppError::rejected("quantity", format!("Ensure this value is less than or equal to {max}."))
 }
 
 fn too_many() -> AppError {
@@ -38,10 +35,7 @@ fn too_many() -> AppError {
 }
 
 fn only_left(available: i64) -> AppError {
-    AppError::rejected(
-        "quantity",
-        format!("Only {} left in stock.", available.max(0)),
-    )
+    AppError::rejected("quantity", format!("Only {} left in stock.", available.max(0)))
 }
 
 /// A new cart; for a signed-in user, their open cart if they already have one.
@@ -74,12 +68,9 @@ pub async fn find_cart(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<Opti
 }
 
 pub async fn find_user_cart(
-    conn: &mut AsyncPgConnection,
-    user_id: i64,
+    conn: &mut AsyncPgConnection, user_id: i64,
 ) -> AppResult<Option<CartRow>> {
-    let query = carts::table
-        .filter(carts::user_id.eq(user_id))
-        .select(CartRow::as_select());
+    let query = carts::table.filter(carts::user_id.eq(user_id)).select(CartRow::as_select());
     crate::db::first_or_none(conn, query).await
 }
 
@@ -91,14 +82,9 @@ pub async fn delete_cart(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<bo
 /// product order, so concurrent checkouts lock products in the same order. `None` when
 /// the cart does not exist or is not `user_id`'s to order.
 pub async fn lock_for_checkout(
-    conn: &mut AsyncPgConnection,
-    cart_id: Uuid,
-    user_id: i64,
+    conn: &mut AsyncPgConnection, cart_id: Uuid, user_id: i64,
 ) -> AppResult<Option<Vec<CartItemRow>>> {
-    if lock_cart(conn, cart_id)
-        .await?
-        .is_none_or(|cart| !cart.visible_to(Some(user_id)))
-    {
+    if lock_cart(conn, cart_id).await?.is_none_or(|cart| !cart.visible_to(Some(user_id))) {
         return Ok(None);
     }
     Ok(Some(
@@ -113,10 +99,7 @@ pub async fn lock_for_checkout(
 
 /// `SELECT … FOR UPDATE` of one cart (inside the caller's transaction).
 async fn lock_cart(conn: &mut AsyncPgConnection, cart_id: Uuid) -> AppResult<Option<CartRow>> {
-    let query = carts::table
-        .find(cart_id)
-        .select(CartRow::as_select())
-        .for_update();
+    let query = carts::table.find(cart_id).select(CartRow::as_select()).for_update();
     crate::db::first_or_none(conn, query).await
 }
 
@@ -131,9 +114,7 @@ pub async fn items_of(conn: &mut AsyncPgConnection, cart_id: Uuid) -> AppResult<
 }
 
 pub async fn find_item(
-    conn: &mut AsyncPgConnection,
-    cart_id: Uuid,
-    id: i64,
+    conn: &mut AsyncPgConnection, cart_id: Uuid, id: i64,
 ) -> AppResult<Option<CartItemRow>> {
     let query = cart_items::table
         .filter(cart_items::id.eq(id).and(cart_items::cart_id.eq(cart_id)))
@@ -154,22 +135,14 @@ async fn touch(conn: &mut AsyncPgConnection, cart_id: Uuid, hold: Hold) -> AppRe
 
 /// Adds `quantity` of a product to a cart, merging into its line with one upsert.
 pub async fn add_item(
-    conn: &mut AsyncPgConnection,
-    cart_id: Uuid,
-    product_id: i64,
-    quantity: i32,
-    hold: Hold,
+    conn: &mut AsyncPgConnection, cart_id: Uuid, product_id: i64, quantity: i32, hold: Hold,
 ) -> AppResult<CartItemRow> {
     conn.transaction::<_, AppError, _>(async |conn| {
         let available = crate::inventory::lock_available_for(conn, product_id, cart_id)
             .await?
             .ok_or_else(|| AppError::rejected("product", NO_PRODUCT))?;
         let current: i32 = cart_items::table
-            .filter(
-                cart_items::cart_id
-                    .eq(cart_id)
-                    .and(cart_items::product_id.eq(product_id)),
-            )
+            .filter(cart_items::cart_id.eq(cart_id).and(cart_items::product_id.eq(product_id)))
             .select(cart_items::quantity)
             .first::<i16>(conn)
             .await
@@ -207,11 +180,7 @@ pub async fn add_item(
 /// Sets a line's quantity (checking stock when it grows). `None` when the line is not in
 /// the cart.
 pub async fn set_quantity(
-    conn: &mut AsyncPgConnection,
-    cart_id: Uuid,
-    id: i64,
-    quantity: i32,
-    hold: Hold,
+    conn: &mut AsyncPgConnection, cart_id: Uuid, id: i64, quantity: i32, hold: Hold,
 ) -> AppResult<Option<CartItemRow>> {
     conn.transaction::<_, AppError, _>(async |conn| {
         let Some(item) = find_item(conn, cart_id, id).await? else {
@@ -243,19 +212,14 @@ pub async fn set_quantity(
 /// The short notes' "decrease": one less, deleting the line at 1. `None` when the line is
 /// not in the cart, `Some(None)` when it was deleted.
 pub async fn decrement(
-    conn: &mut AsyncPgConnection,
-    cart_id: Uuid,
-    id: i64,
-    hold: Hold,
+    conn: &mut AsyncPgConnection, cart_id: Uuid, id: i64, hold: Hold,
 ) -> AppResult<Option<Option<CartItemRow>>> {
     conn.transaction::<_, AppError, _>(async |conn| {
         let Some(item) = find_item(conn, cart_id, id).await? else {
             return Ok(None);
         };
         let result = if item.quantity <= 1 {
-            diesel::delete(cart_items::table.find(id))
-                .execute(conn)
-                .await?;
+            diesel::delete(cart_items::table.find(id)).execute(conn).await?;
             None
         } else {
             Some(
@@ -273,10 +237,7 @@ pub async fn decrement(
 }
 
 pub async fn delete_item(
-    conn: &mut AsyncPgConnection,
-    cart_id: Uuid,
-    id: i64,
-    hold: Hold,
+    conn: &mut AsyncPgConnection, cart_id: Uuid, id: i64, hold: Hold,
 ) -> AppResult<bool> {
     conn.transaction::<_, AppError, _>(async |conn| {
         let deleted = diesel::delete(
@@ -295,10 +256,7 @@ pub async fn delete_item(
 /// Moves the lines of cart `from` into cart `into` (quantities add, up to the per-line
 /// hold limit) and deletes `from`.
 async fn merge_into(
-    conn: &mut AsyncPgConnection,
-    from: Uuid,
-    into: Uuid,
-    hold: Hold,
+    conn: &mut AsyncPgConnection, from: Uuid, into: Uuid, hold: Hold,
 ) -> AppResult<()> {
     let mut merge = Sql::default();
     merge
@@ -321,9 +279,7 @@ async fn merge_into(
         }
         other => AppError::from(other),
     })?;
-    diesel::delete(carts::table.find(from))
-        .execute(conn)
-        .await?;
+    diesel::delete(carts::table.find(from)).execute(conn).await?;
     Ok(())
 }
 
@@ -331,10 +287,7 @@ async fn merge_into(
 /// lines are merged into it (quantities add) and the guest cart is deleted. One
 /// transaction. `None` when the cart does not exist or belongs to someone else.
 pub async fn claim(
-    conn: &mut AsyncPgConnection,
-    cart_id: Uuid,
-    user_id: i64,
-    hold: Hold,
+    conn: &mut AsyncPgConnection, cart_id: Uuid, user_id: i64, hold: Hold,
 ) -> AppResult<Option<CartRow>> {
     conn.transaction::<_, AppError, _>(async |conn| {
         let cart = lock_cart(conn, cart_id).await?;
@@ -373,8 +326,7 @@ pub async fn claim(
 
 /// Deletes carts untouched since `older_than` ago (housekeeping).
 pub async fn delete_stale_carts(
-    conn: &mut AsyncPgConnection,
-    older_than: Duration,
+    conn: &mut AsyncPgConnection, older_than: Duration,
 ) -> AppResult<usize> {
     let mut sql = Sql::default();
     sql.push("DELETE FROM carts WHERE updated_at < now() - ")

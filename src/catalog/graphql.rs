@@ -50,9 +50,7 @@ impl CatalogQuery {
     /// title, then id; at most 100 per page).
     #[allow(clippy::too_many_arguments)]
     async fn products(
-        &self,
-        ctx: &Context<'_>,
-        page: PageArgs,
+        &self, ctx: &Context<'_>, page: PageArgs,
         #[graphql(desc = "Only products of this collection.")] collection_id: Option<i64>,
         #[graphql(desc = "Price strictly greater than this.")] unit_price_gt: Option<Money>,
         #[graphql(desc = "Price strictly less than this.")] unit_price_lt: Option<Money>,
@@ -71,10 +69,7 @@ impl CatalogQuery {
     ) -> AppResult<ProductConnection> {
         let ordering = ordering_of(order_by);
         let page = PageRequest::new(page, &ordering.signature())?;
-        let search_terms = search
-            .as_deref()
-            .map(ProductFilter::split_search)
-            .unwrap_or_default();
+        let search_terms = search.as_deref().map(ProductFilter::split_search).unwrap_or_default();
         check_search_terms(&search_terms)?;
         let filter = ProductFilter {
             collection_id,
@@ -83,9 +78,7 @@ impl CatalogQuery {
             search_terms,
             tag,
             low_inventory: inventory_status.map(|s| s == InventoryStatus::Low),
-            ..last_update
-                .map(LastUpdateFilter::window)
-                .unwrap_or_default()
+            ..last_update.map(LastUpdateFilter::window).unwrap_or_default()
         };
         if let Some(id) = collection_id {
             let mut conn = ctx.conn().await?;
@@ -97,29 +90,20 @@ impl CatalogQuery {
             }
         }
         let total = TotalCount::Filter(filter.clone());
-        let query = ProductPageQuery {
-            filter,
-            ordering,
-            page,
-        };
+        let query = ProductPageQuery { filter, ordering, page };
         load_product_page(ctx, query, total).await
     }
 
     async fn product(&self, ctx: &Context<'_>, id: i64) -> AppResult<Product> {
         let mut conn = ctx.conn().await?;
-        repo::find_product(&mut conn, id)
-            .await
-            .or_not_found()
-            .map(Product)
+        repo::find_product(&mut conn, id).await.or_not_found().map(Product)
     }
 
     /// Collections by title then id, or by their number of products (at most `first`, up
     /// to 100).
     #[graphql(directive = crate::graphql::limits::list_size::apply(None, crate::graphql::limits::first_only(), None, Some(false)))]
     async fn collections(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(default = 100)] first: Option<i32>,
+        &self, ctx: &Context<'_>, #[graphql(default = 100)] first: Option<i32>,
         order_by: Option<Vec<CollectionOrder>>,
     ) -> AppResult<Vec<Collection>> {
         let limit = list_limit(first, 100)?;
@@ -154,10 +138,7 @@ impl CatalogQuery {
     /// `first`, up to 100).
     #[graphql(directive = crate::graphql::limits::list_size::apply(None, crate::graphql::limits::first_only(), None, Some(false)))]
     async fn reviews(
-        &self,
-        ctx: &Context<'_>,
-        product_id: i64,
-        #[graphql(default = 20)] first: Option<i32>,
+        &self, ctx: &Context<'_>, product_id: i64, #[graphql(default = 20)] first: Option<i32>,
     ) -> AppResult<Vec<Review>> {
         let limit = list_limit(first, 20)?;
         let mut conn = ctx.conn().await?;
@@ -167,9 +148,7 @@ impl CatalogQuery {
 
     async fn review(&self, ctx: &Context<'_>, product_id: i64, id: i64) -> AppResult<Review> {
         let mut conn = ctx.conn().await?;
-        repo::find_review(&mut conn, product_id, id)
-            .await
-            .or_not_found()
+        repo::find_review(&mut conn, product_id, id).await.or_not_found()
     }
 }
 
@@ -190,18 +169,13 @@ impl CatalogMutation {
             .into_new()
             .ok_or_else(|| AppError::internal(anyhow::anyhow!("validated product incomplete")))?;
         let row = repo::insert_product(&mut conn, &new).await;
-        Ok(Product(row.map_err(|e| {
-            e.on_argument("collection", "collectionId")
-        })?))
+        Ok(Product(row.map_err(|e| e.on_argument("collection", "collectionId"))?))
     }
 
     /// Replaces a product: every required field must be sent.
     #[graphql(guard = "CatalogWrite")]
     async fn update_product(
-        &self,
-        ctx: &Context<'_>,
-        id: i64,
-        input: ProductInput,
+        &self, ctx: &Context<'_>, id: i64, input: ProductInput,
     ) -> AppResult<Product> {
         let mut conn = ctx.conn().await?;
         validation::update(&mut conn, id, input, Mode::Replace, validation::anyone)
@@ -212,15 +186,10 @@ impl CatalogMutation {
     /// Changes only the fields sent.
     #[graphql(guard = "CatalogWrite")]
     async fn patch_product(
-        &self,
-        ctx: &Context<'_>,
-        id: i64,
-        input: ProductPatch,
+        &self, ctx: &Context<'_>, id: i64, input: ProductPatch,
     ) -> AppResult<Product> {
         let mut conn = ctx.conn().await?;
-        validation::update(&mut conn, id, input, Mode::Patch, validation::anyone)
-            .await
-            .map(Product)
+        validation::update(&mut conn, id, input, Mode::Patch, validation::anyone).await.map(Product)
     }
 
     /// Refused (METHOD_NOT_ALLOWED) while an order item refers to the product.
@@ -232,9 +201,7 @@ impl CatalogMutation {
 
     #[graphql(guard = "CatalogWrite")]
     async fn create_collection(
-        &self,
-        ctx: &Context<'_>,
-        input: CollectionInput,
+        &self, ctx: &Context<'_>, input: CollectionInput,
     ) -> AppResult<Collection> {
         let mut conn = ctx.conn().await?;
         let changes =
@@ -251,10 +218,7 @@ impl CatalogMutation {
 
     #[graphql(guard = "CatalogWrite")]
     async fn update_collection(
-        &self,
-        ctx: &Context<'_>,
-        id: i64,
-        input: CollectionInput,
+        &self, ctx: &Context<'_>, id: i64, input: CollectionInput,
     ) -> AppResult<Collection> {
         let mut conn = ctx.conn().await?;
         let row =
@@ -270,10 +234,7 @@ impl CatalogMutation {
     }
 
     async fn create_review(
-        &self,
-        ctx: &Context<'_>,
-        product_id: i64,
-        input: ReviewInput,
+        &self, ctx: &Context<'_>, product_id: i64, input: ReviewInput,
     ) -> AppResult<Review> {
         let mut conn = ctx.conn().await?;
         if !repo::product_exists(&mut conn, product_id).await? {
@@ -291,11 +252,7 @@ impl CatalogMutation {
 
     /// Replaces a review: `name` and `description` are required.
     async fn update_review(
-        &self,
-        ctx: &Context<'_>,
-        product_id: i64,
-        id: i64,
-        input: ReviewInput,
+        &self, ctx: &Context<'_>, product_id: i64, id: i64, input: ReviewInput,
     ) -> AppResult<Review> {
         let mut conn = ctx.conn().await?;
         let allowed = |review: &ReviewRow| may_change_review(ctx, review);
@@ -303,11 +260,7 @@ impl CatalogMutation {
     }
 
     async fn patch_review(
-        &self,
-        ctx: &Context<'_>,
-        product_id: i64,
-        id: i64,
-        input: ReviewPatch,
+        &self, ctx: &Context<'_>, product_id: i64, id: i64, input: ReviewPatch,
     ) -> AppResult<Review> {
         let mut conn = ctx.conn().await?;
         let allowed = |review: &ReviewRow| may_change_review(ctx, review);
@@ -317,9 +270,7 @@ impl CatalogMutation {
     /// Deletes a review: its signed-in author or staff.
     async fn delete_review(&self, ctx: &Context<'_>, product_id: i64, id: i64) -> AppResult<bool> {
         let mut conn = ctx.conn().await?;
-        let review = repo::find_review(&mut conn, product_id, id)
-            .await
-            .or_not_found()?;
+        let review = repo::find_review(&mut conn, product_id, id).await.or_not_found()?;
         may_change_review(ctx, &review)?;
         AppError::deleted(repo::delete_review(&mut conn, product_id, id).await?)
     }

@@ -41,9 +41,7 @@ impl CollectionPageKey {
     /// The key of collection `collection_id`'s page for `page` in `ordering`, when that
     /// is a first (or last) page; `None` after a cursor (such a page reads on its own).
     pub fn first_page(
-        collection_id: i64,
-        ordering: &ProductOrdering,
-        page: &PageRequest,
+        collection_id: i64, ordering: &ProductOrdering, page: &PageRequest,
     ) -> Option<Self> {
         let first = page.after.is_none() && page.before.is_none();
         first.then(|| Self {
@@ -66,8 +64,7 @@ impl Loader<CollectionPageKey> for FirstProductsByCollection {
     type Error = AppError;
 
     async fn load(
-        &self,
-        keys: &[CollectionPageKey],
+        &self, keys: &[CollectionPageKey],
     ) -> Result<HashMap<CollectionPageKey, Vec<ProductRow>>, AppError> {
         let mut shapes: HashMap<(ProductOrdering, Direction, i64), Vec<i64>> = HashMap::new();
         for key in keys {
@@ -104,8 +101,7 @@ batch_loader!(
 
 /// The tags of products `ids` (the loader's batch).
 async fn tags_of_products(
-    conn: &mut diesel_async::AsyncPgConnection,
-    ids: &[i64],
+    conn: &mut diesel_async::AsyncPgConnection, ids: &[i64],
 ) -> Result<Vec<TaggedRow>, AppError> {
     crate::tags::repo::tags_of(conn, PRODUCT_KIND, ids).await
 }

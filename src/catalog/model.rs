@@ -14,10 +14,8 @@ pub const TAX_RATE: Decimal = Decimal::from_parts(10, 0, 0, false, 2);
 pub const LOW_INVENTORY_THRESHOLD: i32 = 10;
 
 /// What tags and likes call a product (`content_types` row `store.product`).
-pub const PRODUCT_KIND: crate::tags::model::ContentType = crate::tags::model::ContentType {
-    app_label: "store",
-    model: "product",
-};
+pub const PRODUCT_KIND: crate::tags::model::ContentType =
+    crate::tags::model::ContentType { app_label: "store", model: "product" };
 
 pub const PRODUCT_DELETE_GUARD: &str =
     "Product cannot be deleted because it is associated with an order item.";

@@ -45,12 +45,7 @@ pub struct ProductFilter {
 impl ProductFilter {
     /// DRF's `SearchFilter` terms: split on whitespace and commas.
     pub fn split_search(search: &str) -> Vec<String> {
-        search
-            .replace('\0', "")
-            .replace(',', " ")
-            .split_whitespace()
-            .map(str::to_owned)
-            .collect()
+        search.replace('\0', "").replace(',', " ").split_whitespace().map(str::to_owned).collect()
     }
 }
 
@@ -94,10 +89,7 @@ pub struct ProductOrdering(Vec<SortKey>);
 
 impl Default for ProductOrdering {
     fn default() -> Self {
-        Self(vec![SortKey {
-            field: SortField::Title,
-            descending: false,
-        }])
+        Self(vec![SortKey { field: SortField::Title, descending: false }])
     }
 }
 
@@ -109,11 +101,7 @@ impl ProductOrdering {
                 unique.push(key);
             }
         }
-        if unique.is_empty() {
-            Self::default()
-        } else {
-            Self(unique)
-        }
+        if unique.is_empty() { Self::default() } else { Self(unique) }
     }
 
     /// Identifies the ordering inside cursors.
@@ -139,10 +127,9 @@ impl ProductOrdering {
             .map(|k| match k.field {
                 SortField::Title => Json::from(row.title.clone()),
                 SortField::UnitPrice => Json::from(row.unit_price.to_string()),
-                SortField::LastUpdate => Json::from(
-                    row.last_update
-                        .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-                ),
+                SortField::LastUpdate => {
+                    Json::from(row.last_update.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
+                }
                 SortField::Inventory => Json::from(row.inventory.to_string()),
             })
             .collect();
@@ -178,11 +165,7 @@ impl ProductOrdering {
 
     /// `(column, descending)` for every key including the final `id ASC`.
     fn columns(&self) -> Vec<(&'static str, bool)> {
-        let mut columns: Vec<_> = self
-            .0
-            .iter()
-            .map(|k| (k.field.column(), k.descending))
-            .collect();
+        let mut columns: Vec<_> = self.0.iter().map(|k| (k.field.column(), k.descending)).collect();
         columns.push(("p.id", false));
         columns
     }
@@ -228,12 +211,10 @@ fn push_filter(sql: &mut Sql, filter: &ProductFilter) {
         None => {}
     }
     if let Some(from) = filter.updated_from {
-        sql.push(" AND p.last_update >= ")
-            .bind(Bind::Timestamptz(from));
+        sql.push(" AND p.last_update >= ").bind(Bind::Timestamptz(from));
     }
     if let Some(before) = filter.updated_before {
-        sql.push(" AND p.last_update < ")
-            .bind(Bind::Timestamptz(before));
+        sql.push(" AND p.last_update < ").bind(Bind::Timestamptz(before));
     }
     if let Some(label) = &filter.tag {
         crate::tags::repo::push_tagged_with(sql, super::model::PRODUCT_KIND, "p.id", label);
@@ -245,12 +226,10 @@ fn push_filter(sql: &mut Sql, filter: &ProductFilter) {
             .map(|term| format!("%{}%", crate::db::sql::escape_like(term)))
             .collect();
         // Every pattern must match the title or the description.
-        sql.push(" AND NOT EXISTS (SELECT 1 FROM unnest(")
-            .bind(Bind::TextArray(patterns))
-            .push(
-                ") AS t(pattern) WHERE NOT (p.title ILIKE t.pattern ESCAPE '\\' \
+        sql.push(" AND NOT EXISTS (SELECT 1 FROM unnest(").bind(Bind::TextArray(patterns)).push(
+            ") AS t(pattern) WHERE NOT (p.title ILIKE t.pattern ESCAPE '\\' \
                  OR coalesce(p.description ILIKE t.pattern ESCAPE '\\', false)))",
-            );
+        );
     }
 }
 
@@ -366,8 +345,7 @@ impl KeysetSource for ProductsWithCollections<'_> {
 
 /// Number of products matching `filter`.
 pub async fn count_products(
-    conn: &mut AsyncPgConnection,
-    filter: &ProductFilter,
+    conn: &mut AsyncPgConnection, filter: &ProductFilter,
 ) -> AppResult<i64> {
     let mut sql = Sql::default();
     sql.push("SELECT count(*) AS value FROM products p WHERE TRUE");
@@ -378,11 +356,8 @@ pub async fn count_products(
 /// The first (or last) `limit + 1` products of each collection, in one statement.
 /// Rows come back grouped by collection, in reading order.
 pub async fn first_products_by_collection(
-    conn: &mut AsyncPgConnection,
-    collection_ids: &[i64],
-    ordering: &ProductOrdering,
-    direction: Direction,
-    limit: i64,
+    conn: &mut AsyncPgConnection, collection_ids: &[i64], ordering: &ProductOrdering,
+    direction: Direction, limit: i64,
 ) -> AppResult<Vec<ProductRow>> {
     let mut sql = Sql::default();
     sql.uncached = !ordering.is_common();
@@ -410,8 +385,7 @@ pub async fn find_product(conn: &mut AsyncPgConnection, id: i64) -> AppResult<Op
 }
 
 pub async fn products_by_ids(
-    conn: &mut AsyncPgConnection,
-    ids: &[i64],
+    conn: &mut AsyncPgConnection, ids: &[i64],
 ) -> AppResult<Vec<ProductRow>> {
     Ok(products::table
         .filter(products::id.eq_any(ids))
@@ -421,14 +395,11 @@ pub async fn products_by_ids(
 }
 
 pub async fn product_exists(conn: &mut AsyncPgConnection, id: i64) -> AppResult<bool> {
-    Ok(diesel::select(exists(products::table.find(id)))
-        .get_result(conn)
-        .await?)
+    Ok(diesel::select(exists(products::table.find(id))).get_result(conn).await?)
 }
 
 pub async fn insert_product(
-    conn: &mut AsyncPgConnection,
-    product: &NewProduct,
+    conn: &mut AsyncPgConnection, product: &NewProduct,
 ) -> AppResult<ProductRow> {
     diesel::insert_into(products::table)
         .values(product)
@@ -440,9 +411,7 @@ pub async fn insert_product(
 
 /// Applies `changes`; `None` when the product does not exist.
 pub async fn update_product(
-    conn: &mut AsyncPgConnection,
-    id: i64,
-    changes: &ProductChanges,
+    conn: &mut AsyncPgConnection, id: i64, changes: &ProductChanges,
 ) -> AppResult<Option<ProductRow>> {
     diesel::update(products::table.find(id))
         .set(changes)
@@ -477,24 +446,15 @@ pub async fn delete_product(conn: &mut AsyncPgConnection, id: i64) -> AppResult<
 /// ignored); how many were updated. `last_update` is left as it is, as the admin's bulk
 /// action leaves it.
 pub async fn clear_inventory(conn: &mut AsyncPgConnection, ids: &[i64]) -> AppResult<usize> {
-    Ok(
-        diesel::update(products::table.filter(products::id.eq_any(ids)))
-            .set(products::inventory.eq(0))
-            .execute(conn)
-            .await?,
-    )
+    Ok(diesel::update(products::table.filter(products::id.eq_any(ids)))
+        .set(products::inventory.eq(0))
+        .execute(conn)
+        .await?)
 }
 
 /// The ids among `ids` that are not products.
 pub async fn missing_products(conn: &mut AsyncPgConnection, ids: &[i64]) -> AppResult<Vec<i64>> {
-    let found: Vec<i64> = products::table
-        .filter(products::id.eq_any(ids))
-        .select(products::id)
-        .load(conn)
-        .await?;
-    Ok(ids
-        .iter()
-        .filter(|id| !found.contains(id))
-        .copied()
-        .collect())
+    let found: Vec<i64> =
+        products::table.filter(products::id.eq_any(ids)).select(products::id).load(conn).await?;
+    Ok(ids.iter().filter(|id| !found.contains(id)).copied().collect())
 }

@@ -30,8 +30,7 @@ pub struct Operations {
 
 impl Operations {
     pub(super) fn from_lookup(
-        get: &impl Fn(&str) -> Option<String>,
-        production: bool,
+        get: &impl Fn(&str) -> Option<String>, production: bool,
     ) -> anyhow::Result<Self> {
         let seconds = |key: &str, default: u64, min: u64| -> anyhow::Result<Duration> {
             Ok(Duration::from_secs(bounded(get, key, default, min, 3_600)?))

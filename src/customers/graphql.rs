@@ -55,10 +55,7 @@ pub type Customer = CustomerRow;
 #[ComplexObject]
 impl CustomerRow {
     async fn user(&self, ctx: &Context<'_>) -> AppResult<User> {
-        ctx.loader::<UserById>()?
-            .load_required(self.user_id)
-            .await
-            .map(User)
+        ctx.loader::<UserById>()?.load_required(self.user_id).await.map(User)
     }
 
     #[graphql(name = "membership")]
@@ -68,10 +65,7 @@ impl CustomerRow {
 
     /// The user's first name, a space, and last name.
     async fn full_name(&self, ctx: &Context<'_>) -> AppResult<String> {
-        let user = ctx
-            .loader::<UserById>()?
-            .load_required(self.user_id)
-            .await?;
+        let user = ctx.loader::<UserById>()?.load_required(self.user_id).await?;
         Ok(format!("{} {}", user.first_name, user.last_name))
     }
 
@@ -93,9 +87,7 @@ impl CustomerRow {
 
 impl CustomerRow {
     async fn stats(&self, ctx: &Context<'_>) -> AppResult<repo::CustomerStats> {
-        ctx.loader::<CustomerStatsById>()?
-            .load_required(self.id)
-            .await
+        ctx.loader::<CustomerStatsById>()?.load_required(self.id).await
     }
 }
 
@@ -144,11 +136,7 @@ impl<S: Send + Sync + Default + 'static> Validate for CustomerFields<S> {
             }
             MaybeUndefined::Value(m) => Some(m.code().to_owned()),
         };
-        CustomerChanges {
-            phone,
-            birth_date: validation::nullable(self.birth_date),
-            membership,
-        }
+        CustomerChanges { phone, birth_date: validation::nullable(self.birth_date), membership }
     }
 }
 
@@ -163,9 +151,7 @@ async fn my_customer_row(ctx: &Context<'_>) -> AppResult<CustomerRow> {
     let viewer = ctx.viewer()?;
     let mut conn = ctx.conn().await?;
     // Every user has a customer (created with the user); a missing one is NOT_FOUND.
-    repo::find_by_user(&mut conn, viewer.id())
-        .await
-        .or_not_found()
+    repo::find_by_user(&mut conn, viewer.id()).await.or_not_found()
 }
 
 #[derive(Default)]
@@ -184,9 +170,7 @@ impl CustomersQuery {
     #[graphql(guard = "Staff")]
     #[allow(clippy::too_many_arguments)]
     async fn customers(
-        &self,
-        ctx: &Context<'_>,
-        page: PageArgs,
+        &self, ctx: &Context<'_>, page: PageArgs,
         #[graphql(desc = "First or last name starts with this (case-insensitive).")] search: Option<
             String,
         >,
@@ -194,38 +178,22 @@ impl CustomersQuery {
     ) -> AppResult<Connection<Customer>> {
         let page = PageRequest::new(page, CUSTOMER_ORDERING)?;
         let filter = repo::CustomersWhere {
-            search: search
-                .filter(|s| !s.trim().is_empty())
-                .map(|s| s.trim().to_owned()),
+            search: search.filter(|s| !s.trim().is_empty()).map(|s| s.trim().to_owned()),
             min_orders: min_orders.map(i64::from),
         };
         let mut conn = ctx.conn().await?;
         let rows = read_page(&mut conn, &filter, &page).await?;
         drop(conn);
         let selected = Selected(&pagination::node_selections(ctx.look_ahead()));
-        if ["ordersCount", "totalSpent", "lastOrderId"]
-            .iter()
-            .any(|f| selected.has(f))
-        {
-            let ids: Vec<i64> = rows
-                .window
-                .rows
-                .iter()
-                .map(|(_, r)| r.customer.id)
-                .collect();
+        if ["ordersCount", "totalSpent", "lastOrderId"].iter().any(|f| selected.has(f)) {
+            let ids: Vec<i64> = rows.window.rows.iter().map(|(_, r)| r.customer.id).collect();
             prime::<CustomerStatsById, _>(ctx, &ids).await?;
         }
         let counter = Counter::new(move |mut conn| {
             let filter = filter.clone();
             async move { repo::count_customers(&mut conn, &filter).await }
         });
-        Ok(Connection::from_keyset(
-            rows,
-            &page,
-            CUSTOMER_ORDERING,
-            |row| row.customer,
-            counter,
-        ))
+        Ok(Connection::from_keyset(rows, &page, CUSTOMER_ORDERING, |row| row.customer, counter))
     }
 
     /// One customer (staff only).
@@ -251,9 +219,7 @@ impl CustomersMutation {
     /// Replaces the signed-in user's profile (`phone` required).
     #[graphql(guard = "Authenticated")]
     async fn update_my_customer(
-        &self,
-        ctx: &Context<'_>,
-        input: CustomerInput,
+        &self, ctx: &Context<'_>, input: CustomerInput,
     ) -> AppResult<Customer> {
         let id = my_customer_row(ctx).await?.id;
         let mut conn = ctx.conn().await?;
@@ -263,9 +229,7 @@ impl CustomersMutation {
     /// A profile for a user who has none (staff only).
     #[graphql(guard = "Staff")]
     async fn create_customer(
-        &self,
-        ctx: &Context<'_>,
-        input: NewCustomerInput,
+        &self, ctx: &Context<'_>, input: NewCustomerInput,
     ) -> AppResult<Customer> {
         let mut errors = FieldErrors::new();
         let fields = CustomerFields::<Whole> {
@@ -276,18 +240,12 @@ impl CustomersMutation {
         };
         let changes = fields.validate(Mode::Create, &mut errors);
         let mut conn = ctx.conn().await?;
-        if crate::auth::repo::find_user(&mut conn, input.user_id)
-            .await?
-            .is_none()
-        {
+        if crate::auth::repo::find_user(&mut conn, input.user_id).await?.is_none() {
             errors.add(
                 "userId",
                 format!("Invalid pk \"{}\" - object does not exist.", input.user_id),
             );
-        } else if repo::find_by_user(&mut conn, input.user_id)
-            .await?
-            .is_some()
-        {
+        } else if repo::find_by_user(&mut conn, input.user_id).await?.is_some() {
             errors.add("userId", "customer with this user already exists.");
         }
         errors.into_result()?;
@@ -304,10 +262,7 @@ impl CustomersMutation {
     /// Replaces a profile (staff only).
     #[graphql(guard = "Staff")]
     async fn update_customer(
-        &self,
-        ctx: &Context<'_>,
-        id: i64,
-        input: CustomerInput,
+        &self, ctx: &Context<'_>, id: i64, input: CustomerInput,
     ) -> AppResult<Customer> {
         let mut conn = ctx.conn().await?;
         validation::update(&mut conn, id, input, Mode::Replace, validation::anyone).await
@@ -316,10 +271,7 @@ impl CustomersMutation {
     /// Changes the fields sent (staff only).
     #[graphql(guard = "Staff")]
     async fn patch_customer(
-        &self,
-        ctx: &Context<'_>,
-        id: i64,
-        input: CustomerPatch,
+        &self, ctx: &Context<'_>, id: i64, input: CustomerPatch,
     ) -> AppResult<Customer> {
         let mut conn = ctx.conn().await?;
         validation::update(&mut conn, id, input, Mode::Patch, validation::anyone).await

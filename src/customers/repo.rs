@@ -12,26 +12,22 @@ use crate::db::sql::{Bind, Sql};
 use crate::error::{AppError, AppResult, ResultExt};
 
 pub async fn find_customer(
-    conn: &mut AsyncPgConnection,
-    id: i64,
+    conn: &mut AsyncPgConnection, id: i64,
 ) -> AppResult<Option<CustomerRow>> {
     let query = customers::table.find(id).select(CustomerRow::as_select());
     crate::db::first_or_none(conn, query).await
 }
 
 pub async fn find_by_user(
-    conn: &mut AsyncPgConnection,
-    user_id: i64,
+    conn: &mut AsyncPgConnection, user_id: i64,
 ) -> AppResult<Option<CustomerRow>> {
-    let query = customers::table
-        .filter(customers::user_id.eq(user_id))
-        .select(CustomerRow::as_select());
+    let query =
+        customers::table.filter(customers::user_id.eq(user_id)).select(CustomerRow::as_select());
     crate::db::first_or_none(conn, query).await
 }
 
 pub async fn customers_by_ids(
-    conn: &mut AsyncPgConnection,
-    ids: &[i64],
+    conn: &mut AsyncPgConnection, ids: &[i64],
 ) -> AppResult<Vec<CustomerRow>> {
     Ok(customers::table
         .filter(customers::id.eq_any(ids))
@@ -41,11 +37,8 @@ pub async fn customers_by_ids(
 }
 
 /// The list order: the user's first name, last name, then the customer id.
-pub const CUSTOMER_ORDER: [(&str, bool); 3] = [
-    ("u.first_name", false),
-    ("u.last_name", false),
-    ("c.id", false),
-];
+pub const CUSTOMER_ORDER: [(&str, bool); 3] =
+    [("u.first_name", false), ("u.last_name", false), ("c.id", false)];
 
 /// The customers staff list, by the user's first name, last name, then id: those whose
 /// first or last name starts with `search` (case-insensitive), and who placed at least
@@ -121,8 +114,7 @@ pub struct CustomerPageRow {
 }
 
 pub async fn count_customers(
-    conn: &mut AsyncPgConnection,
-    filter: &CustomersWhere,
+    conn: &mut AsyncPgConnection, filter: &CustomersWhere,
 ) -> AppResult<i64> {
     let mut sql = Sql::default();
     sql.push(
@@ -133,8 +125,7 @@ pub async fn count_customers(
 }
 
 pub async fn insert_customer(
-    conn: &mut AsyncPgConnection,
-    new: &NewCustomer,
+    conn: &mut AsyncPgConnection, new: &NewCustomer,
 ) -> AppResult<CustomerRow> {
     diesel::insert_into(customers::table)
         .values(new)
@@ -147,9 +138,7 @@ pub async fn insert_customer(
 }
 
 pub async fn update_customer(
-    conn: &mut AsyncPgConnection,
-    id: i64,
-    changes: &CustomerChanges,
+    conn: &mut AsyncPgConnection, id: i64, changes: &CustomerChanges,
 ) -> AppResult<Option<CustomerRow>> {
     if changes.is_empty() {
         return find_customer(conn, id).await;

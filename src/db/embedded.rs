@@ -49,12 +49,7 @@ pub struct ClusterOptions {
 
 impl ClusterOptions {
     pub fn new(dir: impl Into<PathBuf>) -> Self {
-        Self {
-            dir: dir.into(),
-            settings: Vec::new(),
-            idle_shutdown: None,
-            standby_of: None,
-        }
+        Self { dir: dir.into(), settings: Vec::new(), idle_shutdown: None, standby_of: None }
     }
 
     /// A streaming replica of the cluster running in `primary` (its [`EmbeddedCluster::dir`]).
@@ -98,21 +93,11 @@ impl EmbeddedCluster {
     /// runs in the same folder. Blocking: call it from a blocking context.
     pub fn start(options: &ClusterOptions) -> anyhow::Result<Self> {
         let bin_dir = find_bin_dir()?;
-        let account = if current_uid()? == 0 {
-            Some(unprivileged_account()?)
-        } else {
-            None
-        };
+        let account = if current_uid()? == 0 { Some(unprivileged_account()?) } else { None };
         let dir = choose_dir(&options.dir, account.as_ref())?;
         let lock_path = dir.with_extension("lock");
-        let mut cluster = Self {
-            dir,
-            bin_dir,
-            account,
-            lock_path,
-            lock: None,
-            started_here: false,
-        };
+        let mut cluster =
+            Self { dir, bin_dir, account, lock_path, lock: None, started_here: false };
         cluster.acquire(options)?;
         Ok(cluster)
     }
@@ -153,8 +138,7 @@ impl EmbeddedCluster {
         // Retried because a watchdog may stop the cluster between our two locks.
         for _ in 0..5 {
             let lock = self.open_lock()?;
-            lock.lock_shared()
-                .context("could not lock the cluster folder")?;
+            lock.lock_shared().context("could not lock the cluster folder")?;
             if self.is_running()? {
                 // Joining: make sure someone will stop the cluster once it is idle (the
                 // watchdog that started with it may have been killed).
@@ -168,8 +152,7 @@ impl EmbeddedCluster {
             }
             drop(lock);
             let lock = self.open_lock()?;
-            lock.lock()
-                .context("could not lock the cluster folder exclusively")?;
+            lock.lock().context("could not lock the cluster folder exclusively")?;
             if !self.is_running()? {
                 self.init_if_needed(options.standby_of.as_deref())?;
                 self.pg_start(options)?;
@@ -206,10 +189,7 @@ impl EmbeddedCluster {
     }
 
     fn is_running(&self) -> anyhow::Result<bool> {
-        let output = self
-            .command("pg_ctl")
-            .args(["status", "-D", &self.dir_str()])
-            .output()?;
+        let output = self.command("pg_ctl").args(["status", "-D", &self.dir_str()]).output()?;
         Ok(output.status.success())
     }
 
@@ -239,16 +219,7 @@ impl EmbeddedCluster {
         let output = self
             .command("initdb")
             .args(["-D", &self.dir_str()])
-            .args([
-                "-U",
-                SUPERUSER,
-                "-A",
-                "trust",
-                "-E",
-                "UTF8",
-                "--locale=C",
-                "-N",
-            ])
+            .args(["-U", SUPERUSER, "-A", "trust", "-E", "UTF8", "--locale=C", "-N"])
             .output()
             .context("could not run initdb")?;
         check(&output, "initdb")
@@ -266,10 +237,7 @@ impl EmbeddedCluster {
         check(&output, "pg_basebackup")?;
         // The primary's folder is also its socket folder: its socket lock and its log
         // came along, and are not the replica's.
-        for copied in [
-            format!(".s.PGSQL.{SOCKET_PORT}.lock"),
-            "server.log".to_owned(),
-        ] {
+        for copied in [format!(".s.PGSQL.{SOCKET_PORT}.lock"), "server.log".to_owned()] {
             let _ = fs::remove_file(self.dir.join(copied));
         }
         Ok(())
@@ -365,10 +333,7 @@ done
     /// A command for one of the server binaries, run as the cluster's account.
     fn command(&self, program: &str) -> Command {
         let mut command = Command::new(self.bin_dir.join(program));
-        command
-            .current_dir("/")
-            .stdin(Stdio::null())
-            .env("LC_ALL", "C");
+        command.current_dir("/").stdin(Stdio::null()).env("LC_ALL", "C");
         if let Some(account) = &self.account {
             command.uid(account.uid).gid(account.gid);
         }
@@ -386,9 +351,7 @@ impl Drop for EmbeddedCluster {
 /// The folder holding `initdb`, `pg_ctl` and `postgres`.
 pub fn find_bin_dir() -> anyhow::Result<PathBuf> {
     let has_server = |dir: &Path| {
-        ["initdb", "pg_ctl", "postgres"]
-            .iter()
-            .all(|program| dir.join(program).is_file())
+        ["initdb", "pg_ctl", "postgres"].iter().all(|program| dir.join(program).is_file())
     };
     if let Ok(output) = Command::new("pg_config").arg("--bindir").output()
         && output.status.success()
@@ -420,10 +383,7 @@ pub fn find_bin_dir() -> anyhow::Result<PathBuf> {
 }
 
 fn installed_major(bin_dir: &Path) -> Option<String> {
-    let output = Command::new(bin_dir.join("postgres"))
-        .arg("--version")
-        .output()
-        .ok()?;
+    let output = Command::new(bin_dir.join("postgres")).arg("--version").output().ok()?;
     // "postgres (PostgreSQL) 15.18 (Debian ...)"
     let text = String::from_utf8_lossy(&output.stdout).into_owned();
     let version = text.split_whitespace().nth(2)?;
@@ -435,15 +395,9 @@ fn current_uid() -> anyhow::Result<u32> {
 }
 
 fn id_number(args: &[&str]) -> anyhow::Result<u32> {
-    let output = Command::new("id")
-        .args(args)
-        .output()
-        .context("could not run `id`")?;
+    let output = Command::new("id").args(args).output().context("could not run `id`")?;
     check(&output, "id")?;
-    String::from_utf8_lossy(&output.stdout)
-        .trim()
-        .parse()
-        .context("unexpected output from `id`")
+    String::from_utf8_lossy(&output.stdout).trim().parse().context("unexpected output from `id`")
 }
 
 fn unprivileged_account() -> anyhow::Result<Account> {
@@ -451,11 +405,7 @@ fn unprivileged_account() -> anyhow::Result<Account> {
         if let (Ok(uid), Ok(gid)) = (id_number(&["-u", name]), id_number(&["-g", name]))
             && uid != 0
         {
-            return Ok(Account {
-                name: name.to_owned(),
-                uid,
-                gid,
-            });
+            return Ok(Account { name: name.to_owned(), uid, gid });
         }
     }
     bail!(

@@ -64,10 +64,7 @@ impl ChannelListener {
 }
 
 async fn listen<H: OnNotify>(
-    url: &str,
-    channel: &str,
-    handler: &H,
-    ready: &watch::Sender<bool>,
+    url: &str, channel: &str, handler: &H, ready: &watch::Sender<bool>,
 ) -> anyhow::Result<()> {
     let mut conn = AsyncPgConnection::establish(url).await?;
     conn.batch_execute(&format!("LISTEN {channel}")).await?;

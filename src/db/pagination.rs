@@ -89,12 +89,7 @@ impl<R> KeysetPage<R> {
     pub fn map<T>(self, f: impl Fn(R) -> T) -> KeysetPage<T> {
         KeysetPage {
             window: Window {
-                rows: self
-                    .window
-                    .rows
-                    .into_iter()
-                    .map(|(k, r)| (k, f(r)))
-                    .collect(),
+                rows: self.window.rows.into_iter().map(|(k, r)| (k, f(r))).collect(),
                 has_more: self.window.has_more,
             },
             other_side: self.other_side,
@@ -105,16 +100,12 @@ impl<R> KeysetPage<R> {
 /// Reads the page `request` asks for: the rows in one statement (one look-ahead row says
 /// whether more follow), and one `EXISTS` probe when a cursor was given.
 pub async fn read_page<S: KeysetSource>(
-    conn: &mut AsyncPgConnection,
-    source: &S,
-    request: &PageRequest,
+    conn: &mut AsyncPgConnection, source: &S, request: &PageRequest,
 ) -> AppResult<KeysetPage<S::Row>> {
     let decode = |field: &str, keys: &Option<Vec<Json>>| {
         keys.as_deref()
             .map(|keys| {
-                source
-                    .binds(keys)
-                    .ok_or_else(|| AppError::bad_input(field, "Invalid cursor."))
+                source.binds(keys).ok_or_else(|| AppError::bad_input(field, "Invalid cursor."))
             })
             .transpose()
     };
@@ -139,36 +130,22 @@ pub async fn read_page<S: KeysetSource>(
     let order = order
         .iter()
         .map(|(column, descending)| {
-            let direction = if *descending != reverse {
-                "DESC"
-            } else {
-                "ASC"
-            };
+            let direction = if *descending != reverse { "DESC" } else { "ASC" };
             format!("{column} {direction}")
         })
         .collect::<Vec<_>>()
         .join(", ");
-    sql.push(&format!(" ORDER BY {order} LIMIT "))
-        .bind(Bind::BigInt(request.limit + 1));
+    sql.push(&format!(" ORDER BY {order} LIMIT ")).bind(Bind::BigInt(request.limit + 1));
     let rows: Vec<S::Row> = diesel_async::RunQueryDsl::load(sql, conn).await?;
-    let rows = rows
-        .into_iter()
-        .map(|row| (source.keys(&row), row))
-        .collect();
-    Ok(KeysetPage {
-        window: Window::from_rows(rows, request),
-        other_side,
-    })
+    let rows = rows.into_iter().map(|row| (source.keys(&row), row)).collect();
+    Ok(KeysetPage { window: Window::from_rows(rows, request), other_side })
 }
 
 /// Whether rows lie on the other side of a cursor: rows not after an `after` cursor (or
 /// not before a `before` one). No statement without a cursor.
 async fn beyond<S: KeysetSource>(
-    conn: &mut AsyncPgConnection,
-    source: &S,
-    order: &[(&'static str, bool)],
-    cursor: Option<Vec<Bind>>,
-    past_after: bool,
+    conn: &mut AsyncPgConnection, source: &S, order: &[(&'static str, bool)],
+    cursor: Option<Vec<Bind>>, past_after: bool,
 ) -> AppResult<bool> {
     let Some(values) = cursor else {
         return Ok(false);

@@ -64,10 +64,7 @@ impl Instrumentation for Recorder {
         match event {
             InstrumentationEvent::StartQuery { .. } => self.started = Some(Instant::now()),
             InstrumentationEvent::FinishQuery { query, .. } => {
-                let ms = self
-                    .started
-                    .take()
-                    .map_or(0.0, |at| at.elapsed().as_secs_f64() * 1000.0);
+                let ms = self.started.take().map_or(0.0, |at| at.elapsed().as_secs_f64() * 1000.0);
                 if let Ok(mut log) = self.log.0.lock() {
                     log.push((query.to_string(), ms));
                 }

@@ -44,10 +44,7 @@ impl Replicas {
     /// background until the returned value is dropped. A replica counts as usable only
     /// once a check found it well.
     pub fn start(
-        urls: &[String],
-        statement_timeout: Duration,
-        max_lag: Duration,
-        read_your_writes: Duration,
+        urls: &[String], statement_timeout: Duration, max_lag: Duration, read_your_writes: Duration,
     ) -> anyhow::Result<Arc<Self>> {
         let members = urls
             .iter()
@@ -83,11 +80,8 @@ impl Replicas {
         if self.writers.contains_key(caller) {
             return None;
         }
-        let usable: Vec<&Replica> = self
-            .members
-            .iter()
-            .filter(|r| r.usable.load(Ordering::Relaxed))
-            .collect();
+        let usable: Vec<&Replica> =
+            self.members.iter().filter(|r| r.usable.load(Ordering::Relaxed)).collect();
         if usable.is_empty() {
             return None;
         }
@@ -138,10 +132,7 @@ async fn replay_lag(pool: &DbPool) -> Option<f64> {
         #[diesel(sql_type = Double)]
         lag: f64,
     }
-    let mut conn = tokio::time::timeout(CHECK_INTERVAL, pool.get())
-        .await
-        .ok()?
-        .ok()?;
+    let mut conn = tokio::time::timeout(CHECK_INTERVAL, pool.get()).await.ok()?.ok()?;
     let lag: Lag = diesel::sql_query(
         "SELECT CASE WHEN NOT pg_is_in_recovery() \
                        OR pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0 \

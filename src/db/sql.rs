@@ -21,9 +21,7 @@ pub enum Bind {
 /// `text` with LIKE's wildcards (`%`, `_`) and the escape character (`\\`) escaped, for
 /// a pattern used with the default escape character.
 pub fn escape_like(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
+    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }
 
 #[derive(Debug, Clone)]
@@ -83,9 +81,7 @@ impl Sql {
                 self.push(" AND ");
             }
             let op = if after != columns[i].1 { ">" } else { "<" };
-            self.push(&format!("{} {op} ", columns[i].0))
-                .bind(values[i].clone())
-                .push(")");
+            self.push(&format!("{} {op} ", columns[i].0)).bind(values[i].clone()).push(")");
         }
         self.push(")");
     }
@@ -119,8 +115,7 @@ impl Sql {
 
 impl diesel::query_builder::QueryFragment<Pg> for Sql {
     fn walk_ast<'b>(
-        &'b self,
-        mut out: diesel::query_builder::AstPass<'_, 'b, Pg>,
+        &'b self, mut out: diesel::query_builder::AstPass<'_, 'b, Pg>,
     ) -> QueryResult<()> {
         if self.uncached {
             out.unsafe_to_cache_prepared();

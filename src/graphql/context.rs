@@ -51,16 +51,12 @@ impl ContextExt for Context<'_> {
 
     fn shared<T: Any + Send + Sync>(&self) -> Result<&T, AppError> {
         self.data::<T>().map_err(|_| {
-            AppError::internal(anyhow::anyhow!(
-                "no {} in the context",
-                std::any::type_name::<T>()
-            ))
+            AppError::internal(anyhow::anyhow!("no {} in the context", std::any::type_name::<T>()))
         })
     }
 
     fn client_addr(&self) -> &str {
-        self.data_opt::<ClientAddr>()
-            .map_or("unknown", |c| c.0.as_str())
+        self.data_opt::<ClientAddr>().map_or("unknown", |c| c.0.as_str())
     }
 
     fn request_id(&self) -> Option<&str> {

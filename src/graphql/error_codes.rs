@@ -23,9 +23,7 @@ pub fn annotate_response(response: &mut Response, request_id: &str) {
 /// internal errors with the request id. Idempotent.
 pub fn annotate(error: &mut ServerError, request_id: &str) {
     let app_error = error.source::<AppError>().cloned();
-    let extensions = error
-        .extensions
-        .get_or_insert_with(ErrorExtensionValues::default);
+    let extensions = error.extensions.get_or_insert_with(ErrorExtensionValues::default);
     if extensions.get("code").is_some() {
         return;
     }
@@ -48,15 +46,9 @@ pub fn annotate(error: &mut ServerError, request_id: &str) {
                 .collect();
             extensions.set("fields", Value::Object(map));
         }
-        AppError::TooComplex {
-            cost: Some((requested, maximum)),
-            ..
-        } => {
+        AppError::TooComplex { cost: Some((requested, maximum)), .. } => {
             let mut cost = async_graphql::indexmap::IndexMap::new();
-            cost.insert(
-                async_graphql::Name::new("requested"),
-                Value::from(*requested),
-            );
+            cost.insert(async_graphql::Name::new("requested"), Value::from(*requested));
             cost.insert(async_graphql::Name::new("maximum"), Value::from(*maximum));
             extensions.set("cost", Value::Object(cost));
         }

@@ -43,10 +43,8 @@ use crate::error::{AppError, FieldErrors};
 /// the specification's default weights, so no `@cost` is needed.
 #[async_graphql::TypeDirective(name = "listSize", location = "FieldDefinition")]
 pub fn list_size(
-    assumed_size: Option<i32>,
-    slicing_arguments: Option<Vec<String>>,
-    sized_fields: Option<Vec<String>>,
-    require_one_slicing_argument: Option<bool>,
+    assumed_size: Option<i32>, slicing_arguments: Option<Vec<String>>,
+    sized_fields: Option<Vec<String>>, require_one_slicing_argument: Option<bool>,
 ) {
 }
 
@@ -158,9 +156,7 @@ impl Admission {
     /// query). A document that does not parse, or nests more deeply than async-graphql's
     /// own recursion limit, is left to execution, which refuses it with its own error.
     pub fn admit(
-        &self,
-        request: &mut Request,
-        parsed: Option<ExecutableDocument>,
+        &self, request: &mut Request, parsed: Option<ExecutableDocument>,
     ) -> ServerResult<bool> {
         let limits = &self.limits;
         let query = &request.query;
@@ -219,10 +215,7 @@ fn nests_deeper_than(document: &ExecutableDocument, max: usize) -> bool {
 }
 
 fn too_complex(message: String, cost: Option<(u64, u64)>) -> ServerError {
-    let error = AppError::TooComplex {
-        message: message.into(),
-        cost,
-    };
+    let error = AppError::TooComplex { message: message.into(), cost };
     async_graphql::Error::from(error).into_server_error(async_graphql::Pos::default())
 }
 
@@ -239,9 +232,7 @@ struct Measure {
 
 impl Measure {
     fn of(
-        document: &ExecutableDocument,
-        registry: &Registry,
-        variables: &Variables,
+        document: &ExecutableDocument, registry: &Registry, variables: &Variables,
         limits: &QueryLimits,
     ) -> Self {
         let mut walker = Walker {
@@ -322,10 +313,8 @@ impl Measure {
             return Err(too_complex(message, cost));
         }
         if !self.strings.is_empty() {
-            return Err(
-                async_graphql::Error::from(AppError::BadUserInput(self.strings))
-                    .into_server_error(async_graphql::Pos::default()),
-            );
+            return Err(async_graphql::Error::from(AppError::BadUserInput(self.strings))
+                .into_server_error(async_graphql::Pos::default()));
         }
         Ok(())
     }
@@ -344,10 +333,7 @@ struct Walker<'a> {
 impl Walker<'_> {
     /// The cost of `set` on `parent` at nesting `depth`; counts the root fields when asked.
     fn selection_set(
-        &mut self,
-        set: &SelectionSet,
-        parent: &str,
-        depth: usize,
+        &mut self, set: &SelectionSet, parent: &str, depth: usize,
         mut root_fields: Option<&mut usize>,
     ) -> u64 {
         let mut total: u64 = 0;
@@ -394,58 +380,36 @@ impl Walker<'_> {
     }
 
     fn fragment(
-        &mut self,
-        fragment: &FragmentDefinition,
-        parent: &str,
-        depth: usize,
+        &mut self, fragment: &FragmentDefinition, parent: &str, depth: usize,
         root_fields: Option<&mut usize>,
     ) -> u64 {
         self.directives(fragment.directives.len());
         let on = fragment.type_condition.node.on.node.as_str();
-        let on = if self.registry.types.contains_key(on) {
-            on
-        } else {
-            parent
-        };
+        let on = if self.registry.types.contains_key(on) { on } else { parent };
         self.selection_set(&fragment.selection_set.node, on, depth, root_fields)
     }
 
     fn field(
-        &mut self,
-        field: &async_graphql::parser::types::Field,
-        parent: &str,
-        depth: usize,
+        &mut self, field: &async_graphql::parser::types::Field, parent: &str, depth: usize,
     ) -> u64 {
         self.measure.depth = self.measure.depth.max(depth);
         self.directives(field.directives.len());
         let name = field.name.node.as_str();
         for (arg_name, value) in &field.arguments {
-            if let Ok(value) = value
-                .node
-                .clone()
-                .into_const_with(|var| self.variable(&var))
-            {
+            if let Ok(value) = value.node.clone().into_const_with(|var| self.variable(&var)) {
                 self.check_strings(arg_name.node.as_str(), &value);
             }
         }
         if name.starts_with("__") {
             return 0;
         }
-        let meta = self
-            .registry
-            .types
-            .get(parent)
-            .and_then(|t| t.field_by_name(name));
+        let meta = self.registry.types.get(parent).and_then(|t| t.field_by_name(name));
         let Some(meta) = meta else {
             // Unknown field: validation reports it; measure the rest anyway.
             return self.selection_set(&field.selection_set.node, parent, depth + 1, None);
         };
         let type_name = MetaTypeName::concrete_typename(&meta.ty);
-        let leaf = self
-            .registry
-            .types
-            .get(type_name)
-            .is_none_or(MetaType::is_leaf);
+        let leaf = self.registry.types.get(type_name).is_none_or(MetaType::is_leaf);
         if leaf {
             return 0;
         }
@@ -465,8 +429,7 @@ impl Walker<'_> {
 
     /// `last` when given, else `first`, else its default (negative counts as 0).
     fn page_size(
-        &self,
-        field: &async_graphql::parser::types::Field,
+        &self, field: &async_graphql::parser::types::Field,
         meta: &async_graphql::registry::MetaField,
     ) -> u64 {
         let given = |name: &str| {
@@ -474,12 +437,7 @@ impl Walker<'_> {
                 .arguments
                 .iter()
                 .find(|(n, _)| n.node.as_str() == name)
-                .and_then(|(_, v)| {
-                    v.node
-                        .clone()
-                        .into_const_with(|var| self.variable(&var))
-                        .ok()
-                })
+                .and_then(|(_, v)| v.node.clone().into_const_with(|var| self.variable(&var)).ok())
                 .and_then(|v| match v {
                     Value::Number(n) => n.as_i64(),
                     _ => None,

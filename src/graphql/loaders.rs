@@ -73,12 +73,7 @@ pub struct Loaders {
 
 impl Loaders {
     pub fn new(pool: DbPool, window: Duration) -> Self {
-        Self {
-            pool,
-            window,
-            cache: AtomicBool::new(false),
-            made: Mutex::new(Vec::new()),
-        }
+        Self { pool, window, cache: AtomicBool::new(false), made: Mutex::new(Vec::new()) }
     }
 
     /// Turns on the caches of the loaders made from now on: the request is a query, which
@@ -89,9 +84,7 @@ impl Loaders {
     }
 
     fn made(&self) -> std::sync::MutexGuard<'_, Vec<(TypeId, Arc<dyn Any + Send + Sync>)>> {
-        self.made
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.made.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Whether primed rows are kept (see [`cache_reads`](Self::cache_reads)).
@@ -163,9 +156,7 @@ where
     let keys: Vec<K> = keys.iter().filter(|k| seen.insert(*k)).cloned().collect();
     let loader = loaders.get::<L>();
     let values = loader.loader().load(&keys).await?;
-    loader
-        .feed_many(values.iter().map(|(k, v)| (k.clone(), v.clone())))
-        .await;
+    loader.feed_many(values.iter().map(|(k, v)| (k.clone(), v.clone()))).await;
     Ok(values)
 }
 
@@ -173,8 +164,7 @@ where
 /// a list's own statement), so its resolvers neither query nor wait. Nothing outside
 /// queries (see [`prime`]).
 pub async fn feed<L, K>(
-    ctx: &Context<'_>,
-    rows: impl IntoIterator<Item = (K, L::Value)>,
+    ctx: &Context<'_>, rows: impl IntoIterator<Item = (K, L::Value)>,
 ) -> Result<(), AppError>
 where
     L: PoolLoader + Loader<K, Error = AppError>,

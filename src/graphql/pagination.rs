@@ -57,12 +57,7 @@ impl PageRequest {
     /// `ordering` (a cursor made for another ordering is rejected). `first` defaults to
     /// 10 in the schema, so a given `last` reads backwards and wins over it.
     pub fn new(args: PageArgs, ordering: &str) -> Result<Self, AppError> {
-        let PageArgs {
-            first,
-            after,
-            last,
-            before,
-        } = args;
+        let PageArgs { first, after, last, before } = args;
         let mut errors = FieldErrors::new();
         for (name, value) in [("first", first), ("last", last)] {
             match value {
@@ -84,20 +79,12 @@ impl PageRequest {
             (Some(first), None) => (Direction::Forward, first),
             (None, None) => (Direction::Forward, DEFAULT_PAGE_SIZE),
         };
-        Ok(Self {
-            direction,
-            limit: i64::from(limit),
-            after,
-            before,
-        })
+        Ok(Self { direction, limit: i64::from(limit), after, before })
     }
 }
 
 fn decode_field(
-    errors: &mut FieldErrors,
-    field: &str,
-    cursor: Option<&str>,
-    ordering: &str,
+    errors: &mut FieldErrors, field: &str, cursor: Option<&str>, ordering: &str,
 ) -> Option<Vec<Json>> {
     let cursor = cursor?;
     match decode_cursor(cursor, ordering) {
@@ -119,10 +106,7 @@ struct CursorBody {
 
 /// An opaque cursor: the row's sort-key values plus the ordering they belong to.
 pub fn encode_cursor(ordering: &str, keys: Vec<Json>) -> String {
-    let body = CursorBody {
-        o: ordering.to_owned(),
-        k: keys,
-    };
+    let body = CursorBody { o: ordering.to_owned(), k: keys };
     URL_SAFE_NO_PAD.encode(serde_json::to_vec(&body).unwrap_or_default())
 }
 
@@ -223,21 +207,14 @@ impl<T: OutputType + Clone> Connection<T> {
 
 impl<T: OutputType + Clone> Connection<T> {
     pub fn new(edges: Vec<Edge<T>>, page_info: PageInfo, counter: Counter) -> Self {
-        Self {
-            edges,
-            page_info,
-            counter,
-        }
+        Self { edges, page_info, counter }
     }
 
     /// The connection of a page read by `db::pagination::read_page`: each row's cursor
     /// is its key values under the ordering `signature`, and `node` makes the row an API
     /// value.
     pub fn from_keyset<R>(
-        page: KeysetPage<R>,
-        request: &PageRequest,
-        signature: &str,
-        node: impl Fn(R) -> T,
+        page: KeysetPage<R>, request: &PageRequest, signature: &str, node: impl Fn(R) -> T,
         counter: Counter,
     ) -> Self {
         let window = Window {
@@ -257,42 +234,27 @@ impl<T: OutputType + Clone> Connection<T> {
 /// The look-ahead at a connection's node objects (given the look-ahead at the
 /// connection, e.g. `ctx.look_ahead()` in its resolver), through `nodes` and `edges.node`.
 pub fn node_selections(connection: Lookahead<'_>) -> [Lookahead<'_>; 2] {
-    [
-        connection.field("nodes"),
-        connection.field("edges").field("node"),
-    ]
+    [connection.field("nodes"), connection.field("edges").field("node")]
 }
 
 /// Builds the edges and page info of a page; `other_side` says whether rows exist before
 /// (forward pages) or after (backward pages) the page.
 pub fn page<T: Clone + OutputType>(
-    window: Window<T>,
-    request: &PageRequest,
-    other_side: bool,
-    cursor_of: impl Fn(&T) -> String,
+    window: Window<T>, request: &PageRequest, other_side: bool, cursor_of: impl Fn(&T) -> String,
 ) -> (Vec<Edge<T>>, PageInfo) {
     let window = Window {
         has_more: window.has_more,
-        rows: window
-            .rows
-            .into_iter()
-            .map(|node| (cursor_of(&node), node))
-            .collect(),
+        rows: window.rows.into_iter().map(|node| (cursor_of(&node), node)).collect(),
     };
     page_with_cursors(window, request, other_side)
 }
 
 /// Like [`page`], for rows that come with their cursors.
 pub fn page_with_cursors<T: Clone + OutputType>(
-    window: Window<(String, T)>,
-    request: &PageRequest,
-    other_side: bool,
+    window: Window<(String, T)>, request: &PageRequest, other_side: bool,
 ) -> (Vec<Edge<T>>, PageInfo) {
-    let edges: Vec<Edge<T>> = window
-        .rows
-        .into_iter()
-        .map(|(cursor, node)| Edge { cursor, node })
-        .collect();
+    let edges: Vec<Edge<T>> =
+        window.rows.into_iter().map(|(cursor, node)| Edge { cursor, node }).collect();
     let (has_next_page, has_previous_page) = match request.direction {
         Direction::Forward => (window.has_more, other_side),
         Direction::Backward => (other_side, window.has_more),
@@ -313,10 +275,7 @@ mod tests {
     #[test]
     fn cursors_round_trip_and_are_tied_to_their_ordering() {
         let cursor = encode_cursor("TITLE", vec![Json::from("Mug"), Json::from(7)]);
-        assert_eq!(
-            decode_cursor(&cursor, "TITLE"),
-            Some(vec![Json::from("Mug"), Json::from(7)])
-        );
+        assert_eq!(decode_cursor(&cursor, "TITLE"), Some(vec![Json::from("Mug"), Json::from(7)]));
         assert_eq!(decode_cursor(&cursor, "UNIT_PRICE"), None);
         assert_eq!(decode_cursor("not a cursor", "TITLE"), None);
     }
@@ -324,11 +283,7 @@ mod tests {
     #[test]
     fn page_size_bounds() {
         let error = |first, last| {
-            let args = PageArgs {
-                first,
-                last,
-                ..PageArgs::default()
-            };
+            let args = PageArgs { first, last, ..PageArgs::default() };
             PageRequest::new(args, "T").err()
         };
         assert!(error(Some(-1), None).is_some());

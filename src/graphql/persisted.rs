@@ -72,8 +72,7 @@ impl PersistedQueries {
         if hash != persisted.sha256_hash.to_ascii_lowercase() {
             return Err(refuse("provided sha does not match query"));
         }
-        self.documents
-            .insert(hash, Arc::from(request.query.as_str()));
+        self.documents.insert(hash, Arc::from(request.query.as_str()));
         Ok(())
     }
 }

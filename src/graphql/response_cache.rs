@@ -39,10 +39,7 @@ pub struct CachedBody {
 impl CachedBody {
     pub fn new(body: String) -> Self {
         let etag = entity_tag(body.as_bytes());
-        Self {
-            body: Bytes::from(body),
-            etag,
-        }
+        Self { body: Bytes::from(body), etag }
     }
 }
 
@@ -76,12 +73,7 @@ impl ResponseCache {
                 .time_to_live(ttl)
                 .build()
         });
-        Self {
-            entries,
-            public,
-            hits: Arc::default(),
-            misses: Arc::default(),
-        }
+        Self { entries, public, hits: Arc::default(), misses: Arc::default() }
     }
 
     pub fn enabled(&self) -> bool {
@@ -100,9 +92,8 @@ impl ResponseCache {
         hasher.update([0]);
         hasher.update(request.operation_name.as_deref().unwrap_or("").as_bytes());
         hasher.update([0]);
-        let variables = serde_json::to_value(&request.variables)
-            .map(|v| v.to_string())
-            .unwrap_or_default();
+        let variables =
+            serde_json::to_value(&request.variables).map(|v| v.to_string()).unwrap_or_default();
         hasher.update(variables.as_bytes());
         hasher.finalize().into()
     }
@@ -110,11 +101,7 @@ impl ResponseCache {
     /// The cached answer for `key`, counted as a hit or a miss.
     pub fn get(&self, key: &[u8; 32]) -> Option<Arc<CachedBody>> {
         let found = self.entries.as_ref()?.get(key);
-        let counter = if found.is_some() {
-            &self.hits
-        } else {
-            &self.misses
-        };
+        let counter = if found.is_some() { &self.hits } else { &self.misses };
         counter.fetch_add(1, Ordering::Relaxed);
         found
     }
@@ -134,10 +121,7 @@ impl ResponseCache {
 
     /// `(hits, misses)` since start.
     pub fn counts(&self) -> (u64, u64) {
-        (
-            self.hits.load(Ordering::Relaxed),
-            self.misses.load(Ordering::Relaxed),
-        )
+        (self.hits.load(Ordering::Relaxed), self.misses.load(Ordering::Relaxed))
     }
 }
 
@@ -190,9 +174,6 @@ mod tests {
             fold_white_space("{\n  products(first: 2,\tsearch: \"a  b\") { id }\n}"),
             "{ products(first: 2 search: \"a  b\") { id } }"
         );
-        assert_eq!(
-            fold_white_space("{ a(s: \"x\\\" ,y\") }"),
-            "{ a(s: \"x\\\" ,y\") }"
-        );
+        assert_eq!(fold_white_space("{ a(s: \"x\\\" ,y\") }"), "{ a(s: \"x\\\" ,y\") }");
     }
 }

@@ -67,9 +67,7 @@ fn parse_decimal(text: &str) -> Option<Decimal> {
     if text.is_empty() {
         return None;
     }
-    Decimal::from_str_exact(text)
-        .ok()
-        .or_else(|| Decimal::from_scientific(text).ok())
+    Decimal::from_str_exact(text).ok().or_else(|| Decimal::from_scientific(text).ok())
 }
 
 #[cfg(test)]
@@ -84,10 +82,7 @@ mod tests {
     #[test]
     fn reads_numbers_and_strings_exactly() {
         let number = serde_json::from_str::<Number>("999.99").ok();
-        assert_eq!(
-            number.and_then(|n| parse(Value::Number(n))),
-            Decimal::from_str("999.99").ok()
-        );
+        assert_eq!(number.and_then(|n| parse(Value::Number(n))), Decimal::from_str("999.99").ok());
         assert_eq!(
             parse(Value::String("12.50".into())).map(|d| d.to_string()),
             Some("12.50".to_owned())
@@ -99,9 +94,7 @@ mod tests {
     #[test]
     fn writes_json_numbers() {
         let show = |text: &str| {
-            Decimal::from_str(text)
-                .map(|d| Money(d).to_value().to_string())
-                .unwrap_or_default()
+            Decimal::from_str(text).map(|d| Money(d).to_value().to_string()).unwrap_or_default()
         };
         assert_eq!(show("999.99"), "999.99");
         assert_eq!(show("0.00"), "0");

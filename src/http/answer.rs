@@ -24,20 +24,13 @@ pub enum Keep<'a> {
     /// A GET answer that depends on its viewer or changes without catalogue writes.
     Private,
     /// A public read: over GET when `get`, kept under `key` in `cache` when it is on.
-    Public {
-        get: bool,
-        cache: &'a ResponseCache,
-        key: Option<[u8; 32]>,
-    },
+    Public { get: bool, cache: &'a ResponseCache, key: Option<[u8; 32]> },
 }
 
 impl<'a> Keep<'a> {
     /// How an answer to a `public` read (or not) sent over GET (or POST) may be kept.
     pub fn choose(
-        public: bool,
-        get: bool,
-        cache: &'a ResponseCache,
-        key: Option<[u8; 32]>,
+        public: bool, get: bool, cache: &'a ResponseCache, key: Option<[u8; 32]>,
     ) -> Self {
         match (public, get) {
             (true, _) => Self::Public { get, cache, key },
@@ -65,9 +58,7 @@ pub(crate) fn is_request_error(response: &async_graphql::Response) -> bool {
 /// Codes every error with the request id and serialises the response. A response with a
 /// `SERVICE_UNAVAILABLE` error is HTTP 503 (`RATE_LIMITED`: 429) with `Retry-After`.
 pub(crate) fn respond(
-    headers: &HeaderMap,
-    response: async_graphql::Response,
-    request_id: &str,
+    headers: &HeaderMap, response: async_graphql::Response, request_id: &str,
 ) -> Response {
     respond_keeping(headers, response, request_id, Keep::Unmarked)
 }
@@ -79,10 +70,7 @@ pub(crate) struct Answered(pub Vec<String>);
 
 /// [`respond`], with the caching `keep` allows (only for answers without errors).
 pub(crate) fn respond_keeping(
-    headers: &HeaderMap,
-    mut response: async_graphql::Response,
-    request_id: &str,
-    keep: Keep<'_>,
+    headers: &HeaderMap, mut response: async_graphql::Response, request_id: &str, keep: Keep<'_>,
 ) -> Response {
     error_codes::annotate_response(&mut response, request_id);
     let codes = response
@@ -100,10 +88,7 @@ pub(crate) fn respond_keeping(
 }
 
 fn serialise(
-    headers: &HeaderMap,
-    response: async_graphql::Response,
-    request_id: &str,
-    keep: Keep<'_>,
+    headers: &HeaderMap, response: async_graphql::Response, request_id: &str, keep: Keep<'_>,
 ) -> Response {
     let graphql_json = wants_graphql_json(headers);
     let retry = error_codes::retry_after(&response);
@@ -147,10 +132,7 @@ fn serialise(
     }
     if !matches!(keep, Keep::Unmarked) {
         let headers = response.headers_mut();
-        headers.insert(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("private, no-store"),
-        );
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
     }
     response
 }
@@ -165,37 +147,22 @@ fn content_type(graphql_json: bool) -> &'static str {
 
 /// A public read answered from the catalogue cache.
 pub(crate) fn cached(headers: &HeaderMap, body: &CachedBody, get: bool) -> Response {
-    public(
-        headers,
-        body,
-        get,
-        content_type(wants_graphql_json(headers)),
-    )
+    public(headers, body, get, content_type(wants_graphql_json(headers)))
 }
 
 /// Whether the client asked for `application/graphql-response+json` only.
 fn wants_graphql_json(headers: &HeaderMap) -> bool {
-    let accept = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
     accept.contains("application/graphql-response+json") && !accept.contains("application/json")
 }
 
 /// A public read's answer: over GET with revalidation headers, and `304 Not Modified`
 /// when the client's `If-None-Match` names this body.
 fn public(
-    headers: &HeaderMap,
-    body: &CachedBody,
-    get: bool,
-    content_type: &'static str,
+    headers: &HeaderMap, body: &CachedBody, get: bool, content_type: &'static str,
 ) -> Response {
     if !get {
-        return (
-            StatusCode::OK,
-            [(header::CONTENT_TYPE, content_type)],
-            body.body.clone(),
-        )
+        return (StatusCode::OK, [(header::CONTENT_TYPE, content_type)], body.body.clone())
             .into_response();
     }
     let held = headers
@@ -214,12 +181,7 @@ fn public(
     let mut response = if held {
         (StatusCode::NOT_MODIFIED, caching).into_response()
     } else {
-        (
-            StatusCode::OK,
-            caching,
-            [(header::CONTENT_TYPE, content_type)],
-            body.body.clone(),
-        )
+        (StatusCode::OK, caching, [(header::CONTENT_TYPE, content_type)], body.body.clone())
             .into_response()
     };
     if let Ok(etag) = HeaderValue::from_str(&body.etag) {
@@ -245,23 +207,16 @@ pub(crate) fn error_response(error: &AppError, request_id: &str) -> Response {
 
 /// A GraphQL error body outside execution; 503 carries `Retry-After: 1`.
 pub(crate) fn coded_response(
-    status: StatusCode,
-    code: &str,
-    message: &str,
-    request_id: &str,
+    status: StatusCode, code: &str, message: &str, request_id: &str,
 ) -> Response {
     let body = json!({ "errors": [{
         "message": message,
         "extensions": { "code": code, "status": status.as_u16(), "requestId": request_id },
     }] });
     let mut response = (status, Json(body)).into_response();
-    response
-        .extensions_mut()
-        .insert(Answered(vec![code.to_owned()]));
+    response.extensions_mut().insert(Answered(vec![code.to_owned()]));
     if status == StatusCode::SERVICE_UNAVAILABLE {
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
     }
     response
 }

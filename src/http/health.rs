@@ -35,14 +35,10 @@ pub(super) async fn readyz(State(state): State<AppState>) -> Response {
     if failing.is_empty() {
         return Json(json!({ "ready": true })).into_response();
     }
-    let mut response = (
-        StatusCode::SERVICE_UNAVAILABLE,
-        Json(json!({ "ready": false, "failing": failing })),
-    )
-        .into_response();
-    response
-        .headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    let mut response =
+        (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "ready": false, "failing": failing })))
+            .into_response();
+    response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
     response
 }
 
@@ -92,9 +88,7 @@ pub(super) async fn healthz(State(state): State<AppState>) -> Response {
                 Json(json!({ "status": "unavailable", "message": UNAVAILABLE })),
             )
                 .into_response();
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
             response
         }
     }

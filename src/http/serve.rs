@@ -23,17 +23,12 @@ struct Drain {
 /// Serves one connection (with the peer address in every request) until it ends or,
 /// after the stop signal, until its request in flight is done.
 fn spawn_connection(
-    builder: &http1::Builder,
-    stream: tokio::net::TcpStream,
-    peer: SocketAddr,
-    app: Router,
+    builder: &http1::Builder, stream: tokio::net::TcpStream, peer: SocketAddr, app: Router,
     drain: Drain,
 ) {
     let service = app.map_request(move |request: hyper::Request<hyper::body::Incoming>| {
         let mut request = request.map(axum::body::Body::new);
-        request
-            .extensions_mut()
-            .insert(ConnectInfo::<SocketAddr>(peer));
+        request.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
         request
     });
     let connection = builder
@@ -69,10 +64,7 @@ pub struct ServeOptions {
 /// Serves `app` on `listener` until `shutdown` resolves, then stops accepting and waits
 /// up to the grace period for open connections.
 pub async fn serve(
-    listener: TcpListener,
-    app: Router,
-    options: ServeOptions,
-    shutdown: impl Future<Output = ()>,
+    listener: TcpListener, app: Router, options: ServeOptions, shutdown: impl Future<Output = ()>,
 ) {
     // Every connection task holds a `done` sender: when all are gone, all have finished.
     let (stop, stopping) = tokio::sync::watch::channel(false);
@@ -97,19 +89,13 @@ pub async fn serve(
             },
         };
         let _ = stream.set_nodelay(true);
-        let drain = Drain {
-            stopping: stopping.clone(),
-            done: done.clone(),
-        };
+        let drain = Drain { stopping: stopping.clone(), done: done.clone() };
         spawn_connection(&builder, stream, peer, app.clone(), drain);
     }
     drop(listener);
     let _ = stop.send(true);
     drop(done);
-    if tokio::time::timeout(options.shutdown_grace, all_done.recv())
-        .await
-        .is_err()
-    {
+    if tokio::time::timeout(options.shutdown_grace, all_done.recv()).await.is_err() {
         tracing::warn!("some connections were still open after the shutdown grace period");
     }
 }

@@ -73,12 +73,7 @@ fn file(path: &str, headers: &HeaderMap) -> Response {
     };
     let etag = format!(
         "\"{}\"",
-        file.metadata
-            .sha256_hash()
-            .iter()
-            .take(16)
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
+        file.metadata.sha256_hash().iter().take(16).map(|b| format!("{b:02x}")).collect::<String>()
     );
     let fresh = headers
         .get(header::IF_NONE_MATCH)
@@ -91,10 +86,7 @@ fn file(path: &str, headers: &HeaderMap) -> Response {
         (StatusCode::OK, file.data.into_owned()).into_response()
     };
     let out = response.headers_mut();
-    out.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(content_type(path)),
-    );
+    out.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type(path)));
     out.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     if let Ok(etag) = HeaderValue::from_str(&etag) {
         out.insert(header::ETAG, etag);

@@ -46,8 +46,7 @@ const READ_BUFFER_BYTES: usize = 4 * 1024;
 
 /// `GET /graphql/ws`.
 pub async fn graphql_ws(
-    State(state): State<AppState>,
-    request: axum::extract::Request,
+    State(state): State<AppState>, request: axum::extract::Request,
 ) -> Response {
     let (mut parts, _body) = request.into_parts();
     let request_id = request_id(&parts.headers);
@@ -72,9 +71,7 @@ pub async fn graphql_ws(
         .max_message_size(transport_cap)
         .max_frame_size(transport_cap)
         .on_upgrade(move |socket| {
-            Session::new(state, request_id, client)
-                .run(socket)
-                .instrument(span)
+            Session::new(state, request_id, client).run(socket).instrument(span)
         })
 }
 
@@ -170,11 +167,7 @@ impl Session {
             match step {
                 Step::Wait => {}
                 Step::Send(message) => {
-                    if sink
-                        .send(Message::Text(message.to_string().into()))
-                        .await
-                        .is_err()
-                    {
+                    if sink.send(Message::Text(message.to_string().into())).await.is_err() {
                         break None;
                     }
                 }
@@ -188,10 +181,7 @@ impl Session {
         }
         if let Some(Close(code, reason)) = close {
             tracing::debug!(code, %reason, "closing the socket");
-            let frame = CloseFrame {
-                code,
-                reason: Utf8Bytes::from(reason),
-            };
+            let frame = CloseFrame { code, reason: Utf8Bytes::from(reason) };
             let _ = sink.send(Message::Close(Some(frame))).await;
         }
         let _ = sink.close().await;
@@ -204,9 +194,7 @@ impl Session {
             && let Some(viewer) = &self.viewer
         {
             let watched =
-                self.state
-                    .sessions
-                    .watch(&self.state.pool, viewer.session, Standing::of(viewer));
+                self.state.sessions.watch(&self.state.pool, viewer.session, Standing::of(viewer));
             *standing = Some(watched);
         }
     }
@@ -227,9 +215,7 @@ impl Session {
 
     /// A frame from the client.
     async fn incoming(
-        &mut self,
-        incoming: Option<Result<Message, axum::Error>>,
-        tx: &mpsc::Sender<Outgoing>,
+        &mut self, incoming: Option<Result<Message, axum::Error>>, tx: &mpsc::Sender<Outgoing>,
     ) -> Step {
         let text = match incoming {
             Some(Ok(Message::Text(text))) => text,
@@ -266,16 +252,11 @@ impl Session {
 
     /// Handles one client message: an optional reply, or the reason to close.
     async fn handle(
-        &mut self,
-        text: &str,
-        tx: &mpsc::Sender<Outgoing>,
+        &mut self, text: &str, tx: &mpsc::Sender<Outgoing>,
     ) -> Result<Option<Value>, Close> {
         let invalid = || Close::new(4400, "Invalid message received");
         let message: Value = serde_json::from_str(text).map_err(|_| invalid())?;
-        let kind = message
-            .get("type")
-            .and_then(Value::as_str)
-            .ok_or_else(invalid)?;
+        let kind = message.get("type").and_then(Value::as_str).ok_or_else(invalid)?;
         match kind {
             "connection_init" => {
                 if self.initialised {
@@ -310,10 +291,7 @@ impl Session {
                 self.subscribe(id, request, tx)
             }
             "complete" => {
-                let id = message
-                    .get("id")
-                    .and_then(Value::as_str)
-                    .ok_or_else(invalid)?;
+                let id = message.get("id").and_then(Value::as_str).ok_or_else(invalid)?;
                 if let Some((_, task)) = self.operations.remove(id) {
                     task.abort();
                 }
@@ -334,10 +312,7 @@ impl Session {
             .and_then(Value::as_str)
             .map(str::to_owned)
             .or_else(|| {
-                payload
-                    .get("token")
-                    .and_then(Value::as_str)
-                    .map(|t| format!("Bearer {t}"))
+                payload.get("token").and_then(Value::as_str).map(|t| format!("Bearer {t}"))
             });
         let Some(header) = header else {
             return Ok(());
@@ -358,16 +333,10 @@ impl Session {
 
     /// Starts operation `id`; the reply is an immediate `error` when it cannot start.
     fn subscribe(
-        &mut self,
-        id: &str,
-        request: async_graphql::Request,
-        tx: &mpsc::Sender<Outgoing>,
+        &mut self, id: &str, request: async_graphql::Request, tx: &mpsc::Sender<Outgoing>,
     ) -> Result<Option<Value>, Close> {
         if self.operations.contains_key(id) {
-            return Err(Close::new(
-                4409,
-                format!("Subscriber for {id} already exists"),
-            ));
+            return Err(Close::new(4409, format!("Subscriber for {id} already exists")));
         }
         let max = self.state.budget.ws_max_operations;
         if self.operations.len() >= max {
@@ -382,14 +351,12 @@ impl Session {
         }
         let caller = self.caller();
         let mut request = match self.state.admit(request, None, Route::primary(&caller)) {
-            Ok(admitted) => admitted
-                .data(RequestId(self.request_id.clone()))
-                .data(self.client.clone()),
+            Ok(admitted) => {
+                admitted.data(RequestId(self.request_id.clone())).data(self.client.clone())
+            }
             Err(mut refused) => {
                 annotate_response(&mut refused, &self.request_id);
-                return Ok(Some(
-                    json!({ "id": id, "type": "error", "payload": refused.errors }),
-                ));
+                return Ok(Some(json!({ "id": id, "type": "error", "payload": refused.errors })));
             }
         };
         if let Some(viewer) = &self.viewer {
@@ -402,11 +369,8 @@ impl Session {
             tx: tx.clone(),
             request_id: self.request_id.clone(),
         };
-        let task = tokio::spawn(
-            operation
-                .run(self.state.schema.clone(), request)
-                .in_current_span(),
-        );
+        let task =
+            tokio::spawn(operation.run(self.state.schema.clone(), request).in_current_span());
         self.operations.insert(id.to_owned(), (self.serial, task));
         Ok(None)
     }
@@ -440,17 +404,11 @@ impl Operation {
                 return;
             }
         }
-        self.send(json!({ "id": self.id, "type": "complete" }), true)
-            .await;
+        self.send(json!({ "id": self.id, "type": "complete" }), true).await;
     }
 
     async fn send(&self, message: Value, last: bool) -> bool {
-        let out = Outgoing {
-            id: self.id.clone(),
-            serial: self.serial,
-            message,
-            last,
-        };
+        let out = Outgoing { id: self.id.clone(), serial: self.serial, message, last };
         self.tx.send(out).await.is_ok()
     }
 }

@@ -41,12 +41,10 @@ impl ProductImage {
 
 /// Reads an upload and checks it (real image by content, then size), off the runtime.
 async fn checked_upload(
-    ctx: &Context<'_>,
-    upload: Upload,
+    ctx: &Context<'_>, upload: Upload,
 ) -> AppResult<(String, Vec<u8>, storage::CheckedImage)> {
-    let value = upload
-        .value(ctx)
-        .map_err(|_| AppError::bad_input("image", "No file was submitted."))?;
+    let value =
+        upload.value(ctx).map_err(|_| AppError::bad_input("image", "No file was submitted."))?;
     let filename = value.filename.clone();
     let media = ctx.shared::<Media>()?;
     let (max, max_pixels) = (media.max_image_bytes, media.max_image_pixels);
@@ -79,10 +77,7 @@ impl ImagesQuery {
     /// Images of one product (empty for an unknown product; at most `first`, up to 100).
     #[graphql(directive = crate::graphql::limits::list_size::apply(None, crate::graphql::limits::first_only(), None, Some(false)))]
     async fn product_images(
-        &self,
-        ctx: &Context<'_>,
-        product_id: i64,
-        #[graphql(default = 20)] first: Option<i32>,
+        &self, ctx: &Context<'_>, product_id: i64, #[graphql(default = 20)] first: Option<i32>,
     ) -> AppResult<Vec<ProductImage>> {
         let limit = crate::graphql::pagination::list_limit(first, 20)?;
         let mut conn = ctx.conn().await?;
@@ -94,16 +89,10 @@ impl ImagesQuery {
     }
 
     async fn product_image(
-        &self,
-        ctx: &Context<'_>,
-        product_id: i64,
-        id: i64,
+        &self, ctx: &Context<'_>, product_id: i64, id: i64,
     ) -> AppResult<ProductImage> {
         let mut conn = ctx.conn().await?;
-        repo::find(&mut conn, product_id, id)
-            .await
-            .or_not_found()
-            .map(ProductImage)
+        repo::find(&mut conn, product_id, id).await.or_not_found().map(ProductImage)
     }
 }
 
@@ -116,10 +105,7 @@ impl ImagesMutation {
     /// be a real image of at most `MAX_IMAGE_SIZE_KB`.
     #[graphql(guard = "CatalogWrite")]
     async fn upload_product_image(
-        &self,
-        ctx: &Context<'_>,
-        product_id: i64,
-        image: Upload,
+        &self, ctx: &Context<'_>, product_id: i64, image: Upload,
     ) -> AppResult<ProductImage> {
         require_product(ctx, product_id).await?;
         let new = store_upload(ctx, product_id, image).await?;
@@ -135,11 +121,7 @@ impl ImagesMutation {
     /// one (staff only).
     #[graphql(guard = "CatalogWrite")]
     async fn replace_product_image(
-        &self,
-        ctx: &Context<'_>,
-        product_id: i64,
-        id: i64,
-        image: Upload,
+        &self, ctx: &Context<'_>, product_id: i64, id: i64, image: Upload,
     ) -> AppResult<ProductImage> {
         let old = {
             let mut conn = ctx.conn().await?;
@@ -159,16 +141,11 @@ impl ImagesMutation {
     /// Deletes an image and then its file (staff only).
     #[graphql(guard = "CatalogWrite")]
     async fn delete_product_image(
-        &self,
-        ctx: &Context<'_>,
-        product_id: i64,
-        id: i64,
+        &self, ctx: &Context<'_>, product_id: i64, id: i64,
     ) -> AppResult<bool> {
         let path = {
             let mut conn = ctx.conn().await?;
-            repo::delete(&mut conn, product_id, id)
-                .await
-                .or_not_found()?
+            repo::delete(&mut conn, product_id, id).await.or_not_found()?
         };
         ctx.shared::<Media>()?.remove(&path).await;
         Ok(true)
@@ -177,9 +154,7 @@ impl ImagesMutation {
 
 /// Checks an upload and stores its file: the row that is to point at it.
 async fn store_upload(
-    ctx: &Context<'_>,
-    product_id: i64,
-    image: Upload,
+    ctx: &Context<'_>, product_id: i64, image: Upload,
 ) -> AppResult<NewProductImage> {
     let (filename, bytes, checked) = checked_upload(ctx, image).await?;
     let media = ctx.shared::<Media>()?;
@@ -195,9 +170,7 @@ async fn store_upload(
 /// The written row, or the error after removing the file at `path`: no orphan file for a
 /// row that was never written.
 async fn kept(
-    ctx: &Context<'_>,
-    path: &str,
-    written: AppResult<ProductImageRow>,
+    ctx: &Context<'_>, path: &str, written: AppResult<ProductImageRow>,
 ) -> AppResult<ProductImageRow> {
     if written.is_err() {
         ctx.shared::<Media>()?.remove(path).await;

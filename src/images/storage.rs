@@ -57,24 +57,14 @@ pub struct CheckedImage {
 /// pixels is refused as invalid without being decoded, so a small file that would decode
 /// to hundreds of megabytes costs nothing.
 pub fn check_image(
-    bytes: &[u8],
-    max_bytes: usize,
-    max_pixels: u64,
+    bytes: &[u8], max_bytes: usize, max_pixels: u64,
 ) -> Result<CheckedImage, AppError> {
     let invalid = || AppError::bad_input("image", INVALID_IMAGE);
-    let reader = || {
-        ImageReader::new(Cursor::new(bytes))
-            .with_guessed_format()
-            .map_err(|_| invalid())
-    };
+    let reader =
+        || ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|_| invalid());
     let (width, height) = reader()?.into_dimensions().map_err(|_| invalid())?;
     if u64::from(width) * u64::from(height) > max_pixels {
-        tracing::info!(
-            width,
-            height,
-            max_pixels,
-            "refused an image over MAX_IMAGE_PIXELS"
-        );
+        tracing::info!(width, height, max_pixels, "refused an image over MAX_IMAGE_PIXELS");
         return Err(invalid());
     }
     let reader = reader()?;
@@ -87,10 +77,7 @@ pub fn check_image(
     let decoded = reader.decode().map_err(|_| invalid())?;
     if bytes.len() > max_bytes {
         let mut errors = FieldErrors::new();
-        errors.add(
-            "image",
-            format!("Files cannot be larger than {}KB!", max_bytes / 1024),
-        );
+        errors.add("image", format!("Files cannot be larger than {}KB!", max_bytes / 1024));
         errors.into_result()?;
     }
     Ok(CheckedImage {
@@ -108,38 +95,22 @@ pub fn sanitize_stem(filename: &str) -> String {
         .unwrap_or_default();
     let stem: String = name
         .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
         .take(100)
         .collect();
     let stem = stem.trim_matches('_').to_owned();
-    if stem.is_empty() {
-        "image".to_owned()
-    } else {
-        stem
-    }
+    if stem.is_empty() { "image".to_owned() } else { stem }
 }
 
 fn random_suffix() -> String {
     let id = uuid::Uuid::new_v4().simple().to_string();
-    id.chars()
-        .filter(char::is_ascii_alphanumeric)
-        .take(7)
-        .collect()
+    id.chars().filter(char::is_ascii_alphanumeric).take(7).collect()
 }
 
 /// Writes `bytes` as a new file `store/images/<stem>.<ext>`, adding `_<7 alnum>` when the
 /// name is taken (never overwriting). Returns the relative path.
 pub async fn store(
-    media: &Media,
-    filename: &str,
-    extension: &str,
-    bytes: Vec<u8>,
+    media: &Media, filename: &str, extension: &str, bytes: Vec<u8>,
 ) -> Result<String, AppError> {
     let dir = media.root.join(IMAGE_DIR);
     let stem = sanitize_stem(filename);
@@ -152,11 +123,7 @@ pub async fn store(
             } else {
                 format!("{stem}_{}.{extension}", random_suffix())
             };
-            match std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(dir.join(&name))
-            {
+            match std::fs::OpenOptions::new().write(true).create_new(true).open(dir.join(&name)) {
                 Ok(mut file) => {
                     if let Err(error) = file.write_all(&bytes).and_then(|()| file.sync_all()) {
                         let _ = std::fs::remove_file(dir.join(&name));
@@ -168,9 +135,7 @@ pub async fn store(
                 Err(error) => return Err(AppError::internal(error)),
             }
         }
-        Err(AppError::internal(anyhow::anyhow!(
-            "no free file name for {stem}"
-        )))
+        Err(AppError::internal(anyhow::anyhow!("no free file name for {stem}")))
     })
     .await
     .map_err(AppError::internal)?

@@ -24,9 +24,5 @@ pub async fn of_order(ctx: &Context<'_>, order_id: i64) -> AppResult<Option<Invo
         return Ok(None);
     };
     let url = ctx.shared::<Invoicing>()?.url(&row.number);
-    Ok(Some(Invoice {
-        number: row.number,
-        issued_at: row.issued_at,
-        url,
-    }))
+    Ok(Some(Invoice { number: row.number, issued_at: row.issued_at, url }))
 }

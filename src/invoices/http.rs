@@ -23,9 +23,7 @@ pub struct Downloads {
 }
 
 pub async fn download(
-    State(downloads): State<Downloads>,
-    Path(file): Path<String>,
-    headers: HeaderMap,
+    State(downloads): State<Downloads>, Path(file): Path<String>, headers: HeaderMap,
 ) -> Response {
     let request_id = crate::http::request_id(&headers);
     match find_pdf(&downloads, &file, &headers).await {
@@ -33,14 +31,8 @@ pub async fn download(
             let disposition = format!("inline; filename=\"invoice-{number}.pdf\"");
             let mut response = (StatusCode::OK, pdf).into_response();
             let headers = response.headers_mut();
-            headers.insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/pdf"),
-            );
-            headers.insert(
-                header::CACHE_CONTROL,
-                HeaderValue::from_static("private, no-store"),
-            );
+            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/pdf"));
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
             if let Ok(value) = HeaderValue::from_str(&disposition) {
                 headers.insert(header::CONTENT_DISPOSITION, value);
             }
@@ -64,9 +56,7 @@ fn number_of(file: &str) -> Option<&str> {
 /// most: the session, the invoice, and (first download before the job ran) the order and
 /// its lines then keeping the PDF.
 async fn find_pdf(
-    downloads: &Downloads,
-    file: &str,
-    headers: &HeaderMap,
+    downloads: &Downloads, file: &str, headers: &HeaderMap,
 ) -> AppResult<Option<(String, Vec<u8>)>> {
     let (Some(number), Some(token)) = (number_of(file), viewer::bearer_token(headers)?) else {
         return Ok(None);

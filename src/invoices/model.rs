@@ -22,10 +22,7 @@ pub struct Seller {
 impl Seller {
     pub fn of(mailbox: &lettre::message::Mailbox) -> Self {
         Self {
-            name: mailbox
-                .name
-                .clone()
-                .unwrap_or_else(|| "Storefront".to_owned()),
+            name: mailbox.name.clone().unwrap_or_else(|| "Storefront".to_owned()),
             email: mailbox.email.to_string(),
         }
     }
@@ -33,10 +30,7 @@ impl Seller {
 
 impl Default for Seller {
     fn default() -> Self {
-        Self {
-            name: "Storefront".to_owned(),
-            email: "noreply@storefront.example".to_owned(),
-        }
+        Self { name: "Storefront".to_owned(), email: "noreply@storefront.example".to_owned() }
     }
 }
 

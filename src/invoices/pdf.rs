@@ -24,11 +24,8 @@ const COLUMNS: [f32; 3] = [370.0, 455.0, RIGHT];
 
 /// The PDF bytes of `doc`.
 pub fn render(doc: &Document) -> Vec<u8> {
-    let chunks: Vec<&[Line]> = if doc.lines.is_empty() {
-        vec![&[]]
-    } else {
-        doc.lines.chunks(LINES_PER_PAGE).collect()
-    };
+    let chunks: Vec<&[Line]> =
+        if doc.lines.is_empty() { vec![&[]] } else { doc.lines.chunks(LINES_PER_PAGE).collect() };
     let mut next = Ref::new(1);
     let [catalog, tree, regular, bold, info] = std::array::from_fn(|_| next.bump());
     let pages: Vec<(Ref, Ref)> = chunks.iter().map(|_| (next.bump(), next.bump())).collect();
@@ -44,19 +41,12 @@ pub fn render(doc: &Document) -> Vec<u8> {
         .base_font(Name(b"Helvetica-Bold"))
         .encoding_predefined(Name(b"WinAnsiEncoding"));
     let title = format!("Invoice {}", doc.number);
-    pdf.document_info(info)
-        .title(TextStr(&title))
-        .creator(TextStr("Storefront"));
+    pdf.document_info(info).title(TextStr(&title)).creator(TextStr("Storefront"));
     let total = doc.lines.iter().map(Line::amount).sum::<Decimal>();
     for (index, ((page_id, content_id), lines)) in pages.iter().zip(&chunks).enumerate() {
         let mut page = pdf.page(*page_id);
-        page.media_box(Rect::new(0.0, 0.0, PAGE.0, PAGE.1))
-            .parent(tree)
-            .contents(*content_id);
-        page.resources()
-            .fonts()
-            .pair(REGULAR, regular)
-            .pair(BOLD, bold);
+        page.media_box(Rect::new(0.0, 0.0, PAGE.0, PAGE.1)).parent(tree).contents(*content_id);
+        page.resources().fonts().pair(REGULAR, regular).pair(BOLD, bold);
         page.finish();
         let last = index + 1 == chunks.len();
         let mut content = Content::new();
@@ -112,11 +102,7 @@ fn table(content: &mut Content, lines: &[Line], top: f32) -> f32 {
     let mut y = top - ROW - 6.0;
     for line in lines {
         text(content, REGULAR, 10.0, LEFT, y, &shorten(&line.title));
-        let cells = [
-            line.quantity.to_string(),
-            money(line.unit_price),
-            money(line.amount()),
-        ];
+        let cells = [line.quantity.to_string(), money(line.unit_price), money(line.amount())];
         for (edge, cell) in COLUMNS.iter().zip(&cells) {
             right(content, REGULAR, 10.0, *edge, y, cell);
         }
@@ -126,20 +112,11 @@ fn table(content: &mut Content, lines: &[Line], top: f32) -> f32 {
 }
 
 fn rule(content: &mut Content, y: f32) {
-    content
-        .set_line_width(0.5)
-        .move_to(LEFT, y)
-        .line_to(RIGHT, y)
-        .stroke();
+    content.set_line_width(0.5).move_to(LEFT, y).line_to(RIGHT, y).stroke();
 }
 
 fn text(content: &mut Content, font: Name, size: f32, x: f32, y: f32, value: &str) {
-    content
-        .begin_text()
-        .set_font(font, size)
-        .next_line(x, y)
-        .show(Str(&winansi(value)))
-        .end_text();
+    content.begin_text().set_font(font, size).next_line(x, y).show(Str(&winansi(value))).end_text();
 }
 
 /// `value` ending at `edge`.
@@ -226,10 +203,7 @@ pub fn winansi(value: &str) -> Vec<u8> {
         .map(|c| match u32::from(c) {
             0x20..=0x7E | 0xA0..=0xFF => u8::try_from(u32::from(c)).unwrap_or(b'?'),
             _ if c.is_control() => b' ',
-            _ => HIGH
-                .iter()
-                .find(|(high, _)| *high == c)
-                .map_or(b'?', |(_, byte)| *byte),
+            _ => HIGH.iter().find(|(high, _)| *high == c).map_or(b'?', |(_, byte)| *byte),
         })
         .collect()
 }

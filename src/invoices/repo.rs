@@ -37,16 +37,11 @@ pub async fn issue(conn: &mut AsyncPgConnection, order_id: i64) -> AppResult<Str
 
 /// The invoices of `order_ids` (for `Order.invoice`).
 pub async fn by_order_ids(
-    conn: &mut AsyncPgConnection,
-    order_ids: &[i64],
+    conn: &mut AsyncPgConnection, order_ids: &[i64],
 ) -> AppResult<Vec<InvoiceRow>> {
     Ok(invoices::table
         .filter(invoices::order_id.eq_any(order_ids))
-        .select((
-            invoices::order_id.assume_not_null(),
-            invoices::number,
-            invoices::issued_at,
-        ))
+        .select((invoices::order_id.assume_not_null(), invoices::number, invoices::issued_at))
         .load(conn)
         .await?)
 }
@@ -72,12 +67,7 @@ pub enum Key<'a> {
 pub async fn find(conn: &mut AsyncPgConnection, key: Key<'_>) -> AppResult<Option<Stored>> {
     let query = invoices::table
         .left_join(orders::table.left_join(customers::table))
-        .select((
-            invoices::id,
-            invoices::number,
-            customers::user_id.nullable(),
-            invoices::pdf,
-        ))
+        .select((invoices::id, invoices::number, customers::user_id.nullable(), invoices::pdf))
         .into_boxed();
     let query = match key {
         Key::Number(number) => query.filter(invoices::number.eq(number.to_owned())),
@@ -90,9 +80,7 @@ pub async fn find(conn: &mut AsyncPgConnection, key: Key<'_>) -> AppResult<Optio
 /// first one kept wins, so every reader gets the same bytes). `None` when the order is
 /// gone before it was ever rendered.
 pub async fn pdf(
-    conn: &mut AsyncPgConnection,
-    stored: Stored,
-    seller: &Seller,
+    conn: &mut AsyncPgConnection, stored: Stored, seller: &Seller,
 ) -> AppResult<Option<Vec<u8>>> {
     if let Some(pdf) = stored.pdf {
         return Ok(Some(pdf));
@@ -121,31 +109,23 @@ struct Kept {
 /// What invoice `id` prints: its order's buyer and lines at the prices paid (two
 /// statements). `None` when the order is gone.
 async fn document(
-    conn: &mut AsyncPgConnection,
-    id: i64,
-    seller: &Seller,
+    conn: &mut AsyncPgConnection, id: i64, seller: &Seller,
 ) -> AppResult<Option<Document>> {
-    let head: Option<(
-        String,
-        chrono::DateTime<chrono::Utc>,
-        i64,
-        String,
-        String,
-        String,
-    )> = invoices::table
-        .inner_join(orders::table.inner_join(customers::table.inner_join(users::table)))
-        .filter(invoices::id.eq(id))
-        .select((
-            invoices::number,
-            invoices::issued_at,
-            orders::id,
-            users::first_name,
-            users::last_name,
-            users::email,
-        ))
-        .first(conn)
-        .await
-        .optional()?;
+    let head: Option<(String, chrono::DateTime<chrono::Utc>, i64, String, String, String)> =
+        invoices::table
+            .inner_join(orders::table.inner_join(customers::table.inner_join(users::table)))
+            .filter(invoices::id.eq(id))
+            .select((
+                invoices::number,
+                invoices::issued_at,
+                orders::id,
+                users::first_name,
+                users::last_name,
+                users::email,
+            ))
+            .first(conn)
+            .await
+            .optional()?;
     let Some((number, issued_at, order_id, first, last, email)) = head else {
         return Ok(None);
     };
@@ -168,11 +148,7 @@ pub async fn lines(conn: &mut AsyncPgConnection, order_id: i64) -> AppResult<Vec
         .inner_join(products::table)
         .filter(order_items::order_id.eq(order_id))
         .order(order_items::id.asc())
-        .select((
-            products::title,
-            order_items::quantity,
-            order_items::unit_price,
-        ))
+        .select((products::title, order_items::quantity, order_items::unit_price))
         .load(conn)
         .await?)
 }

@@ -94,10 +94,7 @@ impl JobsQuery {
     /// Jobs in the queue, newest first, as a Relay connection (staff only).
     #[graphql(guard = "Staff")]
     async fn jobs(
-        &self,
-        ctx: &Context<'_>,
-        state: Option<JobState>,
-        #[graphql(default = 20)] page: PageArgs,
+        &self, ctx: &Context<'_>, state: Option<JobState>, #[graphql(default = 20)] page: PageArgs,
     ) -> AppResult<Connection<Job>> {
         let page = PageRequest::new(page, ID_DESC)?;
         let name = state.map(state_name);
@@ -105,13 +102,7 @@ impl JobsQuery {
         let rows = read_page(&mut conn, &repo::JobsIn(name), &page).await?;
         let counter =
             Counter::new(move |mut conn| async move { repo::count(&mut conn, name).await });
-        Ok(Connection::from_keyset(
-            rows,
-            &page,
-            ID_DESC,
-            Job::from,
-            counter,
-        ))
+        Ok(Connection::from_keyset(rows, &page, ID_DESC, Job::from, counter))
     }
 }
 
@@ -134,9 +125,6 @@ impl JobsMutation {
             Some(5),
         )
         .await?;
-        Ok(JobReceipt {
-            id,
-            state: JobState::Queued,
-        })
+        Ok(JobReceipt { id, state: JobState::Queued })
     }
 }

@@ -76,8 +76,7 @@ impl KeysetSource for JobsIn {
     fn push_source(&self, sql: &mut Sql) {
         sql.push(&format!(" FROM {} WHERE TRUE", jobs_with_state()));
         if let Some(state) = self.0 {
-            sql.push(" AND q.state = ")
-                .bind(Bind::Text(state.to_owned()));
+            sql.push(" AND q.state = ").bind(Bind::Text(state.to_owned()));
         }
     }
 
@@ -102,10 +101,7 @@ pub async fn count(conn: &mut AsyncPgConnection, state: Option<&str>) -> AppResu
         "SELECT count(*) AS n FROM {} WHERE ($1::text IS NULL OR q.state = $1)",
         jobs_with_state()
     );
-    let row: One = diesel::sql_query(sql)
-        .bind::<Nullable<Text>, _>(state)
-        .get_result(conn)
-        .await?;
+    let row: One = diesel::sql_query(sql).bind::<Nullable<Text>, _>(state).get_result(conn).await?;
     Ok(row.n)
 }
 
@@ -118,10 +114,8 @@ pub async fn depth_by_state(conn: &mut AsyncPgConnection) -> AppResult<Vec<(Stri
         #[diesel(sql_type = BigInt)]
         n: i64,
     }
-    let sql = format!(
-        "SELECT q.state, count(*) AS n FROM ({}) q GROUP BY q.state",
-        queued_with_state()
-    );
+    let sql =
+        format!("SELECT q.state, count(*) AS n FROM ({}) q GROUP BY q.state", queued_with_state());
     let rows: Vec<Depth> = diesel::sql_query(sql).load(conn).await?;
     Ok(rows.into_iter().map(|d| (d.state, d.n)).collect())
 }
@@ -137,11 +131,7 @@ pub fn scrubbed(payload: &Json) -> Json {
                 .map(|(key, value)| {
                     let lower = key.to_ascii_lowercase();
                     let secret = SECRET_KEYS.iter().any(|s| lower.contains(s));
-                    let value = if secret {
-                        Json::from("[scrubbed]")
-                    } else {
-                        scrubbed(value)
-                    };
+                    let value = if secret { Json::from("[scrubbed]") } else { scrubbed(value) };
                     (key.clone(), value)
                 })
                 .collect(),

@@ -15,10 +15,7 @@ use crate::tags::repo::execute_for_kind;
 /// `user_id` likes the object (`liked`: liking twice changes nothing) or no longer likes
 /// it (nothing when they did not).
 pub async fn set_liked(
-    conn: &mut AsyncPgConnection,
-    user_id: i64,
-    (kind, object_id): (ContentType, i64),
-    liked: bool,
+    conn: &mut AsyncPgConnection, user_id: i64, (kind, object_id): (ContentType, i64), liked: bool,
 ) -> AppResult<()> {
     let sql = if liked {
         "INSERT INTO liked_items (user_id, content_type_id, object_id) \
@@ -43,9 +40,7 @@ struct Counted {
 
 /// How many likes each of `object_ids` has (objects without likes are left out).
 pub async fn counts(
-    conn: &mut AsyncPgConnection,
-    kind: ContentType,
-    object_ids: &[i64],
+    conn: &mut AsyncPgConnection, kind: ContentType, object_ids: &[i64],
 ) -> AppResult<Vec<(i64, i64)>> {
     let rows: Vec<Counted> = diesel::sql_query(
         "SELECT li.object_id, count(*) AS n FROM liked_items li \
@@ -63,10 +58,7 @@ pub async fn counts(
 
 /// Which of `object_ids` each user of `user_ids` likes: `(user_id, object_id)` pairs.
 pub async fn liked_by(
-    conn: &mut AsyncPgConnection,
-    kind: ContentType,
-    user_ids: &[i64],
-    object_ids: &[i64],
+    conn: &mut AsyncPgConnection, kind: ContentType, user_ids: &[i64], object_ids: &[i64],
 ) -> AppResult<Vec<(i64, i64)>> {
     #[derive(QueryableByName)]
     struct Liked {

@@ -117,10 +117,7 @@ impl Default for OrderEvents {
 impl OrderEvents {
     pub fn new(subscribers: Vec<Arc<dyn OrderSubscriber>>) -> Self {
         let (sender, _) = broadcast::channel(1024);
-        Self {
-            sender,
-            subscribers: Arc::new(subscribers),
-        }
+        Self { sender, subscribers: Arc::new(subscribers) }
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<Published>> {
@@ -130,14 +127,11 @@ impl OrderEvents {
     /// Delivers one event: to the live subscriptions, then to every subscriber, each
     /// isolated (an error or a panic is logged and the others still run).
     pub async fn dispatch(&self, event: OrderEvent) {
-        let _ = self.sender.send(Arc::new(Published {
-            event: event.clone(),
-            order: OnceCell::new(),
-        }));
+        let _ =
+            self.sender.send(Arc::new(Published { event: event.clone(), order: OnceCell::new() }));
         for subscriber in self.subscribers.iter() {
-            let outcome = std::panic::AssertUnwindSafe(subscriber.on_event(&event))
-                .catch_unwind()
-                .await;
+            let outcome =
+                std::panic::AssertUnwindSafe(subscriber.on_event(&event)).catch_unwind().await;
             match outcome {
                 Ok(Ok(())) => {}
                 Ok(Err(error)) => tracing::error!(

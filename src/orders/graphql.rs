@@ -56,9 +56,7 @@ impl PaymentStatus {
 /// their lines and the lines' products), one statement each, so a page of orders resolves
 /// without batch-window waits.
 async fn prime_order_relations<'r>(
-    ctx: &Context<'_>,
-    orders: &[Lookahead<'_>],
-    rows: impl Iterator<Item = &'r OrderRow> + Clone,
+    ctx: &Context<'_>, orders: &[Lookahead<'_>], rows: impl Iterator<Item = &'r OrderRow> + Clone,
 ) -> AppResult<()> {
     let selected = Selected(orders);
     let customers = selected.keys("customer", || rows.clone().map(|r| r.customer_id).collect());
@@ -67,9 +65,8 @@ async fn prime_order_relations<'r>(
         prime::<CustomerById, _>(ctx, &customers),
         prime::<ItemsByOrderId, _>(ctx, &ids),
     )?;
-    let products = selected.keys("items.product", || {
-        items.values().flatten().map(|i| i.product_id).collect()
-    });
+    let products =
+        selected.keys("items.product", || items.values().flatten().map(|i| i.product_id).collect());
     prime::<ProductById, _>(ctx, &products).await?;
     Ok(())
 }
@@ -95,9 +92,7 @@ impl Order {
     }
 
     async fn customer(&self, ctx: &Context<'_>) -> AppResult<Customer> {
-        ctx.loader::<CustomerById>()?
-            .load_required(self.0.customer_id)
-            .await
+        ctx.loader::<CustomerById>()?.load_required(self.0.customer_id).await
     }
 
     async fn placed_at(&self) -> DateTime<Utc> {
@@ -159,11 +154,7 @@ fn actor_of(ctx: &Context<'_>) -> AppResult<crate::audit::model::Actor> {
 
 fn scope_of(ctx: &Context<'_>) -> AppResult<Scope> {
     let viewer = ctx.viewer()?;
-    Ok(if viewer.is_staff() {
-        Scope::All
-    } else {
-        Scope::User(viewer.id())
-    })
+    Ok(if viewer.is_staff() { Scope::All } else { Scope::User(viewer.id()) })
 }
 
 #[derive(Default)]
@@ -175,9 +166,7 @@ impl OrdersQuery {
     /// Orders, newest first: staff see all, others their own.
     #[graphql(guard = "Authenticated")]
     async fn orders(
-        &self,
-        ctx: &Context<'_>,
-        page: PageArgs,
+        &self, ctx: &Context<'_>, page: PageArgs,
         #[graphql(desc = "Only this customer's orders (staff only).")] customer_id: Option<i64>,
     ) -> AppResult<Connection<Order>> {
         let scope = match (scope_of(ctx)?, customer_id) {
@@ -193,13 +182,7 @@ impl OrdersQuery {
         prime_order_relations(ctx, &pagination::node_selections(ctx.look_ahead()), orders).await?;
         let counter =
             Counter::new(move |mut conn| async move { repo::count_orders(&mut conn, scope).await });
-        Ok(Connection::from_keyset(
-            rows,
-            &page,
-            ORDER_ORDERING,
-            Order,
-            counter,
-        ))
+        Ok(Connection::from_keyset(rows, &page, ORDER_ORDERING, Order, counter))
     }
 
     /// One order (another user's is NOT_FOUND).
@@ -207,10 +190,7 @@ impl OrdersQuery {
     async fn order(&self, ctx: &Context<'_>, id: i64) -> AppResult<Order> {
         let scope = scope_of(ctx)?;
         let mut conn = ctx.conn().await?;
-        repo::find_order(&mut conn, scope, id)
-            .await
-            .or_not_found()
-            .map(Order)
+        repo::find_order(&mut conn, scope, id).await.or_not_found().map(Order)
     }
 }
 
@@ -224,10 +204,7 @@ impl OrdersMutation {
     /// caller's own, kept for a day), a retry after a lost answer gets the same order.
     #[graphql(guard = "Authenticated")]
     async fn create_order(
-        &self,
-        ctx: &Context<'_>,
-        cart_id: Uuid,
-        idempotency_key: Option<Uuid>,
+        &self, ctx: &Context<'_>, cart_id: Uuid, idempotency_key: Option<Uuid>,
     ) -> AppResult<Order> {
         let viewer = ctx.viewer()?;
         let mut conn = ctx.conn().await?;
@@ -241,10 +218,7 @@ impl OrdersMutation {
     /// Changes the payment status (staff only).
     #[graphql(guard = "Staff")]
     async fn update_order(
-        &self,
-        ctx: &Context<'_>,
-        id: i64,
-        payment_status: PaymentStatus,
+        &self, ctx: &Context<'_>, id: i64, payment_status: PaymentStatus,
     ) -> AppResult<Order> {
         let actor = actor_of(ctx)?;
         let mut conn = ctx.conn().await?;
@@ -259,10 +233,7 @@ impl OrdersMutation {
     /// same transaction, and the change is audit-logged.
     #[graphql(guard = "Staff")]
     async fn update_order_items(
-        &self,
-        ctx: &Context<'_>,
-        order_id: i64,
-        items: Vec<OrderItemInput>,
+        &self, ctx: &Context<'_>, order_id: i64, items: Vec<OrderItemInput>,
     ) -> AppResult<Order> {
         let lines = order_lines(&items)?;
         let actor = actor_of(ctx)?;
@@ -278,10 +249,7 @@ impl OrdersMutation {
                 format!("Invalid pk \"{id}\" - object does not exist."),
             ));
         }
-        repo::replace_items(&mut conn, order_id, &lines, &actor)
-            .await
-            .or_not_found()
-            .map(Order)
+        repo::replace_items(&mut conn, order_id, &lines, &actor).await.or_not_found().map(Order)
     }
 
     /// Deletes an order with its items (staff only).
@@ -295,8 +263,7 @@ impl OrdersMutation {
 
 /// Order events as they happen, loaded fresh from the database.
 fn order_stream(
-    ctx: &Context<'_>,
-    wanted: impl Fn(&OrderEvent) -> bool + Send + 'static,
+    ctx: &Context<'_>, wanted: impl Fn(&OrderEvent) -> bool + Send + 'static,
 ) -> AppResult<BoxStream<'static, AppResult<Order>>> {
     let receiver = ctx
         .data::<OrderEvents>()
@@ -335,19 +302,15 @@ impl OrdersSubscription {
     /// Every new order, on any instance of the service (staff only).
     #[graphql(guard = "Staff")]
     async fn order_created(
-        &self,
-        ctx: &Context<'_>,
+        &self, ctx: &Context<'_>,
     ) -> async_graphql::Result<BoxStream<'static, AppResult<Order>>> {
-        Ok(order_stream(ctx, |event| {
-            event.kind == OrderEventKind::Created
-        })?)
+        Ok(order_stream(ctx, |event| event.kind == OrderEventKind::Created)?)
     }
 
     /// The caller's orders when they are placed or their payment status changes.
     #[graphql(guard = "Authenticated")]
     async fn my_order_updated(
-        &self,
-        ctx: &Context<'_>,
+        &self, ctx: &Context<'_>,
     ) -> async_graphql::Result<BoxStream<'static, AppResult<Order>>> {
         let user_id = ctx.viewer()?.id();
         Ok(order_stream(ctx, move |event| event.user_id == user_id)?)

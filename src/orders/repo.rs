@@ -35,14 +35,11 @@ fn no_cart() -> AppError {
 /// confirmation mail and the `order_created` event, which commit (or roll back) with the
 /// order.
 pub async fn place_order(
-    conn: &mut AsyncPgConnection,
-    cart_id: Uuid,
-    user_id: i64,
+    conn: &mut AsyncPgConnection, cart_id: Uuid, user_id: i64,
 ) -> AppResult<OrderRow> {
     conn.transaction::<_, AppError, _>(async |conn| {
-        let lines = cart_repo::lock_for_checkout(conn, cart_id, user_id)
-            .await?
-            .ok_or_else(no_cart)?;
+        let lines =
+            cart_repo::lock_for_checkout(conn, cart_id, user_id).await?.ok_or_else(no_cart)?;
         if lines.is_empty() {
             return Err(AppError::rejected("cart", EMPTY_CART));
         }
@@ -51,9 +48,8 @@ pub async fn place_order(
         let mut items = Vec::with_capacity(lines.len());
         for line in &lines {
             let quantity = i32::from(line.quantity);
-            let unit_price = inventory::take(conn, line.product_id, quantity)
-                .await?
-                .map_err(|short| {
+            let unit_price =
+                inventory::take(conn, line.product_id, quantity).await?.map_err(|short| {
                     AppError::rejected("cart", format!("Only {} left in stock.", short.left))
                 })?;
             items.push(NewOrderItem {
@@ -74,11 +70,7 @@ pub async fn place_order(
             Some(10),
         )
         .await?;
-        let event = OrderEvent {
-            kind: OrderEventKind::Created,
-            order_id: order.id,
-            user_id,
-        };
+        let event = OrderEvent { kind: OrderEventKind::Created, order_id: order.id, user_id };
         events::notify(conn, &event).await?;
         Ok(order)
     })
@@ -95,10 +87,7 @@ pub const KEY_REUSED: &str = "This idempotency key was already used for another 
 /// [`CHECKOUT_KEY_HOURS`]) gets the order the first call made, even when both run at
 /// once; the key with another cart is `BAD_USER_INPUT` on `idempotencyKey`.
 pub async fn place_order_once(
-    conn: &mut AsyncPgConnection,
-    cart_id: Uuid,
-    user_id: i64,
-    key: Uuid,
+    conn: &mut AsyncPgConnection, cart_id: Uuid, user_id: i64, key: Uuid,
 ) -> AppResult<OrderRow> {
     use crate::db::schema::checkout_keys;
     conn.transaction::<_, AppError, _>(async |conn| {
@@ -167,10 +156,7 @@ async fn insert_order(conn: &mut AsyncPgConnection, customer_id: i64) -> AppResu
 }
 
 async fn insert_items(conn: &mut AsyncPgConnection, items: &[NewOrderItem]) -> AppResult<()> {
-    diesel::insert_into(order_items::table)
-        .values(items)
-        .execute(conn)
-        .await?;
+    diesel::insert_into(order_items::table).values(items).execute(conn).await?;
     Ok(())
 }
 
@@ -193,8 +179,7 @@ fn push_scope(sql: &mut Sql, scope: Scope) {
                 .push(")");
         }
         Scope::Customer(customer_id) => {
-            sql.push(" AND o.customer_id = ")
-                .bind(Bind::BigInt(customer_id));
+            sql.push(" AND o.customer_id = ").bind(Bind::BigInt(customer_id));
         }
     }
 }
@@ -236,9 +221,7 @@ impl KeysetSource for OrdersIn {
     }
 
     fn keys(&self, row: &OrderRow) -> Vec<Json> {
-        let placed_at = row
-            .placed_at
-            .to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+        let placed_at = row.placed_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
         vec![Json::from(placed_at), Json::from(row.id)]
     }
 }
@@ -252,9 +235,7 @@ pub async fn count_orders(conn: &mut AsyncPgConnection, scope: Scope) -> AppResu
 
 /// One order within `scope`.
 pub async fn find_order(
-    conn: &mut AsyncPgConnection,
-    scope: Scope,
-    id: i64,
+    conn: &mut AsyncPgConnection, scope: Scope, id: i64,
 ) -> AppResult<Option<OrderRow>> {
     let mut sql = Sql::default();
     sql.push(
@@ -266,8 +247,7 @@ pub async fn find_order(
 }
 
 pub async fn items_by_order_ids(
-    conn: &mut AsyncPgConnection,
-    ids: &[i64],
+    conn: &mut AsyncPgConnection, ids: &[i64],
 ) -> AppResult<HashMap<i64, Vec<OrderItemRow>>> {
     let rows: Vec<OrderItemRow> = order_items::table
         .filter(order_items::order_id.eq_any(ids))
@@ -280,10 +260,7 @@ pub async fn items_by_order_ids(
 
 /// Sets the payment status and notifies the order's owner. `None` when missing.
 pub async fn update_payment_status(
-    conn: &mut AsyncPgConnection,
-    id: i64,
-    status: &str,
-    actor: &Actor,
+    conn: &mut AsyncPgConnection, id: i64, status: &str, actor: &Actor,
 ) -> AppResult<Option<OrderRow>> {
     conn.transaction::<_, AppError, _>(async |conn| {
         let order: Option<OrderRow> = diesel::update(orders::table.find(id))
@@ -298,11 +275,7 @@ pub async fn update_payment_status(
                 .select(customers::user_id)
                 .first(conn)
                 .await?;
-            let event = OrderEvent {
-                kind: OrderEventKind::Updated,
-                order_id: order.id,
-                user_id,
-            };
+            let event = OrderEvent { kind: OrderEventKind::Updated, order_id: order.id, user_id };
             events::notify(conn, &event).await?;
             audit::record(conn, actor, "update_order", "order", order.id).await?;
         }
@@ -317,10 +290,7 @@ pub async fn update_payment_status(
 /// and new ones take today's, and the change is audit-logged. `None` when the order is
 /// missing.
 pub async fn replace_items(
-    conn: &mut AsyncPgConnection,
-    order_id: i64,
-    lines: &[(i64, i16)],
-    actor: &Actor,
+    conn: &mut AsyncPgConnection, order_id: i64, lines: &[(i64, i16)], actor: &Actor,
 ) -> AppResult<Option<OrderRow>> {
     conn.transaction::<_, AppError, _>(async |conn| {
         let order: Option<OrderRow> = orders::table
@@ -339,10 +309,7 @@ pub async fn replace_items(
             .load(&mut *conn)
             .await?;
         let items = moved_lines(&mut *conn, order_id, &old, lines).await?;
-        for gone in old
-            .iter()
-            .filter(|i| !lines.iter().any(|(p, _)| *p == i.product_id))
-        {
+        for gone in old.iter().filter(|i| !lines.iter().any(|(p, _)| *p == i.product_id)) {
             inventory::give_back(&mut *conn, gone.product_id, i32::from(gone.quantity)).await?;
         }
         diesel::delete(order_items::table.filter(order_items::order_id.eq(order_id)))
@@ -358,21 +325,16 @@ pub async fn replace_items(
 /// The new lines of an order that had `old`: each product's stock moved by its
 /// difference, the price it was sold at kept (today's for a new product).
 async fn moved_lines(
-    conn: &mut AsyncPgConnection,
-    order_id: i64,
-    old: &[OrderItemRow],
-    lines: &[(i64, i16)],
+    conn: &mut AsyncPgConnection, order_id: i64, old: &[OrderItemRow], lines: &[(i64, i16)],
 ) -> AppResult<Vec<NewOrderItem>> {
     let mut items = Vec::with_capacity(lines.len());
     for (product_id, quantity) in lines {
         let before = old.iter().find(|i| i.product_id == *product_id);
         let delta = i32::from(*quantity) - before.map_or(0, |i| i32::from(i.quantity));
         let today = if delta > 0 {
-            inventory::take(conn, *product_id, delta)
-                .await?
-                .map_err(|short| {
-                    AppError::bad_input("items", format!("Only {} left in stock.", short.left))
-                })?
+            inventory::take(conn, *product_id, delta).await?.map_err(|short| {
+                AppError::bad_input("items", format!("Only {} left in stock.", short.left))
+            })?
         } else {
             if delta < 0 {
                 inventory::give_back(conn, *product_id, -delta).await?;

@@ -25,11 +25,7 @@ pub struct Promotion {
 
 impl From<PromotionRow> for Promotion {
     fn from(row: PromotionRow) -> Self {
-        Self {
-            id: row.id,
-            description: row.description,
-            discount: Money(row.discount),
-        }
+        Self { id: row.id, description: row.description, discount: Money(row.discount) }
     }
 }
 
@@ -54,19 +50,13 @@ impl Validate for PromotionInput {
                     e.add("discount", "Ensure this value is greater than 0.");
                     None
                 } else if v > Decimal::ONE_HUNDRED {
-                    e.add(
-                        "discount",
-                        "Ensure this value is less than or equal to 100.",
-                    );
+                    e.add("discount", "Ensure this value is less than or equal to 100.");
                     None
                 } else {
                     Some(v)
                 }
             });
-        PromotionChanges {
-            description,
-            discount,
-        }
+        PromotionChanges { description, discount }
     }
 }
 
@@ -80,9 +70,7 @@ pub struct PromotionsQuery;
 impl PromotionsQuery {
     /// Promotions by id, as a Relay connection.
     async fn promotions(
-        &self,
-        ctx: &Context<'_>,
-        page: PageArgs,
+        &self, ctx: &Context<'_>, page: PageArgs,
     ) -> AppResult<Connection<Promotion>> {
         let page = PageRequest::new(page, ID_ASC)?;
         let mut conn = ctx.conn().await?;
@@ -106,9 +94,7 @@ impl PromotionsMutation {
     /// A new promotion (staff only).
     #[graphql(guard = "CatalogWrite")]
     async fn create_promotion(
-        &self,
-        ctx: &Context<'_>,
-        input: PromotionInput,
+        &self, ctx: &Context<'_>, input: PromotionInput,
     ) -> AppResult<Promotion> {
         let mut conn = ctx.conn().await?;
         let changes = validation::validated::<PromotionRow>(&mut conn, input, Mode::Create).await?;
@@ -118,10 +104,7 @@ impl PromotionsMutation {
     /// Replaces a promotion's fields (staff only).
     #[graphql(guard = "CatalogWrite")]
     async fn update_promotion(
-        &self,
-        ctx: &Context<'_>,
-        id: i64,
-        input: PromotionInput,
+        &self, ctx: &Context<'_>, id: i64, input: PromotionInput,
     ) -> AppResult<Promotion> {
         let mut conn = ctx.conn().await?;
         let row: PromotionRow =
@@ -141,10 +124,7 @@ impl PromotionsMutation {
     /// is not a product is `BAD_USER_INPUT` on `productIds`, and nothing changes.
     #[graphql(guard = "CatalogWrite")]
     async fn add_products_to_promotion(
-        &self,
-        ctx: &Context<'_>,
-        promotion_id: i64,
-        product_ids: Vec<i64>,
+        &self, ctx: &Context<'_>, promotion_id: i64, product_ids: Vec<i64>,
     ) -> AppResult<Promotion> {
         change_products(ctx, promotion_id, &product_ids, true).await
     }
@@ -152,10 +132,7 @@ impl PromotionsMutation {
     /// Takes products off a promotion (ids not on it are ignored; staff only).
     #[graphql(guard = "CatalogWrite")]
     async fn remove_products_from_promotion(
-        &self,
-        ctx: &Context<'_>,
-        promotion_id: i64,
-        product_ids: Vec<i64>,
+        &self, ctx: &Context<'_>, promotion_id: i64, product_ids: Vec<i64>,
     ) -> AppResult<Promotion> {
         change_products(ctx, promotion_id, &product_ids, false).await
     }
@@ -164,10 +141,7 @@ impl PromotionsMutation {
 /// Puts products on the promotion (`add`) or takes them off; the promotion, or
 /// `NOT_FOUND`.
 async fn change_products(
-    ctx: &Context<'_>,
-    promotion_id: i64,
-    product_ids: &[i64],
-    add: bool,
+    ctx: &Context<'_>, promotion_id: i64, product_ids: &[i64], add: bool,
 ) -> AppResult<Promotion> {
     let mut conn = ctx.conn().await?;
     let promotion = repo::find(&mut conn, promotion_id).await.or_not_found()?;

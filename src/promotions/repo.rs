@@ -16,8 +16,7 @@ pub async fn find(conn: &mut AsyncPgConnection, id: i64) -> AppResult<Option<Pro
 }
 
 pub async fn insert(
-    conn: &mut AsyncPgConnection,
-    changes: &PromotionChanges,
+    conn: &mut AsyncPgConnection, changes: &PromotionChanges,
 ) -> AppResult<PromotionRow> {
     Ok(diesel::insert_into(promotions::table)
         .values(changes)
@@ -27,9 +26,7 @@ pub async fn insert(
 }
 
 pub async fn update(
-    conn: &mut AsyncPgConnection,
-    id: i64,
-    changes: &PromotionChanges,
+    conn: &mut AsyncPgConnection, id: i64, changes: &PromotionChanges,
 ) -> AppResult<Option<PromotionRow>> {
     let query = diesel::update(promotions::table.find(id))
         .set(changes)
@@ -39,18 +36,13 @@ pub async fn update(
 
 /// Deletes a promotion (its product links go with it); whether it existed.
 pub async fn delete(conn: &mut AsyncPgConnection, id: i64) -> AppResult<bool> {
-    Ok(diesel::delete(promotions::table.find(id))
-        .execute(conn)
-        .await?
-        > 0)
+    Ok(diesel::delete(promotions::table.find(id)).execute(conn).await? > 0)
 }
 
 /// Links `product_ids` to the promotion (links that exist stay as they are), in one
 /// transaction; `BAD_USER_INPUT` on `productIds` for ids that are not products.
 pub async fn add_products(
-    conn: &mut AsyncPgConnection,
-    promotion_id: i64,
-    product_ids: &[i64],
+    conn: &mut AsyncPgConnection, promotion_id: i64, product_ids: &[i64],
 ) -> AppResult<()> {
     conn.transaction::<_, AppError, _>(async |conn| {
         let missing = crate::catalog::repo::missing_products(&mut *conn, product_ids).await?;
@@ -81,9 +73,7 @@ pub async fn add_products(
 
 /// Unlinks `product_ids` from the promotion (ids not linked are ignored).
 pub async fn remove_products(
-    conn: &mut AsyncPgConnection,
-    promotion_id: i64,
-    product_ids: &[i64],
+    conn: &mut AsyncPgConnection, promotion_id: i64, product_ids: &[i64],
 ) -> AppResult<()> {
     diesel::delete(
         product_promotions::table
@@ -97,8 +87,7 @@ pub async fn remove_products(
 
 /// The promotions of each of `product_ids`, by id.
 pub async fn of_products(
-    conn: &mut AsyncPgConnection,
-    product_ids: &[i64],
+    conn: &mut AsyncPgConnection, product_ids: &[i64],
 ) -> AppResult<Vec<(i64, PromotionRow)>> {
     Ok(product_promotions::table
         .inner_join(promotions::table)
@@ -149,11 +138,7 @@ pub struct PromotionPageRow {
 
 impl From<PromotionPageRow> for PromotionRow {
     fn from(row: PromotionPageRow) -> Self {
-        Self {
-            id: row.id,
-            description: row.description,
-            discount: row.discount,
-        }
+        Self { id: row.id, description: row.description, discount: row.discount }
     }
 }
 

@@ -56,15 +56,10 @@ impl ReportsQuery {
     /// `limit` 1 to 100; staff only).
     #[graphql(guard = "Staff")]
     async fn top_selling_products(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(default = 5)] limit: i32,
+        &self, ctx: &Context<'_>, #[graphql(default = 5)] limit: i32,
     ) -> AppResult<Vec<TopSeller>> {
         if !(1..=100).contains(&limit) {
-            return Err(AppError::bad_input(
-                "limit",
-                "Ensure this value is between 1 and 100.",
-            ));
+            return Err(AppError::bad_input("limit", "Ensure this value is between 1 and 100."));
         }
         let mut conn = ctx.conn().await?;
         let rows = repo::top_selling(&mut conn, i64::from(limit)).await?;
@@ -82,14 +77,10 @@ impl ReportsQuery {
     /// (staff only).
     #[graphql(guard = "Staff")]
     async fn collection_price_stats(
-        &self,
-        ctx: &Context<'_>,
-        collection_id: i64,
+        &self, ctx: &Context<'_>, collection_id: i64,
     ) -> AppResult<PriceStats> {
         let mut conn = ctx.conn().await?;
-        let stats = repo::price_stats(&mut conn, collection_id)
-            .await
-            .or_not_found()?;
+        let stats = repo::price_stats(&mut conn, collection_id).await.or_not_found()?;
         Ok(PriceStats {
             min: stats.min.map(Money),
             avg: stats.avg.map(Money),

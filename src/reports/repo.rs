@@ -58,8 +58,7 @@ pub async fn top_selling(conn: &mut AsyncPgConnection, limit: i64) -> AppResult<
 
 /// Units sold of each of `product_ids` (0 for those never sold).
 pub async fn units_sold(
-    conn: &mut AsyncPgConnection,
-    product_ids: &[i64],
+    conn: &mut AsyncPgConnection, product_ids: &[i64],
 ) -> AppResult<Vec<(i64, i64)>> {
     #[derive(QueryableByName)]
     struct Sold {
@@ -94,8 +93,7 @@ pub struct PriceStats {
 
 /// Min, average (rounded half-up to cents), max and count of a collection's prices.
 pub async fn price_stats(
-    conn: &mut AsyncPgConnection,
-    collection_id: i64,
+    conn: &mut AsyncPgConnection, collection_id: i64,
 ) -> AppResult<Option<PriceStats>> {
     let query = diesel::sql_query(
         "SELECT min(p.unit_price) AS min, round(avg(p.unit_price), 2) AS avg, \

@@ -22,10 +22,7 @@ pub struct Tag {
 
 impl From<TagRow> for Tag {
     fn from(row: TagRow) -> Self {
-        Self {
-            id: row.id,
-            label: row.label,
-        }
+        Self { id: row.id, label: row.label }
     }
 }
 
@@ -49,10 +46,7 @@ impl TagsQuery {
     /// Tags by label, as a Relay connection; `search`: the label contains it
     /// (case-insensitive).
     async fn tags(
-        &self,
-        ctx: &Context<'_>,
-        search: Option<String>,
-        page: PageArgs,
+        &self, ctx: &Context<'_>, search: Option<String>, page: PageArgs,
     ) -> AppResult<Connection<Tag>> {
         let page = PageRequest::new(page, BY_LABEL)?;
         let source = TagsMatching(search.filter(|s| !s.trim().is_empty()));
@@ -63,13 +57,7 @@ impl TagsQuery {
             let source = TagsMatching(search.clone());
             async move { repo::count_tags(&mut conn, &source).await }
         });
-        Ok(Connection::from_keyset(
-            rows,
-            &page,
-            BY_LABEL,
-            Tag::from,
-            counter,
-        ))
+        Ok(Connection::from_keyset(rows, &page, BY_LABEL, Tag::from, counter))
     }
 }
 

@@ -24,10 +24,7 @@ pub struct TaggedRow {
 
 impl From<TaggedRow> for TagRow {
     fn from(row: TaggedRow) -> Self {
-        Self {
-            id: row.id,
-            label: row.label,
-        }
+        Self { id: row.id, label: row.label }
     }
 }
 

@@ -14,9 +14,7 @@ use crate::error::{AppError, AppResult};
 
 /// The tags of each of `object_ids` (of kind `kind`), by label.
 pub async fn tags_of(
-    conn: &mut AsyncPgConnection,
-    kind: ContentType,
-    object_ids: &[i64],
+    conn: &mut AsyncPgConnection, kind: ContentType, object_ids: &[i64],
 ) -> AppResult<Vec<TaggedRow>> {
     let rows = diesel::sql_query(
         "SELECT ti.object_id, t.id, t.label FROM tagged_items ti \
@@ -49,10 +47,7 @@ pub async fn create_tag(conn: &mut AsyncPgConnection, label: &str) -> AppResult<
 /// Tags object `object_id` (of kind `kind`) with `label`, making the tag when there is
 /// none; tagging twice changes nothing. One transaction.
 pub async fn tag_object(
-    conn: &mut AsyncPgConnection,
-    kind: ContentType,
-    object_id: i64,
-    label: &str,
+    conn: &mut AsyncPgConnection, kind: ContentType, object_id: i64, label: &str,
 ) -> AppResult<TagRow> {
     conn.transaction::<_, AppError, _>(async |conn| {
         let tag: TagRow = diesel::insert_into(tags::table)
@@ -74,10 +69,7 @@ pub async fn tag_object(
 
 /// Removes tag `tag_id` from the object; whether it had it.
 pub async fn untag_object(
-    conn: &mut AsyncPgConnection,
-    kind: ContentType,
-    object_id: i64,
-    tag_id: i64,
+    conn: &mut AsyncPgConnection, kind: ContentType, object_id: i64, tag_id: i64,
 ) -> AppResult<bool> {
     let sql = "DELETE FROM tagged_items ti USING content_types ct \
          WHERE ct.id = ti.content_type_id AND ct.app_label = $1 AND ct.model = $2 \
@@ -112,9 +104,7 @@ pub struct TagsMatching(pub Option<String>);
 
 impl TagsMatching {
     fn pattern(&self) -> Option<String> {
-        self.0
-            .as_ref()
-            .map(|s| format!("%{}%", crate::db::sql::escape_like(s)))
+        self.0.as_ref().map(|s| format!("%{}%", crate::db::sql::escape_like(s)))
     }
 }
 
@@ -138,10 +128,9 @@ impl KeysetSource for TagsMatching {
 
     fn binds(&self, keys: &[Json]) -> Option<Vec<Bind>> {
         match keys {
-            [label, id] => Some(vec![
-                Bind::Text(label.as_str()?.to_owned()),
-                Bind::BigInt(id.as_i64()?),
-            ]),
+            [label, id] => {
+                Some(vec![Bind::Text(label.as_str()?.to_owned()), Bind::BigInt(id.as_i64()?)])
+            }
             _ => None,
         }
     }
@@ -163,10 +152,7 @@ pub async fn count_tags(conn: &mut AsyncPgConnection, search: &TagsMatching) -> 
 /// Runs one statement about objects of `kind`: `$1` and `$2` are its content type (app
 /// label, model), `$3` and `$4` the two ids it names. The number of rows it touched.
 pub(crate) async fn execute_for_kind(
-    conn: &mut AsyncPgConnection,
-    sql: &'static str,
-    kind: ContentType,
-    [first, second]: [i64; 2],
+    conn: &mut AsyncPgConnection, sql: &'static str, kind: ContentType, [first, second]: [i64; 2],
 ) -> AppResult<usize> {
     Ok(diesel::sql_query(sql)
         .bind::<Text, _>(kind.app_label)

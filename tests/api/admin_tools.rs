@@ -9,12 +9,8 @@ use crate::common::{As, Kind, TestApp, factories};
 async fn titles(app: &TestApp, arguments: &str) -> Value {
     let query = format!("{{ products({arguments}) {{ nodes {{ title }} }} }}");
     let data = app.data(As::Default, &query, json!({})).await;
-    let titles: Vec<Value> = data["products"]["nodes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| n["title"].clone())
-        .collect();
+    let titles: Vec<Value> =
+        data["products"]["nodes"].as_array().unwrap().iter().map(|n| n["title"].clone()).collect();
     Value::Array(titles)
 }
 
@@ -24,23 +20,13 @@ async fn low_inventory_is_below_ten_and_inventory_orders_the_list() {
     let mut conn = app.conn().await;
     factories::catalogue(
         &mut conn,
-        &[
-            ("Nine", "1.00", 9),
-            ("Ten", "1.00", 10),
-            ("Zero", "1.00", 0),
-        ],
+        &[("Nine", "1.00", 9), ("Ten", "1.00", 10), ("Zero", "1.00", 0)],
     )
     .await;
     drop(conn);
-    assert_eq!(
-        titles(&app, "inventoryStatus: LOW").await,
-        json!(["Nine", "Zero"])
-    );
+    assert_eq!(titles(&app, "inventoryStatus: LOW").await, json!(["Nine", "Zero"]));
     assert_eq!(titles(&app, "inventoryStatus: OK").await, json!(["Ten"]));
-    assert_eq!(
-        titles(&app, "orderBy: [INVENTORY]").await,
-        json!(["Zero", "Nine", "Ten"])
-    );
+    assert_eq!(titles(&app, "orderBy: [INVENTORY]").await, json!(["Zero", "Nine", "Ten"]));
     let desc = "first: 1, orderBy: [INVENTORY_DESC]";
     assert_eq!(titles(&app, desc).await, json!(["Ten"]));
     let query = "{ products(first: 1, orderBy: [INVENTORY_DESC]) { pageInfo { endCursor } } }";
@@ -62,16 +48,9 @@ async fn last_update_windows_start_at_utc_midnight() {
         ("midnight", midnight),
         ("just before midnight", midnight - Duration::microseconds(1)),
         ("seven days ago", week_ago),
-        (
-            "just before seven days ago",
-            week_ago - Duration::microseconds(1),
-        ),
+        ("just before seven days ago", week_ago - Duration::microseconds(1)),
     ] {
-        factories::product(c)
-            .title(title)
-            .updated(at)
-            .insert(&mut conn)
-            .await;
+        factories::product(c).title(title).updated(at).insert(&mut conn).await;
     }
     drop(conn);
     assert_eq!(titles(&app, "lastUpdate: TODAY").await, json!(["midnight"]));
@@ -85,11 +64,9 @@ async fn last_update_windows_start_at_utc_midnight() {
 async fn clearing_inventory_reports_how_many_were_updated() {
     let app = TestApp::as_staff().await;
     let mut conn = app.conn().await;
-    let ids = factories::catalogue(
-        &mut conn,
-        &[("A", "1.00", 5), ("B", "1.00", 7), ("C", "1.00", 3)],
-    )
-    .await;
+    let ids =
+        factories::catalogue(&mut conn, &[("A", "1.00", 5), ("B", "1.00", 7), ("C", "1.00", 3)])
+            .await;
     drop(conn);
     let clear =
         "mutation($ids: [Int!]!) { clearInventory(productIds: $ids) { updatedCount message } }";
@@ -99,13 +76,10 @@ async fn clearing_inventory_reports_how_many_were_updated() {
         cleared["clearInventory"],
         json!({ "updatedCount": 2, "message": "2 products were successfully updated." })
     );
-    let left = app
-        .count_sql("SELECT sum(inventory)::bigint AS n FROM products")
-        .await;
+    let left = app.count_sql("SELECT sum(inventory)::bigint AS n FROM products").await;
     assert_eq!(left, 3);
     let (_, token) = app.user("shopper", Kind::Customer).await;
-    app.refused(As::Token(&token), clear, vars, "FORBIDDEN")
-        .await;
+    app.refused(As::Token(&token), clear, vars, "FORBIDDEN").await;
 }
 
 #[tokio::test]
@@ -115,10 +89,7 @@ async fn collections_are_ordered_by_title_or_by_their_number_of_products() {
     for (title, products) in [("Books", 2), ("Art", 0), ("Cups", 3), ("Dice", 2)] {
         let c = factories::collection(&mut conn, title).await.id;
         for i in 0..products {
-            factories::product(c)
-                .title(&format!("{title}{i}"))
-                .insert(&mut conn)
-                .await;
+            factories::product(c).title(&format!("{title}{i}")).insert(&mut conn).await;
         }
     }
     drop(conn);
@@ -133,14 +104,8 @@ async fn collections_are_ordered_by_title_or_by_their_number_of_products() {
             .collect::<Vec<_>>()
     };
     assert_eq!(list("").await, ["Art", "Books", "Cups", "Dice"]);
-    assert_eq!(
-        list("(orderBy: [PRODUCTS_COUNT])").await,
-        ["Art", "Books", "Dice", "Cups"]
-    );
-    assert_eq!(
-        list("(orderBy: [PRODUCTS_COUNT_DESC])").await,
-        ["Cups", "Books", "Dice", "Art"]
-    );
+    assert_eq!(list("(orderBy: [PRODUCTS_COUNT])").await, ["Art", "Books", "Dice", "Cups"]);
+    assert_eq!(list("(orderBy: [PRODUCTS_COUNT_DESC])").await, ["Cups", "Books", "Dice", "Art"]);
 }
 
 #[tokio::test]
@@ -160,18 +125,12 @@ async fn staff_replace_an_orders_lines_and_the_stock_follows() {
         ids[0]
     ))
     .await;
-    app.sql(&format!(
-        "UPDATE products SET inventory = 17 WHERE id = {}",
-        ids[0]
-    ))
-    .await;
+    app.sql(&format!("UPDATE products SET inventory = 17 WHERE id = {}", ids[0])).await;
     let order = app.count_sql("SELECT max(id) AS n FROM orders").await;
     let update = "mutation($o: Int!, $items: [OrderItemInput!]!) { updateOrderItems(orderId: $o, items: $items) { items { productId quantity unitPrice } } }";
     let items =
         json!([{ "productId": ids[0], "quantity": 1 }, { "productId": ids[1], "quantity": 2 }]);
-    let data = app
-        .data(As::Default, update, json!({ "o": order, "items": items }))
-        .await;
+    let data = app.data(As::Default, update, json!({ "o": order, "items": items })).await;
     assert_eq!(
         data["updateOrderItems"]["items"],
         json!([
@@ -180,37 +139,20 @@ async fn staff_replace_an_orders_lines_and_the_stock_follows() {
         ])
     );
     let stock = |id: i64| format!("SELECT inventory::bigint AS n FROM products WHERE id = {id}");
-    assert_eq!(
-        app.count_sql(&stock(ids[0])).await,
-        19,
-        "two lamps back in stock"
-    );
+    assert_eq!(app.count_sql(&stock(ids[0])).await, 19, "two lamps back in stock");
     assert_eq!(app.count_sql(&stock(ids[1])).await, 3, "two desks taken");
     let audit = "SELECT count(*) AS n FROM audit_log WHERE action = 'update_order_items'";
     assert_eq!(app.count_sql(audit).await, 1);
 
-    let too_many: Vec<_> = (0..11)
-        .map(|i| json!({ "productId": i + 1, "quantity": 1 }))
-        .collect();
+    let too_many: Vec<_> = (0..11).map(|i| json!({ "productId": i + 1, "quantity": 1 })).collect();
     for (items, message) in [
         (json!([]), "Ensure this field has at least 1 elements."),
-        (
-            json!(too_many),
-            "Ensure this field has no more than 10 elements.",
-        ),
-        (
-            json!([{ "productId": ids[1], "quantity": 9 }]),
-            "Only 3 left in stock.",
-        ),
+        (json!(too_many), "Ensure this field has no more than 10 elements."),
+        (json!([{ "productId": ids[1], "quantity": 9 }]), "Only 3 left in stock."),
     ] {
-        let errors = app
-            .field_errors(As::Default, update, json!({ "o": order, "items": items }))
-            .await;
+        let errors =
+            app.field_errors(As::Default, update, json!({ "o": order, "items": items })).await;
         assert_eq!(errors, json!({ "items": [message] }));
     }
-    assert_eq!(
-        app.count_sql(&stock(ids[1])).await,
-        3,
-        "a refused change moves no stock"
-    );
+    assert_eq!(app.count_sql(&stock(ids[1])).await, 3, "a refused change moves no stock");
 }

@@ -34,20 +34,14 @@ fn registration() -> Value {
 async fn count(app: &TestApp) -> (i64, i64) {
     let mut conn = app.conn().await;
     let users: i64 = users::table.count().get_result(&mut conn).await.unwrap();
-    let customers: i64 = customers::table
-        .count()
-        .get_result(&mut conn)
-        .await
-        .unwrap();
+    let customers: i64 = customers::table.count().get_result(&mut conn).await.unwrap();
     (users, customers)
 }
 
 #[tokio::test]
 async fn register_creates_the_user_and_its_customer_in_one_go() {
     let app = TestApp::new().await;
-    let data = app
-        .data(As::Default, REGISTER, json!({ "input": registration() }))
-        .await;
+    let data = app.data(As::Default, REGISTER, json!({ "input": registration() })).await;
     let user = &data["register"];
     let id = user["id"].as_i64().unwrap_or_default();
     assert_eq!(
@@ -61,17 +55,10 @@ async fn register_creates_the_user_and_its_customer_in_one_go() {
         .get_result(&mut conn)
         .await
         .unwrap_or_default();
-    assert!(
-        hash.starts_with("$argon2id$"),
-        "stored as an argon2id PHC string"
-    );
+    assert!(hash.starts_with("$argon2id$"), "stored as an argon2id PHC string");
     let customer: (String, Option<chrono::NaiveDate>, String) = customers::table
         .filter(customers::user_id.eq(id))
-        .select((
-            customers::phone,
-            customers::birth_date,
-            customers::membership,
-        ))
+        .select((customers::phone, customers::birth_date, customers::membership))
         .get_result(&mut conn)
         .await
         .expect("no customer");
@@ -80,9 +67,7 @@ async fn register_creates_the_user_and_its_customer_in_one_go() {
     // The minimal form (no names) is valid too.
     let minimal =
         json!({ "username": "min", "password": "ILoveDjango", "email": "min@domain.com" });
-    let data = app
-        .data(As::Default, REGISTER, json!({ "input": minimal }))
-        .await;
+    let data = app.data(As::Default, REGISTER, json!({ "input": minimal })).await;
     assert_eq!(data["register"]["firstName"], "");
     assert_eq!(count(&app).await, (2, 2));
 }
@@ -90,8 +75,7 @@ async fn register_creates_the_user_and_its_customer_in_one_go() {
 #[tokio::test]
 async fn registration_rules_report_every_error() {
     let app = TestApp::new().await;
-    app.data(As::Default, REGISTER, json!({ "input": registration() }))
-        .await;
+    app.data(As::Default, REGISTER, json!({ "input": registration() })).await;
     let required = json!(["This field is required."]);
     let missing = app.gql(As::Default, REGISTER, json!({ "input": {} })).await;
     assert_eq!(
@@ -119,22 +103,14 @@ async fn registration_rules_report_every_error() {
     );
     let password = async |username: &str, password: &str| {
         let input = json!({ "username": username, "password": password, "email": format!("{username}@example.com") });
-        app.field_errors(As::Default, REGISTER, json!({ "input": input }))
-            .await["password"]
-            .clone()
+        app.field_errors(As::Default, REGISTER, json!({ "input": input })).await["password"].clone()
     };
     assert_eq!(
         password("ann", "xk9#").await,
         json!(["This password is too short. It must contain at least 8 characters."])
     );
-    assert_eq!(
-        password("ann", "password").await,
-        json!(["This password is too common."])
-    );
-    assert_eq!(
-        password("ann", "8203948572").await,
-        json!(["This password is entirely numeric."])
-    );
+    assert_eq!(password("ann", "password").await, json!(["This password is too common."]));
+    assert_eq!(password("ann", "8203948572").await, json!(["This password is entirely numeric."]));
     assert_eq!(
         password("johnsmith", "johnsmith1").await,
         json!(["The password is too similar to the username."])
@@ -147,33 +123,22 @@ async fn registration_rules_report_every_error() {
             "This password is entirely numeric."
         ])
     );
-    assert_eq!(
-        count(&app).await,
-        (1, 1),
-        "nothing was written by the refused registrations"
-    );
+    assert_eq!(count(&app).await, (1, 1), "nothing was written by the refused registrations");
 }
 
 #[tokio::test]
 async fn a_failing_customer_insert_leaves_no_user() {
     let app = TestApp::new().await;
-    app.sql("ALTER TABLE customers ADD CONSTRAINT test_refuse CHECK (user_id < 0) NOT VALID")
-        .await;
-    let response = app
-        .gql(As::Default, REGISTER, json!({ "input": registration() }))
-        .await;
-    assert_eq!(
-        error(&response, "INTERNAL_SERVER_ERROR", 500)["message"],
-        "Internal server error"
-    );
+    app.sql("ALTER TABLE customers ADD CONSTRAINT test_refuse CHECK (user_id < 0) NOT VALID").await;
+    let response = app.gql(As::Default, REGISTER, json!({ "input": registration() })).await;
+    assert_eq!(error(&response, "INTERNAL_SERVER_ERROR", 500)["message"], "Internal server error");
     assert_eq!(count(&app).await, (0, 0));
 }
 
 #[tokio::test]
 async fn login_issues_hs256_access_and_refresh_tokens() {
     let app = TestApp::new().await;
-    app.data(As::Default, REGISTER, json!({ "input": registration() }))
-        .await;
+    app.data(As::Default, REGISTER, json!({ "input": registration() })).await;
     let tokens = app
         .data(
             As::Default,
@@ -201,21 +166,13 @@ async fn login_issues_hs256_access_and_refresh_tokens() {
     }
     assert_ne!(a["jti"], r["jti"]);
 
-    let me = app
-        .gql(As::Header(&format!("JWT {access}")), ME, json!({}))
-        .await;
-    assert_eq!(
-        me["data"]["me"]["username"], "user2",
-        "the notes' JWT prefix works"
-    );
+    let me = app.gql(As::Header(&format!("JWT {access}")), ME, json!({})).await;
+    assert_eq!(me["data"]["me"]["username"], "user2", "the notes' JWT prefix works");
     let me = app.data(As::Token(access), ME, json!({})).await;
     assert_eq!(me["me"]["email"], "user2@domain.com");
     let mut conn = app.conn().await;
-    let last_login: Option<chrono::DateTime<Utc>> = users::table
-        .select(users::last_login)
-        .first(&mut conn)
-        .await
-        .unwrap_or_default();
+    let last_login: Option<chrono::DateTime<Utc>> =
+        users::table.select(users::last_login).first(&mut conn).await.unwrap_or_default();
     assert!(
         last_login.is_some_and(|t| (Utc::now() - t).num_seconds() < 60),
         "lastLogin is updated"
@@ -227,25 +184,16 @@ async fn wrong_credentials_and_inactive_accounts_cannot_log_in() {
     let app = TestApp::new().await;
     app.user("ann", Kind::Customer).await;
     app.user("idle", Kind::Inactive).await;
-    for (username, password) in [
-        ("ann", "wrong-password"),
-        ("nobody", "a-strong-pass-9"),
-        ("idle", "a-strong-pass-9"),
-    ] {
-        let response = app
-            .gql(As::Default, LOGIN, json!({ "u": username, "p": password }))
-            .await;
+    for (username, password) in
+        [("ann", "wrong-password"), ("nobody", "a-strong-pass-9"), ("idle", "a-strong-pass-9")]
+    {
+        let response = app.gql(As::Default, LOGIN, json!({ "u": username, "p": password })).await;
         assert_eq!(
             error(&response, "UNAUTHENTICATED", 401)["message"],
             "No active account found with the given credentials."
         );
     }
-    app.data(
-        As::Default,
-        LOGIN,
-        json!({ "u": "ann", "p": "a-strong-pass-9" }),
-    )
-    .await;
+    app.data(As::Default, LOGIN, json!({ "u": "ann", "p": "a-strong-pass-9" })).await;
 }
 
 #[tokio::test]
@@ -295,20 +243,9 @@ async fn expired_refresh_tampered_forged_and_garbage_tokens_are_refused() {
         let parts: Vec<&str> = token.split('.').collect();
         let mut body = payload(&token);
         body["user_id"] = json!(1);
-        format!(
-            "{}.{}.{}",
-            parts[0],
-            URL_SAFE_NO_PAD.encode(body.to_string()),
-            parts[2]
-        )
+        format!("{}.{}.{}", parts[0], URL_SAFE_NO_PAD.encode(body.to_string()), parts[2])
     };
-    for bad in [
-        expired,
-        refresh,
-        tampered,
-        forged_payload,
-        "garbage".to_owned(),
-    ] {
+    for bad in [expired, refresh, tampered, forged_payload, "garbage".to_owned()] {
         let response = me(As::Header(&format!("Bearer {bad}"))).await;
         assert_eq!(
             error(&response, "UNAUTHENTICATED", 401)["message"],
@@ -325,34 +262,18 @@ async fn tokens_of_inactive_or_deleted_users_fail_even_public_queries() {
     let (_, idle_token) = app.user("idle", Kind::Inactive).await;
     let me = async |caller: As<'_>| app.gql(caller, ME, json!({})).await;
     let inactive = me(As::Header(&format!("Bearer {idle_token}"))).await;
-    assert_eq!(
-        error(&inactive, "UNAUTHENTICATED", 401)["message"],
-        "User is inactive"
-    );
-    let ghost = app
-        .auth
-        .jwt
-        .issue(987_654, TokenType::Access, uuid::Uuid::new_v4())
-        .unwrap_or_default();
+    assert_eq!(error(&inactive, "UNAUTHENTICATED", 401)["message"], "User is inactive");
+    let ghost =
+        app.auth.jwt.issue(987_654, TokenType::Access, uuid::Uuid::new_v4()).unwrap_or_default();
     let deleted = me(As::Header(&format!("Bearer {ghost}"))).await;
-    assert_eq!(
-        error(&deleted, "UNAUTHENTICATED", 401)["message"],
-        "User not found"
-    );
+    assert_eq!(error(&deleted, "UNAUTHENTICATED", 401)["message"], "User not found");
 
     // A bad token fails even a public query, and nothing runs.
-    let public = app
-        .gql(
-            As::Header("Bearer garbage"),
-            "{ products { totalCount } }",
-            json!({}),
-        )
-        .await;
+    let public =
+        app.gql(As::Header("Bearer garbage"), "{ products { totalCount } }", json!({})).await;
     assert_eq!(public["data"], Value::Null);
     error(&public, "UNAUTHENTICATED", 401);
-    let ok = app
-        .gql(As::Token(&token), "{ products { totalCount } }", json!({}))
-        .await;
+    let ok = app.gql(As::Token(&token), "{ products { totalCount } }", json!({})).await;
     assert_eq!(ok["data"]["products"]["totalCount"], 0);
 }
 
@@ -367,10 +288,7 @@ async fn a_short_access_lifetime_expires_tokens() {
     // The router still validates with the same secret: the token works until it expires.
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
     let response = app.gql(As::Token(&token), ME, json!({})).await;
-    assert_eq!(
-        error(&response, "UNAUTHENTICATED", 401)["message"],
-        "Token is invalid or expired."
-    );
+    assert_eq!(error(&response, "UNAUTHENTICATED", 401)["message"], "Token is invalid or expired.");
 }
 
 #[tokio::test]
@@ -378,9 +296,7 @@ async fn refresh_rotates_and_a_reused_refresh_token_revokes_the_session() {
     let app = TestApp::new().await;
     let (ann, access) = app.user("ann", Kind::Customer).await;
     let first = app.session(&ann).await;
-    let data = app
-        .data(As::Default, REFRESH, json!({ "r": first.refresh }))
-        .await;
+    let data = app.data(As::Default, REFRESH, json!({ "r": first.refresh })).await;
     let pair = &data["refreshToken"];
     let (new_access, new_refresh) = (
         pair["access"].as_str().unwrap_or_default().to_owned(),
@@ -389,52 +305,23 @@ async fn refresh_rotates_and_a_reused_refresh_token_revokes_the_session() {
     assert_ne!(new_refresh, first.refresh);
     assert_eq!(payload(&new_access)["token_type"], "access");
     assert_eq!(payload(&new_refresh)["sid"], payload(&first.refresh)["sid"]);
-    assert_eq!(
-        app.data(As::Token(&new_access), ME, json!({})).await["me"]["id"],
-        ann.id
-    );
+    assert_eq!(app.data(As::Token(&new_access), ME, json!({})).await["me"]["id"], ann.id);
     // The new refresh token works once more; then reusing the first one is theft:
     // the whole session (every token of it) is revoked.
-    let again = app
-        .data(As::Default, REFRESH, json!({ "r": new_refresh }))
-        .await;
-    let latest_access = again["refreshToken"]["access"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    let latest_refresh = again["refreshToken"]["refresh"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    let reused = app
-        .gql(As::Default, REFRESH, json!({ "r": first.refresh }))
-        .await;
-    assert_eq!(
-        error(&reused, "UNAUTHENTICATED", 401)["message"],
-        "Token is invalid or expired"
-    );
+    let again = app.data(As::Default, REFRESH, json!({ "r": new_refresh })).await;
+    let latest_access = again["refreshToken"]["access"].as_str().unwrap_or_default().to_owned();
+    let latest_refresh = again["refreshToken"]["refresh"].as_str().unwrap_or_default().to_owned();
+    let reused = app.gql(As::Default, REFRESH, json!({ "r": first.refresh })).await;
+    assert_eq!(error(&reused, "UNAUTHENTICATED", 401)["message"], "Token is invalid or expired");
     for token in [&new_access, &latest_access, &first.access] {
-        app.refused(As::Token(token), ME, json!({}), "UNAUTHENTICATED")
-            .await;
+        app.refused(As::Token(token), ME, json!({}), "UNAUTHENTICATED").await;
     }
-    app.refused(
-        As::Default,
-        REFRESH,
-        json!({ "r": latest_refresh }),
-        "UNAUTHENTICATED",
-    )
-    .await;
+    app.refused(As::Default, REFRESH, json!({ "r": latest_refresh }), "UNAUTHENTICATED").await;
     // Other sessions of the user are untouched.
-    assert_eq!(
-        app.data(As::Token(&access), ME, json!({})).await["me"]["id"],
-        ann.id
-    );
+    assert_eq!(app.data(As::Token(&access), ME, json!({})).await["me"]["id"], ann.id);
 
     let wrong_type = app.gql(As::Default, REFRESH, json!({ "r": access })).await;
-    assert_eq!(
-        error(&wrong_type, "UNAUTHENTICATED", 401)["message"],
-        "Token has wrong type"
-    );
+    assert_eq!(error(&wrong_type, "UNAUTHENTICATED", 401)["message"], "Token has wrong type");
     let claims = Claims {
         token_type: TokenType::Refresh,
         exp: Utc::now().timestamp() - 1,
@@ -475,21 +362,12 @@ async fn users_change_their_names_email_and_password() {
             json!({ "input": { "email": "BOB@example.com", "currentPassword": "a-strong-pass-9" } }),
         )
         .await;
-    assert_eq!(
-        field_errors(&taken),
-        json!({ "email": ["user with this email already exists."] })
-    );
+    assert_eq!(field_errors(&taken), json!({ "email": ["user with this email already exists."] }));
     let anonymous = app.gql(As::Anon, update, json!({ "input": {} })).await;
     error(&anonymous, "UNAUTHENTICATED", 401);
 
     let change = "mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }";
-    let refused = app
-        .gql(
-            As::Token(&token),
-            change,
-            json!({ "c": "nope", "n": "password" }),
-        )
-        .await;
+    let refused = app.gql(As::Token(&token), change, json!({ "c": "nope", "n": "password" })).await;
     assert_eq!(
         field_errors(&refused),
         json!({ "currentPassword": ["Invalid password."], "newPassword": ["This password is too common."] })
@@ -503,19 +381,8 @@ async fn users_change_their_names_email_and_password() {
         .await["changePassword"],
         true
     );
-    app.data(
-        As::Default,
-        LOGIN,
-        json!({ "u": "ann", "p": "tangerine-orbit-42" }),
-    )
-    .await;
-    let old = app
-        .gql(
-            As::Default,
-            LOGIN,
-            json!({ "u": "ann", "p": "a-strong-pass-9" }),
-        )
-        .await;
+    app.data(As::Default, LOGIN, json!({ "u": "ann", "p": "tangerine-orbit-42" })).await;
+    let old = app.gql(As::Default, LOGIN, json!({ "u": "ann", "p": "a-strong-pass-9" })).await;
     error(&old, "UNAUTHENTICATED", 401);
 }
 

@@ -9,11 +9,7 @@ use crate::common::{As, Kind, TestApp, factories};
 
 /// `serve` for a browser: GraphiQL on, URLs (media, invoices) on its own port, and `env`.
 async fn web_instance_with(app: &TestApp, env: &[(&str, &str)]) -> Instance {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let bind = format!("127.0.0.1:{port}");
     let base = format!("http://{bind}");
     let mut all = vec![
@@ -51,13 +47,11 @@ async fn graphiql_runs_queries_and_subscriptions_offline() {
     let browser = Browser::launch().await;
     let mut page = browser.page().await;
     page.goto(&format!("{origin}/graphql")).await;
-    page.wait_for("document.querySelector('.graphiql-container')")
-        .await;
+    page.wait_for("document.querySelector('.graphiql-container')").await;
     page.click(".graphiql-execute-button").await;
     page.wait_for("document.querySelector('.result-window').innerText.includes('Brass lamp')")
         .await;
-    page.screenshot(&screenshot_dir().join("graphiql.png"))
-        .await;
+    page.screenshot(&screenshot_dir().join("graphiql.png")).await;
 
     // A subscription over /graphql/ws, with the token from the headers editor.
     let (_, staff) = app.user("sam", Kind::Staff).await;
@@ -69,25 +63,18 @@ async fn graphiql_runs_queries_and_subscriptions_offline() {
              .CodeMirror.setValue({text})"
         )
     };
-    page.eval(&editor(
-        ".graphiql-session",
-        "subscription { orderCreated { id } }",
-    ))
-    .await;
+    page.eval(&editor(".graphiql-session", "subscription { orderCreated { id } }")).await;
     page.eval(
         "[...document.querySelectorAll('button')].find(b => b.innerText === 'Headers').click()",
     )
     .await;
-    page.wait_for("document.querySelector('.graphiql-editor-tool .CodeMirror')")
-        .await;
+    page.wait_for("document.querySelector('.graphiql-editor-tool .CodeMirror')").await;
     let headers = format!("{{\"Authorization\": \"Bearer {staff}\"}}");
     page.eval(&editor(".graphiql-editor-tool", &headers)).await;
     page.click(".graphiql-execute-button").await;
     tokio::time::sleep(std::time::Duration::from_millis(700)).await; // the socket subscribes
     let (_, ann) = app.user("ann", Kind::Customer).await;
-    let cart = app
-        .data(As::Token(&ann), "mutation { createCart { id } }", json!({}))
-        .await;
+    let cart = app.data(As::Token(&ann), "mutation { createCart { id } }", json!({})).await;
     let cart = cart["createCart"]["id"].clone();
     let add = "mutation($c: UUID!) { addCartItem(cartId: $c, productId: 1, quantity: 1) { id } }";
     app.data(As::Token(&ann), add, json!({ "c": cart })).await;
@@ -105,11 +92,9 @@ async fn graphiql_runs_queries_and_subscriptions_offline() {
 /// Screenshots of the current page at desktop and phone width.
 async fn screenshots(page: &mut Page, name: &str) {
     let dir = screenshot_dir();
-    page.screenshot(&dir.join(format!("{name}-desktop.png")))
-        .await;
+    page.screenshot(&dir.join(format!("{name}-desktop.png"))).await;
     page.viewport(390, 844, true).await;
-    page.screenshot(&dir.join(format!("{name}-phone.png")))
-        .await;
+    page.screenshot(&dir.join(format!("{name}-phone.png"))).await;
     page.viewport(1280, 900, false).await;
 }
 
@@ -141,8 +126,7 @@ async fn click_in_line(page: &mut Page, title: &str, button: &str) {
 /// The catalogue's first page (and its weight), then "Load more".
 async fn browse(page: &mut Page, origin: &str) {
     page.goto(&format!("{origin}/")).await;
-    page.wait_for("document.querySelectorAll('[data-testid=product-card]').length === 12")
-        .await;
+    page.wait_for("document.querySelectorAll('[data-testid=product-card]').length === 12").await;
     screenshots(page, "storefront-products").await;
     // The first page load: the document and everything it loaded, well under 200 KB.
     let bytes = page
@@ -152,15 +136,10 @@ async fn browse(page: &mut Page, origin: &str) {
         )
         .await;
     let bytes = bytes.as_f64().unwrap();
-    assert!(
-        bytes > 10_000.0 && bytes < 200_000.0,
-        "first load {bytes} bytes"
-    );
+    assert!(bytes > 10_000.0 && bytes < 200_000.0, "first load {bytes} bytes");
     page.click(&sel("load-more")).await;
-    page.wait_for("document.querySelectorAll('[data-testid=product-card]').length === 14")
-        .await;
-    page.wait_for("document.querySelector('[data-testid=load-more]').hidden")
-        .await;
+    page.wait_for("document.querySelectorAll('[data-testid=product-card]').length === 14").await;
+    page.wait_for("document.querySelector('[data-testid=load-more]').hidden").await;
     assert_eq!(page.count(&sel("product-card")).await, 14);
 }
 
@@ -175,8 +154,7 @@ async fn fill_guest_cart(page: &mut Page) {
         page.wait_for(&format!("document.querySelectorAll('[data-testid=add-to-cart]')[{index}].innerText.includes('Added')")).await;
     }
     page.click(&sel("cart-link")).await;
-    page.wait_for("document.querySelectorAll('[data-testid=cart-line]').length === 2")
-        .await;
+    page.wait_for("document.querySelectorAll('[data-testid=cart-line]').length === 2").await;
     click_in_line(page, "Item 01", "line-increase").await;
     page.wait_for("document.querySelector('[data-testid=cart-total]').dataset.value === '37.50'")
         .await;
@@ -187,19 +165,13 @@ async fn fill_guest_cart(page: &mut Page) {
     page.wait_for("document.querySelector('[data-testid=cart-total]').dataset.value === '37.50'")
         .await;
     assert_eq!(line_quantity(page, "Item 01").await, "2");
-    assert!(
-        page.text("main").await.contains("held for"),
-        "the hold is shown"
-    );
+    assert!(page.text("main").await.contains("held for"), "the hold is shown");
     screenshots(page, "storefront-cart").await;
 }
 
 /// My orders, with the status updating live when staff mark order `order_id` paid.
 async fn watch_status_live(
-    app: &TestApp,
-    page: &mut Page,
-    origin: &str,
-    order_id: &serde_json::Value,
+    app: &TestApp, page: &mut Page, origin: &str, order_id: &serde_json::Value,
 ) {
     page.goto(&format!("{origin}/#/orders")).await;
     page.wait_for("document.querySelector('[data-testid=my-orders] [data-testid=order-status]')?.innerText === 'PENDING'").await;
@@ -222,16 +194,9 @@ async fn a_shopper_browses_fills_a_cart_signs_in_and_checks_out() {
     drop(conn);
     // Ann already has a cart with Item 14 in it (from another device).
     let (_, ann) = app.user("ann", Kind::Customer).await;
-    let own = app
-        .data(As::Token(&ann), "mutation { createCart { id } }", json!({}))
-        .await;
+    let own = app.data(As::Token(&ann), "mutation { createCart { id } }", json!({})).await;
     let add = "mutation($c: UUID!, $p: Int!) { addCartItem(cartId: $c, productId: $p, quantity: 1) { id } }";
-    app.data(
-        As::Token(&ann),
-        add,
-        json!({ "c": own["createCart"]["id"], "p": ids[13] }),
-    )
-    .await;
+    app.data(As::Token(&ann), add, json!({ "c": own["createCart"]["id"], "p": ids[13] })).await;
 
     let web = web_instance(&app).await;
     let origin = format!("http://{}", web.addr);
@@ -246,8 +211,7 @@ async fn a_shopper_browses_fills_a_cart_signs_in_and_checks_out() {
     page.fill(&sel("username"), "ann").await;
     page.fill(&sel("password"), "a-strong-pass-9").await;
     page.click(&sel("sign-in-submit")).await;
-    page.wait_for("document.querySelectorAll('[data-testid=cart-line]').length === 3")
-        .await;
+    page.wait_for("document.querySelectorAll('[data-testid=cart-line]').length === 3").await;
     assert_eq!(line_quantity(&mut page, "Item 14").await, "1");
     page.wait_for("document.querySelector('[data-testid=cart-total]').dataset.value === '50.00'")
         .await;
@@ -259,9 +223,7 @@ async fn a_shopper_browses_fills_a_cart_signs_in_and_checks_out() {
     screenshots(&mut page, "storefront-order").await;
     let placed = app.count_sql("SELECT count(*) AS n FROM orders").await;
     assert_eq!(placed, 1);
-    let units = app
-        .count_sql("SELECT sum(quantity)::bigint AS n FROM order_items")
-        .await;
+    let units = app.count_sql("SELECT sum(quantity)::bigint AS n FROM order_items").await;
     assert_eq!(units, 4);
 
     watch_status_live(&app, &mut page, &origin, &order_id).await;
@@ -285,11 +247,9 @@ async fn order_in_shop(shop: &mut Page, origin: &str) -> serde_json::Value {
     shop.fill(&sel("username"), "ann").await;
     shop.fill(&sel("password"), "a-strong-pass-9").await;
     shop.click(&sel("sign-in-submit")).await;
-    shop.wait_for("document.querySelectorAll('[data-testid=product-card]').length > 0")
-        .await;
+    shop.wait_for("document.querySelectorAll('[data-testid=product-card]').length > 0").await;
     shop.click(&sel("add-to-cart")).await;
-    shop.wait_for("document.getElementById('cart-count').innerText === '1'")
-        .await;
+    shop.wait_for("document.getElementById('cart-count').innerText === '1'").await;
     shop.click(&sel("cart-link")).await;
     shop.click(&sel("checkout")).await;
     shop.wait_for("document.querySelector('[data-testid=order-confirmation]')?.dataset.orderId")
@@ -304,15 +264,11 @@ async fn clear_inventory(app: &TestApp, admin: &mut Page, id: i64) {
     );
     admin.click(&row).await;
     admin.click(&sel("clear-inventory")).await;
-    let message = admin
-        .wait_for("document.querySelector('[data-testid=admin-message]').innerText")
-        .await;
+    let message =
+        admin.wait_for("document.querySelector('[data-testid=admin-message]').innerText").await;
     assert_eq!(message, "1 products were successfully updated.");
     let left = app
-        .count_sql(&format!(
-            "SELECT inventory::bigint AS n FROM products WHERE id = {}",
-            id
-        ))
+        .count_sql(&format!("SELECT inventory::bigint AS n FROM products WHERE id = {}", id))
         .await;
     assert_eq!(left, 0);
 }
@@ -320,12 +276,7 @@ async fn clear_inventory(app: &TestApp, admin: &mut Page, id: i64) {
 /// An image uploaded for product `id` in the admin shows on the storefront.
 async fn upload_image(admin: &mut Page, shop: &mut Page, origin: &str, id: i64) {
     admin.goto(&format!("{origin}/admin#/product/{}", id)).await;
-    admin
-        .wait_for(&format!(
-            "document.querySelector('{}')",
-            sel("image-upload")
-        ))
-        .await;
+    admin.wait_for(&format!("document.querySelector('{}')", sel("image-upload"))).await;
     let png = base64::Engine::encode(
         &base64::engine::general_purpose::STANDARD,
         crate::images::png(64, 48, None),
@@ -350,17 +301,12 @@ async fn upload_image(admin: &mut Page, shop: &mut Page, origin: &str, id: i64) 
 /// Collections link "{n} Products" to their products; customers "{n} Orders" to theirs,
 /// and their membership is edited in place.
 async fn collections_and_customers(
-    app: &TestApp,
-    admin: &mut Page,
-    origin: &str,
-    order_id: &serde_json::Value,
+    app: &TestApp, admin: &mut Page, origin: &str, order_id: &serde_json::Value,
 ) {
     admin.goto(&format!("{origin}/admin#/collections")).await;
     admin.click("a[href^='#/?collection=']").await;
     admin.wait_for("document.querySelectorAll('[data-testid=admin-product-row]').length === 10 && location.hash.includes('collection=')").await;
-    admin
-        .goto(&format!("{origin}/admin#/customers?search=an"))
-        .await;
+    admin.goto(&format!("{origin}/admin#/customers?search=an")).await;
     let link = admin.text("a[href^='#/orders?customer=']").await;
     assert_eq!(link, "1 Orders");
     let membership = "select[name=membership]";
@@ -370,9 +316,7 @@ async fn collections_and_customers(
     let orders = admin.wait_for(&format!("document.querySelector('main table')?.innerText.includes('#{}') && document.querySelector('main table').innerText", order_id.as_str().unwrap())).await;
     assert!(orders.as_str().unwrap().contains("PENDING"), "{orders}");
     screenshots(admin, "admin-orders").await;
-    let gold = app
-        .count_sql("SELECT count(*) AS n FROM customers WHERE membership = 'G'")
-        .await;
+    let gold = app.count_sql("SELECT count(*) AS n FROM customers WHERE membership = 'G'").await;
     assert_eq!(gold, 1);
 }
 
@@ -388,18 +332,14 @@ async fn tag_and_promote(app: &TestApp, admin: &mut Page, origin: &str, id: i64,
             "[...document.querySelectorAll('button')].find(b => b.innerText === 'Add tag').click()",
         )
         .await;
-    admin
-        .wait_for("document.querySelector('.tags').innerText.includes('gift')")
-        .await;
+    admin.wait_for("document.querySelector('.tags').innerText.includes('gift')").await;
     admin
         .eval("[...document.querySelectorAll('button')].find(b => b.innerText === 'Add to promotion').click()")
         .await;
     admin
         .wait_for("document.querySelector('main').innerText.includes('Spring sale (−5.00)')")
         .await;
-    let promoted = app
-        .count_sql("SELECT count(*) AS n FROM product_promotions")
-        .await;
+    let promoted = app.count_sql("SELECT count(*) AS n FROM product_promotions").await;
     assert_eq!(promoted, 1);
 }
 
@@ -413,8 +353,7 @@ async fn staff_see_orders_live_clear_inventory_and_upload_an_image() {
     drop(conn);
     let (_, staff) = app.user("sam", Kind::Staff).await;
     app.user("ann", Kind::Customer).await;
-    app.sql("UPDATE users SET first_name = 'Ann', last_name = 'Lee' WHERE username = 'ann'")
-        .await;
+    app.sql("UPDATE users SET first_name = 'Ann', last_name = 'Lee' WHERE username = 'ann'").await;
     let web = web_instance(&app).await;
     let origin = format!("http://{}", web.addr);
     let browser = Browser::launch().await;
@@ -444,17 +383,11 @@ async fn staff_see_orders_live_clear_inventory_and_upload_an_image() {
 }
 
 async fn get(
-    app: &TestApp,
-    path: &str,
-    etag: Option<&str>,
+    app: &TestApp, path: &str, etag: Option<&str>,
 ) -> (u16, axum::http::HeaderMap, String) {
     let headers: Vec<_> = etag.map(|e| ("if-none-match", e)).into_iter().collect();
     let (status, headers, body) = app.get(path, &headers).await;
-    (
-        status.as_u16(),
-        headers,
-        String::from_utf8_lossy(&body).into_owned(),
-    )
+    (status.as_u16(), headers, String::from_utf8_lossy(&body).into_owned())
 }
 
 #[tokio::test]
@@ -474,40 +407,24 @@ async fn the_apps_and_their_assets_are_served_from_the_binary() {
     assert_eq!(headers["content-type"], "text/javascript; charset=utf-8");
     let etag = headers["etag"].to_str().unwrap().to_owned();
     let (status, _, body) = get(&app, "/assets/vendor/urql/urql-core.mjs", Some(&etag)).await;
-    assert_eq!(
-        (status, body.as_str()),
-        (304, ""),
-        "revalidated by its ETag"
-    );
-    for missing in [
-        "/assets/nope.js",
-        "/assets/../Cargo.toml",
-        "/assets/%2e%2e/Cargo.toml",
-    ] {
+    assert_eq!((status, body.as_str()), (304, ""), "revalidated by its ETag");
+    for missing in ["/assets/nope.js", "/assets/../Cargo.toml", "/assets/%2e%2e/Cargo.toml"] {
         let (status, _, body) = get(&app, missing, None).await;
         assert_eq!(status, 404, "{missing}");
         let body: serde_json::Value = serde_json::from_str(&body).unwrap();
-        assert_eq!(
-            body["errors"][0]["extensions"]["code"], "NOT_FOUND",
-            "{missing}"
-        );
+        assert_eq!(body["errors"][0]["extensions"]["code"], "NOT_FOUND", "{missing}");
     }
     let licence = get(&app, "/assets/vendor/graphiql/LICENSE-graphiql", None).await;
-    assert!(
-        licence.2.contains("MIT License"),
-        "shipped with its licence"
-    );
+    assert!(licence.2.contains("MIT License"), "shipped with its licence");
 }
 
 /// Registration errors under their fields; a wrong password, then the right one.
 async fn form_errors_then_sign_in(page: &mut Page, origin: &str) {
     // Registration errors sit under their fields.
     page.goto(&format!("{origin}/#/register")).await;
-    for (field, value) in [
-        ("username", "ann"),
-        ("email", "not-an-address"),
-        ("password", "ann12345"),
-    ] {
+    for (field, value) in
+        [("username", "ann"), ("email", "not-an-address"), ("password", "ann12345")]
+    {
         page.fill(&format!("input[name={field}]"), value).await;
     }
     page.click(&sel("sign-in-submit")).await;
@@ -516,10 +433,7 @@ async fn form_errors_then_sign_in(page: &mut Page, origin: &str) {
     };
     let taken = page.wait_for(&under("username")).await;
     assert_eq!(taken, "A user with that username already exists.");
-    assert_eq!(
-        page.wait_for(&under("email")).await,
-        "Enter a valid email address."
-    );
+    assert_eq!(page.wait_for(&under("email")).await, "Enter a valid email address.");
     screenshots(page, "storefront-register").await;
 
     // A wrong password, then the right one.
@@ -527,13 +441,11 @@ async fn form_errors_then_sign_in(page: &mut Page, origin: &str) {
     page.fill(&sel("username"), "ann").await;
     page.fill(&sel("password"), "wrong-password-1").await;
     page.click(&sel("sign-in-submit")).await;
-    page.wait_for("document.querySelector('.field-error')")
-        .await;
+    page.wait_for("document.querySelector('.field-error')").await;
     screenshots(page, "storefront-sign-in").await;
     page.fill(&sel("password"), "a-strong-pass-9").await;
     page.click(&sel("sign-in-submit")).await;
-    page.wait_for("!document.getElementById('sign-out-link').hidden")
-        .await;
+    page.wait_for("!document.getElementById('sign-out-link').hidden").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -551,17 +463,15 @@ async fn errors_show_by_their_fields_and_expired_tokens_are_refreshed() {
     // More than one needs: "Only 3 left in stock." next to the line.
     page.goto(&format!("{origin}/#/product/{}", ids[0])).await;
     page.click(&sel("add-to-cart")).await;
-    page.wait_for("document.getElementById('cart-count').innerText === '1'")
-        .await;
+    page.wait_for("document.getElementById('cart-count').innerText === '1'").await;
     screenshots(&mut page, "storefront-product").await;
     page.click(&sel("cart-link")).await;
     for _ in 0..3 {
         page.click(&sel("line-increase")).await;
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     }
-    let short = page
-        .wait_for("document.querySelector('[data-testid=cart-line] .error')?.innerText")
-        .await;
+    let short =
+        page.wait_for("document.querySelector('[data-testid=cart-line] .error')?.innerText").await;
     assert_eq!(short, "Only 3 left in stock.");
     assert_eq!(page.text(&sel("line-quantity")).await, "3");
 
@@ -571,17 +481,13 @@ async fn errors_show_by_their_fields_and_expired_tokens_are_refreshed() {
     tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
     page.goto("about:blank").await;
     page.goto(&format!("{origin}/#/orders")).await;
-    page.wait_for("document.querySelector('[data-testid=my-orders]')")
-        .await;
-    page.wait_for("!document.getElementById('sign-out-link').hidden")
-        .await;
-    let used = app
-        .count_sql("SELECT count(*) AS n FROM refresh_tokens WHERE used_at IS NOT NULL")
-        .await;
+    page.wait_for("document.querySelector('[data-testid=my-orders]')").await;
+    page.wait_for("!document.getElementById('sign-out-link').hidden").await;
+    let used =
+        app.count_sql("SELECT count(*) AS n FROM refresh_tokens WHERE used_at IS NOT NULL").await;
     assert_eq!(used, 1, "the refresh token was used once and replaced");
     page.click(&sel("sign-out-link")).await;
-    page.wait_for("!document.getElementById('sign-in-link').hidden")
-        .await;
+    page.wait_for("!document.getElementById('sign-in-link').hidden").await;
     assert!(page.errors().is_empty(), "{:?}", page.errors());
     only_local(&page, &origin);
 }

@@ -34,31 +34,17 @@ async fn nested_lists_are_priced_by_their_page_sizes_and_refused() {
     let response = app.gql(As::Anon, NESTED, json!({})).await;
     let error = too_complex(&response);
     // 1 + 100 × (nodes 1 + collection 1 + 1 + 100 × (1 + 1 + 1 + 100 × 1)).
-    assert_eq!(
-        error["extensions"]["cost"],
-        json!({ "requested": 1_030_301, "maximum": 5_000 })
-    );
-    assert!(
-        response.get("data").is_none_or(Value::is_null),
-        "{response}"
-    );
+    assert_eq!(error["extensions"]["cost"], json!({ "requested": 1_030_301, "maximum": 5_000 }));
+    assert!(response.get("data").is_none_or(Value::is_null), "{response}");
     // The same budget over GET.
     let uri = format!(
         "/graphql?query={}",
-        NESTED
-            .replace(' ', "%20")
-            .replace('{', "%7B")
-            .replace('}', "%7D")
+        NESTED.replace(' ', "%20").replace('{', "%7B").replace('}', "%7D")
     );
-    let (status, _, body) = app
-        .send(Request::get(uri).body(Body::empty()).unwrap())
-        .await;
+    let (status, _, body) = app.send(Request::get(uri).body(Body::empty()).unwrap()).await;
     assert_eq!(status, StatusCode::OK);
     let response: Value = serde_json::from_slice(&body).unwrap_or_default();
-    assert_eq!(
-        too_complex(&response)["extensions"]["cost"]["requested"],
-        1_030_301
-    );
+    assert_eq!(too_complex(&response)["extensions"]["cost"]["requested"], 1_030_301);
 }
 
 #[tokio::test]
@@ -88,21 +74,12 @@ async fn realistic_pages_and_introspection_pass() {
 async fn aliases_depth_root_fields_directives_and_size_are_capped() {
     let app = TestApp::new().await;
     // 200 aliases of a 100-row page: the alias cap trips first, the cost is reported.
-    let aliases: String = (0..200)
-        .map(|i| format!("a{i}: products(first: 100) {{ nodes {{ id }} }} "))
-        .collect();
-    let response = app
-        .gql(As::Anon, &format!("{{ {aliases} }}"), json!({}))
-        .await;
+    let aliases: String =
+        (0..200).map(|i| format!("a{i}: products(first: 100) {{ nodes {{ id }} }} ")).collect();
+    let response = app.gql(As::Anon, &format!("{{ {aliases} }}"), json!({})).await;
     let error = too_complex(&response);
-    assert_eq!(
-        error["message"],
-        "The query uses 200 aliases; the maximum is 30."
-    );
-    assert_eq!(
-        error["extensions"]["cost"],
-        json!({ "requested": 20_200, "maximum": 5_000 })
-    );
+    assert_eq!(error["message"], "The query uses 200 aliases; the maximum is 30.");
+    assert_eq!(error["extensions"]["cost"], json!({ "requested": 20_200, "maximum": 5_000 }));
     // 17 levels of fields (cheap ones) are one too deep.
     let mut deep = String::from("id");
     for _ in 0..5 {
@@ -111,54 +88,29 @@ async fn aliases_depth_root_fields_directives_and_size_are_capped() {
     let deep = format!("{{ collection(id: 1) {{ {deep} }} }}");
     let response = app.gql(As::Anon, &deep, json!({})).await;
     let error = too_complex(&response);
-    assert_eq!(
-        error["message"],
-        "The query is nested 17 levels deep; the maximum is 16."
-    );
+    assert_eq!(error["message"], "The query is nested 17 levels deep; the maximum is 16.");
     assert!(error["extensions"].get("cost").is_none(), "{error}");
     // Root fields.
     let roots = "product(id: 1) { id } ".repeat(21);
-    let response = app
-        .gql(As::Anon, &format!("{{ {roots} }}"), json!({}))
-        .await;
+    let response = app.gql(As::Anon, &format!("{{ {roots} }}"), json!({})).await;
     assert_eq!(
         too_complex(&response)["message"],
         "The operation selects 21 root fields; the maximum is 20."
     );
     // Directives on one field.
     let directives = "@include(if: true) ".repeat(5);
-    let response = app
-        .gql(
-            As::Anon,
-            &format!("{{ __typename {directives} }}"),
-            json!({}),
-        )
-        .await;
-    assert_eq!(
-        too_complex(&response)["message"],
-        "A field has 5 directives; the maximum is 4."
-    );
+    let response = app.gql(As::Anon, &format!("{{ __typename {directives} }}"), json!({})).await;
+    assert_eq!(too_complex(&response)["message"], "A field has 5 directives; the maximum is 4.");
     // Size in bytes, then in tokens (checked before parsing).
-    let response = app
-        .gql(
-            As::Anon,
-            &format!("{{ __typename }} {}", "#".repeat(40_000)),
-            json!({}),
-        )
-        .await;
+    let response =
+        app.gql(As::Anon, &format!("{{ __typename }} {}", "#".repeat(40_000)), json!({})).await;
     assert!(
         too_complex(&response)["message"]
             .as_str()
             .is_some_and(|m| m.ends_with("bytes long; the maximum is 32768.")),
         "{response}"
     );
-    let response = app
-        .gql(
-            As::Anon,
-            &format!("{{ {} }}", "a ".repeat(6_000)),
-            json!({}),
-        )
-        .await;
+    let response = app.gql(As::Anon, &format!("{{ {} }}", "a ".repeat(6_000)), json!({})).await;
     assert_eq!(
         too_complex(&response)["message"],
         "The query has more than 5000 tokens; the maximum is 5000."
@@ -170,13 +122,7 @@ async fn budget_variables_are_honoured() {
     let mut budget = Budget::default();
     budget.query.max_cost = 50;
     let app = budgeted(budget).await;
-    let response = app
-        .gql(
-            As::Anon,
-            "{ products(first: 49) { nodes { id } } }",
-            json!({}),
-        )
-        .await;
+    let response = app.gql(As::Anon, "{ products(first: 49) { nodes { id } } }", json!({})).await;
     assert!(response.get("errors").is_none(), "{response}");
     let response = app
         .gql(
@@ -200,9 +146,7 @@ async fn search_terms_are_bounded() {
     let response = app.gql(As::Anon, query, json!({ "s": ten })).await;
     assert!(response.get("errors").is_none(), "{response}");
     // Duplicates count; empty terms (from repeated separators) do not.
-    let response = app
-        .gql(As::Anon, query, json!({ "s": "a,,a  a a a a a a a a a" }))
-        .await;
+    let response = app.gql(As::Anon, query, json!({ "s": "a,,a  a a a a a a a a a" })).await;
     assert_eq!(
         field_errors(&response),
         json!({ "search": ["Ensure this field has no more than 10 terms."] })
@@ -221,20 +165,13 @@ async fn search_terms_are_bounded() {
         field_errors(&response),
         json!({ "search": ["Ensure this field has no more than 10 terms."] })
     );
-    let response = app
-        .gql(
-            As::Anon,
-            query,
-            json!({ "s": format!("ok {}", "x".repeat(101)) }),
-        )
-        .await;
+    let response =
+        app.gql(As::Anon, query, json!({ "s": format!("ok {}", "x".repeat(101)) })).await;
     assert_eq!(
         field_errors(&response),
         json!({ "search": ["Ensure each term has no more than 100 characters."] })
     );
-    let response = app
-        .gql(As::Anon, query, json!({ "s": "x".repeat(100) }))
-        .await;
+    let response = app.gql(As::Anon, query, json!({ "s": "x".repeat(100) })).await;
     assert_eq!(response["data"]["products"]["totalCount"], 0, "{response}");
 }
 
@@ -395,11 +332,7 @@ async fn slow_count(router: &axum::Router) -> (StatusCode, axum::http::HeaderMap
 
 /// An app with `budget`.
 async fn budgeted(budget: Budget) -> TestApp {
-    TestApp::with_options(AppOptions {
-        budget,
-        ..AppOptions::default()
-    })
-    .await
+    TestApp::with_options(AppOptions { budget, ..AppOptions::default() }).await
 }
 
 /// Checks a `503 SERVICE_UNAVAILABLE` answer with `Retry-After: 1` whose error carries
@@ -419,11 +352,7 @@ async fn waiting_statements(app: &TestApp) -> i64 {
         #[diesel(sql_type = diesel::sql_types::BigInt)]
         n: i64,
     }
-    let mut conn = storefront::db::create_pool(&app.db.url, 1)
-        .unwrap()
-        .get()
-        .await
-        .unwrap();
+    let mut conn = storefront::db::create_pool(&app.db.url, 1).unwrap().get().await.unwrap();
     let count: Count = diesel::sql_query(
         "SELECT count(*) AS n FROM pg_stat_activity \
          WHERE datname = current_database() AND wait_event_type = 'Lock'",
@@ -437,10 +366,7 @@ async fn waiting_statements(app: &TestApp) -> i64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn statement_timeout_cancels_slow_sql_with_service_unavailable() {
     let logs = crate::common::capture_logs();
-    let budget = Budget {
-        statement_timeout: Duration::from_millis(300),
-        ..Budget::default()
-    };
+    let budget = Budget { statement_timeout: Duration::from_millis(300), ..Budget::default() };
     let app = budgeted(budget).await;
     let lock = lock_products(&app).await;
     let request_id = unavailable(slow_count(&app.router).await);
@@ -476,11 +402,8 @@ async fn the_request_timeout_answers_service_unavailable() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn requests_beyond_the_in_flight_cap_are_shed() {
-    let budget = Budget {
-        max_in_flight: 1,
-        statement_timeout: Duration::from_secs(3),
-        ..Budget::default()
-    };
+    let budget =
+        Budget { max_in_flight: 1, statement_timeout: Duration::from_secs(3), ..Budget::default() };
     let app = budgeted(budget).await;
     let lock = lock_products(&app).await;
     let slow = {
@@ -510,10 +433,7 @@ fn named(ty: &Value) -> (&str, &str) {
     while ty["name"].is_null() && !ty["ofType"].is_null() {
         ty = &ty["ofType"];
     }
-    (
-        ty["kind"].as_str().unwrap_or_default(),
-        ty["name"].as_str().unwrap_or_default(),
-    )
+    (ty["kind"].as_str().unwrap_or_default(), ty["name"].as_str().unwrap_or_default())
 }
 
 #[tokio::test]
@@ -538,10 +458,8 @@ async fn every_text_argument_and_input_field_of_every_mutation_refuses_nul() {
         })
         .unwrap_or_default();
     let mut checked = 0;
-    let fields = schema["__schema"]["mutationType"]["fields"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
+    let fields =
+        schema["__schema"]["mutationType"]["fields"].as_array().cloned().unwrap_or_default();
     for field in &fields {
         let name = field["name"].as_str().unwrap_or_default();
         for arg in field["args"].as_array().into_iter().flatten() {
@@ -582,11 +500,7 @@ async fn every_text_argument_and_input_field_of_every_mutation_refuses_nul() {
 #[tokio::test]
 async fn a_document_nested_a_thousand_levels_is_refused_without_harm() {
     let app = TestApp::new().await;
-    let deep = format!(
-        "{{ {}__typename{} }}",
-        "a { ".repeat(1_000),
-        " }".repeat(1_000)
-    );
+    let deep = format!("{{ {}__typename{} }}", "a { ".repeat(1_000), " }".repeat(1_000));
     let (status, _, body) = post_graphql(&app.router, None, None, &deep, json!({})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let first = &body["errors"][0];
@@ -606,8 +520,5 @@ async fn deeply_nested_argument_values_do_not_skip_the_budget() {
     let value = format!("{}1{}", "[".repeat(40), "]".repeat(40));
     let query = format!("{{ {aliases} product(id: 1, deep: {value}) {{ id }} }}");
     let response = app.gql(As::Anon, &query, json!({})).await;
-    assert_eq!(
-        too_complex(&response)["message"],
-        "The query uses 31 aliases; the maximum is 30."
-    );
+    assert_eq!(too_complex(&response)["message"], "The query uses 31 aliases; the maximum is 30.");
 }

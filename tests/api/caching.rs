@@ -56,23 +56,12 @@ async fn persisted_queries_register_on_a_miss_then_answer_by_hash_over_get() {
     let (status, miss) = post(&app, json!({ "extensions": persisted(&hash) })).await;
     assert_eq!(status, StatusCode::OK, "{miss}");
     assert_eq!(miss["errors"][0]["message"], "PersistedQueryNotFound");
-    assert_eq!(
-        miss["errors"][0]["extensions"]["code"],
-        "PERSISTED_QUERY_NOT_FOUND"
-    );
-    let (_, registered) = post(
-        &app,
-        json!({ "query": TITLES, "extensions": persisted(&hash) }),
-    )
-    .await;
-    assert_eq!(
-        registered["data"]["products"]["nodes"],
-        json!([{ "title": "Mug" }])
-    );
-    let by_hash = get(
-        &[("extensions", persisted(&hash).to_string())],
-        &[("accept", "application/json")],
-    );
+    assert_eq!(miss["errors"][0]["extensions"]["code"], "PERSISTED_QUERY_NOT_FOUND");
+    let (_, registered) =
+        post(&app, json!({ "query": TITLES, "extensions": persisted(&hash) })).await;
+    assert_eq!(registered["data"]["products"]["nodes"], json!([{ "title": "Mug" }]));
+    let by_hash =
+        get(&[("extensions", persisted(&hash).to_string())], &[("accept", "application/json")]);
     let (status, headers, body) = app.send(by_hash).await;
     assert_eq!(status, StatusCode::OK);
     let body: Value = serde_json::from_slice(&body).unwrap();
@@ -89,20 +78,12 @@ async fn persisted_queries_refuse_a_wrong_hash_and_mutations_over_get() {
     )
     .await;
     assert_eq!(wrong["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
-    assert_eq!(
-        wrong["errors"][0]["message"],
-        "provided sha does not match query"
-    );
+    assert_eq!(wrong["errors"][0]["message"], "provided sha does not match query");
     let mutation = "mutation { createCart { id } }";
     let hash = sha256(mutation);
-    post(
-        &app,
-        json!({ "query": mutation, "extensions": persisted(&hash) }),
-    )
-    .await;
-    let (status, _, body) = app
-        .send(get(&[("extensions", persisted(&hash).to_string())], &[]))
-        .await;
+    post(&app, json!({ "query": mutation, "extensions": persisted(&hash) })).await;
+    let (status, _, body) =
+        app.send(get(&[("extensions", persisted(&hash).to_string())], &[])).await;
     assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "{body:?}");
     assert_eq!(app.count_sql("SELECT count(*) AS n FROM carts").await, 1);
 }
@@ -111,26 +92,16 @@ async fn persisted_queries_refuse_a_wrong_hash_and_mutations_over_get() {
 async fn public_reads_over_get_revalidate_with_an_etag() {
     let app = TestApp::as_staff().await;
     let id = one_product(&app, "Mug").await;
-    let read = || {
-        get(
-            &[("query", TITLES.to_owned())],
-            &[("accept", "application/json")],
-        )
-    };
+    let read = || get(&[("query", TITLES.to_owned())], &[("accept", "application/json")]);
     let (status, headers, body) = app.send(read()).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(
-        headers[header::CACHE_CONTROL],
-        "public, max-age=0, must-revalidate"
-    );
+    assert_eq!(headers[header::CACHE_CONTROL], "public, max-age=0, must-revalidate");
     assert_eq!(headers[header::VARY], "Authorization, Accept");
     let etag = headers[header::ETAG].to_str().unwrap().to_owned();
     assert!(!body.is_empty());
 
     let mut again = read();
-    again
-        .headers_mut()
-        .insert(header::IF_NONE_MATCH, etag.parse().unwrap());
+    again.headers_mut().insert(header::IF_NONE_MATCH, etag.parse().unwrap());
     let (status, headers, body) = app.send(again).await;
     assert_eq!(status, StatusCode::NOT_MODIFIED);
     assert!(body.is_empty());
@@ -140,9 +111,7 @@ async fn public_reads_over_get_revalidate_with_an_etag() {
     let rename = "mutation($id: Int!) { patchProduct(id: $id, input: { title: \"Cup\" }) { id } }";
     app.data(As::Default, rename, json!({ "id": id })).await;
     let mut stale = read();
-    stale
-        .headers_mut()
-        .insert(header::IF_NONE_MATCH, etag.parse().unwrap());
+    stale.headers_mut().insert(header::IF_NONE_MATCH, etag.parse().unwrap());
     let (status, headers, body) = app.send(stale).await;
     assert_eq!(status, StatusCode::OK);
     assert_ne!(headers[header::ETAG], etag.as_str());
@@ -166,15 +135,9 @@ async fn viewer_dependent_or_volatile_reads_over_get_are_private() {
         if let Some(value) = authorization {
             headers.push(("authorization", value));
         }
-        let (status, headers, _) = app
-            .send(get(&[("query", query.to_owned())], &headers))
-            .await;
+        let (status, headers, _) = app.send(get(&[("query", query.to_owned())], &headers)).await;
         assert_eq!(status, StatusCode::OK, "{query}");
-        assert_eq!(
-            headers[header::CACHE_CONTROL],
-            "private, no-store",
-            "{query}"
-        );
+        assert_eq!(headers[header::CACHE_CONTROL], "private, no-store", "{query}");
         assert!(!headers.contains_key(header::ETAG), "{query}");
     }
 }
@@ -182,10 +145,7 @@ async fn viewer_dependent_or_volatile_reads_over_get_are_private() {
 /// Options with the catalogue cache on.
 fn cached_options() -> AppOptions {
     AppOptions {
-        catalogue_cache: CatalogueCache {
-            enabled: true,
-            ..CatalogueCache::default()
-        },
+        catalogue_cache: CatalogueCache { enabled: true, ..CatalogueCache::default() },
         throttles: storefront::throttle::Throttles::new(false),
         ..AppOptions::default()
     }
@@ -213,19 +173,9 @@ async fn a_write_through_one_instance_is_read_through_another_within_a_second() 
     let b = storefront::build_app(state_b.clone());
     let read_b = async || post_graphql(&b, None, None, TITLES, json!({})).await.2;
 
-    assert_eq!(
-        read_b().await["data"]["products"]["nodes"][0]["title"],
-        "Mug"
-    );
-    assert_eq!(
-        read_b().await["data"]["products"]["nodes"][0]["title"],
-        "Mug"
-    );
-    assert_eq!(
-        state_b.responses.counts(),
-        (1, 1),
-        "the second read was a hit"
-    );
+    assert_eq!(read_b().await["data"]["products"]["nodes"][0]["title"], "Mug");
+    assert_eq!(read_b().await["data"]["products"]["nodes"][0]["title"], "Mug");
+    assert_eq!(state_b.responses.counts(), (1, 1), "the second read was a hit");
 
     let (_, staff) = a.user("staff", Kind::Staff).await;
     let rename = "mutation($id: Int!) { patchProduct(id: $id, input: { title: \"Cup\" }) { id } }";
@@ -274,10 +224,7 @@ async fn an_oversized_document_over_get_is_refused_by_the_budget_and_runs_nothin
     let padded = format!("mutation {{ createCart {{ id }} }}{}", " ".repeat(40_000));
     let (_, _, body) = app.send(get(&[("query", padded)], &[])).await;
     let body: Value = serde_json::from_slice(&body).unwrap();
-    assert_eq!(
-        body["errors"][0]["extensions"]["code"], "QUERY_TOO_COMPLEX",
-        "{body}"
-    );
+    assert_eq!(body["errors"][0]["extensions"]["code"], "QUERY_TOO_COMPLEX", "{body}");
     assert_eq!(app.count_sql("SELECT count(*) AS n FROM carts").await, 0);
 }
 
@@ -285,14 +232,8 @@ async fn an_oversized_document_over_get_is_refused_by_the_budget_and_runs_nothin
 async fn get_picks_the_operation_named_by_operation_name() {
     let app = TestApp::new().await;
     let document = "query A { __typename } query B { collections { id } }";
-    let params = [
-        ("query", document.to_owned()),
-        ("operationName", "B".to_owned()),
-    ];
+    let params = [("query", document.to_owned()), ("operationName", "B".to_owned())];
     let (status, _, body) = app.send(get(&params, &[])).await;
     let body: Value = serde_json::from_slice(&body).unwrap();
-    assert_eq!(
-        (status, body),
-        (StatusCode::OK, json!({ "data": { "collections": [] } }))
-    );
+    assert_eq!((status, body), (StatusCode::OK, json!({ "data": { "collections": [] } })));
 }

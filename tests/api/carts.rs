@@ -17,10 +17,7 @@ async fn new_cart(app: &TestApp, token: Option<&str>) -> String {
         Some(token) => app.data(As::Token(token), CREATE, json!({})).await,
         None => app.data(As::Default, CREATE, json!({})).await,
     };
-    data["createCart"]["id"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned()
+    data["createCart"]["id"].as_str().unwrap_or_default().to_owned()
 }
 
 #[tokio::test]
@@ -37,26 +34,16 @@ async fn guests_create_empty_carts_with_their_own_random_ids() {
 #[tokio::test]
 async fn guests_fill_carts_whose_totals_follow_the_current_price() {
     let app = TestApp::new().await;
-    let ids = app
-        .catalogue(&[("Coffee Mug", "8.99", 50), ("T-Shirt", "25.00", 50)])
-        .await;
+    let ids = app.catalogue(&[("Coffee Mug", "8.99", 50), ("T-Shirt", "25.00", 50)]).await;
     let id = new_cart(&app, None).await;
-    let first = app
-        .data(As::Default, ADD, json!({ "c": id, "p": ids[0], "q": 10 }))
-        .await["addCartItem"]
-        .clone();
-    assert_eq!(
-        (first["productId"].as_i64(), first["quantity"].as_i64()),
-        (Some(ids[0]), Some(10))
-    );
-    let merged = app
-        .data(As::Default, ADD, json!({ "c": id, "p": ids[0], "q": 10 }))
-        .await["addCartItem"]
-        .clone();
-    assert_eq!(
-        merged["id"], first["id"],
-        "adding again raises the same line"
-    );
+    let first =
+        app.data(As::Default, ADD, json!({ "c": id, "p": ids[0], "q": 10 })).await["addCartItem"]
+            .clone();
+    assert_eq!((first["productId"].as_i64(), first["quantity"].as_i64()), (Some(ids[0]), Some(10)));
+    let merged =
+        app.data(As::Default, ADD, json!({ "c": id, "p": ids[0], "q": 10 })).await["addCartItem"]
+            .clone();
+    assert_eq!(merged["id"], first["id"], "adding again raises the same line");
     assert_eq!(merged["quantity"], 20);
     let one = app
         .data(
@@ -67,13 +54,7 @@ async fn guests_fill_carts_whose_totals_follow_the_current_price() {
         .await;
     assert_eq!(one["addCartItem"]["quantity"], 1, "quantity defaults to 1");
     let update = "mutation($c: UUID!, $i: Int!, $q: Int!) { updateCartItem(cartId: $c, id: $i, quantity: $q) { id quantity totalPrice } }";
-    let updated = app
-        .data(
-            As::Default,
-            update,
-            json!({ "c": id, "i": first["id"], "q": 2 }),
-        )
-        .await;
+    let updated = app.data(As::Default, update, json!({ "c": id, "i": first["id"], "q": 2 })).await;
     assert_eq!(updated["updateCartItem"]["totalPrice"], json!(17.98));
 
     let cart = app.data(As::Default, CART, json!({ "id": id })).await["cart"].clone();
@@ -110,20 +91,13 @@ async fn cart_reads_list_the_lines_in_at_most_three_statements() {
     let ids = app.catalogue(&[("A", "1.00", 50), ("B", "2.00", 50)]).await;
     let id = new_cart(&app, None).await;
     for p in &ids {
-        app.data(As::Default, ADD, json!({ "c": id, "p": p, "q": 1 }))
-            .await;
+        app.data(As::Default, ADD, json!({ "c": id, "p": p, "q": 1 })).await;
     }
     let items = app
-        .data(
-            As::Default,
-            "query($c: UUID!) { cartItems(cartId: $c) { id } }",
-            json!({ "c": id }),
-        )
+        .data(As::Default, "query($c: UUID!) { cartItems(cartId: $c) { id } }", json!({ "c": id }))
         .await;
     assert_eq!(items["cartItems"].as_array().map(Vec::len), Some(2));
-    let statements = app
-        .count_statements(As::Anon, CART, json!({ "id": id }))
-        .await;
+    let statements = app.count_statements(As::Anon, CART, json!({ "id": id })).await;
     assert!(statements <= 3, "{statements} statements");
 }
 
@@ -163,21 +137,14 @@ async fn adding_checks_the_product_the_quantity_and_the_per_line_hold() {
         (-1, "Ensure this value is greater than or equal to 1."),
         (32_768, "Ensure this value is less than or equal to 32767."),
     ] {
-        let response = app
-            .field_errors(As::Default, ADD, json!({ "c": cart, "p": mug, "q": q }))
-            .await;
+        let response =
+            app.field_errors(As::Default, ADD, json!({ "c": cart, "p": mug, "q": q })).await;
         assert_eq!(response, json!({ "quantity": [message] }));
     }
     // A line holds at most MAX_HOLD_PER_LINE (20) units, counted after the add.
-    app.data(As::Default, ADD, json!({ "c": cart, "p": mug, "q": 20 }))
-        .await;
-    let overflow = app
-        .field_errors(As::Default, ADD, json!({ "c": cart, "p": mug, "q": 1 }))
-        .await;
-    assert_eq!(
-        overflow,
-        json!({ "quantity": ["Ensure this value is less than or equal to 20."] })
-    );
+    app.data(As::Default, ADD, json!({ "c": cart, "p": mug, "q": 20 })).await;
+    let overflow = app.field_errors(As::Default, ADD, json!({ "c": cart, "p": mug, "q": 1 })).await;
+    assert_eq!(overflow, json!({ "quantity": ["Ensure this value is less than or equal to 20."] }));
 }
 
 #[tokio::test]
@@ -186,12 +153,9 @@ async fn unknown_carts_are_not_found_and_malformed_ids_are_bad_input() {
     let unknown = uuid::Uuid::new_v4().to_string();
     let add = json!({ "c": unknown, "p": mug, "q": 1 });
     app.refused(As::Default, ADD, add, "NOT_FOUND").await;
-    app.refused(As::Default, CART, json!({ "id": unknown }), "NOT_FOUND")
-        .await;
+    app.refused(As::Default, CART, json!({ "id": unknown }), "NOT_FOUND").await;
     let malformed = json!({ "id": "invalid-cart-id" });
-    let error = app
-        .refused(As::Default, CART, malformed, "BAD_USER_INPUT")
-        .await;
+    let error = app.refused(As::Default, CART, malformed, "BAD_USER_INPUT").await;
     let message = error["message"].as_str().unwrap_or_default();
     assert!(message.contains("Must be a valid UUID."), "{message}");
     let items = "query($c: UUID!) { cartItems(cartId: $c) { id } }";
@@ -207,12 +171,10 @@ async fn lines_belong_to_their_cart_and_updates_keep_a_positive_quantity() {
     let elsewhere = json!({ "c": other, "i": line });
     app.refused(As::Default, ITEM, elsewhere, "NOT_FOUND").await;
     let elsewhere = json!({ "c": other, "i": line, "q": 1 });
-    app.refused(As::Default, UPDATE, elsewhere, "NOT_FOUND")
-        .await;
+    app.refused(As::Default, UPDATE, elsewhere, "NOT_FOUND").await;
     for q in [0, -5] {
-        let response = app
-            .field_errors(As::Default, UPDATE, json!({ "c": cart, "i": line, "q": q }))
-            .await;
+        let response =
+            app.field_errors(As::Default, UPDATE, json!({ "c": cart, "i": line, "q": q })).await;
         assert_eq!(
             response,
             json!({ "quantity": ["Ensure this value is greater than or equal to 1."] })
@@ -245,20 +207,14 @@ async fn deleting_a_line_or_a_cart_twice_is_not_found_and_lines_go_with_their_ca
     let vars = json!({ "c": cart, "i": added });
     let deleted = app.data(As::Default, delete_item, vars.clone()).await;
     assert_eq!(deleted["deleteCartItem"], true);
-    app.refused(As::Default, delete_item, vars, "NOT_FOUND")
-        .await;
+    app.refused(As::Default, delete_item, vars, "NOT_FOUND").await;
 
-    app.data(As::Default, ADD, json!({ "c": cart, "p": mug, "q": 1 }))
-        .await;
+    app.data(As::Default, ADD, json!({ "c": cart, "p": mug, "q": 1 })).await;
     let delete_cart = "mutation($c: UUID!) { deleteCart(id: $c) }";
-    let deleted = app
-        .data(As::Default, delete_cart, json!({ "c": cart }))
-        .await;
+    let deleted = app.data(As::Default, delete_cart, json!({ "c": cart })).await;
     assert_eq!(deleted["deleteCart"], true);
-    app.refused(As::Default, CART, json!({ "id": cart }), "NOT_FOUND")
-        .await;
-    app.refused(As::Default, delete_cart, json!({ "c": cart }), "NOT_FOUND")
-        .await;
+    app.refused(As::Default, CART, json!({ "id": cart }), "NOT_FOUND").await;
+    app.refused(As::Default, delete_cart, json!({ "c": cart }), "NOT_FOUND").await;
     let lines = app.count_sql("SELECT count(*) AS n FROM cart_items").await;
     assert_eq!(lines, 0, "the cart's lines went with it");
 }
@@ -266,97 +222,59 @@ async fn deleting_a_line_or_a_cart_twice_is_not_found_and_lines_go_with_their_ca
 #[tokio::test]
 async fn owned_carts_are_private_to_their_user() {
     let app = TestApp::new().await;
-    let ids = app
-        .catalogue(&[("A", "1.00", 100), ("B", "2.00", 100)])
-        .await;
+    let ids = app.catalogue(&[("A", "1.00", 100), ("B", "2.00", 100)]).await;
     let (_, ann) = app.user("ann", Kind::Customer).await;
     let (_, bob) = app.user("bob", Kind::Customer).await;
     let owned = new_cart(&app, Some(&ann)).await;
-    assert_eq!(
-        new_cart(&app, Some(&ann)).await,
-        owned,
-        "one open cart per user"
-    );
-    let mine = app
-        .data(As::Token(&ann), "{ myCart { id } }", json!({}))
-        .await;
+    assert_eq!(new_cart(&app, Some(&ann)).await, owned, "one open cart per user");
+    let mine = app.data(As::Token(&ann), "{ myCart { id } }", json!({})).await;
     assert_eq!(mine["myCart"]["id"], owned);
     assert_eq!(
-        app.data(As::Token(&bob), "{ myCart { id } }", json!({}))
-            .await["myCart"],
+        app.data(As::Token(&bob), "{ myCart { id } }", json!({})).await["myCart"],
         Value::Null
     );
-    app.refused(As::Anon, "{ myCart { id } }", json!({}), "UNAUTHENTICATED")
-        .await;
+    app.refused(As::Anon, "{ myCart { id } }", json!({}), "UNAUTHENTICATED").await;
     for outsider in [
         app.gql(As::Token(&bob), CART, json!({ "id": owned })).await,
         app.gql(As::Anon, CART, json!({ "id": owned })).await,
     ] {
         error(&outsider, "NOT_FOUND", 404);
     }
-    app.refused(
-        As::Token(&bob),
-        ADD,
-        json!({ "c": owned, "p": ids[0], "q": 1 }),
-        "NOT_FOUND",
-    )
-    .await;
+    app.refused(As::Token(&bob), ADD, json!({ "c": owned, "p": ids[0], "q": 1 }), "NOT_FOUND")
+        .await;
 }
 
 #[tokio::test]
 async fn guest_carts_are_claimed_by_merging_or_by_becoming_the_users() {
     let app = TestApp::new().await;
-    let ids = app
-        .catalogue(&[("A", "1.00", 100), ("B", "2.00", 100)])
-        .await;
+    let ids = app.catalogue(&[("A", "1.00", 100), ("B", "2.00", 100)]).await;
     let (_, ann) = app.user("ann", Kind::Customer).await;
     let (_, bob) = app.user("bob", Kind::Customer).await;
     let owned = new_cart(&app, Some(&ann)).await;
-    app.data(
-        As::Token(&ann),
-        ADD,
-        json!({ "c": owned, "p": ids[0], "q": 2 }),
-    )
-    .await;
+    app.data(As::Token(&ann), ADD, json!({ "c": owned, "p": ids[0], "q": 2 })).await;
     let guest = new_cart(&app, None).await;
-    app.data(As::Default, ADD, json!({ "c": guest, "p": ids[0], "q": 3 }))
-        .await;
-    app.data(As::Default, ADD, json!({ "c": guest, "p": ids[1], "q": 1 }))
-        .await;
+    app.data(As::Default, ADD, json!({ "c": guest, "p": ids[0], "q": 3 })).await;
+    app.data(As::Default, ADD, json!({ "c": guest, "p": ids[1], "q": 1 })).await;
     let claim = "mutation($c: UUID!) { claimCart(cartId: $c) { id itemsCount items { productId quantity } } }";
-    app.refused(As::Anon, claim, json!({ "c": guest }), "UNAUTHENTICATED")
-        .await;
-    app.refused(As::Token(&bob), claim, json!({ "c": owned }), "NOT_FOUND")
-        .await;
-    let merged = app
-        .data(As::Token(&ann), claim, json!({ "c": guest }))
-        .await["claimCart"]
-        .clone();
+    app.refused(As::Anon, claim, json!({ "c": guest }), "UNAUTHENTICATED").await;
+    app.refused(As::Token(&bob), claim, json!({ "c": owned }), "NOT_FOUND").await;
+    let merged = app.data(As::Token(&ann), claim, json!({ "c": guest })).await["claimCart"].clone();
     assert_eq!(merged["id"], owned);
     assert_eq!(
         merged["items"],
         json!([{ "productId": ids[0], "quantity": 5 }, { "productId": ids[1], "quantity": 1 }])
     );
-    app.refused(As::Default, CART, json!({ "id": guest }), "NOT_FOUND")
-        .await;
+    app.refused(As::Default, CART, json!({ "id": guest }), "NOT_FOUND").await;
 
     let bob_guest = new_cart(&app, None).await;
-    app.data(
-        As::Default,
-        ADD,
-        json!({ "c": bob_guest, "p": ids[1], "q": 4 }),
-    )
-    .await;
-    let attached = app
-        .data(As::Token(&bob), claim, json!({ "c": bob_guest }))
-        .await["claimCart"]
-        .clone();
+    app.data(As::Default, ADD, json!({ "c": bob_guest, "p": ids[1], "q": 4 })).await;
+    let attached =
+        app.data(As::Token(&bob), claim, json!({ "c": bob_guest })).await["claimCart"].clone();
     assert_eq!(
         attached["id"], bob_guest,
         "without a cart of their own, the guest cart becomes theirs"
     );
-    app.refused(As::Anon, CART, json!({ "id": bob_guest }), "NOT_FOUND")
-        .await;
+    app.refused(As::Anon, CART, json!({ "id": bob_guest }), "NOT_FOUND").await;
 }
 
 #[tokio::test]
@@ -377,24 +295,13 @@ async fn holds_reserve_stock_until_they_expire() {
     let available = "query($p: Int!) { product(id: $p) { inventory availableInventory } }";
     let first = new_cart(&app, None).await;
     let second = new_cart(&app, None).await;
-    app.data(As::Default, ADD, json!({ "c": first, "p": ids[0], "q": 2 }))
-        .await;
+    app.data(As::Default, ADD, json!({ "c": first, "p": ids[0], "q": 2 })).await;
     assert_eq!(
-        app.data(As::Default, available, json!({ "p": ids[0] }))
-            .await["product"],
+        app.data(As::Default, available, json!({ "p": ids[0] })).await["product"],
         json!({ "inventory": 3, "availableInventory": 1 })
     );
-    let refused = app
-        .gql(
-            As::Default,
-            ADD,
-            json!({ "c": second, "p": ids[0], "q": 2 }),
-        )
-        .await;
-    assert_eq!(
-        field_errors(&refused),
-        json!({ "quantity": ["Only 1 left in stock."] })
-    );
+    let refused = app.gql(As::Default, ADD, json!({ "c": second, "p": ids[0], "q": 2 })).await;
+    assert_eq!(field_errors(&refused), json!({ "quantity": ["Only 1 left in stock."] }));
     let lines = app
         .data(
             As::Default,
@@ -402,36 +309,20 @@ async fn holds_reserve_stock_until_they_expire() {
             json!({ "c": second }),
         )
         .await;
-    assert_eq!(
-        lines["cartItems"],
-        json!([]),
-        "the refused add changed nothing"
-    );
+    assert_eq!(lines["cartItems"], json!([]), "the refused add changed nothing");
     // The holding cart itself may go up to the whole inventory, no further.
-    let more = app
-        .gql(As::Default, ADD, json!({ "c": first, "p": ids[0], "q": 2 }))
-        .await;
-    assert_eq!(
-        field_errors(&more),
-        json!({ "quantity": ["Only 3 left in stock."] })
-    );
+    let more = app.gql(As::Default, ADD, json!({ "c": first, "p": ids[0], "q": 2 })).await;
+    assert_eq!(field_errors(&more), json!({ "quantity": ["Only 3 left in stock."] }));
 
     tokio::time::sleep(Duration::from_millis(2200)).await;
     assert_eq!(
-        app.data(As::Default, available, json!({ "p": ids[0] }))
-            .await["product"]["availableInventory"],
+        app.data(As::Default, available, json!({ "p": ids[0] })).await["product"]["availableInventory"],
         3,
         "expired holds stop counting"
     );
-    app.data(
-        As::Default,
-        ADD,
-        json!({ "c": second, "p": ids[0], "q": 2 }),
-    )
-    .await;
+    app.data(As::Default, ADD, json!({ "c": second, "p": ids[0], "q": 2 })).await;
     assert_eq!(
-        app.data(As::Default, available, json!({ "p": ids[0] }))
-            .await["product"]["availableInventory"],
+        app.data(As::Default, available, json!({ "p": ids[0] })).await["product"]["availableInventory"],
         1
     );
 }
@@ -447,16 +338,10 @@ async fn two_carts_racing_for_the_last_units_one_wins() {
             app.gql(As::Default, ADD, json!({ "c": a, "p": ids[0], "q": 2 })),
             app.gql(As::Default, ADD, json!({ "c": b, "p": ids[0], "q": 2 }))
         );
-        let wins = [&ra, &rb]
-            .iter()
-            .filter(|r| r.get("errors").is_none())
-            .count();
+        let wins = [&ra, &rb].iter().filter(|r| r.get("errors").is_none()).count();
         assert_eq!(wins, 1, "{ra} {rb}");
         let loser = if ra.get("errors").is_some() { &ra } else { &rb };
-        assert_eq!(
-            field_errors(loser),
-            json!({ "quantity": ["Only 0 left in stock."] })
-        );
+        assert_eq!(field_errors(loser), json!({ "quantity": ["Only 0 left in stock."] }));
         for cart in [a, b] {
             app.data(
                 As::Default,

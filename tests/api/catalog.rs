@@ -18,17 +18,9 @@ fn valid_input(collection_id: i64) -> Value {
 }
 
 async fn ids(app: &TestApp, args: &str) -> Vec<i64> {
-    let args = if args.is_empty() {
-        String::new()
-    } else {
-        format!("({args})")
-    };
+    let args = if args.is_empty() { String::new() } else { format!("({args})") };
     let data = app
-        .data(
-            As::Default,
-            &format!("{{ products{args} {{ nodes {{ id }} }} }}"),
-            json!({}),
-        )
+        .data(As::Default, &format!("{{ products{args} {{ nodes {{ id }} }} }}"), json!({}))
         .await;
     data["products"]["nodes"]
         .as_array()
@@ -63,26 +55,16 @@ async fn product_by_id_exposes_exactly_the_api_fields() {
     assert_eq!(product["inventory"], 9);
     assert_eq!(product["inventoryStatus"], "LOW");
     assert_eq!(product["collectionId"], c.id);
-    assert_eq!(
-        product["collection"],
-        json!({ "id": c.id, "title": "Electronics" })
-    );
+    assert_eq!(product["collection"], json!({ "id": c.id, "title": "Electronics" }));
 
     // The API model is not the data model: no other fields exist on Product.
     let schema = app
-        .data(
-            As::Default,
-            r#"{ __type(name: "Product") { fields { name } } }"#,
-            json!({}),
-        )
+        .data(As::Default, r#"{ __type(name: "Product") { fields { name } } }"#, json!({}))
         .await;
     let mut names: Vec<String> = schema["__type"]["fields"]
         .as_array()
         .map(|fields| {
-            fields
-                .iter()
-                .map(|f| f["name"].as_str().unwrap_or_default().to_owned())
-                .collect()
+            fields.iter().map(|f| f["name"].as_str().unwrap_or_default().to_owned()).collect()
         })
         .unwrap_or_default();
     names.sort();
@@ -117,11 +99,7 @@ async fn missing_products_are_not_found() {
     let app = TestApp::as_staff().await;
     for id in [999_999_i64, 2_147_483_648, -1] {
         let response = app
-            .gql(
-                As::Default,
-                "query($id: Int!) { product(id: $id) { id } }",
-                json!({ "id": id }),
-            )
+            .gql(As::Default, "query($id: Int!) { product(id: $id) { id } }", json!({ "id": id }))
             .await;
         assert_eq!(error(&response, "NOT_FOUND", 404)["message"], "Not found.");
     }
@@ -142,13 +120,7 @@ async fn price_with_tax_rounds_half_up_and_money_is_a_json_number() {
     ];
     let mut ids = Vec::new();
     for (price, _) in cases {
-        ids.push(
-            factories::product(c.id)
-                .price(price)
-                .insert(&mut conn)
-                .await
-                .id,
-        );
+        ids.push(factories::product(c.id).price(price).insert(&mut conn).await.id);
     }
     drop(conn);
     for (id, (price, with_tax)) in ids.into_iter().zip(cases) {
@@ -160,15 +132,8 @@ async fn price_with_tax_rounds_half_up_and_money_is_a_json_number() {
             )
             .await;
         assert!(data["product"]["unitPrice"].is_number(), "{data}");
-        assert_eq!(
-            data["product"]["unitPrice"].as_f64(),
-            price.parse::<f64>().ok()
-        );
-        assert_eq!(
-            data["product"]["priceWithTax"].as_f64(),
-            Some(with_tax),
-            "{price}"
-        );
+        assert_eq!(data["product"]["unitPrice"].as_f64(), price.parse::<f64>().ok());
+        assert_eq!(data["product"]["priceWithTax"].as_f64(), Some(with_tax), "{price}");
     }
 }
 
@@ -179,17 +144,14 @@ async fn create_product_round_trips_exact_decimals() {
     let c = factories::collection(&mut conn, "Electronics").await;
     drop(conn);
     let before = Utc::now() - Duration::seconds(1);
-    let created = app
-        .data(As::Default, CREATE, json!({ "input": valid_input(c.id) }))
-        .await["createProduct"]
-        .clone();
+    let created =
+        app.data(As::Default, CREATE, json!({ "input": valid_input(c.id) })).await["createProduct"]
+            .clone();
     assert_eq!(created["unitPrice"], json!(999.99));
     assert_eq!(created["priceWithTax"], json!(1099.99));
     assert_eq!(created["description"], Value::Null);
-    let last_update: chrono::DateTime<Utc> = created["lastUpdate"]
-        .as_str()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_default();
+    let last_update: chrono::DateTime<Utc> =
+        created["lastUpdate"].as_str().and_then(|s| s.parse().ok()).unwrap_or_default();
     assert!(last_update > before);
     // Stored exactly: read back through the API and straight from the table.
     let read = app
@@ -215,9 +177,7 @@ async fn create_product_round_trips_exact_decimals() {
     assert_eq!(row.as_deref(), Some("999.99"));
     // Money may also be sent as a numeric string.
     let input = json!({ "title": "a", "slug": "a", "unitPrice": "1", "collectionId": c.id, "inventory": 1 });
-    let minimal = app
-        .data(As::Default, CREATE, json!({ "input": input }))
-        .await;
+    let minimal = app.data(As::Default, CREATE, json!({ "input": input })).await;
     assert_eq!(minimal["createProduct"]["unitPrice"], json!(1));
 }
 
@@ -240,65 +200,31 @@ async fn create_product_validation_messages() {
     let c = factories::collection(&mut conn, "C").await;
     drop(conn);
     let cases: [(&str, Value, &str); 11] = [
-        (
-            "unitPrice",
-            json!(0.99),
-            "Ensure this value is greater than or equal to 1.",
-        ),
-        (
-            "unitPrice",
-            json!("10000.00"),
-            "Ensure that there are no more than 6 digits in total.",
-        ),
+        ("unitPrice", json!(0.99), "Ensure this value is greater than or equal to 1."),
+        ("unitPrice", json!("10000.00"), "Ensure that there are no more than 6 digits in total."),
         (
             "unitPrice",
             json!(10000),
             "Ensure that there are no more than 4 digits before the decimal point.",
         ),
-        (
-            "unitPrice",
-            json!(1.005),
-            "Ensure that there are no more than 2 decimal places.",
-        ),
-        (
-            "inventory",
-            json!(-1),
-            "Ensure this value is greater than or equal to 0.",
-        ),
+        ("unitPrice", json!(1.005), "Ensure that there are no more than 2 decimal places."),
+        ("inventory", json!(-1), "Ensure this value is greater than or equal to 0."),
         (
             "slug",
             json!("hello world"),
             "Enter a valid \"slug\" consisting of letters, numbers, underscores or hyphens.",
         ),
-        (
-            "slug",
-            json!("a".repeat(51)),
-            "Ensure this field has no more than 50 characters.",
-        ),
+        ("slug", json!("a".repeat(51)), "Ensure this field has no more than 50 characters."),
         ("title", json!("   "), "This field may not be blank."),
-        (
-            "title",
-            json!("t".repeat(256)),
-            "Ensure this field has no more than 255 characters.",
-        ),
+        ("title", json!("t".repeat(256)), "Ensure this field has no more than 255 characters."),
         ("title", Value::Null, "This field may not be null."),
-        (
-            "collectionId",
-            json!(99999),
-            "Invalid pk \"99999\" - object does not exist.",
-        ),
+        ("collectionId", json!(99999), "Invalid pk \"99999\" - object does not exist."),
     ];
     for (field, value, message) in cases {
         let mut input = valid_input(c.id);
         input[field] = value.clone();
-        let response = app
-            .gql(As::Default, CREATE, json!({ "input": input }))
-            .await;
-        assert_eq!(
-            field_errors(&response),
-            json!({ field: [message] }),
-            "{field}: {value}"
-        );
+        let response = app.gql(As::Default, CREATE, json!({ "input": input })).await;
+        assert_eq!(field_errors(&response), json!({ field: [message] }), "{field}: {value}");
         assert_eq!(error(&response, "BAD_USER_INPUT", 400)["message"], message);
     }
 }
@@ -309,30 +235,17 @@ async fn create_product_boundaries_pass_and_refused_creates_write_nothing() {
     let mut conn = app.conn().await;
     let c = factories::collection(&mut conn, "C").await;
     drop(conn);
-    for (price, inventory, slug) in [
-        (json!(1), 0, "hello-world_2"),
-        (json!(9999.99), 2_147_483_647, "x"),
-    ] {
+    for (price, inventory, slug) in
+        [(json!(1), 0, "hello-world_2"), (json!(9999.99), 2_147_483_647, "x")]
+    {
         let input = json!({ "title": "ok", "slug": slug, "unitPrice": price, "inventory": inventory, "collectionId": c.id });
-        app.data(As::Default, CREATE, json!({ "input": input }))
-            .await;
+        app.data(As::Default, CREATE, json!({ "input": input })).await;
     }
     let mut refused = valid_input(c.id);
     refused["inventory"] = json!(-1);
-    app.refused(
-        As::Default,
-        CREATE,
-        json!({ "input": refused }),
-        "BAD_USER_INPUT",
-    )
-    .await;
-    let total = app
-        .data(As::Default, "{ products { totalCount } }", json!({}))
-        .await;
-    assert_eq!(
-        total["products"]["totalCount"], 2,
-        "only the two valid creates"
-    );
+    app.refused(As::Default, CREATE, json!({ "input": refused }), "BAD_USER_INPUT").await;
+    let total = app.data(As::Default, "{ products { totalCount } }", json!({})).await;
+    assert_eq!(total["products"]["totalCount"], 2, "only the two valid creates");
 }
 
 #[tokio::test]
@@ -351,9 +264,7 @@ async fn description_may_be_omitted_null_or_empty() {
         if let Some(value) = description {
             input["description"] = value;
         }
-        let created = app
-            .data(As::Default, CREATE, json!({ "input": input }))
-            .await;
+        let created = app.data(As::Default, CREATE, json!({ "input": input })).await;
         let read = app
             .data(
                 As::Default,
@@ -391,15 +302,11 @@ async fn full_update_requires_every_field_and_keeps_omitted_optional_ones() {
     let (app, id, _, other) = mug_and_two_collections().await;
     let mut input = valid_input(other);
     input.as_object_mut().map(|o| o.remove("slug"));
-    let response = app
-        .field_errors(As::Default, UPDATE, json!({ "id": id, "input": input }))
-        .await;
+    let response = app.field_errors(As::Default, UPDATE, json!({ "id": id, "input": input })).await;
     assert_eq!(response, json!({ "slug": ["This field is required."] }));
 
     let input = json!({ "title": "Laptop+", "slug": "laptop-updated", "unitPrice": 899.99, "inventory": 45, "collectionId": other });
-    let replaced = app
-        .data(As::Default, UPDATE, json!({ "id": id, "input": input }))
-        .await;
+    let replaced = app.data(As::Default, UPDATE, json!({ "id": id, "input": input })).await;
     assert_eq!(
         replaced["updateProduct"],
         json!({ "id": id, "title": "Laptop+", "slug": "laptop-updated", "unitPrice": 899.99, "inventory": 45 })
@@ -417,20 +324,13 @@ async fn patch_changes_only_what_is_sent_and_null_clears_the_description() {
     let price = json!({ "id": id, "input": { "unitPrice": 6 } });
     let patched = app.data(As::Default, PATCH, price).await["patchProduct"].clone();
     assert_eq!(
-        (
-            &patched["unitPrice"],
-            &patched["title"],
-            &patched["inventory"]
-        ),
+        (&patched["unitPrice"], &patched["title"], &patched["inventory"]),
         (&json!(6), &json!("Mug"), &json!(7))
     );
     assert_eq!(patched["description"], "Blue");
     assert_eq!(patched["collectionId"], c);
     let saved: chrono::DateTime<Utc> = patched["lastUpdate"].as_str().unwrap().parse().unwrap();
-    assert!(
-        saved > Utc::now() - Duration::minutes(1),
-        "lastUpdate is set on every save"
-    );
+    assert!(saved > Utc::now() - Duration::minutes(1), "lastUpdate is set on every save");
 
     let clear = json!({ "id": id, "input": { "description": null } });
     let cleared = app.data(As::Default, PATCH, clear).await;
@@ -461,15 +361,9 @@ async fn delete_product_guard_and_cascades() {
     let app = TestApp::as_staff().await;
     let mut conn = app.conn().await;
     let c = factories::collection(&mut conn, "C").await;
-    let ordered = factories::product(c.id)
-        .title("Ordered")
-        .insert(&mut conn)
-        .await;
+    let ordered = factories::product(c.id).title("Ordered").insert(&mut conn).await;
     factories::order_item(&mut conn, &app.auth, ordered.id).await;
-    let featured = factories::product(c.id)
-        .title("Featured")
-        .insert(&mut conn)
-        .await;
+    let featured = factories::product(c.id).title("Featured").insert(&mut conn).await;
     factories::review(&mut conn, featured.id, "Ann").await;
     drop(conn);
     app.data(
@@ -479,9 +373,7 @@ async fn delete_product_guard_and_cascades() {
     )
     .await;
 
-    let response = app
-        .gql(As::Default, DELETE, json!({ "id": ordered.id }))
-        .await;
+    let response = app.gql(As::Default, DELETE, json!({ "id": ordered.id })).await;
     let guard = error(&response, "METHOD_NOT_ALLOWED", 405);
     assert_eq!(
         guard["message"],
@@ -494,9 +386,7 @@ async fn delete_product_guard_and_cascades() {
     )
     .await;
 
-    let deleted = app
-        .data(As::Default, DELETE, json!({ "id": featured.id }))
-        .await;
+    let deleted = app.data(As::Default, DELETE, json!({ "id": featured.id })).await;
     assert_eq!(deleted["deleteProduct"], true);
     let gone = app
         .gql(
@@ -513,11 +403,7 @@ async fn delete_product_guard_and_cascades() {
             json!({ "id": featured.id }),
         )
         .await;
-    assert_eq!(
-        reviews["reviews"],
-        json!([]),
-        "reviews are deleted with their product"
-    );
+    assert_eq!(reviews["reviews"], json!([]), "reviews are deleted with their product");
     let collection = app
         .data(
             As::Default,
@@ -527,9 +413,7 @@ async fn delete_product_guard_and_cascades() {
         .await;
     assert_eq!(collection["collection"]["featuredProduct"], Value::Null);
 
-    let again = app
-        .gql(As::Default, DELETE, json!({ "id": featured.id }))
-        .await;
+    let again = app.gql(As::Default, DELETE, json!({ "id": featured.id })).await;
     error(&again, "NOT_FOUND", 404);
 }
 
@@ -539,19 +423,11 @@ async fn inventory_status_threshold_is_ten() {
     let mut conn = app.conn().await;
     let c = factories::collection(&mut conn, "C").await;
     for (inventory, title) in [(0, "a"), (9, "b"), (10, "c"), (11, "d")] {
-        factories::product(c.id)
-            .title(title)
-            .inventory(inventory)
-            .insert(&mut conn)
-            .await;
+        factories::product(c.id).title(title).inventory(inventory).insert(&mut conn).await;
     }
     drop(conn);
     let data = app
-        .data(
-            As::Default,
-            "{ products { nodes { inventory inventoryStatus } } }",
-            json!({}),
-        )
+        .data(As::Default, "{ products { nodes { inventory inventoryStatus } } }", json!({}))
         .await;
     assert_eq!(
         data["products"]["nodes"],
@@ -568,43 +444,18 @@ async fn product_list_filters_by_collection_and_strict_price_bounds() {
     let mut conn = app.conn().await;
     let a = factories::collection(&mut conn, "A").await;
     let b = factories::collection(&mut conn, "B").await;
-    let p10 = factories::product(a.id)
-        .title("p10")
-        .price("10.00")
-        .insert(&mut conn)
-        .await;
-    let p15 = factories::product(a.id)
-        .title("p15")
-        .price("15.00")
-        .insert(&mut conn)
-        .await;
-    let p20 = factories::product(b.id)
-        .title("p20")
-        .price("20.00")
-        .insert(&mut conn)
-        .await;
-    let p25 = factories::product(b.id)
-        .title("p25")
-        .price("25.50")
-        .insert(&mut conn)
-        .await;
+    let p10 = factories::product(a.id).title("p10").price("10.00").insert(&mut conn).await;
+    let p15 = factories::product(a.id).title("p15").price("15.00").insert(&mut conn).await;
+    let p20 = factories::product(b.id).title("p20").price("20.00").insert(&mut conn).await;
+    let p25 = factories::product(b.id).title("p25").price("25.50").insert(&mut conn).await;
     drop(conn);
 
-    assert_eq!(
-        ids(&app, &format!("collectionId: {}", a.id)).await,
-        [p10.id, p15.id]
-    );
+    assert_eq!(ids(&app, &format!("collectionId: {}", a.id)).await, [p10.id, p15.id]);
     assert_eq!(ids(&app, "unitPriceGt: 10").await, [p15.id, p20.id, p25.id]);
     assert_eq!(ids(&app, "unitPriceLt: 20").await, [p10.id, p15.id]);
-    assert_eq!(
-        ids(&app, "unitPriceGt: 10, unitPriceLt: 20").await,
-        [p15.id]
-    );
+    assert_eq!(ids(&app, "unitPriceGt: 10, unitPriceLt: 20").await, [p15.id]);
     assert_eq!(ids(&app, "unitPriceGt: \"25.49\"").await, [p25.id]);
-    assert_eq!(
-        ids(&app, &format!("collectionId: {}, unitPriceGt: 20", b.id)).await,
-        [p25.id]
-    );
+    assert_eq!(ids(&app, &format!("collectionId: {}, unitPriceGt: 20", b.id)).await, [p25.id]);
     let count = app
         .data(
             As::Default,
@@ -614,13 +465,8 @@ async fn product_list_filters_by_collection_and_strict_price_bounds() {
         .await;
     assert_eq!(count["products"]["totalCount"], 2);
 
-    let response = app
-        .gql(
-            As::Default,
-            "{ products(collectionId: 999) { totalCount } }",
-            json!({}),
-        )
-        .await;
+    let response =
+        app.gql(As::Default, "{ products(collectionId: 999) { totalCount } }", json!({})).await;
     assert_eq!(
         field_errors(&response),
         json!({ "collectionId": ["Select a valid choice. That choice is not one of the available choices."] })
@@ -642,15 +488,8 @@ async fn search_matches_every_term_in_title_or_description() {
         .description(Some("For your COFFEE"))
         .insert(&mut conn)
         .await;
-    let tea = factories::product(c.id)
-        .title("Tea")
-        .description(None)
-        .insert(&mut conn)
-        .await;
-    let percent = factories::product(c.id)
-        .title("100% cotton_bag")
-        .insert(&mut conn)
-        .await;
+    let tea = factories::product(c.id).title("Tea").description(None).insert(&mut conn).await;
+    let percent = factories::product(c.id).title("100% cotton_bag").insert(&mut conn).await;
     drop(conn);
 
     let search = async |term: &str| {
@@ -708,12 +547,7 @@ async fn ordering_defaults_to_title_then_id_and_accepts_several_keys() {
         .updated(now - Duration::hours(2))
         .insert(&mut conn)
         .await;
-    let z = factories::product(c.id)
-        .title("Z")
-        .price("1.50")
-        .updated(now)
-        .insert(&mut conn)
-        .await;
+    let z = factories::product(c.id).title("Z").price("1.50").updated(now).insert(&mut conn).await;
     drop(conn);
 
     assert_eq!(ids(&app, "").await, [a.id, b1.id, b2.id, z.id]);
@@ -722,10 +556,7 @@ async fn ordering_defaults_to_title_then_id_and_accepts_several_keys() {
         [z.id, b1.id, b2.id, a.id],
         "id stays ascending as the tie-breaker"
     );
-    assert_eq!(
-        ids(&app, "orderBy: [UNIT_PRICE]").await,
-        [z.id, b1.id, b2.id, a.id]
-    );
+    assert_eq!(ids(&app, "orderBy: [UNIT_PRICE]").await, [z.id, b1.id, b2.id, a.id]);
     assert_eq!(
         ids(&app, "orderBy: [UNIT_PRICE_DESC, LAST_UPDATE]").await,
         [a.id, b1.id, b2.id, z.id]
@@ -734,21 +565,10 @@ async fn ordering_defaults_to_title_then_id_and_accepts_several_keys() {
         ids(&app, "orderBy: [UNIT_PRICE_DESC, LAST_UPDATE_DESC]").await,
         [a.id, b2.id, b1.id, z.id]
     );
-    assert_eq!(
-        ids(&app, "orderBy: [LAST_UPDATE]").await,
-        [b1.id, b2.id, a.id, z.id]
-    );
-    assert_eq!(
-        ids(&app, "orderBy: [LAST_UPDATE_DESC]").await,
-        [z.id, a.id, b2.id, b1.id]
-    );
-    let bad = app
-        .gql(
-            As::Default,
-            "{ products(orderBy: [PRICE]) { totalCount } }",
-            json!({}),
-        )
-        .await;
+    assert_eq!(ids(&app, "orderBy: [LAST_UPDATE]").await, [b1.id, b2.id, a.id, z.id]);
+    assert_eq!(ids(&app, "orderBy: [LAST_UPDATE_DESC]").await, [z.id, a.id, b2.id, b1.id]);
+    let bad =
+        app.gql(As::Default, "{ products(orderBy: [PRICE]) { totalCount } }", json!({})).await;
     error(&bad, "BAD_USER_INPUT", 400);
 }
 
@@ -816,12 +636,7 @@ async fn cursor_paging_over_duplicate_titles_sees_every_row_once_both_ways() {
         let price = ["3.00", "3.00", "1.00", "9.99"][i % 4];
         expected.push((
             title,
-            factories::product(c.id)
-                .title(title)
-                .price(price)
-                .insert(&mut conn)
-                .await
-                .id,
+            factories::product(c.id).title(title).price(price).insert(&mut conn).await.id,
         ));
     }
     drop(conn);
@@ -852,20 +667,10 @@ async fn cursors_stay_valid_while_rows_change() {
     let c = factories::collection(&mut conn, "C").await;
     let mut products = Vec::new();
     for title in ["b", "d", "f", "h"] {
-        products.push(
-            factories::product(c.id)
-                .title(title)
-                .insert(&mut conn)
-                .await,
-        );
+        products.push(factories::product(c.id).title(title).insert(&mut conn).await);
     }
-    let page = app
-        .data(
-            As::Default,
-            "{ products(first: 2) { pageInfo { endCursor } } }",
-            json!({}),
-        )
-        .await;
+    let page =
+        app.data(As::Default, "{ products(first: 2) { pageInfo { endCursor } } }", json!({})).await;
     let cursor = page["products"]["pageInfo"]["endCursor"].clone();
     // Rows appear before the cursor, and the cursor row itself disappears.
     factories::product(c.id).title("a").insert(&mut conn).await;
@@ -880,10 +685,7 @@ async fn cursors_stay_valid_while_rows_change() {
     let next = app
         .data(As::Default, "query($a: String) { products(first: 10, after: $a) { nodes { title } pageInfo { hasPreviousPage } } }", json!({ "a": cursor }))
         .await;
-    assert_eq!(
-        next["products"]["nodes"],
-        json!([{ "title": "f" }, { "title": "h" }])
-    );
+    assert_eq!(next["products"]["nodes"], json!([{ "title": "f" }, { "title": "h" }]));
     assert_eq!(next["products"]["pageInfo"]["hasPreviousPage"], true);
 }
 
@@ -893,10 +695,7 @@ async fn three_products() -> TestApp {
     let mut conn = app.conn().await;
     let c = factories::collection(&mut conn, "C").await;
     for title in ["a", "b", "c"] {
-        factories::product(c.id)
-            .title(title)
-            .insert(&mut conn)
-            .await;
+        factories::product(c.id).title(title).insert(&mut conn).await;
     }
     app
 }
@@ -915,13 +714,7 @@ async fn page_sizes_from_zero_to_a_hundred_are_accepted() {
         zero["products"],
         json!({ "edges": [], "pageInfo": { "hasNextPage": true }, "totalCount": 3 })
     );
-    let hundred = app
-        .data(
-            As::Default,
-            "{ products(first: 100) { totalCount } }",
-            json!({}),
-        )
-        .await;
+    let hundred = app.data(As::Default, "{ products(first: 100) { totalCount } }", json!({})).await;
     assert_eq!(hundred["products"]["totalCount"], 3);
 }
 
@@ -929,45 +722,21 @@ async fn page_sizes_from_zero_to_a_hundred_are_accepted() {
 async fn page_sizes_out_of_range_and_foreign_cursors_are_refused() {
     let app = three_products().await;
     let cases = [
-        (
-            "first: -1",
-            json!({ "first": ["Ensure this value is greater than or equal to 0."] }),
-        ),
-        (
-            "first: 101",
-            json!({ "first": ["Ensure this value is less than or equal to 100."] }),
-        ),
-        (
-            "last: 101",
-            json!({ "last": ["Ensure this value is less than or equal to 100."] }),
-        ),
-        (
-            "after: \"garbage\"",
-            json!({ "after": ["Invalid cursor."] }),
-        ),
-        (
-            "before: \"eyJvIjoiWCIsImsiOltdfQ\"",
-            json!({ "before": ["Invalid cursor."] }),
-        ),
+        ("first: -1", json!({ "first": ["Ensure this value is greater than or equal to 0."] })),
+        ("first: 101", json!({ "first": ["Ensure this value is less than or equal to 100."] })),
+        ("last: 101", json!({ "last": ["Ensure this value is less than or equal to 100."] })),
+        ("after: \"garbage\"", json!({ "after": ["Invalid cursor."] })),
+        ("before: \"eyJvIjoiWCIsImsiOltdfQ\"", json!({ "before": ["Invalid cursor."] })),
     ];
     for (args, expected) in cases {
         let response = app
-            .gql(
-                As::Default,
-                &format!("{{ products({args}) {{ totalCount }} }}"),
-                json!({}),
-            )
+            .gql(As::Default, &format!("{{ products({args}) {{ totalCount }} }}"), json!({}))
             .await;
         assert_eq!(field_errors(&response), expected, "{args}");
     }
     // A cursor made for one ordering is refused by another.
-    let page = app
-        .data(
-            As::Default,
-            "{ products(first: 1) { pageInfo { endCursor } } }",
-            json!({}),
-        )
-        .await;
+    let page =
+        app.data(As::Default, "{ products(first: 1) { pageInfo { endCursor } } }", json!({})).await;
     let response = app
         .gql(
             As::Default,
@@ -975,10 +744,7 @@ async fn page_sizes_out_of_range_and_foreign_cursors_are_refused() {
             json!({ "a": page["products"]["pageInfo"]["endCursor"] }),
         )
         .await;
-    assert_eq!(
-        field_errors(&response),
-        json!({ "after": ["Invalid cursor."] })
-    );
+    assert_eq!(field_errors(&response), json!({ "after": ["Invalid cursor."] }));
 }
 
 #[tokio::test]
@@ -1000,16 +766,9 @@ async fn product_page_with_relations_runs_a_fixed_number_of_statements() {
     }
     drop(conn);
     let query = "query($n: Int) { products(first: $n) { nodes { collection { title productsCount } reviews { name } } } }";
-    let small = app
-        .count_statements(As::Anon, query, json!({ "n": 2 }))
-        .await;
-    let large = app
-        .count_statements(As::Anon, query, json!({ "n": 100 }))
-        .await;
-    assert_eq!(
-        small, large,
-        "statement count must not grow with the page size"
-    );
+    let small = app.count_statements(As::Anon, query, json!({ "n": 2 })).await;
+    let large = app.count_statements(As::Anon, query, json!({ "n": 100 })).await;
+    assert_eq!(small, large, "statement count must not grow with the page size");
     assert!(large <= 5, "{large} statements");
     println!("products(first: 100) with collection, productsCount, reviews: {large} statements");
 }
@@ -1023,10 +782,7 @@ async fn a_product_page_reads_its_collections_in_its_own_statement() {
     let books = factories::collection(&mut conn, "Books").await;
     let toys = factories::collection(&mut conn, "Toys").await;
     for (title, collection) in [("A", &books), ("B", &toys), ("C", &books)] {
-        factories::product(collection.id)
-            .title(title)
-            .insert(&mut conn)
-            .await;
+        factories::product(collection.id).title(title).insert(&mut conn).await;
     }
     drop(conn);
     let query = "{ products(first: 10, orderBy: [TITLE]) \
@@ -1041,14 +797,7 @@ async fn a_product_page_reads_its_collections_in_its_own_statement() {
         .collect();
     let books = json!({ "id": books.id, "title": "Books", "productsCount": 2 });
     let toys = json!({ "id": toys.id, "title": "Toys", "productsCount": 1 });
-    assert_eq!(
-        shown,
-        vec![
-            (json!("A"), books.clone()),
-            (json!("B"), toys),
-            (json!("C"), books)
-        ]
-    );
+    assert_eq!(shown, vec![(json!("A"), books.clone()), (json!("B"), toys), (json!("C"), books)]);
 }
 
 /// With a batch window of an hour, any relation that a list did not prime would hold its
@@ -1067,27 +816,19 @@ async fn lists_prime_their_relations_instead_of_waiting_to_batch() {
     let customer = factories::customer_of(&mut conn, staff.id).await;
     factories::order_for(&mut conn, customer, ids[1]).await;
     drop(conn);
-    app.sql(&format!(
-        "UPDATE collections SET featured_product_id = {}",
-        ids[1]
-    ))
-    .await;
+    app.sql(&format!("UPDATE collections SET featured_product_id = {}", ids[1])).await;
     let cart = app
         .data(As::Default, "mutation { createCart { id } }", json!({}))
         .await["createCart"]["id"]
         .clone();
     let add = "mutation($c: UUID!, $p: Int!) { addCartItem(cartId: $c, productId: $p) { id } }";
-    app.data(As::Default, add, json!({ "c": cart, "p": ids[0] }))
-        .await;
+    app.data(As::Default, add, json!({ "c": cart, "p": ids[0] })).await;
     let reads = [
         (
             "{ products(first: 20) { nodes { title collection { title productsCount } reviews { name } images { url } availableInventory } } }",
             json!({}),
         ),
-        (
-            "{ products { edges { node { collection { title } } } } }",
-            json!({}),
-        ),
+        ("{ products { edges { node { collection { title } } } } }", json!({})),
         (
             "{ collections { featuredProduct { id } products(first: 3) { nodes { title collection { title } } } } }",
             json!({}),

@@ -41,13 +41,8 @@ async fn collections_are_ordered_by_title_then_id_with_product_counts() {
             json!({ "id": clothing.id }),
         )
         .await;
-    assert_eq!(
-        one["collection"],
-        json!({ "title": "Clothing", "productsCount": 3 })
-    );
-    let missing = app
-        .gql(As::Default, "{ collection(id: 987654) { id } }", json!({}))
-        .await;
+    assert_eq!(one["collection"], json!({ "title": "Clothing", "productsCount": 3 }));
+    let missing = app.gql(As::Default, "{ collection(id: 987654) { id } }", json!({})).await;
     assert_eq!(error(&missing, "NOT_FOUND", 404)["message"], "Not found.");
 }
 
@@ -59,9 +54,7 @@ async fn product_counts_follow_every_insert_move_and_delete() {
     let b = factories::collection(&mut conn, "B").await;
     drop(conn);
     let counts = async || {
-        let data = app
-            .data(As::Default, "{ collections { productsCount } }", json!({}))
-            .await;
+        let data = app.data(As::Default, "{ collections { productsCount } }", json!({})).await;
         let count = |i: usize| data["collections"][i]["productsCount"].as_i64();
         (count(0), count(1))
     };
@@ -73,18 +66,11 @@ async fn product_counts_follow_every_insert_move_and_delete() {
     }
     assert_eq!(counts().await, (Some(3), Some(0)));
     let moved = "mutation($id: Int!, $c: Int!) { patchProduct(id: $id, input: { collectionId: $c }) { id } }";
-    app.data(As::Default, moved, json!({ "id": made[0], "c": b.id }))
-        .await;
-    app.data(As::Default, moved, json!({ "id": made[1], "c": a.id }))
-        .await;
-    assert_eq!(
-        counts().await,
-        (Some(2), Some(1)),
-        "a move counts once each side"
-    );
+    app.data(As::Default, moved, json!({ "id": made[0], "c": b.id })).await;
+    app.data(As::Default, moved, json!({ "id": made[1], "c": a.id })).await;
+    assert_eq!(counts().await, (Some(2), Some(1)), "a move counts once each side");
     let delete = "mutation($id: Int!) { deleteProduct(id: $id) }";
-    app.data(As::Default, delete, json!({ "id": made[2] }))
-        .await;
+    app.data(As::Default, delete, json!({ "id": made[2] })).await;
     assert_eq!(counts().await, (Some(1), Some(1)));
     // A refused write changes no count.
     let refused = app.gql(As::Default, create, json!({ "c": 999_999 })).await;
@@ -98,19 +84,14 @@ async fn collections_are_created_and_their_input_validated() {
     let created = app
         .data(As::Default, "mutation { createCollection(input: { title: \"Furniture\" }) { id title productsCount featuredProduct { id } } }", json!({}))
         .await;
-    let id = created["createCollection"]["id"]
-        .as_i64()
-        .unwrap_or_default();
+    let id = created["createCollection"]["id"].as_i64().unwrap_or_default();
     assert_eq!(
         created["createCollection"],
         json!({ "id": id, "title": "Furniture", "productsCount": 0, "featuredProduct": null })
     );
 
     for (input, expected) in [
-        (
-            json!({ "title": "" }),
-            json!({ "title": ["This field may not be blank."] }),
-        ),
+        (json!({ "title": "" }), json!({ "title": ["This field may not be blank."] })),
         (json!({}), json!({ "title": ["This field is required."] })),
         (
             json!({ "title": "x".repeat(256) }),
@@ -153,11 +134,7 @@ async fn updates_set_keep_or_clear_the_featured_product() {
         json!({ "id": id, "title": "Home", "productsCount": 2, "featuredProduct": { "title": "Sofa" } })
     );
     let kept = app
-        .data(
-            As::Default,
-            update,
-            json!({ "id": id, "input": { "title": "Home & Garden" } }),
-        )
+        .data(As::Default, update, json!({ "id": id, "input": { "title": "Home & Garden" } }))
         .await;
     assert_eq!(
         kept["updateCollection"]["featuredProduct"],
@@ -172,13 +149,8 @@ async fn updates_set_keep_or_clear_the_featured_product() {
         )
         .await;
     assert_eq!(cleared["updateCollection"]["featuredProduct"], Value::Null);
-    let missing = app
-        .gql(
-            As::Default,
-            update,
-            json!({ "id": 424_242, "input": { "title": "x" } }),
-        )
-        .await;
+    let missing =
+        app.gql(As::Default, update, json!({ "id": 424_242, "input": { "title": "x" } })).await;
     error(&missing, "NOT_FOUND", 404);
 }
 
@@ -205,12 +177,10 @@ async fn delete_collection_guard() {
         .await;
     assert_eq!(still["collection"]["productsCount"], 1);
     assert_eq!(
-        app.data(As::Default, delete, json!({ "id": empty.id }))
-            .await["deleteCollection"],
+        app.data(As::Default, delete, json!({ "id": empty.id })).await["deleteCollection"],
         true
     );
-    app.refused(As::Default, delete, json!({ "id": empty.id }), "NOT_FOUND")
-        .await;
+    app.refused(As::Default, delete, json!({ "id": empty.id }), "NOT_FOUND").await;
 }
 
 #[tokio::test]
@@ -223,10 +193,7 @@ async fn collection_products_are_a_connection_batched_across_collections() {
         let mut titles = Vec::new();
         for p in 0..(c * 3) {
             let title = format!("P{}", (p * 7) % 11);
-            factories::product(collection.id)
-                .title(&title)
-                .insert(&mut conn)
-                .await;
+            factories::product(collection.id).title(&title).insert(&mut conn).await;
             titles.push(title);
         }
         titles.sort();
@@ -237,11 +204,7 @@ async fn collection_products_are_a_connection_batched_across_collections() {
     let data = app.data(As::Default, query, json!({ "n": 4 })).await;
     for (c, titles) in expected.iter().enumerate() {
         let got = &data["collections"][c]["products"];
-        let want: Vec<Value> = titles
-            .iter()
-            .take(4)
-            .map(|t| json!({ "title": t }))
-            .collect();
+        let want: Vec<Value> = titles.iter().take(4).map(|t| json!({ "title": t })).collect();
         assert_eq!(got["nodes"], json!(want), "collection {c}");
         assert_eq!(got["totalCount"], titles.len());
         assert_eq!(got["pageInfo"]["hasNextPage"], titles.len() > 4);
@@ -257,16 +220,9 @@ async fn collection_products_are_a_connection_batched_across_collections() {
     let last = app
         .data(As::Default, "{ collections { products(last: 2) { nodes { title } pageInfo { hasPreviousPage } } } }", json!({}))
         .await;
-    let tail: Vec<Value> = expected[5]
-        .iter()
-        .skip(13)
-        .map(|t| json!({ "title": t }))
-        .collect();
+    let tail: Vec<Value> = expected[5].iter().skip(13).map(|t| json!({ "title": t })).collect();
     assert_eq!(last["collections"][5]["products"]["nodes"], json!(tail));
-    assert_eq!(
-        last["collections"][5]["products"]["pageInfo"]["hasPreviousPage"],
-        true
-    );
+    assert_eq!(last["collections"][5]["products"]["pageInfo"]["hasPreviousPage"], true);
     // The next page of one collection goes through a cursor.
     let first = app
         .data(
@@ -279,15 +235,8 @@ async fn collection_products_are_a_connection_batched_across_collections() {
     let next = app
         .data(As::Default, "query($a: String) { collections { products(first: 2, after: $a) { nodes { title } pageInfo { hasPreviousPage } } } }", json!({ "a": cursor }))
         .await;
-    let page: Vec<Value> = expected[5]
-        .iter()
-        .skip(2)
-        .take(2)
-        .map(|t| json!({ "title": t }))
-        .collect();
+    let page: Vec<Value> =
+        expected[5].iter().skip(2).take(2).map(|t| json!({ "title": t })).collect();
     assert_eq!(next["collections"][5]["products"]["nodes"], json!(page));
-    assert_eq!(
-        next["collections"][5]["products"]["pageInfo"]["hasPreviousPage"],
-        true
-    );
+    assert_eq!(next["collections"][5]["products"]["pageInfo"]["hasPreviousPage"], true);
 }

@@ -48,16 +48,11 @@ impl StatementCounter {
 
     /// How many statements since the last reset contain `text`.
     pub fn containing(&self, text: &str) -> usize {
-        self.statements()
-            .iter()
-            .filter(|sql| sql.contains(text))
-            .count()
+        self.statements().iter().filter(|sql| sql.contains(text)).count()
     }
 
     fn statements(&self) -> std::sync::MutexGuard<'_, Vec<String>> {
-        self.1
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.1.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -130,16 +125,7 @@ impl TestApp {
         options.settings.media.root = media.0.clone();
         let state = AppState::with_options(pool.clone(), auth.clone(), options);
         let router = build_app(state.clone());
-        Self {
-            router,
-            state,
-            pool,
-            auth,
-            media,
-            default_authorization: None,
-            statements,
-            db,
-        }
+        Self { router, state, pool, auth, media, default_authorization: None, statements, db }
     }
 
     /// An app for statement-count tests, with the service's own (short) batch window:
@@ -184,9 +170,8 @@ impl TestApp {
             n: i64,
         }
         let mut conn = self.conn().await;
-        let row: Count = diesel_async::RunQueryDsl::get_result(diesel::sql_query(sql), &mut conn)
-            .await
-            .unwrap();
+        let row: Count =
+            diesel_async::RunQueryDsl::get_result(diesel::sql_query(sql), &mut conn).await.unwrap();
         row.n
     }
 
@@ -199,9 +184,7 @@ impl TestApp {
     /// Runs one SQL statement directly (a schema change or bulk write a test needs).
     pub async fn sql(&self, sql: &str) {
         let mut conn = self.conn().await;
-        diesel_async::RunQueryDsl::execute(diesel::sql_query(sql), &mut conn)
-            .await
-            .unwrap();
+        diesel_async::RunQueryDsl::execute(diesel::sql_query(sql), &mut conn).await.unwrap();
     }
 
     /// Sends a raw request through the router.
@@ -211,9 +194,7 @@ impl TestApp {
 
     /// A GET of `path` through the router with `headers` (name, value).
     pub async fn get(
-        &self,
-        path: &str,
-        headers: &[(&str, &str)],
+        &self, path: &str, headers: &[(&str, &str)],
     ) -> (StatusCode, HeaderMap, Bytes) {
         let mut request = Request::get(path);
         for (name, value) in headers {
@@ -234,35 +215,18 @@ impl TestApp {
 
     /// An operation as `caller` from the client address `peer`: status, headers and body.
     pub async fn call(
-        &self,
-        caller: As<'_>,
-        peer: &str,
-        query: &str,
-        variables: Value,
+        &self, caller: As<'_>, peer: &str, query: &str, variables: Value,
     ) -> (StatusCode, HeaderMap, Value) {
         let authorization = self.authorization(caller);
-        post_graphql(
-            &self.router,
-            authorization.as_deref(),
-            Some(peer),
-            query,
-            variables,
-        )
-        .await
+        post_graphql(&self.router, authorization.as_deref(), Some(peer), query, variables).await
     }
 
     /// POSTs a GraphQL operation as JSON, as `caller`, and returns the response document
     /// (which must come with `200 OK`).
     pub async fn gql(&self, caller: As<'_>, query: &str, variables: Value) -> Value {
         let authorization = self.authorization(caller);
-        let (status, _, body) = post_graphql(
-            &self.router,
-            authorization.as_deref(),
-            None,
-            query,
-            variables,
-        )
-        .await;
+        let (status, _, body) =
+            post_graphql(&self.router, authorization.as_deref(), None, query, variables).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         body
     }
@@ -270,10 +234,7 @@ impl TestApp {
     /// The `data` of an operation run as `caller`, failing the test on any error.
     pub async fn data(&self, caller: As<'_>, query: &str, variables: Value) -> Value {
         let response = self.gql(caller, query, variables).await;
-        assert!(
-            response.get("errors").is_none(),
-            "unexpected errors: {response:#}"
-        );
+        assert!(response.get("errors").is_none(), "unexpected errors: {response:#}");
         response["data"].clone()
     }
 
@@ -302,11 +263,7 @@ impl TestApp {
     /// The one error of an operation run as `caller`, which must have `code` and the
     /// status that goes with it.
     pub async fn refused(
-        &self,
-        caller: As<'_>,
-        query: &str,
-        variables: Value,
-        code: &str,
+        &self, caller: As<'_>, query: &str, variables: Value, code: &str,
     ) -> Value {
         let status = match code {
             "UNAUTHENTICATED" => 401,
@@ -339,14 +296,9 @@ impl TestApp {
 
 /// Sends a raw request through `router`: status, headers and body.
 pub async fn send_to(
-    router: &axum::Router,
-    request: Request<Body>,
+    router: &axum::Router, request: Request<Body>,
 ) -> (StatusCode, HeaderMap, Bytes) {
-    let response = router
-        .clone()
-        .oneshot(request)
-        .await
-        .unwrap_or_else(|e| match e {});
+    let response = router.clone().oneshot(request).await.unwrap_or_else(|e| match e {});
     let status = response.status();
     let headers = response.headers().clone();
     let body = response.into_body().collect().await.unwrap().to_bytes();
@@ -357,10 +309,7 @@ pub async fn send_to(
 /// `Authorization` value, from an optional client address (the socket peer), answered
 /// with status, headers and the body as JSON (a string when it is not JSON).
 pub async fn post_graphql(
-    router: &axum::Router,
-    authorization: Option<&str>,
-    peer: Option<&str>,
-    query: &str,
+    router: &axum::Router, authorization: Option<&str>, peer: Option<&str>, query: &str,
     variables: Value,
 ) -> (StatusCode, HeaderMap, Value) {
     let mut request = Request::post("/graphql").header("content-type", "application/json");
@@ -371,9 +320,7 @@ pub async fn post_graphql(
     let mut request = request.body(Body::from(body)).unwrap();
     if let Some(peer) = peer {
         let addr: std::net::SocketAddr = format!("{peer}:40000").parse().unwrap();
-        request
-            .extensions_mut()
-            .insert(axum::extract::ConnectInfo(addr));
+        request.extensions_mut().insert(axum::extract::ConnectInfo(addr));
     }
     let (status, headers, body) = send_to(router, request).await;
     let body = serde_json::from_slice(&body)
@@ -447,9 +394,8 @@ pub const TEST_SECRET: &[u8] = b"test-secret-test-secret-test-secret!";
 
 /// The single error of `response`, checked for its code and status.
 pub fn error<'a>(response: &'a Value, code: &str, status: u16) -> &'a Value {
-    let errors = response["errors"]
-        .as_array()
-        .unwrap_or_else(|| panic!("expected errors in {response:#}"));
+    let errors =
+        response["errors"].as_array().unwrap_or_else(|| panic!("expected errors in {response:#}"));
     assert_eq!(errors.len(), 1, "{response:#}");
     let error = &errors[0];
     assert_eq!(error["extensions"]["code"], code, "{response:#}");
@@ -469,10 +415,7 @@ pub struct CapturedLogs(Arc<std::sync::Mutex<Vec<u8>>>);
 impl CapturedLogs {
     pub fn lines(&self) -> Vec<String> {
         let bytes = self.0.lock().map(|b| b.clone()).unwrap_or_default();
-        String::from_utf8_lossy(&bytes)
-            .lines()
-            .map(str::to_owned)
-            .collect()
+        String::from_utf8_lossy(&bytes).lines().map(str::to_owned).collect()
     }
 }
 
@@ -511,9 +454,7 @@ pub fn capture_logs() -> CapturedLogs {
 pub async fn cart_with(app: &TestApp, token: Option<&str>, lines: &[(i64, i32)]) -> String {
     const ADD: &str = "mutation($c: UUID!, $p: Int!, $q: Int!) { addCartItem(cartId: $c, productId: $p, quantity: $q) { id } }";
     let caller = || token.map_or(As::Default, As::Token);
-    let data = app
-        .data(caller(), "mutation { createCart { id } }", json!({}))
-        .await;
+    let data = app.data(caller(), "mutation { createCart { id } }", json!({})).await;
     let id = data["createCart"]["id"].as_str().unwrap().to_owned();
     for (product, quantity) in lines {
         let vars = json!({ "c": id, "p": product, "q": quantity });

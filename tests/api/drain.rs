@@ -23,15 +23,8 @@ async fn exchange(addr: SocketAddr, head: &str, body: &str) -> std::io::Result<(
     stream.write_all(request.as_bytes()).await?;
     let mut response = String::new();
     stream.read_to_string(&mut response).await?;
-    let status = response
-        .split(' ')
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .unwrap_or(0);
-    let body = response
-        .split_once("\r\n\r\n")
-        .map(|(_, body)| body.to_owned())
-        .unwrap_or_default();
+    let status = response.split(' ').nth(1).and_then(|code| code.parse().ok()).unwrap_or(0);
+    let body = response.split_once("\r\n\r\n").map(|(_, body)| body.to_owned()).unwrap_or_default();
     Ok((status, body))
 }
 
@@ -55,11 +48,8 @@ impl Balancer {
     /// A ready instance, round robin.
     fn pick(&self) -> Option<SocketAddr> {
         let instances = self.instances.lock().unwrap();
-        let ready: Vec<_> = instances
-            .iter()
-            .filter(|(_, up)| up.load(Ordering::SeqCst))
-            .map(|(a, _)| *a)
-            .collect();
+        let ready: Vec<_> =
+            instances.iter().filter(|(_, up)| up.load(Ordering::SeqCst)).map(|(a, _)| *a).collect();
         let n = self.next.fetch_add(1, Ordering::SeqCst);
         (!ready.is_empty()).then(|| ready[n % ready.len()])
     }
@@ -87,11 +77,7 @@ struct Tally {
 
 /// Sends one GraphQL operation through the balancer; its `data`, or a recorded failure.
 async fn send(
-    balancer: &Balancer,
-    tally: &Tally,
-    token: &str,
-    query: &str,
-    variables: Value,
+    balancer: &Balancer, tally: &Tally, token: &str, query: &str, variables: Value,
 ) -> Option<Value> {
     let Some(addr) = balancer.pick() else {
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -110,67 +96,36 @@ async fn send(
         .and_then(|(_, body)| serde_json::from_str::<Value>(body).ok())
         .filter(|doc| doc.get("errors").is_none());
     if parsed.is_none() {
-        tally
-            .failures
-            .lock()
-            .unwrap()
-            .push(format!("{addr}: {outcome:?}"));
+        tally.failures.lock().unwrap().push(format!("{addr}: {outcome:?}"));
     }
     parsed.map(|doc| doc["data"].clone())
 }
 
 /// Reads, and a checkout every third round, until `stop`.
 async fn shop(
-    balancer: Arc<Balancer>,
-    tally: Arc<Tally>,
-    token: String,
-    product: i64,
-    stop: Arc<AtomicBool>,
+    balancer: Arc<Balancer>, tally: Arc<Tally>, token: String, product: i64, stop: Arc<AtomicBool>,
 ) {
     let mut round = 0;
     while !stop.load(Ordering::SeqCst) {
         round += 1;
-        send(
-            &balancer,
-            &tally,
-            &token,
-            "{ products(first: 5) { nodes { id title } } }",
-            json!({}),
-        )
-        .await;
+        send(&balancer, &tally, &token, "{ products(first: 5) { nodes { id title } } }", json!({}))
+            .await;
         if round % 3 != 0 {
             continue;
         }
-        let Some(cart) = send(
-            &balancer,
-            &tally,
-            &token,
-            "mutation { createCart { id } }",
-            json!({}),
-        )
-        .await
+        let Some(cart) =
+            send(&balancer, &tally, &token, "mutation { createCart { id } }", json!({})).await
         else {
             continue;
         };
         let cart = cart["createCart"]["id"].clone();
         let add = "mutation($c: UUID!, $p: Int!) { addCartItem(cartId: $c, productId: $p, quantity: 1) { id } }";
-        if send(
-            &balancer,
-            &tally,
-            &token,
-            add,
-            json!({ "c": cart, "p": product }),
-        )
-        .await
-        .is_none()
+        if send(&balancer, &tally, &token, add, json!({ "c": cart, "p": product })).await.is_none()
         {
             continue;
         }
         let order = "mutation($c: UUID!) { createOrder(cartId: $c) { id } }";
-        if send(&balancer, &tally, &token, order, json!({ "c": cart }))
-            .await
-            .is_some()
-        {
+        if send(&balancer, &tally, &token, order, json!({ "c": cart })).await.is_some() {
             tally.orders.fetch_add(1, Ordering::SeqCst);
         }
     }
@@ -188,21 +143,12 @@ async fn an_instance_drains_and_restarts_under_load_without_a_failed_request() {
     let tally = Arc::new(Tally::default());
     let stop = Arc::new(AtomicBool::new(false));
     let prober = tokio::spawn(balancer.clone().probe(stop.clone()));
-    let client = tokio::spawn(shop(
-        balancer.clone(),
-        tally.clone(),
-        token,
-        product,
-        stop.clone(),
-    ));
+    let client = tokio::spawn(shop(balancer.clone(), tally.clone(), token, product, stop.clone()));
 
     tokio::time::sleep(Duration::from_millis(1_500)).await;
     let drained = first.addr;
     let status = first.terminate().await;
-    assert!(
-        status.success(),
-        "the drained instance exited with {status}"
-    );
+    assert!(status.success(), "the drained instance exited with {status}");
     balancer.remove(drained);
     let restarted = Instance::start(&app).await;
     balancer.add(restarted.addr);
@@ -216,10 +162,6 @@ async fn an_instance_drains_and_restarts_under_load_without_a_failed_request() {
     let orders = tally.orders.load(Ordering::SeqCst);
     assert!(orders > 0 && tally.requests.load(Ordering::SeqCst) > 20);
     let placed = app.count_sql("SELECT count(*) AS n FROM orders").await;
-    assert_eq!(
-        placed,
-        i64::try_from(orders).unwrap(),
-        "every order placed once"
-    );
+    assert_eq!(placed, i64::try_from(orders).unwrap(), "every order placed once");
     let _ = (second.terminate().await, restarted.terminate().await);
 }

@@ -24,9 +24,7 @@ pub fn png(width: u32, height: u32, size: Option<usize>) -> Vec<u8> {
         Rgb([r, g, b])
     });
     let mut bytes = Vec::new();
-    image
-        .write_to(&mut Cursor::new(&mut bytes), ImageFormat::Png)
-        .unwrap();
+    image.write_to(&mut Cursor::new(&mut bytes), ImageFormat::Png).unwrap();
     if let Some(size) = size {
         assert!(bytes.len() <= size, "base image too big: {}", bytes.len());
         bytes.resize(size, 0);
@@ -36,12 +34,7 @@ pub fn png(width: u32, height: u32, size: Option<usize>) -> Vec<u8> {
 
 /// A GraphQL multipart request (operations, map, one file).
 async fn upload(
-    app: &TestApp,
-    token: Option<&str>,
-    query: &str,
-    variables: Value,
-    filename: &str,
-    file: &[u8],
+    app: &TestApp, token: Option<&str>, query: &str, variables: Value, filename: &str, file: &[u8],
 ) -> (StatusCode, Value) {
     let boundary = "----storefront-test-boundary";
     let mut variables = variables;
@@ -53,16 +46,8 @@ async fn upload(
         body.extend_from_slice(content);
         body.extend_from_slice(b"\r\n");
     };
-    part(
-        &mut body,
-        "Content-Disposition: form-data; name=\"operations\"",
-        operations.as_bytes(),
-    );
-    part(
-        &mut body,
-        "Content-Disposition: form-data; name=\"map\"",
-        br#"{"0":["variables.f"]}"#,
-    );
+    part(&mut body, "Content-Disposition: form-data; name=\"operations\"", operations.as_bytes());
+    part(&mut body, "Content-Disposition: form-data; name=\"map\"", br#"{"0":["variables.f"]}"#);
     part(
         &mut body,
         &format!(
@@ -72,19 +57,13 @@ async fn upload(
     );
     body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
     let mut request = Request::post("/graphql")
-        .header(
-            header::CONTENT_TYPE,
-            format!("multipart/form-data; boundary={boundary}"),
-        )
+        .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
         .header(header::CONTENT_LENGTH, body.len());
     if let Some(token) = token {
         request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
     }
     let (status, _, bytes) = app.send(request.body(Body::from(body)).unwrap()).await;
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
+    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
 }
 
 async fn product(app: &TestApp) -> i64 {
@@ -96,45 +75,21 @@ async fn staff_upload_images_that_are_stored_listed_and_served() {
     let app = TestApp::new().await;
     let (_, staff) = app.user("staff", Kind::Staff).await;
     let p = product(&app).await;
-    let (status, response) = upload(
-        &app,
-        Some(&staff),
-        UPLOAD,
-        json!({ "p": p }),
-        "dog.png",
-        &png(40, 30, None),
-    )
-    .await;
+    let (status, response) =
+        upload(&app, Some(&staff), UPLOAD, json!({ "p": p }), "dog.png", &png(40, 30, None)).await;
     assert_eq!(status, StatusCode::OK);
     let image = response["data"]["uploadProductImage"].clone();
+    assert_eq!(image["url"], "http://127.0.0.1:8000/media/store/images/dog.png", "{response}");
     assert_eq!(
-        image["url"], "http://127.0.0.1:8000/media/store/images/dog.png",
-        "{response}"
-    );
-    assert_eq!(
-        (
-            image["width"].as_i64(),
-            image["height"].as_i64(),
-            image["productId"].as_i64()
-        ),
+        (image["width"].as_i64(), image["height"].as_i64(), image["productId"].as_i64()),
         (Some(40), Some(30), Some(p))
     );
     assert_eq!(app.media.files(), ["store/images/dog.png"]);
 
     // A second file of the same name gets its own name; nothing is overwritten.
-    let (_, second) = upload(
-        &app,
-        Some(&staff),
-        UPLOAD,
-        json!({ "p": p }),
-        "dog.png",
-        &png(8, 8, None),
-    )
-    .await;
-    let url = second["data"]["uploadProductImage"]["url"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
+    let (_, second) =
+        upload(&app, Some(&staff), UPLOAD, json!({ "p": p }), "dog.png", &png(8, 8, None)).await;
+    let url = second["data"]["uploadProductImage"]["url"].as_str().unwrap_or_default().to_owned();
     assert!(
         url.starts_with("http://127.0.0.1:8000/media/store/images/dog_")
             && url.ends_with(".png")
@@ -144,24 +99,14 @@ async fn staff_upload_images_that_are_stored_listed_and_served() {
     assert_eq!(app.media.files().len(), 2);
 
     let listed = app.data(As::Default, "query($p: Int!) { product(id: $p) { images { width } } productImages(productId: $p) { id } }", json!({ "p": p })).await;
-    assert_eq!(
-        listed["product"]["images"],
-        json!([{ "width": 40 }, { "width": 8 }])
-    );
+    assert_eq!(listed["product"]["images"], json!([{ "width": 40 }, { "width": 8 }]));
     assert_eq!(listed["productImages"].as_array().map(Vec::len), Some(2));
 
-    let served = Request::get("/media/store/images/dog.png")
-        .body(Body::empty())
-        .unwrap();
+    let served = Request::get("/media/store/images/dog.png").body(Body::empty()).unwrap();
     let (status, headers, body) = app.send(served).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(headers[header::CONTENT_TYPE], "image/png");
-    assert!(
-        headers[header::CACHE_CONTROL]
-            .to_str()
-            .unwrap_or_default()
-            .contains("max-age")
-    );
+    assert!(headers[header::CACHE_CONTROL].to_str().unwrap_or_default().contains("max-age"));
     assert_eq!(body.as_ref(), png(40, 30, None).as_slice());
 }
 
@@ -173,22 +118,10 @@ async fn uploads_are_checked_by_content_then_size() {
     let invalid =
         "Upload a valid image. The file you uploaded was either not an image or a corrupted image.";
     let cases: Vec<(&str, Vec<u8>, Option<&str>)> = vec![
-        (
-            "notes.png",
-            b"this is plain text, not a picture".to_vec(),
-            Some(invalid),
-        ),
-        (
-            "truncated.png",
-            png(64, 64, None)[..200].to_vec(),
-            Some(invalid),
-        ),
+        ("notes.png", b"this is plain text, not a picture".to_vec(), Some(invalid)),
+        ("truncated.png", png(64, 64, None)[..200].to_vec(), Some(invalid)),
         ("exact.png", png(200, 200, Some(512_000)), None),
-        (
-            "over.png",
-            png(200, 200, Some(512_001)),
-            Some("Files cannot be larger than 500KB!"),
-        ),
+        ("over.png", png(200, 200, Some(512_001)), Some("Files cannot be larger than 500KB!")),
         ("big-text.png", vec![b'x'; 600_000], Some(invalid)),
     ];
     for (name, bytes, expected) in cases {
@@ -204,11 +137,7 @@ async fn uploads_are_checked_by_content_then_size() {
                 assert_eq!(app.media.files().len(), before + 1);
             }
             Some(message) => {
-                assert_eq!(
-                    field_errors(&response),
-                    json!({ "image": [message] }),
-                    "{name}"
-                );
+                assert_eq!(field_errors(&response), json!({ "image": [message] }), "{name}");
                 assert_eq!(app.media.files().len(), before, "{name}: nothing stored");
             }
         }
@@ -224,30 +153,13 @@ async fn only_staff_upload_and_unknown_products_are_not_found() {
     let file = png(10, 10, None);
     let (_, anonymous) = upload(&app, None, UPLOAD, json!({ "p": p }), "a.png", &file).await;
     error(&anonymous, "UNAUTHENTICATED", 401);
-    let (_, forbidden) = upload(
-        &app,
-        Some(&customer),
-        UPLOAD,
-        json!({ "p": p }),
-        "a.png",
-        &file,
-    )
-    .await;
+    let (_, forbidden) =
+        upload(&app, Some(&customer), UPLOAD, json!({ "p": p }), "a.png", &file).await;
     error(&forbidden, "FORBIDDEN", 403);
-    let (_, missing) = upload(
-        &app,
-        Some(&staff),
-        UPLOAD,
-        json!({ "p": 987_654 }),
-        "a.png",
-        &file,
-    )
-    .await;
+    let (_, missing) =
+        upload(&app, Some(&staff), UPLOAD, json!({ "p": 987_654 }), "a.png", &file).await;
     error(&missing, "NOT_FOUND", 404);
-    assert!(
-        app.media.files().is_empty(),
-        "nothing stored by refused uploads"
-    );
+    assert!(app.media.files().is_empty(), "nothing stored by refused uploads");
 }
 
 #[tokio::test]
@@ -255,15 +167,8 @@ async fn replace_and_delete_remove_the_old_files() {
     let app = TestApp::new().await;
     let (_, staff) = app.user("staff", Kind::Staff).await;
     let p = product(&app).await;
-    let (_, first) = upload(
-        &app,
-        Some(&staff),
-        UPLOAD,
-        json!({ "p": p }),
-        "old.png",
-        &png(10, 10, None),
-    )
-    .await;
+    let (_, first) =
+        upload(&app, Some(&staff), UPLOAD, json!({ "p": p }), "old.png", &png(10, 10, None)).await;
     let id = first["data"]["uploadProductImage"]["id"].clone();
     let (_, replaced) = upload(
         &app,
@@ -274,15 +179,8 @@ async fn replace_and_delete_remove_the_old_files() {
         &png(20, 10, None),
     )
     .await;
-    assert_eq!(
-        replaced["data"]["replaceProductImage"]["width"], 20,
-        "{replaced}"
-    );
-    assert_eq!(
-        app.media.files(),
-        ["store/images/new.png"],
-        "the old file is gone"
-    );
+    assert_eq!(replaced["data"]["replaceProductImage"]["width"], 20, "{replaced}");
+    assert_eq!(app.media.files(), ["store/images/new.png"], "the old file is gone");
     let (_, wrong) = upload(
         &app,
         Some(&staff),
@@ -296,18 +194,11 @@ async fn replace_and_delete_remove_the_old_files() {
 
     let delete = "mutation($p: Int!, $i: Int!) { deleteProductImage(productId: $p, id: $i) }";
     assert_eq!(
-        app.data(As::Token(&staff), delete, json!({ "p": p, "i": id }))
-            .await["deleteProductImage"],
+        app.data(As::Token(&staff), delete, json!({ "p": p, "i": id })).await["deleteProductImage"],
         true
     );
     assert!(app.media.files().is_empty());
-    app.refused(
-        As::Token(&staff),
-        delete,
-        json!({ "p": p, "i": id }),
-        "NOT_FOUND",
-    )
-    .await;
+    app.refused(As::Token(&staff), delete, json!({ "p": p, "i": id }), "NOT_FOUND").await;
 }
 
 /// The row insert fails after the file was written: the file is removed again.
@@ -318,15 +209,9 @@ async fn a_failed_row_insert_removes_the_file_it_wrote() {
     let p = product(&app).await;
     app.sql("ALTER TABLE product_images ADD CONSTRAINT test_refuse CHECK (width < 0) NOT VALID")
         .await;
-    let (_, failed) = upload(
-        &app,
-        Some(&staff),
-        UPLOAD,
-        json!({ "p": p }),
-        "orphan.png",
-        &png(10, 10, None),
-    )
-    .await;
+    let (_, failed) =
+        upload(&app, Some(&staff), UPLOAD, json!({ "p": p }), "orphan.png", &png(10, 10, None))
+            .await;
     error(&failed, "INTERNAL_SERVER_ERROR", 500);
     assert!(app.media.files().is_empty(), "no orphan file");
 }
@@ -339,33 +224,15 @@ async fn a_product_page_with_images_keeps_its_statement_budget() {
     let c = factories::collection(&mut conn, "C").await;
     let mut ids = Vec::new();
     for i in 0..30 {
-        ids.push(
-            factories::product(c.id)
-                .title(&format!("P{i:02}"))
-                .insert(&mut conn)
-                .await
-                .id,
-        );
+        ids.push(factories::product(c.id).title(&format!("P{i:02}")).insert(&mut conn).await.id);
     }
     drop(conn);
     for id in ids.iter().step_by(3) {
-        upload(
-            &app,
-            Some(&staff),
-            UPLOAD,
-            json!({ "p": id }),
-            "p.png",
-            &png(4, 4, None),
-        )
-        .await;
+        upload(&app, Some(&staff), UPLOAD, json!({ "p": id }), "p.png", &png(4, 4, None)).await;
     }
     let query = "query($n: Int) { products(first: $n) { nodes { title images { url width } collection { title } } } }";
-    let small = app
-        .count_statements(As::Anon, query, json!({ "n": 2 }))
-        .await;
-    let large = app
-        .count_statements(As::Anon, query, json!({ "n": 30 }))
-        .await;
+    let small = app.count_statements(As::Anon, query, json!({ "n": 2 })).await;
+    let large = app.count_statements(As::Anon, query, json!({ "n": 30 })).await;
     assert_eq!(small, large);
     assert!(large <= 3, "{large}");
 }
@@ -379,32 +246,21 @@ async fn cors_answers_preflights_for_allowed_origins_only() {
             .uri("/graphql")
             .header(header::ORIGIN, origin)
             .header(header::ACCESS_CONTROL_REQUEST_METHOD, "POST")
-            .header(
-                header::ACCESS_CONTROL_REQUEST_HEADERS,
-                "content-type,authorization",
-            )
+            .header(header::ACCESS_CONTROL_REQUEST_HEADERS, "content-type,authorization")
             .body(Body::empty())
             .unwrap()
     };
     let (status, headers, _) = app.send(preflight("http://localhost:8001")).await;
     assert!(status.is_success(), "{status}");
-    assert_eq!(
-        headers[header::ACCESS_CONTROL_ALLOW_ORIGIN],
-        "http://localhost:8001"
-    );
-    let methods = headers[header::ACCESS_CONTROL_ALLOW_METHODS]
-        .to_str()
-        .unwrap_or_default()
-        .to_owned();
+    assert_eq!(headers[header::ACCESS_CONTROL_ALLOW_ORIGIN], "http://localhost:8001");
+    let methods =
+        headers[header::ACCESS_CONTROL_ALLOW_METHODS].to_str().unwrap_or_default().to_owned();
     assert!(methods.contains("POST"), "{methods}");
     let allowed = headers[header::ACCESS_CONTROL_ALLOW_HEADERS]
         .to_str()
         .unwrap_or_default()
         .to_ascii_lowercase();
-    assert!(
-        allowed.contains("authorization") && allowed.contains("content-type"),
-        "{allowed}"
-    );
+    assert!(allowed.contains("authorization") && allowed.contains("content-type"), "{allowed}");
     let (_, headers, _) = app.send(preflight("http://evil.example")).await;
     assert!(headers.get(header::ACCESS_CONTROL_ALLOW_ORIGIN).is_none());
 
@@ -414,10 +270,7 @@ async fn cors_answers_preflights_for_allowed_origins_only() {
         .body(Body::from(r#"{"query":"{ __typename }"}"#))
         .unwrap();
     let (_, headers, _) = app.send(simple).await;
-    assert_eq!(
-        headers[header::ACCESS_CONTROL_ALLOW_ORIGIN],
-        "http://127.0.0.1:8001"
-    );
+    assert_eq!(headers[header::ACCESS_CONTROL_ALLOW_ORIGIN], "http://127.0.0.1:8001");
 }
 
 /// A valid grayscale PNG of `width`×`height` black pixels, written row by row, so it is
@@ -460,15 +313,8 @@ async fn images_over_the_pixel_budget_are_refused_without_decoding() {
     let bomb = huge_png(20_000, 20_000);
     assert!(bomb.len() < 512_000, "{} bytes", bomb.len());
     let before = peak_rss_kib();
-    let (status, response) = upload(
-        &app,
-        Some(&staff),
-        UPLOAD,
-        json!({ "p": product }),
-        "bomb.png",
-        &bomb,
-    )
-    .await;
+    let (status, response) =
+        upload(&app, Some(&staff), UPLOAD, json!({ "p": product }), "bomb.png", &bomb).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
         field_errors(&response)["image"],
@@ -477,20 +323,11 @@ async fn images_over_the_pixel_budget_are_refused_without_decoding() {
         ])
     );
     let grown_mib = peak_rss_kib().saturating_sub(before) / 1024;
-    assert!(
-        grown_mib < 100,
-        "peak memory grew by {grown_mib} MiB: the image was decoded"
-    );
+    assert!(grown_mib < 100, "peak memory grew by {grown_mib} MiB: the image was decoded");
     assert!(app.media.files().is_empty());
     // An image within the budget still passes.
-    let (_, ok) = upload(
-        &app,
-        Some(&staff),
-        UPLOAD,
-        json!({ "p": product }),
-        "ok.png",
-        &png(64, 48, None),
-    )
-    .await;
+    let (_, ok) =
+        upload(&app, Some(&staff), UPLOAD, json!({ "p": product }), "ok.png", &png(64, 48, None))
+            .await;
     assert_eq!(ok["data"]["uploadProductImage"]["width"], 64, "{ok}");
 }

@@ -34,9 +34,7 @@ async fn cart(app: &TestApp, token: &str, product: i64, quantity: i32) -> String
 /// Places an order of `quantity` × `product` for `token`; the `createOrder` payload.
 async fn order(app: &TestApp, token: &str, product: i64, quantity: i32) -> serde_json::Value {
     let cart = cart(app, token, product, quantity).await;
-    let placed = app
-        .data(As::Token(token), ORDER, json!({ "c": cart }))
-        .await;
+    let placed = app.data(As::Token(token), ORDER, json!({ "c": cart })).await;
     placed["createOrder"].clone()
 }
 
@@ -47,10 +45,7 @@ fn year() -> i32 {
 async fn get_invoice(app: &TestApp, url: &str, token: Option<&str>) -> (StatusCode, String, Bytes) {
     let path = url.trim_start_matches("http://127.0.0.1:8000");
     let bearer = token.map(|token| format!("Bearer {token}"));
-    let headers: Vec<_> = bearer
-        .iter()
-        .map(|b| ("authorization", b.as_str()))
-        .collect();
+    let headers: Vec<_> = bearer.iter().map(|b| ("authorization", b.as_str())).collect();
     let (status, headers, body) = app.get(path, &headers).await;
     let kind = headers
         .get(header::CONTENT_TYPE)
@@ -62,9 +57,7 @@ async fn get_invoice(app: &TestApp, url: &str, token: Option<&str>) -> (StatusCo
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn numbers_are_gap_free_and_unique_under_concurrent_orders() {
     let app = TestApp::new().await;
-    let ids = app
-        .catalogue(&[("Lamp", "30.00", 100), ("Rare", "5.00", 1)])
-        .await;
+    let ids = app.catalogue(&[("Lamp", "30.00", 100), ("Rare", "5.00", 1)]).await;
     let mut buyers = Vec::new();
     for i in 0..8 {
         let (_, token) = app.user(&format!("buyer{i}"), Kind::Customer).await;
@@ -74,25 +67,15 @@ async fn numbers_are_gap_free_and_unique_under_concurrent_orders() {
     // An order that rolls back (the stock is short) between the others takes no number.
     let (_, short) = app.user("short", Kind::Customer).await;
     let short_cart = cart(&app, &short, ids[1], 1).await;
-    app.sql("UPDATE products SET inventory = 0 WHERE title = 'Rare'")
-        .await;
-    let placing = buyers
-        .iter()
-        .map(|(token, cart)| app.gql(As::Token(token), ORDER, json!({ "c": cart })));
+    app.sql("UPDATE products SET inventory = 0 WHERE title = 'Rare'").await;
+    let placing =
+        buyers.iter().map(|(token, cart)| app.gql(As::Token(token), ORDER, json!({ "c": cart })));
     let failing = app.gql(As::Token(&short), ORDER, json!({ "c": short_cart }));
     let (answers, refused) = tokio::join!(futures_util::future::join_all(placing), failing);
-    assert_eq!(
-        refused["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
-        "{refused}"
-    );
+    assert_eq!(refused["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{refused}");
     let mut numbers: Vec<String> = answers
         .iter()
-        .map(|a| {
-            a["data"]["createOrder"]["invoice"]["number"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
+        .map(|a| a["data"]["createOrder"]["invoice"]["number"].as_str().unwrap().to_owned())
         .collect();
     numbers.sort();
     let expected: Vec<String> = (1..=8).map(|n| format!("{}-{n:06}", year())).collect();
@@ -133,10 +116,7 @@ async fn the_invoice_comes_with_the_order() {
     let placed = order(&app, &token, ids[0], 2).await;
     let number = format!("{}-000001", year());
     assert_eq!(placed["invoice"]["number"], number);
-    assert_eq!(
-        placed["invoice"]["url"],
-        format!("http://127.0.0.1:8000/invoices/{number}.pdf")
-    );
+    assert_eq!(placed["invoice"]["url"], format!("http://127.0.0.1:8000/invoices/{number}.pdf"));
     let issued =
         chrono::DateTime::parse_from_rfc3339(placed["invoice"]["issuedAt"].as_str().unwrap())
             .unwrap();
@@ -144,10 +124,7 @@ async fn the_invoice_comes_with_the_order() {
     // Listed orders load their invoices in one batch.
     let list = "{ orders(first: 10) { edges { node { id invoice { number } } } } }";
     let listed = app.data(As::Token(&token), list, json!({})).await;
-    assert_eq!(
-        listed["orders"]["edges"][0]["node"]["invoice"]["number"],
-        number
-    );
+    assert_eq!(listed["orders"]["edges"][0]["node"]["invoice"]["number"], number);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -171,10 +148,7 @@ async fn the_confirmation_carries_the_pdf_and_a_rerun_makes_no_second_invoice() 
     worker.stop().await;
     let first = attachment(&messages[0].data, &format!("invoice-{number}.pdf"));
     assert!(messages[0].data.contains("Content-Type: application/pdf"));
-    assert!(
-        !messages[0].data.contains("receipt-"),
-        "the PDF replaces the text receipt"
-    );
+    assert!(!messages[0].data.contains("receipt-"), "the PDF replaces the text receipt");
     let (pages, text) = pdf_text(&first);
     assert_eq!(pages, 1);
     for expected in [
@@ -187,14 +161,10 @@ async fn the_confirmation_carries_the_pdf_and_a_rerun_makes_no_second_invoice() 
     ] {
         assert!(text.contains(expected), "{expected:?} in {text:?}");
     }
-    assert!(
-        text.contains(&format!("Order #{}", placed["id"])),
-        "{text:?}"
-    );
+    assert!(text.contains(&format!("Order #{}", placed["id"])), "{text:?}");
 
     // The job again, as after a crash between sending and recording it.
-    app.sql("UPDATE orders SET confirmation_sent_at = NULL")
-        .await;
+    app.sql("UPDATE orders SET confirmation_sent_at = NULL").await;
     let mut conn = app.conn().await;
     let payload = json!({ "order_id": placed["id"] });
     storefront::jobs::enqueue(
@@ -212,11 +182,7 @@ async fn the_confirmation_carries_the_pdf_and_a_rerun_makes_no_second_invoice() 
     let second = attachment(&messages[1].data, &format!("invoice-{number}.pdf"));
     assert_eq!(first, second, "the same document, not a second one");
     assert_eq!(app.count_sql("SELECT count(*) AS n FROM invoices").await, 1);
-    assert_eq!(
-        app.count_sql("SELECT max(last_seq)::bigint AS n FROM invoice_years")
-            .await,
-        1
-    );
+    assert_eq!(app.count_sql("SELECT max(last_seq)::bigint AS n FROM invoice_years").await, 1);
 }
 
 /// The decoded body of the attachment named `filename` in a raw MIME message.
@@ -227,13 +193,8 @@ fn attachment(message: &str, filename: &str) -> Vec<u8> {
         .unwrap_or_else(|| panic!("{filename} attached in {message}"));
     let rest = &message[at..];
     let body = &rest[rest.find("\r\n\r\n").unwrap() + 4..];
-    let encoded: String = body
-        .lines()
-        .take_while(|line| !line.starts_with("--"))
-        .collect();
-    base64::engine::general_purpose::STANDARD
-        .decode(encoded.trim())
-        .unwrap()
+    let encoded: String = body.lines().take_while(|line| !line.starts_with("--")).collect();
+    base64::engine::general_purpose::STANDARD.decode(encoded.trim()).unwrap()
 }
 
 #[tokio::test]
@@ -255,11 +216,7 @@ async fn only_the_owner_and_staff_download_it() {
     let (status, _, by_staff) = get_invoice(&app, url, Some(&staff)).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(by_staff, pdf, "the kept document");
-    assert_eq!(
-        app.count_sql("SELECT count(*) AS n FROM invoices WHERE pdf IS NOT NULL")
-            .await,
-        1
-    );
+    assert_eq!(app.count_sql("SELECT count(*) AS n FROM invoices WHERE pdf IS NOT NULL").await, 1);
 
     for token in [Some(other.as_str()), None] {
         let (status, _, body) = get_invoice(&app, url, token).await;
@@ -268,11 +225,7 @@ async fn only_the_owner_and_staff_download_it() {
         assert_eq!(body["errors"][0]["extensions"]["code"], "NOT_FOUND");
     }
     let unknown = format!("/invoices/{}-999999.pdf", year());
-    for path in [
-        unknown.as_str(),
-        "/invoices/nonsense.pdf",
-        "/invoices/2026-000001",
-    ] {
+    for path in [unknown.as_str(), "/invoices/nonsense.pdf", "/invoices/2026-000001"] {
         let (status, _, _) = get_invoice(&app, path, Some(&staff)).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
     }
@@ -283,22 +236,18 @@ async fn only_the_owner_and_staff_download_it() {
 #[tokio::test]
 async fn long_invoices_run_over_pages() {
     let app = TestApp::new().await;
-    let titles: Vec<String> = (1..=35)
-        .map(|i| format!("Product {i} \u{2014} \u{ab}special\u{bb} edition"))
-        .collect();
+    let titles: Vec<String> =
+        (1..=35).map(|i| format!("Product {i} \u{2014} \u{ab}special\u{bb} edition")).collect();
     let specs: Vec<(&str, &str, i32)> = titles.iter().map(|t| (t.as_str(), "10.25", 5)).collect();
     let ids = app.catalogue(&specs).await;
     let (_, token) = app.user("zoe", Kind::Customer).await;
-    app.sql("UPDATE users SET first_name = 'Zo\u{eb}', last_name = '\u{c4}ngstr\u{f6}m'")
-        .await;
+    app.sql("UPDATE users SET first_name = 'Zo\u{eb}', last_name = '\u{c4}ngstr\u{f6}m'").await;
     let cart = cart(&app, &token, ids[0], 1).await;
     for id in &ids[1..] {
         let vars = json!({ "c": cart, "p": id, "q": 2 });
         app.data(As::Token(&token), ADD, vars).await;
     }
-    let placed = app
-        .data(As::Token(&token), ORDER, json!({ "c": cart }))
-        .await;
+    let placed = app.data(As::Token(&token), ORDER, json!({ "c": cart })).await;
     let url = placed["createOrder"]["invoice"]["url"].as_str().unwrap();
     let (status, _, pdf) = get_invoice(&app, url, Some(&token)).await;
     assert_eq!(status, StatusCode::OK);

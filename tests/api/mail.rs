@@ -38,11 +38,7 @@ impl RunningWorker {
 
     /// The job runtime, supervised as `serve` runs it, with `mailer` and `config`.
     pub fn start_with(app: &TestApp, mailer: Mailer, config: WorkerConfig) -> Self {
-        let deps = JobDeps {
-            pool: app.pool.clone(),
-            mailer: Arc::new(mailer),
-            history_days: 7,
-        };
+        let deps = JobDeps { pool: app.pool.clone(), mailer: Arc::new(mailer), history_days: 7 };
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let url = app.db.url.clone();
@@ -116,21 +112,10 @@ async fn registration_sends_a_templated_welcome_mail() {
         .find(|m| m.data.contains("Subject: Welcome to Storefront, joe!"))
         .unwrap_or_else(|| panic!("{messages:#?}"));
     assert_eq!(welcome.to, ["joe@example.com"]);
-    assert!(
-        welcome
-            .data
-            .contains("From: Storefront <noreply@storefront.example>")
-    );
-    assert!(
-        welcome.data.contains("multipart/alternative"),
-        "text and HTML parts"
-    );
+    assert!(welcome.data.contains("From: Storefront <noreply@storefront.example>"));
+    assert!(welcome.data.contains("multipart/alternative"), "text and HTML parts");
     assert!(welcome.data.contains("text/plain") && welcome.data.contains("text/html"));
-    assert_eq!(
-        job_count(&app, "send_welcome_email").await,
-        0,
-        "done jobs leave the queue"
-    );
+    assert_eq!(job_count(&app, "send_welcome_email").await, 0, "done jobs leave the queue");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -155,10 +140,7 @@ async fn checkout_sends_a_confirmation_with_the_invoice_attached() {
     worker.stop().await;
     let confirmation = messages
         .iter()
-        .find(|m| {
-            m.data
-                .contains(&format!("Subject: Your Storefront order #{order}"))
-        })
+        .find(|m| m.data.contains(&format!("Subject: Your Storefront order #{order}")))
         .unwrap_or_else(|| panic!("{messages:#?}"));
     assert!(
         confirmation.data.contains("Laptop") && confirmation.data.contains("1999.98"),
@@ -168,11 +150,7 @@ async fn checkout_sends_a_confirmation_with_the_invoice_attached() {
         confirmation.data.contains("filename=\"invoice-") && confirmation.data.contains(".pdf\""),
         "the invoice is attached (tests/api/invoices.rs reads it back)"
     );
-    assert_eq!(
-        job_count(&app, "send_order_confirmation").await,
-        0,
-        "done jobs leave the queue"
-    );
+    assert_eq!(job_count(&app, "send_order_confirmation").await, 0, "done jobs leave the queue");
 }
 
 #[tokio::test]
@@ -189,10 +167,7 @@ async fn a_rolled_back_order_queues_no_mail() {
             json!({ "c": cart }),
         )
         .await;
-    assert_eq!(
-        field_errors(&failed),
-        json!({ "cartId": ["Only 1 left in stock."] })
-    );
+    assert_eq!(field_errors(&failed), json!({ "cartId": ["Only 1 left in stock."] }));
     assert_eq!(job_count(&app, "send_order_confirmation").await, 0);
 }
 
@@ -215,14 +190,7 @@ async fn a_transient_smtp_failure_is_retried_and_a_lasting_one_ends_visibly_fail
     // A job that keeps failing stops after its attempts and stays visible.
     sink.fail_next(1000);
     let mut conn = app.conn().await;
-    jobs::enqueue(
-        &mut conn,
-        "send_welcome_email",
-        json!({ "user_id": 2 }),
-        Some(2),
-    )
-    .await
-    .unwrap();
+    jobs::enqueue(&mut conn, "send_welcome_email", json!({ "user_id": 2 }), Some(2)).await.unwrap();
     drop(conn);
     let failed_jobs = "{ jobs(state: FAILED) { totalCount nodes { kind attempts maxAttempts lastError state } } }";
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
@@ -238,11 +206,7 @@ async fn a_transient_smtp_failure_is_retried_and_a_lasting_one_ends_visibly_fail
     worker.stop().await;
     let job = &failed[0];
     assert_eq!(
-        (
-            job["kind"].as_str(),
-            job["attempts"].as_i64(),
-            job["maxAttempts"].as_i64()
-        ),
+        (job["kind"].as_str(), job["attempts"].as_i64(), job["maxAttempts"].as_i64()),
         (Some("send_welcome_email"), Some(2), Some(2)),
         "{failed}"
     );
@@ -253,8 +217,7 @@ async fn a_transient_smtp_failure_is_retried_and_a_lasting_one_ends_visibly_fail
         "{job}"
     );
     let (_, customer) = app.user("ann", Kind::Customer).await;
-    app.refused(As::Token(&customer), failed_jobs, json!({}), "FORBIDDEN")
-        .await;
+    app.refused(As::Token(&customer), failed_jobs, json!({}), "FORBIDDEN").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -291,18 +254,12 @@ async fn password_reset_by_mail_end_to_end() {
     register(&app, "joe", "joe@example.com").await;
     let request = "mutation($e: String!) { requestPasswordReset(email: $e) }";
     assert_eq!(
-        app.data(As::Default, request, json!({ "e": "nobody@example.com" }))
-            .await["requestPasswordReset"],
+        app.data(As::Default, request, json!({ "e": "nobody@example.com" })).await["requestPasswordReset"],
         true
     );
+    assert_eq!(job_count(&app, "send_password_reset").await, 0, "no mail for unknown addresses");
     assert_eq!(
-        job_count(&app, "send_password_reset").await,
-        0,
-        "no mail for unknown addresses"
-    );
-    assert_eq!(
-        app.data(As::Default, request, json!({ "e": "JOE@example.com" }))
-            .await["requestPasswordReset"],
+        app.data(As::Default, request, json!({ "e": "JOE@example.com" })).await["requestPasswordReset"],
         true
     );
     let worker = RunningWorker::start(&app, &sink).await;
@@ -315,20 +272,10 @@ async fn password_reset_by_mail_end_to_end() {
     let token = token_in(&mail.data);
 
     let reset = "mutation($t: String!, $p: String!) { resetPassword(token: $t, newPassword: $p) }";
-    let weak = app
-        .gql(As::Default, reset, json!({ "t": token, "p": "password" }))
-        .await;
+    let weak = app.gql(As::Default, reset, json!({ "t": token, "p": "password" })).await;
+    assert_eq!(field_errors(&weak), json!({ "newPassword": ["This password is too common."] }));
     assert_eq!(
-        field_errors(&weak),
-        json!({ "newPassword": ["This password is too common."] })
-    );
-    assert_eq!(
-        app.data(
-            As::Default,
-            reset,
-            json!({ "t": token, "p": "brand-new-orbit-7" })
-        )
-        .await["resetPassword"],
+        app.data(As::Default, reset, json!({ "t": token, "p": "brand-new-orbit-7" })).await["resetPassword"],
         true,
         "a refused password leaves the token usable"
     );
@@ -338,13 +285,7 @@ async fn password_reset_by_mail_end_to_end() {
         json!({}),
     )
     .await;
-    let again = app
-        .gql(
-            As::Default,
-            reset,
-            json!({ "t": token, "p": "another-orbit-8" }),
-        )
-        .await;
+    let again = app.gql(As::Default, reset, json!({ "t": token, "p": "another-orbit-8" })).await;
     assert_eq!(
         field_errors(&again),
         json!({ "token": ["Invalid or expired token."] }),
@@ -364,17 +305,9 @@ async fn an_expired_reset_token_is_refused() {
         .await
         .unwrap();
     drop(conn);
-    let expired = app
-        .gql(
-            As::Default,
-            reset,
-            json!({ "t": "e".repeat(64), "p": "another-orbit-8" }),
-        )
-        .await;
-    assert_eq!(
-        field_errors(&expired),
-        json!({ "token": ["Invalid or expired token."] })
-    );
+    let expired =
+        app.gql(As::Default, reset, json!({ "t": "e".repeat(64), "p": "another-orbit-8" })).await;
+    assert_eq!(field_errors(&expired), json!({ "token": ["Invalid or expired token."] }));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -385,18 +318,12 @@ async fn notify_customers_mails_every_customer_in_the_background() {
     let (_, customer) = app.user("ann", Kind::Customer).await;
     app.user("bob", Kind::Customer).await;
     let notify = "mutation { notifyCustomers(message: \"Summer sale!\") { id state } }";
-    app.refused(As::Token(&customer), notify, json!({}), "FORBIDDEN")
-        .await;
+    app.refused(As::Token(&customer), notify, json!({}), "FORBIDDEN").await;
     let receipt = app.data(As::Token(&staff), notify, json!({})).await["notifyCustomers"].clone();
     assert!(receipt["id"].is_i64());
     assert_eq!(receipt["state"], "QUEUED");
-    let listed = app
-        .data(
-            As::Token(&staff),
-            "{ jobs { nodes { id kind state } } }",
-            json!({}),
-        )
-        .await;
+    let listed =
+        app.data(As::Token(&staff), "{ jobs { nodes { id kind state } } }", json!({})).await;
     assert_eq!(
         listed["jobs"]["nodes"][0],
         json!({ "id": receipt["id"], "kind": "notify_customers", "state": "QUEUED" })
@@ -406,10 +333,7 @@ async fn notify_customers_mails_every_customer_in_the_background() {
     worker.stop().await;
     let mut to: Vec<String> = messages.iter().flat_map(|m| m.to.clone()).collect();
     to.sort();
-    assert_eq!(
-        to,
-        ["ann@example.com", "bob@example.com", "staff@example.com"]
-    );
+    assert_eq!(to, ["ann@example.com", "bob@example.com", "staff@example.com"]);
     assert!(messages.iter().all(|m| m.data.contains("Summer sale!")));
 }
 
@@ -434,9 +358,7 @@ async fn the_schedule_deletes_carts_untouched_for_three_months() {
     .await
     .unwrap();
     // What the nightly cron entry queues.
-    jobs::enqueue(&mut conn, "cleanup_carts", json!({}), None)
-        .await
-        .unwrap();
+    jobs::enqueue(&mut conn, "cleanup_carts", json!({}), None).await.unwrap();
     drop(conn);
     let worker = RunningWorker::start(&app, &sink).await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
@@ -445,8 +367,7 @@ async fn the_schedule_deletes_carts_untouched_for_three_months() {
     }
     worker.stop().await;
     let cart = "query($c: UUID!) { cart(id: $c) { id } }";
-    app.refused(As::Default, cart, json!({ "c": old }), "NOT_FOUND")
-        .await;
+    app.refused(As::Default, cart, json!({ "c": old }), "NOT_FOUND").await;
     app.data(As::Default, cart, json!({ "c": fresh })).await;
     assert!(jobs::CRONTAB.contains("cleanup_carts"));
 }
@@ -469,18 +390,9 @@ async fn headers_cannot_be_injected_and_files_are_the_default_transport() {
     };
     let formatted =
         String::from_utf8_lossy(&mailer.message(email.clone()).unwrap().formatted()).into_owned();
-    assert!(
-        !formatted
-            .lines()
-            .any(|l| l.to_ascii_lowercase().starts_with("bcc:")),
-        "{formatted}"
-    );
+    assert!(!formatted.lines().any(|l| l.to_ascii_lowercase().starts_with("bcc:")), "{formatted}");
     mailer.send(email).await.unwrap();
-    let files: Vec<_> = std::fs::read_dir(&dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .collect();
+    let files: Vec<_> = std::fs::read_dir(&dir).into_iter().flatten().flatten().collect();
     assert_eq!(files.len(), 1);
     assert!(files[0].file_name().to_string_lossy().ends_with(".eml"));
     let _ = std::fs::remove_dir_all(&dir);
@@ -551,29 +463,13 @@ async fn reset_tokens_are_retired_and_never_stored() {
     );
     // A successful reset retires every token and ends every session.
     let reset = "mutation($t: String!, $p: String!) { resetPassword(token: $t, newPassword: $p) }";
-    app.data(
-        As::Default,
-        reset,
-        json!({ "t": raw, "p": "brand-new-orbit-7" }),
-    )
-    .await;
-    app.refused(
-        As::Token(&token),
-        "{ me { id } }",
-        json!({}),
-        "UNAUTHENTICATED",
-    )
-    .await;
-    assert_eq!(
-        count_live_resets(&app).await,
-        0,
-        "no reset request of the user is live"
-    );
+    app.data(As::Default, reset, json!({ "t": raw, "p": "brand-new-orbit-7" })).await;
+    app.refused(As::Token(&token), "{ me { id } }", json!({}), "UNAUTHENTICATED").await;
+    assert_eq!(count_live_resets(&app).await, 0, "no reset request of the user is live");
 }
 
 async fn count_live_resets(app: &TestApp) -> i64 {
-    app.count_sql("SELECT count(*) AS n FROM password_resets WHERE used_at IS NULL")
-        .await
+    app.count_sql("SELECT count(*) AS n FROM password_resets WHERE used_at IS NULL").await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -591,10 +487,7 @@ async fn an_email_change_is_announced_to_the_old_address() {
     worker.stop().await;
     let notice = messages
         .iter()
-        .find(|m| {
-            m.data
-                .contains("Subject: Your Storefront e-mail address was changed")
-        })
+        .find(|m| m.data.contains("Subject: Your Storefront e-mail address was changed"))
         .unwrap_or_else(|| panic!("{messages:#?}"));
     assert_eq!(notice.to, vec!["ann@example.com".to_owned()]);
 }
@@ -613,9 +506,7 @@ async fn jobs_are_a_relay_connection_newest_first() {
         .await;
     }
     let page = "query($a: String) { jobs(state: QUEUED, first: 2, after: $a) { totalCount pageInfo { hasNextPage hasPreviousPage endCursor } nodes { id kind } } }";
-    let first = app
-        .data(As::Token(&staff), page, json!({ "a": null }))
-        .await;
+    let first = app.data(As::Token(&staff), page, json!({ "a": null })).await;
     assert_eq!(first["jobs"]["totalCount"], 5);
     assert_eq!(first["jobs"]["pageInfo"]["hasNextPage"], true);
     assert_eq!(first["jobs"]["pageInfo"]["hasPreviousPage"], false);
@@ -627,9 +518,7 @@ async fn jobs_are_a_relay_connection_newest_first() {
         .collect();
     assert!(ids.len() == 2 && ids[0] > ids[1], "{first}");
     let cursor = first["jobs"]["pageInfo"]["endCursor"].clone();
-    let second = app
-        .data(As::Token(&staff), page, json!({ "a": cursor }))
-        .await;
+    let second = app.data(As::Token(&staff), page, json!({ "a": cursor })).await;
     assert_eq!(second["jobs"]["pageInfo"]["hasPreviousPage"], true);
     let next: Vec<i64> = second["jobs"]["nodes"]
         .as_array()
@@ -638,13 +527,8 @@ async fn jobs_are_a_relay_connection_newest_first() {
         .filter_map(|n| n["id"].as_i64())
         .collect();
     assert!(next.iter().all(|id| *id < ids[1]), "{second}");
-    let too_many = app
-        .gql(
-            As::Token(&staff),
-            "{ jobs(first: 101) { totalCount } }",
-            json!({}),
-        )
-        .await;
+    let too_many =
+        app.gql(As::Token(&staff), "{ jobs(first: 101) { totalCount } }", json!({})).await;
     assert_eq!(
         field_errors(&too_many),
         json!({ "first": ["Ensure this value is less than or equal to 100."] })

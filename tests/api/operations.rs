@@ -17,10 +17,7 @@ use crate::mail::{RunningWorker, quick_worker};
 const FROM: &str = "Storefront <noreply@storefront.example>";
 
 async fn get(app: &TestApp, uri: &str, authorization: Option<&str>) -> (StatusCode, Value) {
-    let headers: Vec<_> = authorization
-        .map(|v| ("authorization", v))
-        .into_iter()
-        .collect();
+    let headers: Vec<_> = authorization.map(|v| ("authorization", v)).into_iter().collect();
     let (status, _, body) = app.get(uri, &headers).await;
     let body = serde_json::from_slice(&body)
         .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into_owned()));
@@ -54,9 +51,7 @@ async fn a_draining_instance_is_not_ready_but_still_answers_requests() {
     let (status, body) = get(&app, "/readyz", None).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(body["failing"], json!(["draining"]));
-    let data = app
-        .data(As::Anon, "{ products { totalCount } }", json!({}))
-        .await;
+    let data = app.data(As::Anon, "{ products { totalCount } }", json!({})).await;
     assert_eq!(data["products"]["totalCount"], 0);
     assert_eq!(get(&app, "/livez", None).await.0, StatusCode::OK);
 }
@@ -98,12 +93,7 @@ async fn metrics_count_requests_by_operation_and_errors_by_code() {
     let text = metrics_text(&app).await;
     let before = metric(&text, count).unwrap_or_else(|| panic!("{text}"));
     app.data(As::Anon, shop, json!({})).await;
-    app.gql(
-        As::Anon,
-        "query Missing { product(id: 999999) { id } }",
-        json!({}),
-    )
-    .await;
+    app.gql(As::Anon, "query Missing { product(id: 999999) { id } }", json!({})).await;
     let text = metrics_text(&app).await;
     assert_eq!(metric(&text, count), Some(before + 1.0), "{text}");
     let missing = "storefront_graphql_request_duration_seconds_count{operation=\"Missing\",outcome=\"error\"}";
@@ -117,10 +107,7 @@ async fn metrics_count_requests_by_operation_and_errors_by_code() {
         "storefront_http_requests_in_flight",
         "storefront_job_queue_depth{state=\"QUEUED\"}",
     ] {
-        assert!(
-            metric(&text, gauge).is_some(),
-            "{gauge} missing from {text}"
-        );
+        assert!(metric(&text, gauge).is_some(), "{gauge} missing from {text}");
     }
 }
 
@@ -143,21 +130,11 @@ async fn metrics_want_the_token_when_one_is_set() {
         ..storefront::app::AppOptions::default()
     })
     .await;
-    assert_eq!(
-        get(&app, "/metrics", None).await.0,
-        StatusCode::UNAUTHORIZED
-    );
-    assert_eq!(
-        get(&app, "/metrics", Some("Bearer wrong")).await.0,
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(get(&app, "/metrics", None).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(get(&app, "/metrics", Some("Bearer wrong")).await.0, StatusCode::UNAUTHORIZED);
     let (status, body) = get(&app, "/metrics", Some("Bearer scrape-me-please")).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(
-        body.as_str()
-            .unwrap_or_default()
-            .contains("storefront_db_pool_size")
-    );
+    assert!(body.as_str().unwrap_or_default().contains("storefront_db_pool_size"));
 }
 
 #[tokio::test]
@@ -169,8 +146,7 @@ async fn json_logs_carry_the_request_id_operation_user_and_status() {
     let filter = storefront::telemetry::log_filter(false, None);
     let subscriber = storefront::telemetry::json_logs(filter, move || writer.clone());
     let _default = tracing::subscriber::set_default(subscriber);
-    app.data(As::Token(&token), "query Me { me { username } }", json!({}))
-        .await;
+    app.data(As::Token(&token), "query Me { me { username } }", json!({})).await;
     let lines: Vec<Value> = logs
         .lines()
         .iter()
@@ -182,11 +158,7 @@ async fn json_logs_carry_the_request_id_operation_user_and_status() {
         .unwrap_or_else(|| panic!("no access log line in {lines:#?}"));
     assert_eq!(access["status"], 200);
     assert_eq!(access["span"]["user_id"], user.id);
-    assert!(
-        access["span"]["request_id"]
-            .as_str()
-            .is_some_and(|id| id.len() == 36)
-    );
+    assert!(access["span"]["request_id"].as_str().is_some_and(|id| id.len() == 36));
     assert!(access.get("latency").is_some(), "{access}");
 }
 
@@ -199,9 +171,7 @@ async fn order_to_confirm(app: &TestApp, username: &str) -> i64 {
     factories::order_for(&mut conn, customer, products[0]).await;
     drop(conn);
     let order = app
-        .count_sql(&format!(
-            "SELECT max(id) AS n FROM orders WHERE customer_id = {customer}"
-        ))
+        .count_sql(&format!("SELECT max(id) AS n FROM orders WHERE customer_id = {customer}"))
         .await;
     queue_confirmation(app, order).await;
     order
@@ -210,9 +180,7 @@ async fn order_to_confirm(app: &TestApp, username: &str) -> i64 {
 async fn queue_confirmation(app: &TestApp, order: i64) {
     let mut conn = app.conn().await;
     let task = jobs::task::SEND_ORDER_CONFIRMATION;
-    jobs::enqueue(&mut conn, task, json!({ "order_id": order }), None)
-        .await
-        .unwrap();
+    jobs::enqueue(&mut conn, task, json!({ "order_id": order }), None).await.unwrap();
 }
 
 /// Starts `storefront worker` on the app's database, sending mail to `sink`, with a
@@ -246,11 +214,7 @@ async fn a_job_held_by_a_killed_worker_runs_again_and_mails_once() {
     let _ = child.wait().await;
     let locked =
         "SELECT count(*) AS n FROM graphile_worker._private_jobs WHERE locked_by IS NOT NULL";
-    assert_eq!(
-        app.count_sql(locked).await,
-        1,
-        "the dead worker holds the job"
-    );
+    assert_eq!(app.count_sql(locked).await, 1, "the dead worker holds the job");
 
     let mailer = Mailer::smtp(&sink.url(), FROM.parse().unwrap(), Vec::new()).unwrap();
     let config = WorkerConfig {
@@ -289,9 +253,7 @@ async fn a_job_that_fails_for_good_is_reported_to_the_admins() {
     let (user, _) = app.user("welcomed", Kind::Customer).await;
     let mut conn = app.conn().await;
     let task = jobs::task::SEND_WELCOME_EMAIL;
-    jobs::enqueue(&mut conn, task, json!({ "user_id": user.id }), Some(1))
-        .await
-        .unwrap();
+    jobs::enqueue(&mut conn, task, json!({ "user_id": user.id }), Some(1)).await.unwrap();
     drop(conn);
     sink.fail_next(1);
     let worker = RunningWorker::start_with(&app, mailer, quick_worker());
@@ -321,10 +283,7 @@ async fn completed_jobs_stay_listed_for_staff() {
         data = app.data(As::Default, query, json!({})).await;
         // The page and its count are two statements: wait for the row on the page (a job
         // completing between them can be counted before it is listed).
-        if data["jobs"]["nodes"]
-            .as_array()
-            .is_some_and(|nodes| !nodes.is_empty())
-        {
+        if data["jobs"]["nodes"].as_array().is_some_and(|nodes| !nodes.is_empty()) {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -382,24 +341,9 @@ async fn with_the_sql_profiler_on_a_request_that_asks_sees_its_statements() {
     assert!(debug["durationMs"].as_f64().is_some(), "{answer:#}");
     let sql = debug["sql"].as_array().expect("statements");
     assert_eq!(sql.len(), 1, "{debug:#}");
-    assert!(
-        sql[0]["statement"]
-            .as_str()
-            .unwrap()
-            .contains("collections")
-    );
+    assert!(sql[0]["statement"].as_str().unwrap().contains("collections"));
     assert!(sql[0]["ms"].as_f64().is_some_and(|ms| ms >= 0.0));
-    assert!(
-        profiled_answer(&router, None)
-            .await
-            .get("extensions")
-            .is_none()
-    );
+    assert!(profiled_answer(&router, None).await.get("extensions").is_none());
     let off = profiling_router(&app, false);
-    assert!(
-        profiled_answer(&off, Some("1"))
-            .await
-            .get("extensions")
-            .is_none()
-    );
+    assert!(profiled_answer(&off, Some("1")).await.get("extensions").is_none());
 }

@@ -19,22 +19,13 @@ const ORDER: &str = "mutation($c: UUID!) { createOrder(cartId: $c) { id customer
 
 async fn inventory(app: &TestApp, id: i64) -> i32 {
     let mut conn = app.conn().await;
-    products::table
-        .find(id)
-        .select(products::inventory)
-        .get_result(&mut conn)
-        .await
-        .unwrap()
+    products::table.find(id).select(products::inventory).get_result(&mut conn).await.unwrap()
 }
 
 async fn counts(app: &TestApp) -> (i64, i64, i64) {
     let mut conn = app.conn().await;
     let o: i64 = orders::table.count().get_result(&mut conn).await.unwrap();
-    let i: i64 = order_items::table
-        .count()
-        .get_result(&mut conn)
-        .await
-        .unwrap();
+    let i: i64 = order_items::table.count().get_result(&mut conn).await.unwrap();
     let c: i64 = carts::table.count().get_result(&mut conn).await.unwrap();
     (o, i, c)
 }
@@ -42,28 +33,21 @@ async fn counts(app: &TestApp) -> (i64, i64, i64) {
 #[tokio::test]
 async fn checkout_turns_a_cart_into_an_order_atomically() {
     let app = TestApp::new().await;
-    let ids = app
-        .catalogue(&[("Laptop", "1000.00", 15), ("Mouse", "50.00", 30)])
-        .await;
+    let ids = app.catalogue(&[("Laptop", "1000.00", 15), ("Mouse", "50.00", 30)]).await;
     let (ann, token) = app.user("ann", Kind::Customer).await;
     let cart = cart_with(&app, None, &[(ids[0], 10), (ids[1], 20)]).await;
-    app.refused(As::Anon, ORDER, json!({ "c": cart }), "UNAUTHENTICATED")
-        .await;
+    app.refused(As::Anon, ORDER, json!({ "c": cart }), "UNAUTHENTICATED").await;
 
-    let order = app
-        .data(As::Token(&token), ORDER, json!({ "c": cart }))
-        .await["createOrder"]
-        .clone();
+    let order =
+        app.data(As::Token(&token), ORDER, json!({ "c": cart })).await["createOrder"].clone();
     let mut conn = app.conn().await;
     let customer = factories::customer_of(&mut conn, ann.id).await;
     drop(conn);
     assert_eq!(order["customerId"], customer);
     assert_eq!(order["paymentStatus"], "PENDING");
     assert_eq!(order["totalPrice"], json!(11000));
-    let placed: chrono::DateTime<chrono::Utc> = order["placedAt"]
-        .as_str()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_default();
+    let placed: chrono::DateTime<chrono::Utc> =
+        order["placedAt"].as_str().and_then(|s| s.parse().ok()).unwrap_or_default();
     assert!((chrono::Utc::now() - placed).num_seconds() < 60);
     assert_eq!(
         order["items"],
@@ -84,11 +68,7 @@ async fn checkout_turns_a_cart_into_an_order_atomically() {
         "NOT_FOUND",
     )
     .await;
-    assert_eq!(
-        counts(&app).await,
-        (1, 2, 0),
-        "the cart and its lines are gone"
-    );
+    assert_eq!(counts(&app).await, (1, 2, 0), "the cart and its lines are gone");
 
     // The prices paid do not follow later price changes.
     let staff = app.user("staff", Kind::Staff).await.1;
@@ -117,33 +97,19 @@ async fn checkout_validation_in_order() {
     let ids = app.catalogue(&[("A", "1.00", 10)]).await;
     let (_, ann) = app.user("ann", Kind::Customer).await;
     let (_, bob) = app.user("bob", Kind::Customer).await;
-    let unknown = app
-        .gql(As::Token(&ann), ORDER, json!({ "c": uuid::Uuid::new_v4() }))
-        .await;
+    let unknown = app.gql(As::Token(&ann), ORDER, json!({ "c": uuid::Uuid::new_v4() })).await;
     assert_eq!(
         field_errors(&unknown),
         json!({ "cartId": ["No cart with the given ID was found."] })
     );
-    let malformed = app
-        .gql(As::Token(&ann), ORDER, json!({ "c": "invalid-cart-id" }))
-        .await;
-    let message = error(&malformed, "BAD_USER_INPUT", 400)["message"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
+    let malformed = app.gql(As::Token(&ann), ORDER, json!({ "c": "invalid-cart-id" })).await;
+    let message =
+        error(&malformed, "BAD_USER_INPUT", 400)["message"].as_str().unwrap_or_default().to_owned();
     assert!(message.contains("Must be a valid UUID."), "{message}");
     let empty = cart_with(&app, None, &[]).await;
     let response = app.gql(As::Token(&ann), ORDER, json!({ "c": empty })).await;
-    assert_eq!(
-        field_errors(&response),
-        json!({ "cartId": ["The cart is empty."] })
-    );
-    app.data(
-        As::Default,
-        "query($c: UUID!) { cart(id: $c) { id } }",
-        json!({ "c": empty }),
-    )
-    .await;
+    assert_eq!(field_errors(&response), json!({ "cartId": ["The cart is empty."] }));
+    app.data(As::Default, "query($c: UUID!) { cart(id: $c) { id } }", json!({ "c": empty })).await;
     // Someone else's cart is as good as missing; one's own cart works.
     let bobs = cart_with(&app, Some(&bob), &[(ids[0], 1)]).await;
     let theirs = app.gql(As::Token(&ann), ORDER, json!({ "c": bobs })).await;
@@ -162,22 +128,11 @@ async fn a_shortfall_rolls_everything_back() {
     let (_, ann) = app.user("ann", Kind::Customer).await;
     let cart = cart_with(&app, None, &[(ids[0], 4), (ids[1], 6)]).await;
     // Stock of B drops behind the cart's back (a sale elsewhere, an inventory count).
-    app.sql(&format!(
-        "UPDATE products SET inventory = 5 WHERE id = {}",
-        ids[1]
-    ))
-    .await;
+    app.sql(&format!("UPDATE products SET inventory = 5 WHERE id = {}", ids[1])).await;
     let before = counts(&app).await;
     let response = app.gql(As::Token(&ann), ORDER, json!({ "c": cart })).await;
-    assert_eq!(
-        field_errors(&response),
-        json!({ "cartId": ["Only 5 left in stock."] })
-    );
-    assert_eq!(
-        counts(&app).await,
-        before,
-        "no order, no items, the cart intact"
-    );
+    assert_eq!(field_errors(&response), json!({ "cartId": ["Only 5 left in stock."] }));
+    assert_eq!(counts(&app).await, before, "no order, no items, the cart intact");
     assert_eq!(
         (inventory(&app, ids[0]).await, inventory(&app, ids[1]).await),
         (10, 5),
@@ -190,10 +145,7 @@ async fn a_shortfall_rolls_everything_back() {
             json!({ "c": cart }),
         )
         .await;
-    assert_eq!(
-        lines["cart"]["items"],
-        json!([{ "quantity": 4 }, { "quantity": 6 }])
-    );
+    assert_eq!(lines["cart"]["items"], json!([{ "quantity": 4 }, { "quantity": 6 }]));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -207,10 +159,7 @@ async fn a_cart_is_ordered_once_even_by_concurrent_requests() {
             app.gql(As::Token(&ann), ORDER, json!({ "c": cart })),
             app.gql(As::Token(&ann), ORDER, json!({ "c": cart }))
         );
-        let ok: Vec<&Value> = [&a, &b]
-            .into_iter()
-            .filter(|r| r.get("errors").is_none())
-            .collect();
+        let ok: Vec<&Value> = [&a, &b].into_iter().filter(|r| r.get("errors").is_none()).collect();
         assert_eq!(ok.len(), 1, "{a} {b}");
         let failed = if a.get("errors").is_some() { &a } else { &b };
         assert_eq!(
@@ -232,9 +181,7 @@ async fn three_orders() -> (TestApp, String, String, Vec<i64>) {
     let mut placed = Vec::new();
     for token in [&ann, &bob, &ann] {
         let cart = cart_with(&app, None, &[(ids[0], 1)]).await;
-        let order = app
-            .data(As::Token(token), ORDER, json!({ "c": cart }))
-            .await;
+        let order = app.data(As::Token(token), ORDER, json!({ "c": cart })).await;
         placed.push(order["createOrder"]["id"].as_i64().unwrap());
     }
     (app, ann, staff, placed)
@@ -256,16 +203,11 @@ async fn customers_see_their_own_orders_and_staff_see_all() {
         [placed[2], placed[0]],
         "own orders, newest first"
     );
-    assert_eq!(
-        order_ids(&app, As::Token(&staff)).await,
-        [placed[2], placed[1], placed[0]]
-    );
-    app.refused(As::Anon, ORDERS, json!({}), "UNAUTHENTICATED")
-        .await;
+    assert_eq!(order_ids(&app, As::Token(&staff)).await, [placed[2], placed[1], placed[0]]);
+    app.refused(As::Anon, ORDERS, json!({}), "UNAUTHENTICATED").await;
     let one = "query($id: Int!) { order(id: $id) { id } }";
     let bobs = json!({ "id": placed[1] });
-    app.refused(As::Token(&ann), one, bobs.clone(), "NOT_FOUND")
-        .await;
+    app.refused(As::Token(&ann), one, bobs.clone(), "NOT_FOUND").await;
     app.data(As::Token(&staff), one, bobs).await;
 }
 
@@ -294,60 +236,41 @@ async fn only_staff_update_and_delete_orders() {
     let (app, ann, staff, placed) = three_orders().await;
     let update = "mutation($id: Int!, $s: PaymentStatus!) { updateOrder(id: $id, paymentStatus: $s) { id paymentStatus items { quantity } } }";
     let complete = json!({ "id": placed[0], "s": "COMPLETE" });
-    app.refused(As::Token(&ann), update, complete.clone(), "FORBIDDEN")
-        .await;
+    app.refused(As::Token(&ann), update, complete.clone(), "FORBIDDEN").await;
     let updated = app.data(As::Token(&staff), update, complete).await;
     assert_eq!(
         updated["updateOrder"],
         json!({ "id": placed[0], "paymentStatus": "COMPLETE", "items": [{ "quantity": 1 }] })
     );
     let bad = json!({ "id": placed[0], "s": "completed" });
-    app.refused(As::Token(&staff), update, bad, "BAD_USER_INPUT")
-        .await;
+    app.refused(As::Token(&staff), update, bad, "BAD_USER_INPUT").await;
     let missing = json!({ "id": 99999, "s": "FAILED" });
-    app.refused(As::Token(&staff), update, missing, "NOT_FOUND")
-        .await;
+    app.refused(As::Token(&staff), update, missing, "NOT_FOUND").await;
 
     let delete = "mutation($id: Int!) { deleteOrder(id: $id) }";
     let first = json!({ "id": placed[0] });
-    app.refused(As::Token(&ann), delete, first.clone(), "FORBIDDEN")
-        .await;
+    app.refused(As::Token(&ann), delete, first.clone(), "FORBIDDEN").await;
     let deleted = app.data(As::Token(&staff), delete, first.clone()).await;
     assert_eq!(deleted["deleteOrder"], true);
-    app.refused(As::Token(&staff), delete, first, "NOT_FOUND")
-        .await;
-    assert_eq!(
-        counts(&app).await.1,
-        2,
-        "the deleted order's items went with it"
-    );
+    app.refused(As::Token(&staff), delete, first, "NOT_FOUND").await;
+    assert_eq!(counts(&app).await.1, 2, "the deleted order's items went with it");
 }
 
 #[tokio::test]
 async fn an_order_page_runs_a_fixed_number_of_statements() {
     let app = TestApp::counting().await;
-    let ids = app
-        .catalogue(&[("A", "1.00", 1000), ("B", "2.00", 1000)])
-        .await;
+    let ids = app.catalogue(&[("A", "1.00", 1000), ("B", "2.00", 1000)]).await;
     let (_, staff) = app.user("staff", Kind::Staff).await;
     for i in 0..12 {
         let (_, token) = app.user(&format!("buyer{i}"), Kind::Customer).await;
         let cart = cart_with(&app, None, &[(ids[0], 1), (ids[1], 2)]).await;
-        app.data(As::Token(&token), ORDER, json!({ "c": cart }))
-            .await;
+        app.data(As::Token(&token), ORDER, json!({ "c": cart })).await;
     }
     let query = "query($n: Int) { orders(first: $n) { nodes { items { product { title } } customer { user { username } } invoice { number url } } } }";
-    let small = app
-        .count_statements(As::Token(&staff), query, json!({ "n": 2 }))
-        .await;
-    let large = app
-        .count_statements(As::Token(&staff), query, json!({ "n": 50 }))
-        .await;
+    let small = app.count_statements(As::Token(&staff), query, json!({ "n": 2 })).await;
+    let large = app.count_statements(As::Token(&staff), query, json!({ "n": 50 })).await;
     assert_eq!(small, large);
-    assert!(
-        large <= 7,
-        "{large} statements (the token's user lookup included)"
-    );
+    assert!(large <= 7, "{large} statements (the token's user lookup included)");
 }
 
 /// A subscriber that records what it sees.
@@ -359,10 +282,7 @@ impl OrderSubscriber for Recorder {
     }
     fn on_event<'a>(&'a self, event: &'a OrderEvent) -> BoxFuture<'a, anyhow::Result<()>> {
         async move {
-            self.0
-                .lock()
-                .map_err(|_| anyhow::anyhow!("poisoned"))?
-                .push(event.clone());
+            self.0.lock().map_err(|_| anyhow::anyhow!("poisoned"))?.push(event.clone());
             Ok(())
         }
         .boxed()
@@ -402,29 +322,14 @@ async fn order_created_is_published_after_commit_and_subscribers_are_isolated() 
 
     // A rolled-back order publishes nothing.
     let too_many = cart_with(&app, None, &[(ids[0], 1)]).await;
-    app.sql(&format!(
-        "UPDATE products SET inventory = 0 WHERE id = {}",
-        ids[0]
-    ))
-    .await;
-    app.refused(
-        As::Token(&token),
-        ORDER,
-        json!({ "c": too_many }),
-        "BAD_USER_INPUT",
-    )
-    .await;
-    app.sql(&format!(
-        "UPDATE products SET inventory = 1 WHERE id = {}",
-        ids[0]
-    ))
-    .await;
+    app.sql(&format!("UPDATE products SET inventory = 0 WHERE id = {}", ids[0])).await;
+    app.refused(As::Token(&token), ORDER, json!({ "c": too_many }), "BAD_USER_INPUT").await;
+    app.sql(&format!("UPDATE products SET inventory = 1 WHERE id = {}", ids[0])).await;
 
-    let order = app
-        .data(As::Token(&token), ORDER, json!({ "c": too_many }))
-        .await["createOrder"]["id"]
-        .as_i64()
-        .unwrap_or_default();
+    let order =
+        app.data(As::Token(&token), ORDER, json!({ "c": too_many })).await["createOrder"]["id"]
+            .as_i64()
+            .unwrap_or_default();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while seen.lock().map(|s| s.is_empty()).unwrap_or(true)
         && tokio::time::Instant::now() < deadline
@@ -432,22 +337,15 @@ async fn order_created_is_published_after_commit_and_subscribers_are_isolated() 
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let recorded = seen.lock().map(|s| s.clone()).unwrap_or_default();
-    assert_eq!(
-        recorded.len(),
-        1,
-        "exactly one event, for the committed order: {recorded:?}"
-    );
+    assert_eq!(recorded.len(), 1, "exactly one event, for the committed order: {recorded:?}");
     assert_eq!((recorded[0].order_id, recorded[0].user_id), (order, ann.id));
     listener.stop();
 }
 
 /// An app whose order events go to `events`, with the listener that `serve` runs.
 async fn app_with_events(events: OrderEvents) -> (TestApp, Listener) {
-    let app = TestApp::with_options(AppOptions {
-        events: events.clone(),
-        ..AppOptions::default()
-    })
-    .await;
+    let app =
+        TestApp::with_options(AppOptions { events: events.clone(), ..AppOptions::default() }).await;
     let mut listener = Listener::spawn(app.db.url.clone(), events);
     listener.ready().await;
     (app, listener)
@@ -480,18 +378,13 @@ async fn subscriptions_see_orders_placed_through_another_instance() {
     let mut nosy = WsClient::connect(addr, Some(&ann_token)).await;
     nosy.send(json!({ "id": "3", "type": "subscribe", "payload": { "query": "subscription { orderCreated { id } }" } })).await;
     let refused = nosy.next().await;
-    assert_eq!(
-        refused["payload"]["errors"][0]["extensions"]["code"], "FORBIDDEN",
-        "{refused}"
-    );
+    assert_eq!(refused["payload"]["errors"][0]["extensions"]["code"], "FORBIDDEN", "{refused}");
     tokio::time::sleep(Duration::from_millis(200)).await;
 
     // Place the order through instance B.
     let gql_b = async |token: &str, query: &str, variables: Value| -> Value {
         let bearer = format!("Bearer {token}");
-        post_graphql(&b, Some(&bearer), None, query, variables)
-            .await
-            .2
+        post_graphql(&b, Some(&bearer), None, query, variables).await.2
     };
     let cart = cart_with(&a, None, &[(ids[0], 2)]).await;
     let placed = gql_b(
@@ -500,17 +393,13 @@ async fn subscriptions_see_orders_placed_through_another_instance() {
         json!({ "c": cart }),
     )
     .await;
-    let order_id = placed["data"]["createOrder"]["id"]
-        .as_i64()
-        .unwrap_or_else(|| panic!("{placed}"));
+    let order_id =
+        placed["data"]["createOrder"]["id"].as_i64().unwrap_or_else(|| panic!("{placed}"));
 
     let created = staff_ws.next().await;
     assert_eq!(created["type"], "next");
     assert_eq!(created["payload"]["data"]["orderCreated"]["id"], order_id);
-    assert_eq!(
-        created["payload"]["data"]["orderCreated"]["items"],
-        json!([{ "quantity": 2 }])
-    );
+    assert_eq!(created["payload"]["data"]["orderCreated"]["items"], json!([{ "quantity": 2 }]));
     let mine = ann_ws.next().await;
     assert_eq!(
         mine["payload"]["data"]["myOrderUpdated"],
@@ -567,10 +456,7 @@ async fn subscribers_share_one_read_of_each_new_order() {
     let order_id = &placed["data"]["createOrder"]["id"];
     for ws in &mut sockets {
         let next = ws.next().await;
-        assert_eq!(
-            next["payload"]["data"]["orderCreated"]["id"], *order_id,
-            "{next}"
-        );
+        assert_eq!(next["payload"]["data"]["orderCreated"]["id"], *order_id, "{next}");
     }
     assert_eq!(a.statements.containing("FROM orders"), 1);
     listener.stop();

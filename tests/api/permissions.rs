@@ -13,17 +13,11 @@ async fn catalogue_writes_need_staff_and_refusals_write_nothing() {
     let mut conn = app.conn().await;
     let c = factories::collection(&mut conn, "C").await;
     let empty = factories::collection(&mut conn, "Empty").await;
-    let p = factories::product(c.id)
-        .title("Mug")
-        .insert(&mut conn)
-        .await;
+    let p = factories::product(c.id).title("Mug").insert(&mut conn).await;
     drop(conn);
     let input = json!({ "title": "New", "slug": "new", "unitPrice": 2, "inventory": 1, "collectionId": c.id });
     let writes: Vec<(&str, Value)> = vec![
-        (
-            "mutation($i: ProductInput!) { createProduct(input: $i) { id } }",
-            json!({ "i": input }),
-        ),
+        ("mutation($i: ProductInput!) { createProduct(input: $i) { id } }", json!({ "i": input })),
         (
             "mutation($id: Int!, $i: ProductInput!) { updateProduct(id: $id, input: $i) { id } }",
             json!({ "id": p.id, "i": input }),
@@ -32,43 +26,25 @@ async fn catalogue_writes_need_staff_and_refusals_write_nothing() {
             "mutation($id: Int!) { patchProduct(id: $id, input: { title: \"Hacked\" }) { id } }",
             json!({ "id": p.id }),
         ),
-        (
-            "mutation($id: Int!) { deleteProduct(id: $id) }",
-            json!({ "id": p.id }),
-        ),
-        (
-            "mutation { createCollection(input: { title: \"X\" }) { id } }",
-            json!({}),
-        ),
+        ("mutation($id: Int!) { deleteProduct(id: $id) }", json!({ "id": p.id })),
+        ("mutation { createCollection(input: { title: \"X\" }) { id } }", json!({})),
         (
             "mutation($id: Int!) { updateCollection(id: $id, input: { title: \"Hacked\" }) { id } }",
             json!({ "id": c.id }),
         ),
-        (
-            "mutation($id: Int!) { deleteCollection(id: $id) }",
-            json!({ "id": empty.id }),
-        ),
+        ("mutation($id: Int!) { deleteCollection(id: $id) }", json!({ "id": empty.id })),
     ];
     let snapshot = "{ products { totalCount nodes { title } } collections { title } }";
     let before = app.data(As::Default, snapshot, json!({})).await;
     for (query, variables) in &writes {
-        app.refused(As::Anon, query, variables.clone(), "UNAUTHENTICATED")
-            .await;
-        let forbidden = app
-            .gql(As::Token(&customer), query, variables.clone())
-            .await;
+        app.refused(As::Anon, query, variables.clone(), "UNAUTHENTICATED").await;
+        let forbidden = app.gql(As::Token(&customer), query, variables.clone()).await;
         assert_eq!(
             error(&forbidden, "FORBIDDEN", 403)["message"],
             "You do not have permission to perform this action."
         );
         // IsAdminOrReadOnly checks is_staff only: a superuser without it is refused too.
-        app.refused(
-            As::Token(&root_not_staff),
-            query,
-            variables.clone(),
-            "FORBIDDEN",
-        )
-        .await;
+        app.refused(As::Token(&root_not_staff), query, variables.clone(), "FORBIDDEN").await;
     }
     assert_eq!(
         app.data(As::Default, snapshot, json!({})).await,
@@ -112,15 +88,12 @@ async fn only_superusers_administer_privileges_and_staff_only_read_them() {
         "mutation { setStaff(userId: 1, isStaff: true) { id } }",
     ];
     for query in admin_ops {
-        app.refused(As::Anon, query, json!({}), "UNAUTHENTICATED")
-            .await;
-        app.refused(As::Token(&ann_token), query, json!({}), "FORBIDDEN")
-            .await;
+        app.refused(As::Anon, query, json!({}), "UNAUTHENTICATED").await;
+        app.refused(As::Token(&ann_token), query, json!({}), "FORBIDDEN").await;
     }
     // Staff read groups and permissions; privilege changes are for superusers only.
     for query in &admin_ops[2..] {
-        app.refused(As::Token(&staff), query, json!({}), "FORBIDDEN")
-            .await;
+        app.refused(As::Token(&staff), query, json!({}), "FORBIDDEN").await;
     }
 }
 
@@ -128,13 +101,8 @@ async fn only_superusers_administer_privileges_and_staff_only_read_them() {
 async fn the_permission_catalogue_has_the_models_and_the_custom_permissions() {
     let app = TestApp::new().await;
     let (_, staff) = app.user("staff", Kind::Staff).await;
-    let catalogue = app
-        .data(
-            As::Token(&staff),
-            "{ permissions { codename name } }",
-            json!({}),
-        )
-        .await;
+    let catalogue =
+        app.data(As::Token(&staff), "{ permissions { codename name } }", json!({})).await;
     let codenames: Vec<&str> = catalogue["permissions"]
         .as_array()
         .into_iter()
@@ -187,23 +155,12 @@ async fn groups_are_validated_unique_and_need_existing_users() {
         field_errors(&bad),
         json!({ "name": ["This field may not be blank."], "permissions": ["Invalid permission \"store.fly\"."] })
     );
-    app.data(
-        As::Token(&root),
-        "mutation { createGroup(name: \"Support\") { id } }",
-        json!({}),
-    )
-    .await;
-    let dup = app
-        .gql(
-            As::Token(&root),
-            "mutation { createGroup(name: \"Support\") { id } }",
-            json!({}),
-        )
+    app.data(As::Token(&root), "mutation { createGroup(name: \"Support\") { id } }", json!({}))
         .await;
-    assert_eq!(
-        field_errors(&dup),
-        json!({ "name": ["group with this name already exists."] })
-    );
+    let dup = app
+        .gql(As::Token(&root), "mutation { createGroup(name: \"Support\") { id } }", json!({}))
+        .await;
+    assert_eq!(field_errors(&dup), json!({ "name": ["group with this name already exists."] }));
     app.refused(
         As::Token(&root),
         "mutation { addUserToGroup(userId: 999, groupId: 1) }",
@@ -219,8 +176,7 @@ async fn set_staff_opens_the_catalogue_to_the_promoted_user() {
     let (ann, ann_token) = app.user("ann", Kind::Customer).await;
     let (_, root) = app.user("root", Kind::Superuser).await;
     let create = "mutation { createCollection(input: { title: \"Mine\" }) { id } }";
-    app.refused(As::Token(&ann_token), create, json!({}), "FORBIDDEN")
-        .await;
+    app.refused(As::Token(&ann_token), create, json!({}), "FORBIDDEN").await;
     let promoted = app
         .data(
             As::Token(&root),
@@ -228,9 +184,6 @@ async fn set_staff_opens_the_catalogue_to_the_promoted_user() {
             json!({ "u": ann.id }),
         )
         .await;
-    assert_eq!(
-        promoted["setStaff"],
-        json!({ "username": "ann", "isStaff": true })
-    );
+    assert_eq!(promoted["setStaff"], json!({ "username": "ann", "isStaff": true }));
     app.data(As::Token(&ann_token), create, json!({})).await;
 }

@@ -32,17 +32,14 @@ fn storefront(args: &[&str], vars: &[(&str, &str)]) -> Command {
 }
 
 async fn count(app: &TestApp, table: &str) -> i64 {
-    app.count_sql(&format!("SELECT count(*) AS n FROM {table}"))
-        .await
+    app.count_sql(&format!("SELECT count(*) AS n FROM {table}")).await
 }
 
 #[tokio::test]
 async fn production_refuses_to_start_without_a_jwt_secret() {
     let app = TestApp::new().await;
     for role in ["serve", "worker"] {
-        let output = storefront(&[role], &[("DATABASE_URL", &app.db.url)])
-            .output()
-            .unwrap();
+        let output = storefront(&[role], &[("DATABASE_URL", &app.db.url)]).output().unwrap();
         assert!(!output.status.success(), "{role} started");
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(stderr.contains("JWT_SECRET"), "{role}: {stderr}");
@@ -94,14 +91,8 @@ async fn serve_on_a_configured_database_creates_no_accounts_or_demo_data() {
     assert_eq!(count(&app, "products").await, 0);
 
     // `seed` loads the catalogue, and the accounts only when asked.
-    let vars = [
-        ("DATABASE_URL", app.db.url.as_str()),
-        ("JWT_SECRET", secret),
-    ];
-    let status = storefront(&["seed"], &vars)
-        .stdout(Stdio::null())
-        .status()
-        .unwrap();
+    let vars = [("DATABASE_URL", app.db.url.as_str()), ("JWT_SECRET", secret)];
+    let status = storefront(&["seed"], &vars).stdout(Stdio::null()).status().unwrap();
     assert!(status.success());
     assert_eq!(count(&app, "products").await, 1_000);
     assert_eq!(count(&app, "users").await, 0);
@@ -122,11 +113,8 @@ async fn http_get(addr: &str, path: &str, accept: &str) -> String {
     );
     stream.write_all(request.as_bytes()).await.unwrap();
     let mut response = String::new();
-    let _ = tokio::time::timeout(
-        Duration::from_secs(10),
-        stream.read_to_string(&mut response),
-    )
-    .await;
+    let _ =
+        tokio::time::timeout(Duration::from_secs(10), stream.read_to_string(&mut response)).await;
     response
 }
 
@@ -138,21 +126,15 @@ async fn graphiql_and_introspection_follow_their_switches() {
         ..AppOptions::default()
     })
     .await;
-    let request = Request::get("/graphql")
-        .header(header::ACCEPT, "text/html")
-        .body(Body::empty())
-        .unwrap();
+    let request =
+        Request::get("/graphql").header(header::ACCEPT, "text/html").body(Body::empty()).unwrap();
     let (status, _, _) = app.send(request).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let response = app
-        .gql(As::Anon, "{ __schema { queryType { name } } }", json!({}))
-        .await;
+    let response = app.gql(As::Anon, "{ __schema { queryType { name } } }", json!({})).await;
     assert_eq!(response["data"]["__schema"], Value::Null, "{response}");
     // Defaults: both on.
     let app = TestApp::new().await;
-    let response = app
-        .gql(As::Anon, "{ __schema { queryType { name } } }", json!({}))
-        .await;
+    let response = app.gql(As::Anon, "{ __schema { queryType { name } } }", json!({})).await;
     assert_eq!(response["data"]["__schema"]["queryType"]["name"], "Query");
 }
 
@@ -160,10 +142,7 @@ async fn graphiql_and_introspection_follow_their_switches() {
 async fn responses_carry_security_headers() {
     let app = TestApp::new().await;
     for (uri, accept) in [("/graphql", "text/html"), ("/healthz", "application/json")] {
-        let request = Request::get(uri)
-            .header(header::ACCEPT, accept)
-            .body(Body::empty())
-            .unwrap();
+        let request = Request::get(uri).header(header::ACCEPT, accept).body(Body::empty()).unwrap();
         let (_, headers, _) = app.send(request).await;
         assert_eq!(headers["x-content-type-options"], "nosniff", "{uri}");
         assert_eq!(headers["referrer-policy"], "no-referrer", "{uri}");
@@ -174,10 +153,7 @@ async fn responses_carry_security_headers() {
 #[tokio::test]
 async fn refusals_before_execution_are_coded_with_the_request_id() {
     let app = TestApp::new().await;
-    let big = format!(
-        "{{\"query\":\"{{ __typename }}\",\"pad\":\"{}\"}}",
-        "x".repeat(1_100_000)
-    );
+    let big = format!("{{\"query\":\"{{ __typename }}\",\"pad\":\"{}\"}}", "x".repeat(1_100_000));
     let cases = [
         (
             Request::post("/graphql")
@@ -223,9 +199,7 @@ async fn resolver_errors_carry_the_request_id() {
     let request = Request::post("/graphql")
         .header(header::CONTENT_TYPE, "application/json")
         .header("x-request-id", "client-chosen-id-42")
-        .body(Body::from(
-            json!({ "query": "{ product(id: 999999) { id } }" }).to_string(),
-        ))
+        .body(Body::from(json!({ "query": "{ product(id: 999999) { id } }" }).to_string()))
         .unwrap();
     let (_, headers, body) = app.send(request).await;
     assert_eq!(headers["x-request-id"], "client-chosen-id-42");
@@ -251,26 +225,16 @@ async fn a_panic_is_answered_with_a_coded_internal_error() {
     );
     let router = storefront::http::with_layers(routes, &app.state);
     let request = Request::get("/boom").body(Body::empty()).unwrap();
-    let response = tower::ServiceExt::oneshot(router, request)
-        .await
-        .unwrap_or_else(|e| match e {});
+    let response = tower::ServiceExt::oneshot(router, request).await.unwrap_or_else(|e| match e {});
     assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
-    let id = response.headers()["x-request-id"]
-        .to_str()
-        .unwrap_or_default()
-        .to_owned();
-    let body = http_body_util::BodyExt::collect(response.into_body())
-        .await
-        .unwrap()
-        .to_bytes();
+    let id = response.headers()["x-request-id"].to_str().unwrap_or_default().to_owned();
+    let body = http_body_util::BodyExt::collect(response.into_body()).await.unwrap().to_bytes();
     let response: Value = serde_json::from_slice(&body).unwrap_or_default();
     let error = error(&response, "INTERNAL_SERVER_ERROR", 500);
     assert_eq!(error["message"], "Internal server error");
     assert_eq!(error["extensions"]["requestId"], id.as_str());
     assert!(
-        logs.lines()
-            .iter()
-            .any(|l| l.contains(&id) && l.contains("a request panicked")),
+        logs.lines().iter().any(|l| l.contains(&id) && l.contains("a request panicked")),
         "{:#?}",
         logs.lines()
     );
@@ -286,10 +250,7 @@ async fn slow_clients_are_disconnected_after_the_header_timeout() {
     )
     .await;
     let mut stream = tokio::net::TcpStream::connect(served.addr).await.unwrap();
-    stream
-        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
-        .await
-        .unwrap();
+    stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n").await.unwrap();
     let mut buffer = Vec::new();
     let read = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut buffer)).await;
     assert!(read.is_ok(), "the connection was still open after 5 s");
@@ -299,10 +260,7 @@ async fn slow_clients_are_disconnected_after_the_header_timeout() {
 async fn ready(router: &axum::Router) -> (StatusCode, Value) {
     let request = Request::get("/readyz").body(Body::empty()).unwrap();
     let (status, _, body) = send_to(router, request).await;
-    (
-        status,
-        serde_json::from_slice::<Value>(&body).unwrap_or_default(),
-    )
+    (status, serde_json::from_slice::<Value>(&body).unwrap_or_default())
 }
 
 /// A private cluster that this test stops and starts.
@@ -312,19 +270,13 @@ fn outage_cluster(dir: &std::path::Path) -> EmbeddedCluster {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn service_unavailable_while_postgres_is_down_then_recovery() {
-    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
-        "outage-{}",
-        &uuid::Uuid::new_v4().simple().to_string()[..8]
-    ));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("outage-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]));
     let start = {
         let dir = dir.clone();
         move || {
             let dir = dir.clone();
-            async move {
-                tokio::task::spawn_blocking(move || outage_cluster(&dir))
-                    .await
-                    .unwrap()
-            }
+            async move { tokio::task::spawn_blocking(move || outage_cluster(&dir)).await.unwrap() }
         }
     };
     let cluster = start().await;
@@ -347,15 +299,9 @@ async fn service_unavailable_while_postgres_is_down_then_recovery() {
         send_to(router, request).await.0
     };
     let (status, _, response) = ask(&router).await;
-    assert_eq!(
-        (status, &response["data"]["products"]["totalCount"]),
-        (StatusCode::OK, &json!(0))
-    );
+    assert_eq!((status, &response["data"]["products"]["totalCount"]), (StatusCode::OK, &json!(0)));
 
-    let stopped = tokio::task::spawn_blocking(move || cluster.release())
-        .await
-        .unwrap()
-        .unwrap();
+    let stopped = tokio::task::spawn_blocking(move || cluster.release()).await.unwrap().unwrap();
     assert!(stopped);
     for _ in 0..2 {
         let (status, retry, response) = ask(&router).await;
@@ -365,10 +311,7 @@ async fn service_unavailable_while_postgres_is_down_then_recovery() {
     }
     assert_eq!(health(&router).await, StatusCode::SERVICE_UNAVAILABLE);
     let not_ready = json!({ "ready": false, "failing": ["database"] });
-    assert_eq!(
-        ready(&router).await,
-        (StatusCode::SERVICE_UNAVAILABLE, not_ready)
-    );
+    assert_eq!(ready(&router).await, (StatusCode::SERVICE_UNAVAILABLE, not_ready));
 
     let cluster = start().await;
     let mut recovered = false;
@@ -389,11 +332,8 @@ async fn service_unavailable_while_postgres_is_down_then_recovery() {
 
 /// Waits until `up` reads `want` (panics after `seconds`).
 async fn wait_until(up: &mut tokio::sync::watch::Receiver<bool>, want: bool, seconds: u64) {
-    let waited = tokio::time::timeout(
-        Duration::from_secs(seconds),
-        up.wait_for(|now| *now == want),
-    )
-    .await;
+    let waited =
+        tokio::time::timeout(Duration::from_secs(seconds), up.wait_for(|now| *now == want)).await;
     assert!(
         matches!(waited, Ok(Ok(_))),
         "the job runtime was not {} within {seconds} s",
@@ -404,14 +344,10 @@ async fn wait_until(up: &mut tokio::sync::watch::Receiver<bool>, want: bool, sec
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_job_runtime_restarts_after_the_database_restarts() {
     use storefront::jobs::{self, JobDeps, WorkerConfig};
-    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
-        "jobs-outage-{}",
-        &uuid::Uuid::new_v4().simple().to_string()[..8]
-    ));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("jobs-outage-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]));
     let start = |dir: std::path::PathBuf| async move {
-        tokio::task::spawn_blocking(move || outage_cluster(&dir))
-            .await
-            .unwrap()
+        tokio::task::spawn_blocking(move || outage_cluster(&dir)).await.unwrap()
     };
     let cluster = start(dir.clone()).await;
     let url = cluster.url("postgres");
@@ -437,12 +373,7 @@ async fn the_job_runtime_restarts_after_the_database_restarts() {
     let supervisor = tokio::spawn(jobs::supervise(url, deps, config, define, stopped, up_tx));
     wait_until(&mut up, true, 30).await;
 
-    assert!(
-        tokio::task::spawn_blocking(move || cluster.release())
-            .await
-            .unwrap()
-            .unwrap()
-    );
+    assert!(tokio::task::spawn_blocking(move || cluster.release()).await.unwrap().unwrap());
     wait_until(&mut up, false, 60).await;
     let cluster = start(dir.clone()).await;
     wait_until(&mut up, true, 60).await;
@@ -453,9 +384,7 @@ async fn the_job_runtime_restarts_after_the_database_restarts() {
         crate::common::factories::user(&mut conn, &auth, "back", crate::common::Kind::Customer)
             .await;
     let task = jobs::task::SEND_WELCOME_EMAIL;
-    jobs::enqueue(&mut conn, task, json!({ "user_id": user.id }), None)
-        .await
-        .unwrap();
+    jobs::enqueue(&mut conn, task, json!({ "user_id": user.id }), None).await.unwrap();
     drop(conn);
     let mail = sink.wait_for(1, 30).await;
     assert_eq!(mail[0].to, ["back@example.com"]);

@@ -26,18 +26,13 @@ struct Pair {
 }
 
 async fn start(options: ClusterOptions) -> EmbeddedCluster {
-    tokio::task::spawn_blocking(move || EmbeddedCluster::start(&options))
-        .await
-        .unwrap()
-        .unwrap()
+    tokio::task::spawn_blocking(move || EmbeddedCluster::start(&options)).await.unwrap().unwrap()
 }
 
 impl Pair {
     async fn start(max_lag: Duration) -> Self {
-        let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
-            "replicas-{}",
-            &uuid::Uuid::new_v4().simple().to_string()[..8]
-        ));
+        let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("replicas-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]));
         let primary = start(ClusterOptions::new(dir.join("primary")).setting("fsync", "off")).await;
         let primary_url = primary.url("postgres");
         storefront::server::migrate(&primary_url).await.unwrap();
@@ -72,9 +67,7 @@ impl Pair {
 
     async fn sql(url: &str, sql: &str) {
         use diesel_async::{AsyncConnection, RunQueryDsl};
-        let mut conn = diesel_async::AsyncPgConnection::establish(url)
-            .await
-            .unwrap();
+        let mut conn = diesel_async::AsyncPgConnection::establish(url).await.unwrap();
         diesel::sql_query(sql).execute(&mut conn).await.unwrap();
     }
 
@@ -93,11 +86,8 @@ impl Pair {
     /// A product written on the primary only: the replica's replay is paused first.
     async fn product_only_on_the_primary(&self) {
         Self::sql(&self.replica_url, "SELECT pg_wal_replay_pause()").await;
-        let mut conn = storefront::db::create_pool(&self.primary_url, 1)
-            .unwrap()
-            .get()
-            .await
-            .unwrap();
+        let mut conn =
+            storefront::db::create_pool(&self.primary_url, 1).unwrap().get().await.unwrap();
         factories::catalogue(&mut conn, &[("Teapot", "12.00", 3)]).await;
     }
 
@@ -106,14 +96,8 @@ impl Pair {
     async fn products_seen(&self, token: Option<&str>) -> Value {
         let authorization = token.map(|t| format!("Bearer {t}"));
         let query = "{ products { totalCount } }";
-        let (_, _, body) = post_graphql(
-            &self.router,
-            authorization.as_deref(),
-            None,
-            query,
-            json!({}),
-        )
-        .await;
+        let (_, _, body) =
+            post_graphql(&self.router, authorization.as_deref(), None, query, json!({})).await;
         body["data"]["products"]["totalCount"].clone()
     }
 
@@ -128,31 +112,17 @@ impl Pair {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reads_go_to_the_replica_and_a_writer_reads_their_own_writes() {
     let pair = Pair::start(Duration::from_secs(300)).await;
-    let mut conn = storefront::db::create_pool(&pair.primary_url, 1)
-        .unwrap()
-        .get()
-        .await
-        .unwrap();
+    let mut conn = storefront::db::create_pool(&pair.primary_url, 1).unwrap().get().await.unwrap();
     let auth = test_auth(Duration::from_secs(600));
     let user = factories::user(&mut conn, &auth, "writer", Kind::Customer).await;
-    let token = storefront::auth::sessions::start(&mut conn, &auth.jwt, user.id)
-        .await
-        .unwrap()
-        .access;
+    let token =
+        storefront::auth::sessions::start(&mut conn, &auth.jwt, user.id).await.unwrap().access;
     drop(conn);
     pair.replica_in_use().await;
     pair.product_only_on_the_primary().await;
 
-    assert_eq!(
-        pair.products_seen(None).await,
-        0,
-        "anonymous reads: the replica"
-    );
-    assert_eq!(
-        pair.products_seen(Some(&token)).await,
-        0,
-        "a reader: the replica"
-    );
+    assert_eq!(pair.products_seen(None).await, 0, "anonymous reads: the replica");
+    assert_eq!(pair.products_seen(Some(&token)).await, 0, "a reader: the replica");
     let (_, _, created) = post_graphql(
         &pair.router,
         Some(&format!("Bearer {token}")),
@@ -162,16 +132,8 @@ async fn reads_go_to_the_replica_and_a_writer_reads_their_own_writes() {
     )
     .await;
     assert!(created["data"]["createCart"]["id"].is_string(), "{created}");
-    assert_eq!(
-        pair.products_seen(Some(&token)).await,
-        1,
-        "a writer: the primary"
-    );
-    assert_eq!(
-        pair.products_seen(None).await,
-        0,
-        "others still: the replica"
-    );
+    assert_eq!(pair.products_seen(Some(&token)).await, 1, "a writer: the primary");
+    assert_eq!(pair.products_seen(None).await, 0, "others still: the replica");
     pair.stop().await;
 }
 
@@ -194,12 +156,7 @@ async fn a_lagging_or_stopped_replica_is_skipped() {
     Pair::sql(&pair.replica_url, "SELECT pg_wal_replay_resume()").await;
     pair.replica_in_use().await;
     let replica = pair.clusters.pop().unwrap();
-    assert!(
-        tokio::task::spawn_blocking(move || replica.release())
-            .await
-            .unwrap()
-            .unwrap()
-    );
+    assert!(tokio::task::spawn_blocking(move || replica.release()).await.unwrap().unwrap());
     pair.replicas.check().await;
     for _ in 0..10 {
         assert_eq!(pair.products_seen(None).await, 1, "the primary answers");

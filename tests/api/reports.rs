@@ -33,11 +33,7 @@ async fn shop() -> (TestApp, Vec<i64>, i64) {
     let mut conn = app.conn().await;
     let ids = factories::catalogue(
         &mut conn,
-        &[
-            ("Lamp", "10.00", 50),
-            ("Desk", "250.50", 5),
-            ("Chair", "80.00", 9),
-        ],
+        &[("Lamp", "10.00", 50), ("Desk", "250.50", 5), ("Chair", "80.00", 9)],
     )
     .await;
     let buyer = factories::user(&mut conn, &app.auth, "buyer", Kind::Customer).await;
@@ -56,10 +52,7 @@ async fn sales_and_top_sellers_match_hand_computed_values() {
     orders(&app, &[(customer, first), (customer, second)]).await;
     let report = "{ salesReport { ordersCount unitsSold revenue } }";
     let data = app.data(As::Default, report, json!({})).await;
-    assert_eq!(
-        data["salesReport"],
-        json!({ "ordersCount": 2, "unitsSold": 6, "revenue": 299.5 })
-    );
+    assert_eq!(data["salesReport"], json!({ "ordersCount": 2, "unitsSold": 6, "revenue": 299.5 }));
     let top = "{ topSellingProducts { product { title unitsSold } unitsSold revenue } }";
     let data = app.data(As::Default, top, json!({})).await;
     assert_eq!(
@@ -71,10 +64,7 @@ async fn sales_and_top_sellers_match_hand_computed_values() {
     );
     let one = "{ topSellingProducts(limit: 1) { product { title } } }";
     let data = app.data(As::Default, one, json!({})).await;
-    assert_eq!(
-        data["topSellingProducts"],
-        json!([{ "product": { "title": "Desk" } }])
-    );
+    assert_eq!(data["topSellingProducts"], json!([{ "product": { "title": "Desk" } }]));
     app.refused(
         As::Default,
         "{ topSellingProducts(limit: 0) { revenue } }",
@@ -102,19 +92,11 @@ async fn collection_price_stats_round_the_average_half_up() {
     // 10.00, 10.01, 10.00: the average 10.00333… rounds to 10.00; 1.01, 1.02: 1.015 → 1.02.
     let c = factories::collection(&mut conn, "Prices").await.id;
     for (title, price) in [("A", "10.00"), ("B", "10.01"), ("C", "10.00")] {
-        factories::product(c)
-            .title(title)
-            .price(price)
-            .insert(&mut conn)
-            .await;
+        factories::product(c).title(title).price(price).insert(&mut conn).await;
     }
     let halves = factories::collection(&mut conn, "Halves").await.id;
     for (title, price) in [("D", "1.01"), ("E", "1.02")] {
-        factories::product(halves)
-            .title(title)
-            .price(price)
-            .insert(&mut conn)
-            .await;
+        factories::product(halves).title(title).price(price).insert(&mut conn).await;
     }
     let empty = factories::collection(&mut conn, "Empty").await.id;
     drop(conn);
@@ -131,24 +113,16 @@ async fn collection_price_stats_round_the_average_half_up() {
         data["collectionPriceStats"],
         json!({ "min": null, "avg": null, "max": null, "count": 0 })
     );
-    app.refused(As::Default, stats, json!({ "c": 999_999 }), "NOT_FOUND")
-        .await;
+    app.refused(As::Default, stats, json!({ "c": 999_999 }), "NOT_FOUND").await;
 }
 
 #[tokio::test]
 async fn reports_are_for_staff_only() {
     let (app, ids, _) = shop().await;
     let (_, token) = app.user("shopper", Kind::Customer).await;
-    app.refused(
-        As::Token(&token),
-        "{ salesReport { revenue } }",
-        json!({}),
-        "FORBIDDEN",
-    )
-    .await;
+    app.refused(As::Token(&token), "{ salesReport { revenue } }", json!({}), "FORBIDDEN").await;
     let sold = "query($id: Int!) { product(id: $id) { unitsSold } }";
-    app.refused(As::Anon, sold, json!({ "id": ids[0] }), "UNAUTHENTICATED")
-        .await;
+    app.refused(As::Anon, sold, json!({ "id": ids[0] }), "UNAUTHENTICATED").await;
     let data = app.data(As::Default, sold, json!({ "id": ids[2] })).await;
     assert_eq!(data["product"]["unitsSold"], 0);
 }
@@ -158,11 +132,9 @@ async fn customers_are_filtered_by_orders_and_name_prefix() {
     let (app, ids, _) = shop().await;
     let mut conn = app.conn().await;
     let mut customer_ids = Vec::new();
-    for (username, first, last) in [
-        ("a", "Anna", "Berg"),
-        ("b", "Bert", "Anders"),
-        ("c", "Carl", "Young"),
-    ] {
+    for (username, first, last) in
+        [("a", "Anna", "Berg"), ("b", "Bert", "Anders"), ("c", "Carl", "Young")]
+    {
         let user = factories::user(&mut conn, &app.auth, username, Kind::Customer).await;
         app.sql(&format!(
             "UPDATE users SET first_name = '{first}', last_name = '{last}' WHERE id = {}",
@@ -189,10 +161,7 @@ async fn customers_are_filtered_by_orders_and_name_prefix() {
         json!({ "totalCount": 2, "nodes": [{ "user": { "firstName": "Anna" } }, { "user": { "firstName": "Bert" } }] })
     );
     let inside = app.data(As::Default, list, json!({ "s": "ung" })).await;
-    assert_eq!(
-        inside["customers"]["totalCount"], 0,
-        "a prefix, not a substring"
-    );
+    assert_eq!(inside["customers"]["totalCount"], 0, "a prefix, not a substring");
 }
 
 #[tokio::test]
@@ -209,9 +178,7 @@ async fn customers_show_their_orders_spending_and_latest_order() {
     let latest = app.count_sql("SELECT max(id) AS n FROM orders").await;
     let query =
         "query($id: Int!) { customer(id: $id) { fullName ordersCount totalSpent lastOrderId } }";
-    let data = app
-        .data(As::Default, query, json!({ "id": customer }))
-        .await;
+    let data = app.data(As::Default, query, json!({ "id": customer })).await;
     assert_eq!(
         data["customer"],
         json!({ "fullName": "Ada Lovelace", "ordersCount": 2, "totalSpent": 290.49, "lastOrderId": latest })
@@ -239,17 +206,7 @@ async fn staff_list_one_customers_orders() {
     let data = app.data(As::Default, query, json!({ "c": customer })).await;
     assert_eq!(data["orders"]["totalCount"], 2);
     assert!(
-        data["orders"]["nodes"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|o| o["customerId"] == customer)
+        data["orders"]["nodes"].as_array().unwrap().iter().all(|o| o["customerId"] == customer)
     );
-    app.refused(
-        As::Token(&token),
-        query,
-        json!({ "c": customer }),
-        "FORBIDDEN",
-    )
-    .await;
+    app.refused(As::Token(&token), query, json!({ "c": customer }), "FORBIDDEN").await;
 }

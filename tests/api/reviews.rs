@@ -69,13 +69,7 @@ async fn reviews_are_created_listed_and_scoped_to_their_product() {
         )
         .await;
     error(&wrong_product, "NOT_FOUND", 404);
-    let unknown = app
-        .data(
-            As::Default,
-            "{ reviews(productId: 999999) { id } }",
-            json!({}),
-        )
-        .await;
+    let unknown = app.data(As::Default, "{ reviews(productId: 999999) { id } }", json!({})).await;
     assert_eq!(unknown["reviews"], json!([]));
     let no_product = app
         .gql(
@@ -120,10 +114,7 @@ async fn reviews_are_patched_or_replaced_through_their_own_product() {
     let patch = "mutation($p: Int!, $id: Int!, $input: ReviewPatch!) { patchReview(productId: $p, id: $id, input: $input) { name description } }";
     let changed = json!({ "p": p, "id": review, "input": { "description": "Changed" } });
     let patched = app.data(As::Default, patch, changed).await;
-    assert_eq!(
-        patched["patchReview"],
-        json!({ "name": "Ann", "description": "Changed" })
-    );
+    assert_eq!(patched["patchReview"], json!({ "name": "Ann", "description": "Changed" }));
     let update = "mutation($p: Int!, $id: Int!, $input: ReviewInput!) { updateReview(productId: $p, id: $id, input: $input) { name description } }";
     let incomplete = json!({ "p": p, "id": review, "input": { "name": "Bo" } });
     assert_eq!(
@@ -132,13 +123,9 @@ async fn reviews_are_patched_or_replaced_through_their_own_product() {
     );
     let whole = json!({ "p": p, "id": review, "input": { "name": "Bo", "description": "New" } });
     let replaced = app.data(As::Default, update, whole).await;
-    assert_eq!(
-        replaced["updateReview"],
-        json!({ "name": "Bo", "description": "New" })
-    );
+    assert_eq!(replaced["updateReview"], json!({ "name": "Bo", "description": "New" }));
     let elsewhere = json!({ "p": other, "id": review, "input": { "name": "x" } });
-    app.refused(As::Default, patch, elsewhere, "NOT_FOUND")
-        .await;
+    app.refused(As::Default, patch, elsewhere, "NOT_FOUND").await;
 }
 
 #[tokio::test]
@@ -146,8 +133,7 @@ async fn a_review_is_deleted_once_and_only_through_its_product() {
     let (app, p, other, review) = reviewed_product().await;
     let delete = "mutation($p: Int!, $id: Int!) { deleteReview(productId: $p, id: $id) }";
     let elsewhere = json!({ "p": other, "id": review });
-    app.refused(As::Default, delete, elsewhere, "NOT_FOUND")
-        .await;
+    app.refused(As::Default, delete, elsewhere, "NOT_FOUND").await;
     let own = json!({ "p": p, "id": review });
     let deleted = app.data(As::Default, delete, own.clone()).await;
     assert_eq!(deleted["deleteReview"], true);

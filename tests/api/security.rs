@@ -40,10 +40,7 @@ async fn execute(app: &TestApp, sql: &str) {
 
 /// A sign-in from the client address `peer`: status, headers and body.
 async fn sign_in(
-    router: &axum::Router,
-    peer: &str,
-    username: &str,
-    password: &str,
+    router: &axum::Router, peer: &str, username: &str, password: &str,
 ) -> (StatusCode, HeaderMap, Value) {
     let credentials = json!({ "u": username, "p": password });
     post_graphql(router, None, Some(peer), LOGIN, credentials).await
@@ -65,18 +62,13 @@ async fn failed_sign_ins_lock_the_pair_across_instances() {
     // Locked: even the right password is refused, on this instance and on another one.
     let (status, headers, response) = sign_in(&app.router, attacker, "ANN", PASSWORD).await;
     assert!(throttled(status, &headers, &response) <= 60);
-    let other = storefront::build_app(storefront::AppState::new(
-        app.pool.clone(),
-        app.auth.clone(),
-    ));
+    let other =
+        storefront::build_app(storefront::AppState::new(app.pool.clone(), app.auth.clone()));
     let (status, headers, response) = sign_in(&other, attacker, "ann", PASSWORD).await;
     throttled(status, &headers, &response);
     // The customer signs in from elsewhere.
     let (_, _, response) = sign_in(&app.router, "127.0.0.3", "ann", PASSWORD).await;
-    assert!(
-        response["data"]["createToken"]["access"].is_string(),
-        "{response}"
-    );
+    assert!(response["data"]["createToken"]["access"].is_string(), "{response}");
 
     // Unknown usernames count like known ones.
     for _ in 0..5 {
@@ -86,11 +78,7 @@ async fn failed_sign_ins_lock_the_pair_across_instances() {
     throttled(status, &headers, &response);
 
     // When a lock has run out, the next failure locks again for twice as long.
-    execute(
-        &app,
-        "UPDATE sign_in_locks SET locked_until = now() - interval '1 second'",
-    )
-    .await;
+    execute(&app, "UPDATE sign_in_locks SET locked_until = now() - interval '1 second'").await;
     let (_, _, response) = sign_in(&app.router, attacker, "ann", "guess").await;
     error(&response, "UNAUTHENTICATED", 401);
     let (status, headers, response) = sign_in(&app.router, attacker, "ann", PASSWORD).await;
@@ -134,10 +122,7 @@ async fn six_hundred_concurrent_sign_ins_hash_one_per_core() {
     }
     assert!(signed_in > 0);
     let peak = app.auth.passwords.peak_concurrency();
-    assert!(
-        (1..=slots).contains(&peak),
-        "{peak} hashes ran at once with {slots} permits"
-    );
+    assert!((1..=slots).contains(&peak), "{peak} hashes ran at once with {slots} permits");
 }
 
 #[tokio::test]
@@ -149,31 +134,11 @@ async fn a_new_password_and_logouts_revoke_tokens_at_once() {
     let tablet = app.session(&ann).await;
     // logout(refresh) ends that session only, and needs no access token.
     let logout = "mutation($r: String!) { logout(refresh: $r) }";
-    assert_eq!(
-        app.data(As::Default, logout, json!({ "r": phone.refresh }))
-            .await["logout"],
-        true
-    );
-    app.refused(As::Token(&phone.access), ME, json!({}), "UNAUTHENTICATED")
-        .await;
-    app.refused(
-        As::Default,
-        logout,
-        json!({ "r": phone.refresh }),
-        "UNAUTHENTICATED",
-    )
-    .await;
-    app.refused(
-        As::Default,
-        logout,
-        json!({ "r": "garbage" }),
-        "UNAUTHENTICATED",
-    )
-    .await;
-    assert_eq!(
-        app.data(As::Token(&laptop.access), ME, json!({})).await["me"]["id"],
-        ann.id
-    );
+    assert_eq!(app.data(As::Default, logout, json!({ "r": phone.refresh })).await["logout"], true);
+    app.refused(As::Token(&phone.access), ME, json!({}), "UNAUTHENTICATED").await;
+    app.refused(As::Default, logout, json!({ "r": phone.refresh }), "UNAUTHENTICATED").await;
+    app.refused(As::Default, logout, json!({ "r": "garbage" }), "UNAUTHENTICATED").await;
+    assert_eq!(app.data(As::Token(&laptop.access), ME, json!({})).await["me"]["id"], ann.id);
     // A new password ends every session.
     let change = "mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }";
     app.data(
@@ -200,19 +165,11 @@ async fn a_new_password_and_logouts_revoke_tokens_at_once() {
     let one = app.session(&ann).await;
     let two = app.session(&ann).await;
     assert_eq!(
-        app.data(As::Token(&one.access), "mutation { logoutAll }", json!({}))
-            .await["logoutAll"],
+        app.data(As::Token(&one.access), "mutation { logoutAll }", json!({})).await["logoutAll"],
         true
     );
-    app.refused(As::Token(&two.access), ME, json!({}), "UNAUTHENTICATED")
-        .await;
-    app.refused(
-        As::Anon,
-        "mutation { logoutAll }",
-        json!({}),
-        "UNAUTHENTICATED",
-    )
-    .await;
+    app.refused(As::Token(&two.access), ME, json!({}), "UNAUTHENTICATED").await;
+    app.refused(As::Anon, "mutation { logoutAll }", json!({}), "UNAUTHENTICATED").await;
 }
 
 #[tokio::test]
@@ -220,17 +177,9 @@ async fn changing_the_email_needs_the_current_password() {
     let app = TestApp::new().await;
     let (_, token) = app.user("ann", Kind::Customer).await;
     let update = "mutation($i: UpdateMeInput!) { updateMe(input: $i) { email firstName } }";
-    let missing = app
-        .gql(
-            As::Token(&token),
-            update,
-            json!({ "i": { "email": "new@example.com" } }),
-        )
-        .await;
-    assert_eq!(
-        field_errors(&missing),
-        json!({ "currentPassword": ["This field is required."] })
-    );
+    let missing =
+        app.gql(As::Token(&token), update, json!({ "i": { "email": "new@example.com" } })).await;
+    assert_eq!(field_errors(&missing), json!({ "currentPassword": ["This field is required."] }));
     let wrong = app
         .gql(
             As::Token(&token),
@@ -238,17 +187,9 @@ async fn changing_the_email_needs_the_current_password() {
             json!({ "i": { "email": "new@example.com", "currentPassword": "nope" } }),
         )
         .await;
-    assert_eq!(
-        field_errors(&wrong),
-        json!({ "currentPassword": ["Invalid password."] })
-    );
+    assert_eq!(field_errors(&wrong), json!({ "currentPassword": ["Invalid password."] }));
     // Names need no password.
-    app.data(
-        As::Token(&token),
-        update,
-        json!({ "i": { "firstName": "Ann" } }),
-    )
-    .await;
+    app.data(As::Token(&token), update, json!({ "i": { "firstName": "Ann" } })).await;
     assert_eq!(count(&app, "SELECT count(*) AS n FROM graphile_worker._private_jobs j JOIN graphile_worker._private_tasks t ON t.id = j.task_id WHERE t.identifier = 'send_email_changed'").await, 0);
     let changed = app
         .data(
@@ -281,19 +222,13 @@ async fn only_superusers_change_privileges_and_never_their_own() {
     for query in PRIVILEGED {
         for target in [ann.id, staff.id] {
             let vars = json!({ "u": target });
-            app.refused(As::Token(&staff_token), query, vars, "FORBIDDEN")
-                .await;
+            app.refused(As::Token(&staff_token), query, vars, "FORBIDDEN").await;
         }
         let own = json!({ "u": root.id });
-        app.refused(As::Token(&root_token), query, own, "FORBIDDEN")
-            .await;
+        app.refused(As::Token(&root_token), query, own, "FORBIDDEN").await;
     }
-    for query in [
-        "mutation { createGroup(name: \"G\") { id } }",
-        "{ auditLog { totalCount } }",
-    ] {
-        app.refused(As::Token(&staff_token), query, json!({}), "FORBIDDEN")
-            .await;
+    for query in ["mutation { createGroup(name: \"G\") { id } }", "{ auditLog { totalCount } }"] {
+        app.refused(As::Token(&staff_token), query, json!({}), "FORBIDDEN").await;
     }
     assert_eq!(
         count(&app, "SELECT count(*) AS n FROM audit_log").await,
@@ -325,8 +260,7 @@ async fn a_change_is_audited_with_the_request_id_and_a_failed_one_is_not() {
     );
     // A refused change (no such group) leaves no entry.
     let vars = json!({ "u": ann.id });
-    app.refused(As::Token(&root_token), PRIVILEGED[4], vars, "NOT_FOUND")
-        .await;
+    app.refused(As::Token(&root_token), PRIVILEGED[4], vars, "NOT_FOUND").await;
     assert_eq!(count(&app, "SELECT count(*) AS n FROM audit_log").await, 1);
 }
 
@@ -336,24 +270,12 @@ async fn deactivation_ends_sessions_at_once_and_activation_allows_sign_in_again(
     let (_, root_token) = app.user("root", Kind::Superuser).await;
     let (carl, carl_token) = app.user("carl", Kind::Customer).await;
     let deactivate = "mutation($u: Int!) { deactivateUser(userId: $u) { isActive isSuperuser } }";
-    let deactivated = app
-        .data(As::Token(&root_token), deactivate, json!({ "u": carl.id }))
-        .await;
-    assert_eq!(
-        deactivated["deactivateUser"],
-        json!({ "isActive": false, "isSuperuser": false })
-    );
-    app.refused(As::Token(&carl_token), ME, json!({}), "UNAUTHENTICATED")
-        .await;
+    let deactivated = app.data(As::Token(&root_token), deactivate, json!({ "u": carl.id })).await;
+    assert_eq!(deactivated["deactivateUser"], json!({ "isActive": false, "isSuperuser": false }));
+    app.refused(As::Token(&carl_token), ME, json!({}), "UNAUTHENTICATED").await;
     let sign_in = json!({ "u": "carl", "p": PASSWORD });
-    app.refused(As::Default, LOGIN, sign_in.clone(), "UNAUTHENTICATED")
-        .await;
-    app.data(
-        As::Token(&root_token),
-        PRIVILEGED[7],
-        json!({ "u": carl.id }),
-    )
-    .await;
+    app.refused(As::Default, LOGIN, sign_in.clone(), "UNAUTHENTICATED").await;
+    app.data(As::Token(&root_token), PRIVILEGED[7], json!({ "u": carl.id })).await;
     app.data(As::Default, LOGIN, sign_in).await;
     let actions = "{ auditLog { nodes { action } } }";
     let log = app.data(As::Token(&root_token), actions, json!({})).await;
@@ -374,16 +296,9 @@ async fn two_superusers_deactivating_each_other_leave_one() {
             app.gql(As::Token(&a_token), query, json!({ "u": b.id })),
             app.gql(As::Token(&b_token), query, json!({ "u": a.id }))
         );
-        let succeeded = [&first, &second]
-            .iter()
-            .filter(|r| r.get("errors").is_none())
-            .count();
+        let succeeded = [&first, &second].iter().filter(|r| r.get("errors").is_none()).count();
         assert_eq!(succeeded, 1, "{first} {second}");
-        let refused = if first.get("errors").is_some() {
-            &first
-        } else {
-            &second
-        };
+        let refused = if first.get("errors").is_some() { &first } else { &second };
         let code = &refused["errors"][0]["extensions"]["code"];
         if code == "BAD_USER_INPUT" {
             assert_eq!(
@@ -395,11 +310,7 @@ async fn two_superusers_deactivating_each_other_leave_one() {
             assert_eq!(code, "UNAUTHENTICATED", "{refused}");
         }
         assert_eq!(
-            count(
-                &app,
-                "SELECT count(*) AS n FROM users WHERE is_superuser AND is_active"
-            )
-            .await,
+            count(&app, "SELECT count(*) AS n FROM users WHERE is_superuser AND is_active").await,
             1
         );
         assert_eq!(
@@ -422,22 +333,16 @@ async fn reviews_belong_to_their_author() {
     let (_, bob) = app.user("bob", Kind::Customer).await;
     let (_, staff) = app.user("staff", Kind::Staff).await;
     let create = "mutation($p: Int!) { createReview(productId: $p, input: { name: \"Ann\", description: \"Good\" }) { id } }";
-    let id = app
-        .data(As::Token(&ann), create, json!({ "p": p.id }))
-        .await["createReview"]["id"]
+    let id = app.data(As::Token(&ann), create, json!({ "p": p.id })).await["createReview"]["id"]
         .as_i64()
         .unwrap_or_default();
     let patch = "mutation($p: Int!, $id: Int!) { patchReview(productId: $p, id: $id, input: { description: \"Changed\" }) { description } }";
     let delete = "mutation($p: Int!, $id: Int!) { deleteReview(productId: $p, id: $id) }";
     let ids = json!({ "p": p.id, "id": id });
-    app.refused(As::Anon, patch, ids.clone(), "UNAUTHENTICATED")
-        .await;
-    app.refused(As::Anon, delete, ids.clone(), "UNAUTHENTICATED")
-        .await;
-    app.refused(As::Token(&bob), patch, ids.clone(), "FORBIDDEN")
-        .await;
-    app.refused(As::Token(&bob), delete, ids.clone(), "FORBIDDEN")
-        .await;
+    app.refused(As::Anon, patch, ids.clone(), "UNAUTHENTICATED").await;
+    app.refused(As::Anon, delete, ids.clone(), "UNAUTHENTICATED").await;
+    app.refused(As::Token(&bob), patch, ids.clone(), "FORBIDDEN").await;
+    app.refused(As::Token(&bob), delete, ids.clone(), "FORBIDDEN").await;
     assert_eq!(
         app.data(As::Token(&ann), patch, ids.clone()).await["patchReview"]["description"],
         "Changed"
@@ -445,18 +350,10 @@ async fn reviews_belong_to_their_author() {
     app.data(As::Token(&staff), patch, ids.clone()).await;
     // An anonymous review: only staff change it.
     let anon = json!({ "p": p.id, "id": anonymous_review.id });
-    app.refused(As::Anon, delete, anon.clone(), "UNAUTHENTICATED")
-        .await;
-    app.refused(As::Token(&ann), delete, anon.clone(), "FORBIDDEN")
-        .await;
-    assert_eq!(
-        app.data(As::Token(&staff), delete, anon).await["deleteReview"],
-        true
-    );
-    assert_eq!(
-        app.data(As::Token(&ann), delete, ids).await["deleteReview"],
-        true
-    );
+    app.refused(As::Anon, delete, anon.clone(), "UNAUTHENTICATED").await;
+    app.refused(As::Token(&ann), delete, anon.clone(), "FORBIDDEN").await;
+    assert_eq!(app.data(As::Token(&staff), delete, anon).await["deleteReview"], true);
+    assert_eq!(app.data(As::Token(&ann), delete, ids).await["deleteReview"], true);
     // Names and texts have maximum lengths.
     let long = app
         .gql(As::Token(&ann), "mutation($p: Int!, $d: String!) { createReview(productId: $p, input: { name: \"n\", description: $d }) { id } }", json!({ "p": p.id, "d": "x".repeat(5_001) }))
@@ -495,13 +392,7 @@ async fn throttles_answer_rate_limited_per_address_unless_switched_off() {
     let (_, _, response) = from(&app, "127.0.0.6", register, "other@example.com").await;
     assert!(response["data"]["register"]["id"].is_number(), "{response}");
     for i in 0..3 {
-        from(
-            &app,
-            &format!("127.0.3.{}", i + 1),
-            reset,
-            "victim@example.com",
-        )
-        .await;
+        from(&app, &format!("127.0.3.{}", i + 1), reset, "victim@example.com").await;
     }
     let (status, headers, response) = from(&app, "127.0.3.9", reset, "VICTIM@example.com").await;
     throttled(status, &headers, &response);
@@ -509,13 +400,8 @@ async fn throttles_answer_rate_limited_per_address_unless_switched_off() {
     // RATE_LIMITS=off: no address throttles.
     let open = TestApp::new().await;
     for i in 0..8 {
-        let (_, _, response) = from(
-            &open,
-            "127.0.0.5",
-            register,
-            &format!("user{i}@example.com"),
-        )
-        .await;
+        let (_, _, response) =
+            from(&open, "127.0.0.5", register, &format!("user{i}@example.com")).await;
         assert!(response["data"]["register"]["id"].is_number(), "{response}");
     }
 }
@@ -529,10 +415,7 @@ async fn one_client_cannot_hoard_the_stock_and_a_shopper_still_buys() {
     .await;
     let mut conn = app.conn().await;
     let c = factories::collection(&mut conn, "C").await;
-    let product = factories::product(c.id)
-        .inventory(300)
-        .insert(&mut conn)
-        .await;
+    let product = factories::product(c.id).inventory(300).insert(&mut conn).await;
     drop(conn);
     let create = "mutation { createCart { id } }";
     let add = "mutation($c: UUID!, $p: Int!, $q: Int!) { addCartItem(cartId: $c, productId: $p, quantity: $q) { quantity } }";
@@ -555,9 +438,7 @@ async fn one_client_cannot_hoard_the_stock_and_a_shopper_still_buys() {
             field_errors(&greedy.2),
             json!({ "quantity": ["Ensure this value is less than or equal to 20."] })
         );
-        let held = hoarder(add, json!({ "c": cart, "p": product.id, "q": 20 }))
-            .await
-            .2;
+        let held = hoarder(add, json!({ "c": cart, "p": product.id, "q": 20 })).await.2;
         assert_eq!(held["data"]["addCartItem"]["quantity"], 20, "{held}");
     }
     assert!(stopped, "the cart loop was never stopped");
@@ -573,9 +454,7 @@ async fn one_client_cannot_hoard_the_stock_and_a_shopper_still_buys() {
     // A real shopper, elsewhere, fills a cart and buys.
     let (_, token) = app.user("shopper", Kind::Customer).await;
     let shopper = async |query: &str, variables| {
-        app.call(As::Token(&token), "127.0.0.77", query, variables)
-            .await
-            .2
+        app.call(As::Token(&token), "127.0.0.77", query, variables).await.2
     };
     let cart = shopper(create, json!({})).await["data"]["createCart"]["id"].clone();
     shopper(add, json!({ "c": cart, "p": product.id, "q": 5 })).await;
@@ -584,11 +463,7 @@ async fn one_client_cannot_hoard_the_stock_and_a_shopper_still_buys() {
         json!({ "c": cart }),
     )
     .await;
-    assert_eq!(
-        order["data"]["createOrder"]["items"],
-        json!([{ "quantity": 5 }]),
-        "{order}"
-    );
+    assert_eq!(order["data"]["createOrder"]["items"], json!([{ "quantity": 5 }]), "{order}");
 }
 
 #[tokio::test]
@@ -608,14 +483,8 @@ async fn guest_carts_hold_stock_for_less_time_than_signed_in_carts() {
     .await;
     let mut conn = app.conn().await;
     let c = factories::collection(&mut conn, "C").await;
-    let guest_product = factories::product(c.id)
-        .inventory(2)
-        .insert(&mut conn)
-        .await;
-    let member_product = factories::product(c.id)
-        .inventory(2)
-        .insert(&mut conn)
-        .await;
+    let guest_product = factories::product(c.id).inventory(2).insert(&mut conn).await;
+    let member_product = factories::product(c.id).inventory(2).insert(&mut conn).await;
     drop(conn);
     let (_, token) = app.user("ann", Kind::Customer).await;
     let add = "mutation($c: UUID!, $p: Int!) { addCartItem(cartId: $c, productId: $p, quantity: 2) { id } }";
@@ -623,12 +492,7 @@ async fn guest_carts_hold_stock_for_less_time_than_signed_in_carts() {
         .data(As::Default, "mutation { createCart { id } }", json!({}))
         .await["createCart"]["id"]
         .clone();
-    app.data(
-        As::Default,
-        add,
-        json!({ "c": guest, "p": guest_product.id }),
-    )
-    .await;
+    app.data(As::Default, add, json!({ "c": guest, "p": guest_product.id })).await;
     let member = app
         .data(
             As::Token(&token),
@@ -637,29 +501,18 @@ async fn guest_carts_hold_stock_for_less_time_than_signed_in_carts() {
         )
         .await["createCart"]["id"]
         .clone();
-    app.data(
-        As::Token(&token),
-        add,
-        json!({ "c": member, "p": member_product.id }),
-    )
-    .await;
+    app.data(As::Token(&token), add, json!({ "c": member, "p": member_product.id })).await;
     let available = "query($a: Int!, $b: Int!) { a: product(id: $a) { availableInventory } b: product(id: $b) { availableInventory } }";
     let ids = json!({ "a": guest_product.id, "b": member_product.id });
     let now = app.data(As::Default, available, ids.clone()).await;
     assert_eq!(
-        (
-            &now["a"]["availableInventory"],
-            &now["b"]["availableInventory"]
-        ),
+        (&now["a"]["availableInventory"], &now["b"]["availableInventory"]),
         (&json!(0), &json!(0))
     );
     tokio::time::sleep(Duration::from_millis(3_000)).await;
     let later = app.data(As::Default, available, ids).await;
     assert_eq!(
-        (
-            &later["a"]["availableInventory"],
-            &later["b"]["availableInventory"]
-        ),
+        (&later["a"]["availableInventory"], &later["b"]["availableInventory"]),
         (&json!(2), &json!(0)),
         "the guest hold has expired, the signed-in hold has not"
     );

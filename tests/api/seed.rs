@@ -10,10 +10,7 @@ async fn seed_loads_a_deterministic_catalogue_and_refuses_to_overwrite_without_f
     let app = TestApp::new().await;
     let mut conn = app.conn().await;
     factories::collection(&mut conn, "Mine").await;
-    assert!(matches!(
-        seed::seed(&mut conn, false, false).await,
-        Err(SeedError::NotEmpty)
-    ));
+    assert!(matches!(seed::seed(&mut conn, false, false).await, Err(SeedError::NotEmpty)));
     let report = seed::seed(&mut conn, true, false).await.unwrap();
     assert_eq!((report.collections, report.products), (10, 1000));
     assert_eq!(report.users, 0, "no accounts unless asked");
@@ -32,11 +29,7 @@ async fn seed_loads_a_deterministic_catalogue_and_refuses_to_overwrite_without_f
     let mut conn = app.conn().await;
     seed::seed(&mut conn, true, false).await.unwrap();
     drop(conn);
-    assert_eq!(
-        app.data(As::Default, query, json!({})).await,
-        first,
-        "the same data on every run"
-    );
+    assert_eq!(app.data(As::Default, query, json!({})).await, first, "the same data on every run");
 
     let duplicates = app
         .data(
@@ -49,8 +42,5 @@ async fn seed_loads_a_deterministic_catalogue_and_refuses_to_overwrite_without_f
         .as_array()
         .map(|n| n.iter().filter_map(|x| x["title"].as_str()).collect())
         .unwrap_or_default();
-    assert!(
-        titles.windows(2).any(|w| w[0] == w[1]),
-        "the demo data repeats titles"
-    );
+    assert!(titles.windows(2).any(|w| w[0] == w[1]), "the demo data repeats titles");
 }

@@ -34,11 +34,7 @@ async fn catalogue_queries_keep_their_shape() {
     let mut conn = app.conn().await;
     let ids = factories::catalogue(
         &mut conn,
-        &[
-            ("Lamp", "20.00", 5),
-            ("Chair", "45.50", 0),
-            ("Desk", "120.00", 2),
-        ],
+        &[("Lamp", "20.00", 5), ("Chair", "45.50", 0), ("Desk", "120.00", 2)],
     )
     .await;
     factories::review(&mut conn, ids[0], "Ann").await;
@@ -47,9 +43,7 @@ async fn catalogue_queries_keep_their_shape() {
     let first = app.data(As::Anon, PRODUCTS, json!({})).await;
     assert_json_snapshot!("products_page", first);
     let cursor = first["products"]["pageInfo"]["endCursor"].clone();
-    let second = app
-        .data(As::Anon, PRODUCTS, json!({ "after": cursor }))
-        .await;
+    let second = app.data(As::Anon, PRODUCTS, json!({ "after": cursor })).await;
     assert_json_snapshot!("products_next_page", second);
 
     let product = app.data(As::Anon, PRODUCT, json!({ "id": ids[0] })).await;
@@ -69,15 +63,12 @@ async fn cart_and_order_keep_their_shape() {
     let (_, token) = app.user("ann", Kind::Customer).await;
     let caller = As::Token(&token);
 
-    let cart = app
-        .data(caller, "mutation { createCart { id } }", json!({}))
-        .await;
+    let cart = app.data(caller, "mutation { createCart { id } }", json!({})).await;
     let cart_id = cart["createCart"]["id"].clone();
     let add = "mutation($cart: UUID!, $product: Int!) {
       addCartItem(cartId: $cart, productId: $product, quantity: 2) { id productId quantity totalPrice }
     }";
-    app.data(caller, add, json!({ "cart": cart_id, "product": ids[0] }))
-        .await;
+    app.data(caller, add, json!({ "cart": cart_id, "product": ids[0] })).await;
     let cart = app
         .data(
             caller,

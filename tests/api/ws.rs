@@ -24,11 +24,7 @@ async fn app() -> TestApp {
         ws_max_message_bytes: 4 * 1024,
         ..Budget::default()
     };
-    TestApp::with_options(AppOptions {
-        budget,
-        ..AppOptions::default()
-    })
-    .await
+    TestApp::with_options(AppOptions { budget, ..AppOptions::default() }).await
 }
 
 #[tokio::test]
@@ -40,9 +36,7 @@ async fn subscribe_before_init_is_unauthorized_and_init_must_come_in_time() {
     assert_eq!(early.expect_close(4401).await, "Unauthorized");
     let mut silent = WsClient::open(served.addr).await;
     assert_eq!(
-        silent
-            .expect_close_within(4408, Duration::from_secs(3))
-            .await,
+        silent.expect_close_within(4408, Duration::from_secs(3)).await,
         "Connection initialisation timeout"
     );
 }
@@ -54,17 +48,12 @@ async fn ping_pong_init_once_and_unknown_messages() {
     let mut client = WsClient::open(served.addr).await;
     client.send(json!({ "type": "ping" })).await;
     assert_eq!(client.next().await, json!({ "type": "pong" }));
-    client
-        .send(json!({ "type": "connection_init", "payload": {} }))
-        .await;
+    client.send(json!({ "type": "connection_init", "payload": {} })).await;
     assert_eq!(client.next().await["type"], "connection_ack");
     client.send(json!({ "type": "ping" })).await;
     assert_eq!(client.next().await["type"], "pong");
     client.send(json!({ "type": "connection_init" })).await;
-    assert_eq!(
-        client.expect_close(4429).await,
-        "Too many initialisation requests"
-    );
+    assert_eq!(client.expect_close(4429).await, "Too many initialisation requests");
     for bad in [
         json!({ "type": "launch_missiles" }).to_string(),
         json!({ "id": "1", "type": "next", "payload": {} }).to_string(),
@@ -89,10 +78,7 @@ async fn operations_complete_both_ways_and_ids_are_unique_while_active() {
         client.next().await,
         json!({ "id": "q", "type": "next", "payload": { "data": { "__typename": "Query" } } })
     );
-    assert_eq!(
-        client.next().await,
-        json!({ "id": "q", "type": "complete" })
-    );
+    assert_eq!(client.next().await, json!({ "id": "q", "type": "complete" }));
     // A finished id may be used again.
     client.subscribe("q", "{ __typename }").await;
     assert_eq!(client.next().await["type"], "next");
@@ -104,10 +90,7 @@ async fn operations_complete_both_ways_and_ids_are_unique_while_active() {
     client.expect_silence(Duration::from_millis(300)).await;
     // A second subscribe with an id that is still active closes the socket.
     client.subscribe("s", WATCH_ORDERS).await;
-    assert_eq!(
-        client.expect_close(4409).await,
-        "Subscriber for s already exists"
-    );
+    assert_eq!(client.expect_close(4409).await, "Subscriber for s already exists");
 }
 
 #[tokio::test]
@@ -126,10 +109,7 @@ async fn invalid_documents_get_one_error_message_and_the_budget_applies() {
     client.subscribe("2", nested).await;
     let error = client.next().await;
     assert_eq!(error["type"], "error", "{error}");
-    assert_eq!(
-        error["payload"][0]["extensions"]["code"],
-        "QUERY_TOO_COMPLEX"
-    );
+    assert_eq!(error["payload"][0]["extensions"]["code"], "QUERY_TOO_COMPLEX");
     assert_eq!(
         error["payload"][0]["extensions"]["cost"],
         json!({ "requested": 10_301, "maximum": 5_000 })
@@ -207,12 +187,7 @@ async fn bad_tokens_are_forbidden_and_expiry_closes_the_socket() {
         .unwrap();
     let mut client = WsClient::connect(served.addr, Some(&short)).await;
     client.subscribe("1", WATCH_ORDERS).await;
-    assert_eq!(
-        client
-            .expect_close_within(4403, Duration::from_secs(8))
-            .await,
-        "Forbidden"
-    );
+    assert_eq!(client.expect_close_within(4403, Duration::from_secs(8)).await, "Forbidden");
 }
 
 #[tokio::test]
@@ -237,12 +212,8 @@ async fn deactivation_and_losing_staff_close_the_socket_within_5_seconds() {
         .execute(&mut conn)
         .await
         .unwrap();
-    demoted
-        .expect_close_within(4403, Duration::from_secs(5))
-        .await;
-    deactivated
-        .expect_close_within(4403, Duration::from_secs(5))
-        .await;
+    demoted.expect_close_within(4403, Duration::from_secs(5)).await;
+    deactivated.expect_close_within(4403, Duration::from_secs(5)).await;
 }
 
 #[tokio::test]
@@ -269,7 +240,5 @@ async fn signing_out_closes_the_sessions_sockets() {
         serde_json::json!({ "r": session.refresh }),
     )
     .await;
-    client
-        .expect_close_within(4403, Duration::from_secs(5))
-        .await;
+    client.expect_close_within(4403, Duration::from_secs(5)).await;
 }

@@ -39,38 +39,24 @@ impl AccountMutation {
         let email = validation::present(e, "email", input.email, Mode::Patch)
             .map(|v| rules::normalize_email(&v))
             .filter(|v| rules::check_email(e, "email", v));
-        let changes_email = email
-            .as_deref()
-            .is_some_and(|new| !new.eq_ignore_ascii_case(&viewer.user.email));
+        let changes_email =
+            email.as_deref().is_some_and(|new| !new.eq_ignore_ascii_case(&viewer.user.email));
         if changes_email {
             match input.current_password.as_deref() {
                 None => errors.add("currentPassword", validation::REQUIRED),
                 Some(password) => {
                     let passwords = &ctx.auth()?.passwords;
-                    if !passwords
-                        .verify(password, Some(&viewer.user.password))
-                        .await?
-                    {
+                    if !passwords.verify(password, Some(&viewer.user.password)).await? {
                         errors.add("currentPassword", INVALID_PASSWORD);
                     }
                 }
             }
         }
         let mut conn = ctx.conn().await?;
-        repo::check_unique(
-            &mut conn,
-            &mut errors,
-            None,
-            email.as_deref(),
-            Some(viewer.id()),
-        )
-        .await?;
+        repo::check_unique(&mut conn, &mut errors, None, email.as_deref(), Some(viewer.id()))
+            .await?;
         errors.into_result()?;
-        let changes = UserChanges {
-            first_name,
-            last_name,
-            email,
-        };
+        let changes = UserChanges { first_name, last_name, email };
         let old_email = viewer.user.email.clone();
         let user = conn
             .transaction::<_, AppError, _>(async |conn| {
@@ -94,19 +80,12 @@ impl AccountMutation {
     /// signs out every session, this one included.
     #[graphql(guard = "Authenticated")]
     async fn change_password(
-        &self,
-        ctx: &Context<'_>,
-        current_password: String,
-        new_password: String,
+        &self, ctx: &Context<'_>, current_password: String, new_password: String,
     ) -> AppResult<bool> {
         let viewer = ctx.viewer()?;
         let auth = ctx.auth()?;
         let mut errors = FieldErrors::new();
-        if !auth
-            .passwords
-            .verify(&current_password, Some(&viewer.user.password))
-            .await?
-        {
+        if !auth.passwords.verify(&current_password, Some(&viewer.user.password)).await? {
             errors.add("currentPassword", INVALID_PASSWORD);
         }
         let attributes = UserAttributes::of(&viewer.user);
@@ -141,10 +120,7 @@ impl AccountMutation {
     /// Sets a new password with a reset token (single use, expiring); the password
     /// rules apply. Every reset token of the user and every session is retired.
     async fn reset_password(
-        &self,
-        ctx: &Context<'_>,
-        token: String,
-        new_password: String,
+        &self, ctx: &Context<'_>, token: String, new_password: String,
     ) -> AppResult<bool> {
         let auth = ctx.auth()?.clone();
         let mut conn = ctx.conn().await?;

@@ -29,10 +29,7 @@ fn actor(ctx: &Context<'_>, target_user: Option<i64>) -> AppResult<Actor> {
     if target_user == Some(viewer.id()) {
         return Err(AppError::Forbidden);
     }
-    Ok(Actor {
-        user_id: viewer.id(),
-        request_id: ctx.request_id().map(str::to_owned),
-    })
+    Ok(Actor { user_id: viewer.id(), request_id: ctx.request_id().map(str::to_owned) })
 }
 
 /// Refuses to take the last active superuser away (inside the caller's transaction).
@@ -45,22 +42,14 @@ async fn keep_a_superuser(conn: &mut AsyncPgConnection, user_id: i64) -> AppResu
 }
 
 async fn require_user(conn: &mut AsyncPgConnection, user_id: i64) -> AppResult<()> {
-    repo::find_user(conn, user_id)
-        .await?
-        .map(|_| ())
-        .ok_or_else(AppError::not_found)
+    repo::find_user(conn, user_id).await?.map(|_| ()).ok_or_else(AppError::not_found)
 }
 
 async fn require_user_and_group(
-    conn: &mut AsyncPgConnection,
-    user_id: i64,
-    group_id: i32,
+    conn: &mut AsyncPgConnection, user_id: i64, group_id: i32,
 ) -> AppResult<()> {
     require_user(conn, user_id).await?;
-    repo::find_group(conn, group_id)
-        .await?
-        .map(|_| ())
-        .ok_or_else(AppError::not_found)
+    repo::find_group(conn, group_id).await?.map(|_| ()).ok_or_else(AppError::not_found)
 }
 
 #[derive(Default)]
@@ -71,10 +60,7 @@ impl AdminMutation {
     /// Creates a group with the given `"app.codename"` permissions (superusers only).
     #[graphql(guard = "Superuser")]
     async fn create_group(
-        &self,
-        ctx: &Context<'_>,
-        name: String,
-        #[graphql(default)] permissions: Vec<String>,
+        &self, ctx: &Context<'_>, name: String, #[graphql(default)] permissions: Vec<String>,
     ) -> AppResult<Group> {
         let actor = actor(ctx, None)?;
         let mut errors = FieldErrors::new();
@@ -107,10 +93,7 @@ impl AdminMutation {
     /// Adds a user to a group; they inherit its permissions (superusers only).
     #[graphql(guard = "Superuser")]
     async fn add_user_to_group(
-        &self,
-        ctx: &Context<'_>,
-        user_id: i64,
-        group_id: i32,
+        &self, ctx: &Context<'_>, user_id: i64, group_id: i32,
     ) -> AppResult<bool> {
         audited(ctx, user_id, "add_user_to_group", async |conn| {
             require_user_and_group(conn, user_id, group_id).await?;
@@ -123,10 +106,7 @@ impl AdminMutation {
     /// Removes a user from a group (superusers only); NOT_FOUND when not a member.
     #[graphql(guard = "Superuser")]
     async fn remove_user_from_group(
-        &self,
-        ctx: &Context<'_>,
-        user_id: i64,
-        group_id: i32,
+        &self, ctx: &Context<'_>, user_id: i64, group_id: i32,
     ) -> AppResult<bool> {
         audited(ctx, user_id, "remove_user_from_group", async |conn| {
             let held = Held::Group(group_id);
@@ -138,10 +118,7 @@ impl AdminMutation {
     /// Grants a permission such as `store.view_history` directly (superusers only).
     #[graphql(guard = "Superuser")]
     async fn grant_permission(
-        &self,
-        ctx: &Context<'_>,
-        user_id: i64,
-        permission: String,
+        &self, ctx: &Context<'_>, user_id: i64, permission: String,
     ) -> AppResult<bool> {
         audited(ctx, user_id, "grant_permission", async |conn| {
             require_user(conn, user_id).await?;
@@ -156,10 +133,7 @@ impl AdminMutation {
     /// Revokes a directly granted permission (superusers only); NOT_FOUND when not held.
     #[graphql(guard = "Superuser")]
     async fn revoke_permission(
-        &self,
-        ctx: &Context<'_>,
-        user_id: i64,
-        permission: String,
+        &self, ctx: &Context<'_>, user_id: i64, permission: String,
     ) -> AppResult<bool> {
         audited(ctx, user_id, "revoke_permission", async |conn| {
             let mut revoked = false;
@@ -174,11 +148,7 @@ impl AdminMutation {
     /// Makes a user staff or not (superusers only; never the last active superuser).
     #[graphql(guard = "Superuser")]
     async fn set_staff(&self, ctx: &Context<'_>, user_id: i64, is_staff: bool) -> AppResult<User> {
-        let action = if is_staff {
-            "grant_staff"
-        } else {
-            "revoke_staff"
-        };
+        let action = if is_staff { "grant_staff" } else { "revoke_staff" };
         audited(ctx, user_id, action, async |conn| {
             if !is_staff {
                 keep_a_superuser(conn, user_id).await?;

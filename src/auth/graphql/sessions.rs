@@ -13,20 +13,14 @@ use crate::throttle::Limit;
 
 impl From<sessions::Tokens> for TokenPair {
     fn from(tokens: sessions::Tokens) -> Self {
-        Self {
-            access: tokens.access,
-            refresh: tokens.refresh,
-        }
+        Self { access: tokens.access, refresh: tokens.refresh }
     }
 }
 
 /// The claims of a signed, unexpired refresh token (`UNAUTHENTICATED` otherwise).
 fn refresh_claims(ctx: &Context<'_>, refresh: &str) -> AppResult<Claims> {
-    let claims = ctx
-        .auth()?
-        .jwt
-        .decode(refresh)
-        .ok_or(AppError::InvalidToken(REFRESH_INVALID.into()))?;
+    let claims =
+        ctx.auth()?.jwt.decode(refresh).ok_or(AppError::InvalidToken(REFRESH_INVALID.into()))?;
     if claims.token_type != TokenType::Refresh {
         return Err(AppError::InvalidToken(REFRESH_WRONG_TYPE.into()));
     }
@@ -41,10 +35,7 @@ impl SessionMutation {
     /// Signs in: a new session with an access and a refresh token. Repeated failures
     /// lock the account for the client's address (`RATE_LIMITED`, see the README).
     async fn create_token(
-        &self,
-        ctx: &Context<'_>,
-        username: String,
-        password: String,
+        &self, ctx: &Context<'_>, username: String, password: String,
     ) -> AppResult<TokenPair> {
         let auth = ctx.auth()?;
         let account = lockout::account_key(&username);
@@ -54,10 +45,8 @@ impl SessionMutation {
         let user = repo::find_user_by_username(&mut conn, &username).await?;
         drop(conn);
         // The hash is verified even for unknown users, so both take as long.
-        let valid = auth
-            .passwords
-            .verify(&password, user.as_ref().map(|u| u.password.as_str()))
-            .await?;
+        let valid =
+            auth.passwords.verify(&password, user.as_ref().map(|u| u.password.as_str())).await?;
         let mut conn = ctx.conn().await?;
         let Some(user) = user.filter(|u| valid && u.is_active) else {
             if !valid {

@@ -85,9 +85,7 @@ impl CatalogAdminMutation {
     /// statement (unknown ids are ignored; staff only).
     #[graphql(guard = "CatalogWrite")]
     async fn clear_inventory(
-        &self,
-        ctx: &Context<'_>,
-        product_ids: Vec<i64>,
+        &self, ctx: &Context<'_>, product_ids: Vec<i64>,
     ) -> AppResult<ClearInventoryResult> {
         let mut conn = ctx.conn().await?;
         let updated = repo::clear_inventory(&mut conn, &product_ids).await?;

@@ -66,10 +66,7 @@ pub type ProductConnection = Connection<Product>;
 
 /// The page of `rows` read for `page` in `ordering`.
 pub(super) fn product_page(
-    rows: Vec<ProductRow>,
-    page: &PageRequest,
-    other_side: bool,
-    ordering: &ProductOrdering,
+    rows: Vec<ProductRow>, page: &PageRequest, other_side: bool, ordering: &ProductOrdering,
     total: TotalCount,
 ) -> ProductConnection {
     let window = Window::from_rows(rows.into_iter().map(Product).collect(), page);
@@ -83,14 +80,9 @@ pub(super) fn product_page(
 /// Reads a page of products; when its nodes show `collection`, each with its collection
 /// in the same statement.
 pub(super) async fn load_product_page(
-    ctx: &Context<'_>,
-    query: ProductPageQuery,
-    total: TotalCount,
+    ctx: &Context<'_>, query: ProductPageQuery, total: TotalCount,
 ) -> AppResult<ProductConnection> {
-    let list = repo::ProductList {
-        filter: &query.filter,
-        ordering: &query.ordering,
-    };
+    let list = repo::ProductList { filter: &query.filter, ordering: &query.ordering };
     let nodes = pagination::node_selections(ctx.look_ahead());
     let mut conn = ctx.conn().await?;
     let (rows, joined) = if Selected(&nodes).has("collection") {
@@ -107,11 +99,5 @@ pub(super) async fn load_product_page(
     prime_product_relations(ctx, &nodes, products, joined).await?;
     let signature = query.ordering.signature();
     let counter = total.counter();
-    Ok(Connection::from_keyset(
-        rows,
-        &query.page,
-        &signature,
-        Product,
-        counter,
-    ))
+    Ok(Connection::from_keyset(rows, &query.page, &signature, Product, counter))
 }

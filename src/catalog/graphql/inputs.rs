@@ -85,9 +85,7 @@ impl Editable for ProductRow {
 
     /// DRF's `PrimaryKeyRelatedField` check: the collection must exist.
     async fn check(
-        conn: &mut AsyncPgConnection,
-        changes: &ProductChanges,
-        errors: &mut FieldErrors,
+        conn: &mut AsyncPgConnection, changes: &ProductChanges, errors: &mut FieldErrors,
     ) -> AppResult<()> {
         if let Some(id) = changes.collection_id
             && !repo::collection_exists(conn, id).await?
@@ -98,9 +96,7 @@ impl Editable for ProductRow {
     }
 
     async fn write(
-        conn: &mut AsyncPgConnection,
-        id: i64,
-        changes: &ProductChanges,
+        conn: &mut AsyncPgConnection, id: i64, changes: &ProductChanges,
     ) -> AppResult<Option<Self>> {
         repo::update_product(conn, id, changes)
             .await
@@ -143,9 +139,7 @@ impl Editable for CollectionRow {
     }
 
     async fn check(
-        conn: &mut AsyncPgConnection,
-        changes: &CollectionChanges,
-        errors: &mut FieldErrors,
+        conn: &mut AsyncPgConnection, changes: &CollectionChanges, errors: &mut FieldErrors,
     ) -> AppResult<()> {
         if let Some(Some(id)) = changes.featured_product_id
             && !repo::product_exists(conn, id).await?
@@ -156,9 +150,7 @@ impl Editable for CollectionRow {
     }
 
     async fn write(
-        conn: &mut AsyncPgConnection,
-        id: i64,
-        changes: &CollectionChanges,
+        conn: &mut AsyncPgConnection, id: i64, changes: &CollectionChanges,
     ) -> AppResult<Option<Self>> {
         repo::update_collection(conn, id, changes)
             .await
@@ -190,13 +182,8 @@ impl<S: Send + Sync + Default + 'static> Validate for ReviewFields<S> {
 
     fn validate(self, mode: Mode, e: &mut FieldErrors) -> ReviewChanges {
         let name = validation::text(e, "name", self.name, mode, 255);
-        let description = validation::text(
-            e,
-            "description",
-            self.description,
-            mode,
-            validation::MAX_TEXT_CHARS,
-        );
+        let description =
+            validation::text(e, "description", self.description, mode, validation::MAX_TEXT_CHARS);
         ReviewChanges { name, description }
     }
 }
@@ -207,16 +194,13 @@ impl Editable for ReviewRow {
     type Changes = ReviewChanges;
 
     async fn find(
-        conn: &mut AsyncPgConnection,
-        (product, id): (i64, i64),
+        conn: &mut AsyncPgConnection, (product, id): (i64, i64),
     ) -> AppResult<Option<Self>> {
         repo::find_review(conn, product, id).await
     }
 
     async fn write(
-        conn: &mut AsyncPgConnection,
-        (product, id): (i64, i64),
-        changes: &ReviewChanges,
+        conn: &mut AsyncPgConnection, (product, id): (i64, i64), changes: &ReviewChanges,
     ) -> AppResult<Option<Self>> {
         repo::update_review(conn, product, id, changes).await
     }
@@ -231,15 +215,10 @@ pub const MAX_SEARCH_TERM_CHARS: usize = 100;
 pub(super) fn check_search_terms(terms: &[String]) -> AppResult<()> {
     let mut errors = crate::error::FieldErrors::new();
     if terms.len() > MAX_SEARCH_TERMS {
-        errors.add(
-            "search",
-            format!("Ensure this field has no more than {MAX_SEARCH_TERMS} terms."),
-        );
+        errors
+            .add("search", format!("Ensure this field has no more than {MAX_SEARCH_TERMS} terms."));
     }
-    if terms
-        .iter()
-        .any(|term| term.chars().count() > MAX_SEARCH_TERM_CHARS)
-    {
+    if terms.iter().any(|term| term.chars().count() > MAX_SEARCH_TERM_CHARS) {
         errors.add(
             "search",
             format!("Ensure each term has no more than {MAX_SEARCH_TERM_CHARS} characters."),

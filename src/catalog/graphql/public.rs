@@ -35,11 +35,7 @@ pub fn is_public_read(document: &ExecutableDocument) -> bool {
     operations.iter().all(|operation| {
         operation.ty == OperationType::Query
             && fields(document, &operation.selection_set.node, 0).all(|(depth, name)| {
-                if depth == 0 {
-                    PUBLIC_ROOTS.contains(&name)
-                } else {
-                    !VOLATILE.contains(&name)
-                }
+                if depth == 0 { PUBLIC_ROOTS.contains(&name) } else { !VOLATILE.contains(&name) }
             })
     })
 }
@@ -49,9 +45,7 @@ pub fn is_public_read(document: &ExecutableDocument) -> bool {
 /// validation; the walk still stops at depth 64, and a cut walk or an unknown fragment
 /// yields the root-level name `""`, which no rule accepts.
 fn fields<'a>(
-    document: &'a ExecutableDocument,
-    set: &'a SelectionSet,
-    depth: usize,
+    document: &'a ExecutableDocument, set: &'a SelectionSet, depth: usize,
 ) -> Box<dyn Iterator<Item = (usize, &'a str)> + 'a> {
     if depth > 64 {
         return Box::new(std::iter::once((0, "")));
@@ -59,13 +53,13 @@ fn fields<'a>(
     Box::new(set.items.iter().flat_map(
         move |selection| -> Box<dyn Iterator<Item = (usize, &'a str)> + 'a> {
             match &selection.node {
-                Selection::Field(field) => Box::new(
-                    std::iter::once((depth, field.node.name.node.as_str())).chain(fields(
+                Selection::Field(field) => {
+                    Box::new(std::iter::once((depth, field.node.name.node.as_str())).chain(fields(
                         document,
                         &field.node.selection_set.node,
                         depth + 1,
-                    )),
-                ),
+                    )))
+                }
                 Selection::InlineFragment(fragment) => {
                     fields(document, &fragment.node.selection_set.node, depth)
                 }

@@ -38,10 +38,7 @@ impl SocialQuery {
     async fn my_likes(&self, ctx: &Context<'_>, page: PageArgs) -> AppResult<Connection<Product>> {
         let user_id = ctx.viewer()?.id();
         let page = PageRequest::new(page, ID_DESC)?;
-        let source = LikesOf {
-            user_id,
-            kind: PRODUCT_KIND,
-        };
+        let source = LikesOf { user_id, kind: PRODUCT_KIND };
         let mut conn = ctx.conn().await?;
         let likes = read_page(&mut conn, &source, &page).await?;
         let ids: Vec<i64> = likes.window.rows.iter().map(|(_, l)| l.object_id).collect();
@@ -52,31 +49,20 @@ impl SocialQuery {
             .collect();
         drop(conn);
         let rows = likes.window.rows.into_iter().filter_map(|(keys, like)| {
-            products
-                .get(&like.object_id)
-                .cloned()
-                .map(|row| (keys, row))
+            products.get(&like.object_id).cloned().map(|row| (keys, row))
         });
         let liked = KeysetPage {
-            window: Window {
-                rows: rows.collect(),
-                has_more: likes.window.has_more,
-            },
+            window: Window { rows: rows.collect(), has_more: likes.window.has_more },
             other_side: likes.other_side,
         };
         let nodes = pagination::node_selections(ctx.look_ahead());
         prime_product_relations(ctx, &nodes, liked.window.rows.iter().map(|(_, r)| r), None)
             .await?;
         let counter = Counter::new(move |mut conn| async move {
-            let source = LikesOf {
-                user_id,
-                kind: PRODUCT_KIND,
-            };
+            let source = LikesOf { user_id, kind: PRODUCT_KIND };
             crate::likes::repo::count_of(&mut conn, &source).await
         });
-        Ok(Connection::from_keyset(
-            liked, &page, ID_DESC, Product, counter,
-        ))
+        Ok(Connection::from_keyset(liked, &page, ID_DESC, Product, counter))
     }
 }
 
@@ -89,10 +75,7 @@ impl SocialMutation {
     /// tagging twice changes nothing).
     #[graphql(guard = "CatalogWrite")]
     async fn tag_product(
-        &self,
-        ctx: &Context<'_>,
-        product_id: i64,
-        label: String,
+        &self, ctx: &Context<'_>, product_id: i64, label: String,
     ) -> AppResult<Tag> {
         let label = label_of(&label)?;
         existing_product(ctx, product_id).await?;
@@ -105,10 +88,7 @@ impl SocialMutation {
     /// Removes a tag from a product (staff only); `false` when the product did not have it.
     #[graphql(guard = "CatalogWrite")]
     async fn untag_product(
-        &self,
-        ctx: &Context<'_>,
-        product_id: i64,
-        tag_id: i64,
+        &self, ctx: &Context<'_>, product_id: i64, tag_id: i64,
     ) -> AppResult<bool> {
         existing_product(ctx, product_id).await?;
         let mut conn = ctx.conn().await?;

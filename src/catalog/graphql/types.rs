@@ -34,10 +34,8 @@ pub enum InventoryStatus {
 /// each for all rows in one statement, so a page resolves without batch-window waits.
 /// `joined`: the rows' collections when the page's own statement read them.
 pub async fn prime_product_relations<'r>(
-    ctx: &Context<'_>,
-    products: &[Lookahead<'_>],
-    rows: impl Iterator<Item = &'r ProductRow> + Clone,
-    joined: Option<Vec<CollectionRow>>,
+    ctx: &Context<'_>, products: &[Lookahead<'_>],
+    rows: impl Iterator<Item = &'r ProductRow> + Clone, joined: Option<Vec<CollectionRow>>,
 ) -> AppResult<()> {
     let selected = Selected(products);
     let ids = || rows.clone().map(|r| r.id).collect::<Vec<_>>();
@@ -46,9 +44,7 @@ pub async fn prime_product_relations<'r>(
             feed::<CollectionById, _>(ctx, joined.into_iter().map(|c| (c.id, c))).await?;
             Vec::new()
         }
-        None => selected.keys("collection", || {
-            rows.clone().map(|r| r.collection_id).collect()
-        }),
+        None => selected.keys("collection", || rows.clone().map(|r| r.collection_id).collect()),
     };
     let reviews = selected.keys("reviews", ids);
     let images = selected.keys("images", ids);
@@ -58,11 +54,9 @@ pub async fn prime_product_relations<'r>(
     let promotions = selected.keys("promotions", ids);
     let sold = selected.keys("unitsSold", ids);
     let liked: Vec<(i64, i64)> = match ctx.viewer_opt() {
-        Some(viewer) => selected
-            .keys("viewerHasLiked", ids)
-            .into_iter()
-            .map(|id| (viewer.id(), id))
-            .collect(),
+        Some(viewer) => {
+            selected.keys("viewerHasLiked", ids).into_iter().map(|id| (viewer.id(), id)).collect()
+        }
         None => Vec::new(),
     };
     tokio::try_join!(
@@ -82,10 +76,7 @@ pub async fn prime_product_relations<'r>(
 /// The product `id` through the request's loader (`NOT_FOUND` when it is gone): what
 /// every link to a product resolves with.
 pub async fn product_of(ctx: &Context<'_>, id: i64) -> AppResult<Product> {
-    ctx.loader::<ProductById>()?
-        .load_required(id)
-        .await
-        .map(Product)
+    ctx.loader::<ProductById>()?.load_required(id).await.map(Product)
 }
 
 #[Object]
@@ -130,19 +121,14 @@ impl Product {
     }
 
     async fn collection(&self, ctx: &Context<'_>) -> AppResult<Collection> {
-        let row = ctx
-            .loader::<CollectionById>()?
-            .load_required(self.0.collection_id)
-            .await?;
+        let row = ctx.loader::<CollectionById>()?.load_required(self.0.collection_id).await?;
         Ok(Collection(row))
     }
 
     /// Reviews of this product, oldest first (at most `first`, up to 100).
     #[graphql(directive = crate::graphql::limits::list_size::apply(None, crate::graphql::limits::first_only(), None, Some(false)))]
     async fn reviews(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(default = 10)] first: Option<i32>,
+        &self, ctx: &Context<'_>, #[graphql(default = 10)] first: Option<i32>,
     ) -> AppResult<Vec<Review>> {
         let limit = usize::try_from(list_limit(first, 10)?).unwrap_or(0);
         let rows = load_or_default::<ReviewsByProductId, _>(ctx, self.0.id).await?;
@@ -158,32 +144,22 @@ impl Product {
     /// The product's images, oldest first (at most `first`, up to 100).
     #[graphql(directive = crate::graphql::limits::list_size::apply(None, crate::graphql::limits::first_only(), None, Some(false)))]
     async fn images(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(default = 10)] first: Option<i32>,
+        &self, ctx: &Context<'_>, #[graphql(default = 10)] first: Option<i32>,
     ) -> AppResult<Vec<crate::images::graphql::ProductImage>> {
         let limit = usize::try_from(list_limit(first, 10)?).unwrap_or(0);
         let rows = load_or_default::<ImagesByProductId, _>(ctx, self.0.id).await?;
-        Ok(rows
-            .into_iter()
-            .take(limit)
-            .map(crate::images::graphql::ProductImage)
-            .collect())
+        Ok(rows.into_iter().take(limit).map(crate::images::graphql::ProductImage).collect())
     }
 
     /// The product's tags, by label.
     async fn tags(&self, ctx: &Context<'_>) -> AppResult<Vec<crate::tags::graphql::Tag>> {
         let rows = load_or_default::<TagsByProductId, _>(ctx, self.0.id).await?;
-        Ok(rows
-            .into_iter()
-            .map(|row| crate::tags::model::TagRow::from(row).into())
-            .collect())
+        Ok(rows.into_iter().map(|row| crate::tags::model::TagRow::from(row).into()).collect())
     }
 
     /// The promotions the product is on, by id.
     async fn promotions(
-        &self,
-        ctx: &Context<'_>,
+        &self, ctx: &Context<'_>,
     ) -> AppResult<Vec<crate::promotions::graphql::Promotion>> {
         let rows = load_or_default::<PromotionsByProductId, _>(ctx, self.0.id).await?;
         Ok(rows.into_iter().map(Into::into).collect())
@@ -241,10 +217,7 @@ pub async fn prime_collection_pages(ctx: &Context<'_>, rows: &[CollectionRow]) -
 fn page_of(field: &SelectionField<'_>) -> Option<(ProductOrdering, PageRequest)> {
     let arguments = field.arguments().ok()?;
     let argument = |name: &str| {
-        arguments
-            .iter()
-            .find(|(n, _)| n.as_str() == name)
-            .map(|(_, value)| value.clone())
+        arguments.iter().find(|(n, _)| n.as_str() == name).map(|(_, value)| value.clone())
     };
     let page = PageArgs {
         first: match argument("first") {
@@ -285,19 +258,12 @@ impl Collection {
         let Some(id) = self.0.featured_product_id else {
             return Ok(None);
         };
-        Ok(ctx
-            .loader::<ProductById>()?
-            .load_one(id)
-            .await?
-            .map(Product))
+        Ok(ctx.loader::<ProductById>()?.load_one(id).await?.map(Product))
     }
 
     /// The collection's products, a Relay connection ordered like `products`.
     async fn products(
-        &self,
-        ctx: &Context<'_>,
-        page: PageArgs,
-        order_by: Option<Vec<ProductOrder>>,
+        &self, ctx: &Context<'_>, page: PageArgs, order_by: Option<Vec<ProductOrder>>,
     ) -> AppResult<ProductConnection> {
         let ordering = ordering_of(order_by);
         let page = PageRequest::new(page, &ordering.signature())?;
@@ -307,15 +273,8 @@ impl Collection {
             let rows = load_or_default::<FirstProductsByCollection, _>(ctx, key).await?;
             return Ok(product_page(rows, &page, false, &ordering, total));
         }
-        let filter = ProductFilter {
-            collection_id: Some(self.0.id),
-            ..ProductFilter::default()
-        };
-        let query = ProductPageQuery {
-            filter,
-            ordering,
-            page,
-        };
+        let filter = ProductFilter { collection_id: Some(self.0.id), ..ProductFilter::default() };
+        let query = ProductPageQuery { filter, ordering, page };
         load_product_page(ctx, query, total).await
     }
 }

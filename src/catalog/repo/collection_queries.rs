@@ -16,14 +16,9 @@ pub enum CollectionSort {
 }
 
 pub async fn list_collections(
-    conn: &mut AsyncPgConnection,
-    limit: i64,
-    sort: CollectionSort,
+    conn: &mut AsyncPgConnection, limit: i64, sort: CollectionSort,
 ) -> AppResult<Vec<CollectionRow>> {
-    let query = collections::table
-        .select(CollectionRow::as_select())
-        .limit(limit)
-        .into_boxed();
+    let query = collections::table.select(CollectionRow::as_select()).limit(limit).into_boxed();
     let query = match sort {
         CollectionSort::Title => query.order((collections::title.asc(), collections::id.asc())),
         CollectionSort::ProductsCount => query.order((
@@ -41,18 +36,14 @@ pub async fn list_collections(
 }
 
 pub async fn find_collection(
-    conn: &mut AsyncPgConnection,
-    id: i64,
+    conn: &mut AsyncPgConnection, id: i64,
 ) -> AppResult<Option<CollectionRow>> {
-    let query = collections::table
-        .find(id)
-        .select(CollectionRow::as_select());
+    let query = collections::table.find(id).select(CollectionRow::as_select());
     crate::db::first_or_none(conn, query).await
 }
 
 pub async fn collections_by_ids(
-    conn: &mut AsyncPgConnection,
-    ids: &[i64],
+    conn: &mut AsyncPgConnection, ids: &[i64],
 ) -> AppResult<Vec<CollectionRow>> {
     Ok(collections::table
         .filter(collections::id.eq_any(ids))
@@ -62,14 +53,11 @@ pub async fn collections_by_ids(
 }
 
 pub async fn collection_exists(conn: &mut AsyncPgConnection, id: i64) -> AppResult<bool> {
-    Ok(diesel::select(exists(collections::table.find(id)))
-        .get_result(conn)
-        .await?)
+    Ok(diesel::select(exists(collections::table.find(id))).get_result(conn).await?)
 }
 
 pub async fn insert_collection(
-    conn: &mut AsyncPgConnection,
-    collection: &NewCollection,
+    conn: &mut AsyncPgConnection, collection: &NewCollection,
 ) -> AppResult<CollectionRow> {
     diesel::insert_into(collections::table)
         .values(collection)
@@ -80,9 +68,7 @@ pub async fn insert_collection(
 }
 
 pub async fn update_collection(
-    conn: &mut AsyncPgConnection,
-    id: i64,
-    changes: &CollectionChanges,
+    conn: &mut AsyncPgConnection, id: i64, changes: &CollectionChanges,
 ) -> AppResult<Option<CollectionRow>> {
     diesel::update(collections::table.find(id))
         .set(changes)

@@ -76,32 +76,16 @@ impl Browser {
         .flatten()
         .expect("Chromium did not open its DevTools endpoint");
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        Self {
-            _child: child,
-            profile,
-            devtools,
-        }
+        Self { _child: child, profile, devtools }
     }
 
     /// A new tab (its own session storage; local storage is per browser profile).
     pub async fn page(&self) -> Page {
         let created = http_json(&self.devtools, "PUT", "/json/new?about:blank").await;
         let url = created["webSocketDebuggerUrl"].as_str().unwrap().to_owned();
-        let (socket, _) = tokio_tungstenite::connect_async(url.as_str())
-            .await
-            .unwrap();
-        let mut page = Page {
-            socket,
-            next_id: 0,
-            errors: Vec::new(),
-            requests: Vec::new(),
-        };
-        for domain in [
-            "Page.enable",
-            "Runtime.enable",
-            "Log.enable",
-            "Network.enable",
-        ] {
+        let (socket, _) = tokio_tungstenite::connect_async(url.as_str()).await.unwrap();
+        let mut page = Page { socket, next_id: 0, errors: Vec::new(), requests: Vec::new() };
+        for domain in ["Page.enable", "Runtime.enable", "Log.enable", "Network.enable"] {
             page.send(domain, json!({})).await;
         }
         page
@@ -166,10 +150,7 @@ impl Page {
         self.next_id += 1;
         let id = self.next_id;
         let command = json!({ "id": id, "method": method, "params": params });
-        self.socket
-            .send(Message::text(command.to_string()))
-            .await
-            .unwrap();
+        self.socket.send(Message::text(command.to_string())).await.unwrap();
         loop {
             let message = tokio::time::timeout(Duration::from_secs(30), self.socket.next())
                 .await
@@ -193,27 +174,20 @@ impl Page {
         let params = &event["params"];
         match event["method"].as_str() {
             Some("Runtime.consoleAPICalled") if params["type"] == "error" => {
-                self.errors
-                    .push(short(format!("console.error: {}", params["args"])));
+                self.errors.push(short(format!("console.error: {}", params["args"])));
             }
             Some("Runtime.exceptionThrown") => {
-                self.errors
-                    .push(short(format!("exception: {}", params["exceptionDetails"])));
+                self.errors.push(short(format!("exception: {}", params["exceptionDetails"])));
             }
             Some("Log.entryAdded") if params["entry"]["level"] == "error" => {
                 self.errors.push(short(format!("log: {}", params["entry"])));
             }
             Some("Network.requestWillBeSent") => {
-                self.requests.push(
-                    params["request"]["url"]
-                        .as_str()
-                        .unwrap_or_default()
-                        .to_owned(),
-                );
+                self.requests
+                    .push(params["request"]["url"].as_str().unwrap_or_default().to_owned());
             }
             Some("Network.webSocketCreated") => {
-                self.requests
-                    .push(params["url"].as_str().unwrap_or_default().to_owned());
+                self.requests.push(params["url"].as_str().unwrap_or_default().to_owned());
             }
             _ => {}
         }
@@ -264,13 +238,8 @@ impl Page {
                 return value;
             }
             if tokio::time::Instant::now() > deadline {
-                let body = self
-                    .eval("document.body ? document.body.innerText : ''")
-                    .await;
-                panic!(
-                    "timed out waiting for {condition}; errors {:?}; page: {body}",
-                    self.errors
-                );
+                let body = self.eval("document.body ? document.body.innerText : ''").await;
+                panic!("timed out waiting for {condition}; errors {:?}; page: {body}", self.errors);
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -284,18 +253,15 @@ impl Page {
     /// Waits for the first element matching `selector` and clicks it.
     pub async fn click(&mut self, selector: &str) {
         let selector = serde_json::to_string(selector).unwrap();
-        self.wait_for(&format!("document.querySelector({selector})"))
-            .await;
-        self.eval(&format!("document.querySelector({selector}).click()"))
-            .await;
+        self.wait_for(&format!("document.querySelector({selector})")).await;
+        self.eval(&format!("document.querySelector({selector}).click()")).await;
     }
 
     /// Types `text` into the input matching `selector` (as a user's input events would).
     pub async fn fill(&mut self, selector: &str, text: &str) {
         let selector = serde_json::to_string(selector).unwrap();
         let text = serde_json::to_string(text).unwrap();
-        self.wait_for(&format!("document.querySelector({selector})"))
-            .await;
+        self.wait_for(&format!("document.querySelector({selector})")).await;
         self.eval(&format!(
             "(() => {{ const el = document.querySelector({selector}); el.focus(); el.value = {text}; \
              el.dispatchEvent(new Event('input', {{ bubbles: true }})); \
@@ -307,8 +273,7 @@ impl Page {
     /// The text of the first element matching `selector` (waiting for it).
     pub async fn text(&mut self, selector: &str) -> String {
         let selector = serde_json::to_string(selector).unwrap();
-        self.wait_for(&format!("document.querySelector({selector})"))
-            .await;
+        self.wait_for(&format!("document.querySelector({selector})")).await;
         self.eval(&format!("document.querySelector({selector}).innerText"))
             .await
             .as_str()
@@ -319,18 +284,14 @@ impl Page {
     /// How many elements match `selector`.
     pub async fn count(&mut self, selector: &str) -> u64 {
         let selector = serde_json::to_string(selector).unwrap();
-        self.eval(&format!("document.querySelectorAll({selector}).length"))
-            .await
-            .as_u64()
-            .unwrap()
+        self.eval(&format!("document.querySelectorAll({selector}).length")).await.as_u64().unwrap()
     }
 
     /// The viewport: `width` CSS pixels wide, as a phone when `mobile`.
     pub async fn viewport(&mut self, width: u32, height: u32, mobile: bool) {
         let params =
             json!({ "width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile });
-        self.send("Emulation.setDeviceMetricsOverride", params)
-            .await;
+        self.send("Emulation.setDeviceMetricsOverride", params).await;
     }
 
     /// A PNG of the whole page at `path` (a test artefact).

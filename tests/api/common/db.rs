@@ -34,9 +34,7 @@ static SHARED: OnceLock<Shared> = OnceLock::new();
 fn shared() -> &'static Shared {
     SHARED.get_or_init(|| {
         // A plain thread: no tokio context, so it can run its own runtime.
-        std::thread::spawn(init)
-            .join()
-            .unwrap_or_else(|_| panic!("test database set-up panicked"))
+        std::thread::spawn(init).join().unwrap_or_else(|_| panic!("test database set-up panicked"))
     })
 }
 
@@ -56,17 +54,11 @@ fn init() -> Shared {
             (cluster.url("{db}"), Some(cluster))
         }
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let runtime =
+        tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
     let sweep = cluster.as_ref().is_some_and(EmbeddedCluster::started_here);
     let template = runtime.block_on(prepare_template(&url_template, sweep));
-    Shared {
-        url_template,
-        template,
-        _cluster: cluster,
-    }
+    Shared { url_template, template, _cluster: cluster }
 }
 
 /// Replaces the database name in a PostgreSQL URL.
@@ -90,11 +82,7 @@ fn migrations_hash() -> u64 {
     let mut files = Vec::new();
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
     for entry in std::fs::read_dir(&root).into_iter().flatten().flatten() {
-        for file in std::fs::read_dir(entry.path())
-            .into_iter()
-            .flatten()
-            .flatten()
-        {
+        for file in std::fs::read_dir(entry.path()).into_iter().flatten().flatten() {
             let content = std::fs::read(file.path()).unwrap_or_default();
             files.push((file.path(), content));
         }
@@ -130,10 +118,7 @@ async fn prepare_template(url_template: &str, sweep: bool) -> String {
     let template = format!("storefront_tpl_{:016x}", migrations_hash());
     let mut conn = connect(&url_template.replace("{db}", "postgres")).await;
     let exec = async |conn: &mut AsyncPgConnection, sql: String| {
-        diesel::sql_query(&sql)
-            .execute(conn)
-            .await
-            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        diesel::sql_query(&sql).execute(conn).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
     };
     exec(&mut conn, "SELECT pg_advisory_lock(72657301)".into()).await;
     if sweep {
@@ -150,20 +135,12 @@ async fn prepare_template(url_template: &str, sweep: bool) -> String {
         .await
         .unwrap_or_default();
         for Name { datname } in leftovers {
-            exec(
-                &mut conn,
-                format!("DROP DATABASE IF EXISTS \"{datname}\" WITH (FORCE)"),
-            )
-            .await;
+            exec(&mut conn, format!("DROP DATABASE IF EXISTS \"{datname}\" WITH (FORCE)")).await;
         }
     }
     if !database_exists(&mut conn, &template).await {
         let building = format!("{template}_building");
-        exec(
-            &mut conn,
-            format!("DROP DATABASE IF EXISTS \"{building}\" WITH (FORCE)"),
-        )
-        .await;
+        exec(&mut conn, format!("DROP DATABASE IF EXISTS \"{building}\" WITH (FORCE)")).await;
         exec(&mut conn, format!("CREATE DATABASE \"{building}\"")).await;
         storefront::server::migrate(&url_template.replace("{db}", &building))
             .await
@@ -177,11 +154,7 @@ async fn prepare_template(url_template: &str, sweep: bool) -> String {
             ),
         )
         .await;
-        exec(
-            &mut conn,
-            format!("ALTER DATABASE \"{building}\" RENAME TO \"{template}\""),
-        )
-        .await;
+        exec(&mut conn, format!("ALTER DATABASE \"{building}\" RENAME TO \"{template}\"")).await;
     }
     exec(&mut conn, "SELECT pg_advisory_unlock(72657301)".into()).await;
     template
@@ -195,22 +168,14 @@ pub struct TestDb {
 
 impl TestDb {
     pub async fn create() -> Self {
-        let shared = tokio::task::spawn_blocking(shared)
-            .await
-            .expect("test database set-up");
+        let shared = tokio::task::spawn_blocking(shared).await.expect("test database set-up");
         let name = format!("storefront_test_{}", uuid::Uuid::new_v4().simple());
         let mut conn = connect(&shared.url("postgres")).await;
-        diesel::sql_query(format!(
-            "CREATE DATABASE \"{name}\" TEMPLATE \"{}\"",
-            shared.template
-        ))
-        .execute(&mut conn)
-        .await
-        .expect("create test database");
-        Self {
-            url: shared.url(&name),
-            name,
-        }
+        diesel::sql_query(format!("CREATE DATABASE \"{name}\" TEMPLATE \"{}\"", shared.template))
+            .execute(&mut conn)
+            .await
+            .expect("create test database");
+        Self { url: shared.url(&name), name }
     }
 }
 
@@ -221,10 +186,8 @@ impl Drop for TestDb {
         let name = self.name.clone();
         // Drop runs inside the test's runtime: use a thread with its own.
         let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .ok()?;
+            let runtime =
+                tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
             runtime.block_on(async {
                 let mut conn = AsyncPgConnection::establish(&maintenance).await.ok()?;
                 diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))

@@ -18,10 +18,7 @@ use crate::common::Kind;
 pub async fn collection(conn: &mut AsyncPgConnection, title: &str) -> CollectionRow {
     repo::insert_collection(
         conn,
-        &NewCollection {
-            title: title.to_owned(),
-            featured_product_id: None,
-        },
+        &NewCollection { title: title.to_owned(), featured_product_id: None },
     )
     .await
     .expect("collection")
@@ -74,9 +71,7 @@ impl ProductFactory {
     }
 
     pub async fn insert(self, conn: &mut AsyncPgConnection) -> ProductRow {
-        repo::insert_product(conn, &self.product)
-            .await
-            .expect("product")
+        repo::insert_product(conn, &self.product).await.expect("product")
     }
 }
 
@@ -96,10 +91,7 @@ pub async fn review(conn: &mut AsyncPgConnection, product_id: i64, name: &str) -
 
 /// A user with its customer, created through the repo.
 pub async fn user(
-    conn: &mut AsyncPgConnection,
-    auth: &Auth,
-    username: &str,
-    kind: Kind,
+    conn: &mut AsyncPgConnection, auth: &Auth, username: &str, kind: Kind,
 ) -> UserRow {
     let new = NewUser {
         password: auth.passwords.hash("a-strong-pass-9").await.unwrap(),
@@ -156,13 +148,7 @@ pub async fn catalogue(conn: &mut AsyncPgConnection, specs: &[(&str, &str, i32)]
     let mut ids = Vec::new();
     for (title, price, inventory) in specs {
         ids.push(
-            product(c.id)
-                .title(title)
-                .price(price)
-                .inventory(*inventory)
-                .insert(conn)
-                .await
-                .id,
+            product(c.id).title(title).price(price).inventory(*inventory).insert(conn).await.id,
         );
     }
     ids

@@ -44,10 +44,7 @@ impl Instance {
         let addr = tokio::time::timeout(Duration::from_secs(60), async {
             while let Some(line) = lines.next_line().await.unwrap() {
                 if let Some(rest) = line.split("http://").nth(1) {
-                    return rest
-                        .trim_end_matches("/graphql (Ctrl-C to stop)")
-                        .parse()
-                        .ok();
+                    return rest.trim_end_matches("/graphql (Ctrl-C to stop)").parse().ok();
                 }
             }
             None
@@ -64,11 +61,8 @@ impl Instance {
     /// Sends SIGTERM and waits for the process to end; its exit status.
     pub async fn terminate(mut self) -> std::process::ExitStatus {
         let pid = self.child.id().expect("running").to_string();
-        let sent = tokio::process::Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .await
-            .unwrap();
+        let sent =
+            tokio::process::Command::new("kill").args(["-TERM", &pid]).status().await.unwrap();
         assert!(sent.success());
         tokio::time::timeout(Duration::from_secs(30), self.child.wait())
             .await

@@ -48,13 +48,7 @@ impl SmtpSink {
                 });
             }
         });
-        Self {
-            addr,
-            messages,
-            fail,
-            stall,
-            task,
-        }
+        Self { addr, messages, fail, stall, task }
     }
 
     pub fn url(&self) -> String {
@@ -76,10 +70,7 @@ impl SmtpSink {
     pub async fn wait_for_stalled(&self, n: usize, seconds: u64) {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(seconds);
         while self.stall.done.load(Ordering::SeqCst) < n {
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "no transaction reached the sink"
-            );
+            assert!(tokio::time::Instant::now() < deadline, "no transaction reached the sink");
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
@@ -135,20 +126,14 @@ async fn read_data(
         if line == "." {
             break;
         }
-        data.push_str(
-            line.strip_prefix('.')
-                .filter(|_| line.starts_with(".."))
-                .unwrap_or(&line),
-        );
+        data.push_str(line.strip_prefix('.').filter(|_| line.starts_with("..")).unwrap_or(&line));
         data.push_str("\r\n");
     }
     Ok(data)
 }
 
 async fn session(
-    socket: tokio::net::TcpStream,
-    messages: Arc<Mutex<Vec<Received>>>,
-    fail: Arc<AtomicUsize>,
+    socket: tokio::net::TcpStream, messages: Arc<Mutex<Vec<Received>>>, fail: Arc<AtomicUsize>,
     stall: Arc<Stall>,
 ) -> std::io::Result<()> {
     let (read, mut write) = socket.into_split();
@@ -167,14 +152,9 @@ async fn session(
             to.clear();
             b"250 OK\r\n"
         } else if upper.starts_with("MAIL FROM") {
-            failing = fail
-                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-                .is_ok();
-            if failing {
-                b"451 4.3.0 Temporary failure, try again\r\n"
-            } else {
-                b"250 OK\r\n"
-            }
+            failing =
+                fail.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok();
+            if failing { b"451 4.3.0 Temporary failure, try again\r\n" } else { b"250 OK\r\n" }
         } else if upper.starts_with("RCPT TO") {
             to.push(
                 line[8..]
@@ -189,9 +169,7 @@ async fn session(
             if failing {
                 b"503 Bad sequence\r\n"
             } else {
-                write
-                    .write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n")
-                    .await?;
+                write.write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n").await?;
                 let data = read_data(&mut lines).await?;
                 if stall.take() {
                     // Hang until the sender goes away.
@@ -199,10 +177,7 @@ async fn session(
                     return Ok(());
                 }
                 if let Ok(mut all) = messages.lock() {
-                    all.push(Received {
-                        to: std::mem::take(&mut to),
-                        data,
-                    });
+                    all.push(Received { to: std::mem::take(&mut to), data });
                 }
                 b"250 OK queued\r\n"
             }

@@ -27,21 +27,14 @@ impl Served {
         let listener = TcpListener::bind(("127.0.0.1", 0)).await.expect("bind");
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let options = ServeOptions {
-            header_read_timeout,
-            shutdown_grace: Duration::from_secs(2),
-        };
+        let options = ServeOptions { header_read_timeout, shutdown_grace: Duration::from_secs(2) };
         let task = tokio::spawn(async move {
             serve(listener, router, options, async {
                 let _ = stopped.await;
             })
             .await;
         });
-        Self {
-            addr,
-            stop: Some(stop),
-            task,
-        }
+        Self { addr, stop: Some(stop), task }
     }
 }
 
@@ -69,19 +62,13 @@ pub struct WsClient(Stream);
 impl WsClient {
     /// Opens a socket speaking graphql-transport-ws, without `connection_init`.
     pub async fn open(addr: SocketAddr) -> Self {
-        let mut request = format!("ws://{addr}/graphql/ws")
-            .into_client_request()
-            .unwrap();
-        request.headers_mut().insert(
-            "sec-websocket-protocol",
-            "graphql-transport-ws".parse().unwrap(),
-        );
+        let mut request = format!("ws://{addr}/graphql/ws").into_client_request().unwrap();
+        request
+            .headers_mut()
+            .insert("sec-websocket-protocol", "graphql-transport-ws".parse().unwrap());
         let (stream, response) = tokio_tungstenite::connect_async(request).await.expect("ws");
         assert_eq!(
-            response
-                .headers()
-                .get("sec-websocket-protocol")
-                .and_then(|v| v.to_str().ok()),
+            response.headers().get("sec-websocket-protocol").and_then(|v| v.to_str().ok()),
             Some("graphql-transport-ws")
         );
         Self(stream)
@@ -90,13 +77,9 @@ impl WsClient {
     /// Opens a socket and completes `connection_init` (with a token when given).
     pub async fn connect(addr: SocketAddr, token: Option<&str>) -> Self {
         let mut client = Self::open(addr).await;
-        let payload = token.map_or(
-            json!({}),
-            |t| json!({ "Authorization": format!("Bearer {t}") }),
-        );
-        client
-            .send(json!({ "type": "connection_init", "payload": payload }))
-            .await;
+        let payload =
+            token.map_or(json!({}), |t| json!({ "Authorization": format!("Bearer {t}") }));
+        client.send(json!({ "type": "connection_init", "payload": payload })).await;
         let ack = client.next().await;
         assert_eq!(ack["type"], "connection_ack", "{ack}");
         client
@@ -112,8 +95,7 @@ impl WsClient {
 
     /// Subscribes `id` to `query`.
     pub async fn subscribe(&mut self, id: &str, query: &str) {
-        self.send(json!({ "id": id, "type": "subscribe", "payload": { "query": query } }))
-            .await;
+        self.send(json!({ "id": id, "type": "subscribe", "payload": { "query": query } })).await;
     }
 
     /// The next text message or the close, within `wait`.
@@ -122,9 +104,7 @@ impl WsClient {
             let message = tokio::time::timeout(wait, self.0.next()).await.ok()?;
             match message {
                 Some(Ok(Message::Text(text))) => {
-                    return Some(Event::Message(
-                        serde_json::from_str(&text).unwrap_or_default(),
-                    ));
+                    return Some(Event::Message(serde_json::from_str(&text).unwrap_or_default()));
                 }
                 Some(Ok(Message::Close(frame))) => {
                     let (code, reason) = frame.map_or((1005, String::new()), |f: CloseFrame| {
@@ -158,8 +138,7 @@ impl WsClient {
     }
 
     pub async fn expect_close(&mut self, code: u16) -> String {
-        self.expect_close_within(code, Duration::from_secs(10))
-            .await
+        self.expect_close_within(code, Duration::from_secs(10)).await
     }
 
     /// Nothing arrives within `wait`.
