@@ -5,6 +5,7 @@ pub mod notifications;
 pub mod pagination;
 pub mod profile;
 pub mod replicas;
+pub mod rows;
 pub mod schema;
 pub mod sql;
 

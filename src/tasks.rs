@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use diesel::prelude::*;
-use diesel_async::RunQueryDsl;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use graphile_worker::{IntoTaskHandlerResult, TaskHandler, WorkerContext, WorkerOptions};
 use lettre::message::Mailbox;
 use lettre::message::header::ContentType;
@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::auth::model::UserRow;
-use crate::db::schema::{customers, orders, users};
+use crate::db::schema::{customers, users};
 use crate::email::{Email, templates};
 use crate::invoices::model::{Line, Seller};
 use crate::invoices::repo as invoices;
@@ -30,21 +30,58 @@ use crate::jobs::task::{
 /// Carts untouched for this long are deleted (three months).
 pub const STALE_CART_AGE: Duration = Duration::from_secs(90 * 24 * 3600);
 
-pub fn define_all(options: WorkerOptions) -> WorkerOptions {
-    options
-        .define_job::<MailAdmins>()
-        .define_job::<CleanupJobHistory>()
-        .define_job::<SendWelcomeEmail>()
-        .define_job::<SendOrderConfirmation>()
-        .define_job::<SendPasswordReset>()
-        .define_job::<SendEmailChanged>()
-        .define_job::<NotifyCustomers>()
-        .define_job::<CleanupCarts>()
-        .define_job::<CleanupPasswordResets>()
+/// A job's work, given what every task needs; an error makes the worker retry it.
+trait Task: Sized {
+    async fn perform(self, deps: &JobDeps) -> Result<(), String>;
 }
+
+/// Makes each [`Task`] a graphile_worker handler under its identifier, and [`define_all`].
+macro_rules! handlers {
+    ($($task:ident => $identifier:ident),+ $(,)?) => {
+        $(
+            impl TaskHandler for $task {
+                const IDENTIFIER: &'static str = $identifier;
+
+                async fn run(self, ctx: WorkerContext) -> impl IntoTaskHandlerResult {
+                    self.perform(deps(&ctx)?).await
+                }
+            }
+        )+
+
+        pub fn define_all(options: WorkerOptions) -> WorkerOptions {
+            options$(.define_job::<$task>())+
+        }
+    };
+}
+
+handlers!(
+    MailAdmins => MAIL_ADMINS,
+    CleanupJobHistory => CLEANUP_JOB_HISTORY,
+    SendWelcomeEmail => SEND_WELCOME_EMAIL,
+    SendOrderConfirmation => SEND_ORDER_CONFIRMATION,
+    SendPasswordReset => SEND_PASSWORD_RESET,
+    SendEmailChanged => SEND_EMAIL_CHANGED,
+    NotifyCustomers => NOTIFY_CUSTOMERS,
+    CleanupCarts => CLEANUP_CARTS,
+    CleanupPasswordResets => CLEANUP_PASSWORD_RESETS,
+);
 
 fn deps(ctx: &WorkerContext) -> Result<&JobDeps, String> {
     ctx.get_ext::<JobDeps>().ok_or_else(|| "job dependencies missing".to_owned())
+}
+
+/// A nightly deletion: runs `delete` on a pooled connection and logs how many `rows` went.
+async fn sweep(
+    deps: &JobDeps, rows: &'static str,
+    delete: impl AsyncFnOnce(&mut AsyncPgConnection) -> crate::error::AppResult<usize>,
+) -> Result<(), String> {
+    let deleted = delete(&mut *pooled(deps).await?).await.map_err(err)?;
+    tracing::info!(deleted, "{rows} deleted");
+    Ok(())
+}
+
+async fn pooled(deps: &JobDeps) -> Result<crate::db::DbConn, String> {
+    deps.pool.get().await.map_err(err)
 }
 
 fn mailbox(user: &UserRow) -> Result<Mailbox, String> {
@@ -54,7 +91,7 @@ fn mailbox(user: &UserRow) -> Result<Mailbox, String> {
 }
 
 async fn load_user(deps: &JobDeps, user_id: i64) -> Result<Option<UserRow>, String> {
-    let mut conn = deps.pool.get().await.map_err(|e| e.to_string())?;
+    let mut conn = pooled(deps).await?;
     users::table
         .find(user_id)
         .select(UserRow::as_select())
@@ -97,11 +134,8 @@ pub struct SendWelcomeEmail {
     pub user_id: i64,
 }
 
-impl TaskHandler for SendWelcomeEmail {
-    const IDENTIFIER: &'static str = SEND_WELCOME_EMAIL;
-
-    async fn run(self, ctx: WorkerContext) -> impl IntoTaskHandlerResult {
-        let deps = deps(&ctx)?;
+impl Task for SendWelcomeEmail {
+    async fn perform(self, deps: &JobDeps) -> Result<(), String> {
         let Some(user) = load_user(deps, self.user_id).await? else {
             return Ok(()); // the account is gone: nothing to say
         };
@@ -116,23 +150,13 @@ pub struct SendOrderConfirmation {
     pub order_id: i64,
 }
 
-impl TaskHandler for SendOrderConfirmation {
-    const IDENTIFIER: &'static str = SEND_ORDER_CONFIRMATION;
-
-    async fn run(self, ctx: WorkerContext) -> impl IntoTaskHandlerResult {
-        let deps = deps(&ctx)?;
-        let mut conn = deps.pool.get().await.map_err(err)?;
-        let order: Option<(i64, chrono::DateTime<chrono::Utc>, i64)> = orders::table
-            .inner_join(customers::table)
-            .filter(orders::id.eq(self.order_id))
-            .filter(orders::confirmation_sent_at.is_null())
-            .select((orders::id, orders::placed_at, customers::user_id))
-            .first(&mut conn)
-            .await
-            .optional()
-            .map_err(err)?;
+impl Task for SendOrderConfirmation {
+    async fn perform(self, deps: &JobDeps) -> Result<(), String> {
+        let mut conn = pooled(deps).await?;
+        let order =
+            crate::orders::repo::unconfirmed(&mut conn, self.order_id).await.map_err(err)?;
         let Some((order_id, placed_at, user_id)) = order else {
-            return Ok::<(), String>(()); // deleted since, or already confirmed: nothing to send
+            return Ok(()); // deleted since, or already confirmed: nothing to send
         };
         let lines = invoices::lines(&mut conn, order_id).await.map_err(err)?;
         drop(conn);
@@ -150,13 +174,7 @@ impl TaskHandler for SendOrderConfirmation {
         send_rendered(deps, &user, rendered, attachments).await?;
         // Recorded after sending: a worker that dies in between leaves it unset, and the
         // job's re-run sends again (at least once; never again once recorded).
-        let mut conn = deps.pool.get().await.map_err(err)?;
-        diesel::update(orders::table.find(order_id))
-            .set(orders::confirmation_sent_at.eq(diesel::dsl::now))
-            .execute(&mut conn)
-            .await
-            .map_err(err)?;
-        Ok(())
+        crate::orders::repo::mark_confirmed(&mut *pooled(deps).await?, order_id).await.map_err(err)
     }
 }
 
@@ -165,7 +183,7 @@ impl TaskHandler for SendOrderConfirmation {
 async fn invoice_attachment(
     deps: &JobDeps, order_id: i64,
 ) -> Result<Option<(String, Vec<u8>)>, String> {
-    let mut conn = deps.pool.get().await.map_err(err)?;
+    let mut conn = pooled(deps).await?;
     let Some(stored) =
         invoices::find(&mut conn, invoices::Key::Order(order_id)).await.map_err(err)?
     else {
@@ -216,12 +234,9 @@ pub struct SendPasswordReset {
     pub reset_id: i64,
 }
 
-impl TaskHandler for SendPasswordReset {
-    const IDENTIFIER: &'static str = SEND_PASSWORD_RESET;
-
-    async fn run(self, ctx: WorkerContext) -> impl IntoTaskHandlerResult {
-        let deps = deps(&ctx)?;
-        let mut conn = deps.pool.get().await.map_err(err)?;
+impl Task for SendPasswordReset {
+    async fn perform(self, deps: &JobDeps) -> Result<(), String> {
+        let mut conn = pooled(deps).await?;
         let Some((user_id, token, minutes)) =
             crate::auth::repo::arm_password_reset(&mut conn, self.reset_id).await.map_err(err)?
         else {
@@ -243,11 +258,8 @@ pub struct SendEmailChanged {
     pub old_email: String,
 }
 
-impl TaskHandler for SendEmailChanged {
-    const IDENTIFIER: &'static str = SEND_EMAIL_CHANGED;
-
-    async fn run(self, ctx: WorkerContext) -> impl IntoTaskHandlerResult {
-        let deps = deps(&ctx)?;
+impl Task for SendEmailChanged {
+    async fn perform(self, deps: &JobDeps) -> Result<(), String> {
         let Some(user) = load_user(deps, self.user_id).await? else {
             return Ok(());
         };
@@ -270,15 +282,12 @@ pub struct NotifyCustomers {
 
 const NOTIFY_BATCH: i64 = 100;
 
-impl TaskHandler for NotifyCustomers {
-    const IDENTIFIER: &'static str = NOTIFY_CUSTOMERS;
-
-    async fn run(self, ctx: WorkerContext) -> impl IntoTaskHandlerResult {
-        let deps = deps(&ctx)?;
+impl Task for NotifyCustomers {
+    async fn perform(self, deps: &JobDeps) -> Result<(), String> {
         let mut after = 0_i64;
         let mut sent = 0_usize;
         loop {
-            let mut conn = deps.pool.get().await.map_err(err)?;
+            let mut conn = pooled(deps).await?;
             let batch: Vec<UserRow> = users::table
                 .inner_join(customers::table)
                 .filter(users::id.gt(after).and(users::is_active.eq(true)))
@@ -298,7 +307,7 @@ impl TaskHandler for NotifyCustomers {
             }
         }
         tracing::info!(sent, "customers notified");
-        Ok::<(), String>(())
+        Ok(())
     }
 }
 
@@ -306,18 +315,14 @@ impl TaskHandler for NotifyCustomers {
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct CleanupCarts {}
 
-impl TaskHandler for CleanupCarts {
-    const IDENTIFIER: &'static str = CLEANUP_CARTS;
-
-    async fn run(self, ctx: WorkerContext) -> impl IntoTaskHandlerResult {
-        let deps = deps(&ctx)?;
-        let mut conn = deps.pool.get().await.map_err(err)?;
-        let deleted =
-            crate::carts::repo::delete_stale_carts(&mut conn, STALE_CART_AGE).await.map_err(err)?;
-        tracing::info!(deleted, "stale carts deleted");
-        let forgotten = crate::orders::repo::forget_checkout_keys(&mut conn).await.map_err(err)?;
-        tracing::info!(forgotten, "old checkout idempotency keys forgotten");
-        Ok::<(), String>(())
+impl Task for CleanupCarts {
+    async fn perform(self, deps: &JobDeps) -> Result<(), String> {
+        sweep(deps, "stale carts", async |conn| {
+            crate::carts::repo::delete_stale_carts(conn, STALE_CART_AGE).await
+        })
+        .await?;
+        sweep(deps, "old checkout idempotency keys", crate::orders::repo::forget_checkout_keys)
+            .await
     }
 }
 
@@ -325,19 +330,9 @@ impl TaskHandler for CleanupCarts {
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct CleanupPasswordResets {}
 
-impl TaskHandler for CleanupPasswordResets {
-    const IDENTIFIER: &'static str = CLEANUP_PASSWORD_RESETS;
-
-    async fn run(self, ctx: WorkerContext) -> impl IntoTaskHandlerResult {
-        let deps = deps(&ctx)?;
-        let mut conn = deps.pool.get().await.map_err(err)?;
-        diesel::sql_query(
-            "DELETE FROM password_resets WHERE used_at IS NOT NULL OR expires_at < now()",
-        )
-        .execute(&mut conn)
-        .await
-        .map_err(err)?;
-        Ok::<(), String>(())
+impl Task for CleanupPasswordResets {
+    async fn perform(self, deps: &JobDeps) -> Result<(), String> {
+        sweep(deps, "spent password resets", crate::auth::repo::delete_spent_resets).await
     }
 }
 
@@ -348,11 +343,8 @@ pub struct MailAdmins {
     pub text: String,
 }
 
-impl TaskHandler for MailAdmins {
-    const IDENTIFIER: &'static str = MAIL_ADMINS;
-
-    async fn run(self, ctx: WorkerContext) -> impl IntoTaskHandlerResult {
-        let deps = deps(&ctx)?;
+impl Task for MailAdmins {
+    async fn perform(self, deps: &JobDeps) -> Result<(), String> {
         if deps.mailer.admins.is_empty() {
             return Ok(());
         }
@@ -371,15 +363,12 @@ impl TaskHandler for MailAdmins {
 #[derive(Debug, Serialize, Deserialize)]
 pub struct CleanupJobHistory {}
 
-impl TaskHandler for CleanupJobHistory {
-    const IDENTIFIER: &'static str = CLEANUP_JOB_HISTORY;
-
-    async fn run(self, ctx: WorkerContext) -> impl IntoTaskHandlerResult {
-        let deps = deps(&ctx)?;
-        let mut conn = deps.pool.get().await.map_err(err)?;
-        let deleted =
-            crate::jobs::repo::prune_history(&mut conn, deps.history_days).await.map_err(err)?;
-        tracing::info!(deleted, "old completed jobs forgotten");
-        Ok::<(), String>(())
+impl Task for CleanupJobHistory {
+    async fn perform(self, deps: &JobDeps) -> Result<(), String> {
+        let days = deps.history_days;
+        sweep(deps, "old completed jobs", async |conn| {
+            crate::jobs::repo::prune_history(conn, days).await
+        })
+        .await
     }
 }

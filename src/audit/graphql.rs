@@ -27,7 +27,7 @@ impl AuditQuery {
     ) -> AppResult<Connection<AuditEntry>> {
         let page = PageRequest::new(page, ID_DESC)?;
         let mut conn = ctx.conn().await?;
-        let rows = read_page(&mut conn, &repo::WholeLog, &page).await?;
+        let rows = read_page(&mut conn, &repo::WHOLE_LOG, &page).await?;
         let counter = Counter::new(|mut conn| async move { repo::count(&mut conn).await });
         Ok(Connection::from_keyset(rows, &page, ID_DESC, |row| row, counter))
     }

@@ -4,11 +4,9 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use super::model::{Actor, AuditRow};
-use serde_json::Value as Json;
 
-use crate::db::pagination::{KeysetSource, id_binds};
+use crate::db::pagination::{IdRow, WholeTable};
 use crate::db::schema::audit_log;
-use crate::db::sql::{Bind, Sql};
 use crate::error::AppResult;
 
 /// Records `action` on `(target_type, target_id)` by `actor`, inside the caller's
@@ -31,29 +29,15 @@ pub async fn record(
 }
 
 /// The whole log, newest first (by id).
-pub struct WholeLog;
+pub const WHOLE_LOG: WholeTable<AuditRow> = WholeTable::new(
+    "audit_log",
+    "id, actor_id, action, target_type, target_id, request_id, created_at",
+    true,
+);
 
-impl KeysetSource for WholeLog {
-    type Row = AuditRow;
-
-    fn columns(&self) -> &str {
-        "id, actor_id, action, target_type, target_id, request_id, created_at"
-    }
-
-    fn order(&self) -> Vec<(&'static str, bool)> {
-        vec![("id", true)]
-    }
-
-    fn push_source(&self, sql: &mut Sql) {
-        sql.push(" FROM audit_log WHERE TRUE");
-    }
-
-    fn binds(&self, keys: &[Json]) -> Option<Vec<Bind>> {
-        id_binds(keys)
-    }
-
-    fn keys(&self, row: &AuditRow) -> Vec<Json> {
-        vec![Json::from(row.id)]
+impl IdRow for AuditRow {
+    fn id(&self) -> i64 {
+        self.id
     }
 }
 

@@ -51,20 +51,13 @@ pub async fn register_user(conn: &mut AsyncPgConnection, new: &NewUser) -> AppRe
     .await
 }
 
-pub async fn find_user(conn: &mut AsyncPgConnection, id: i64) -> AppResult<Option<UserRow>> {
-    let query = users::table.find(id).select(UserRow::as_select());
-    crate::db::first_or_none(conn, query).await
-}
+crate::db::rows::by_id!(users => UserRow: find_user, users_by_ids);
 
 pub async fn find_user_by_username(
     conn: &mut AsyncPgConnection, username: &str,
 ) -> AppResult<Option<UserRow>> {
     let query = users::table.filter(users::username.eq(username)).select(UserRow::as_select());
     crate::db::first_or_none(conn, query).await
-}
-
-pub async fn users_by_ids(conn: &mut AsyncPgConnection, ids: &[i64]) -> AppResult<Vec<UserRow>> {
-    Ok(users::table.filter(users::id.eq_any(ids)).select(UserRow::as_select()).load(conn).await?)
 }
 
 /// Adds the uniqueness errors of a username and an email (another user's, when updating).
@@ -249,6 +242,14 @@ pub async fn retire_password_resets(conn: &mut AsyncPgConnection, user_id: i64) 
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// Deletes the reset requests that are used or expired (nightly); how many.
+pub async fn delete_spent_resets(conn: &mut AsyncPgConnection) -> AppResult<usize> {
+    use crate::db::schema::password_resets;
+    let spent =
+        password_resets::used_at.is_not_null().or(password_resets::expires_at.lt(diesel::dsl::now));
+    Ok(diesel::delete(password_resets::table.filter(spent)).execute(conn).await?)
 }
 
 /// Marks a live token used and returns its user (inside the caller's transaction).

@@ -2,7 +2,6 @@
 //! about transactions.
 
 use chrono::{DateTime, Utc};
-use diesel::dsl::exists;
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use rust_decimal::Decimal;
@@ -12,7 +11,7 @@ use super::model::*;
 use crate::db::pagination::{Direction, KeysetSource, PageRequest};
 use crate::db::schema::{collections, products, reviews};
 use crate::db::sql::{Bind, Sql};
-use crate::error::{AppError, AppResult, ResultExt};
+use crate::error::{AppError, AppResult};
 
 mod collection_queries;
 mod review_queries;
@@ -379,48 +378,11 @@ pub async fn first_products_by_collection(
 // Products
 // ---------------------------------------------------------------------------------------
 
-pub async fn find_product(conn: &mut AsyncPgConnection, id: i64) -> AppResult<Option<ProductRow>> {
-    let query = products::table.find(id).select(ProductRow::as_select());
-    crate::db::first_or_none(conn, query).await
-}
-
-pub async fn products_by_ids(
-    conn: &mut AsyncPgConnection, ids: &[i64],
-) -> AppResult<Vec<ProductRow>> {
-    Ok(products::table
-        .filter(products::id.eq_any(ids))
-        .select(ProductRow::as_select())
-        .load(conn)
-        .await?)
-}
-
-pub async fn product_exists(conn: &mut AsyncPgConnection, id: i64) -> AppResult<bool> {
-    Ok(diesel::select(exists(products::table.find(id))).get_result(conn).await?)
-}
-
-pub async fn insert_product(
-    conn: &mut AsyncPgConnection, product: &NewProduct,
-) -> AppResult<ProductRow> {
-    diesel::insert_into(products::table)
-        .values(product)
-        .returning(ProductRow::as_returning())
-        .get_result(conn)
-        .await
-        .on_constraint("products_collection_id_fkey", collection_gone)
-}
-
-/// Applies `changes`; `None` when the product does not exist.
-pub async fn update_product(
-    conn: &mut AsyncPgConnection, id: i64, changes: &ProductChanges,
-) -> AppResult<Option<ProductRow>> {
-    diesel::update(products::table.find(id))
-        .set(changes)
-        .returning(ProductRow::as_returning())
-        .get_result(conn)
-        .await
-        .optional()
-        .on_constraint("products_collection_id_fkey", collection_gone)
-}
+crate::db::rows::by_id!(products => ProductRow: find_product, products_by_ids, product_exists);
+crate::db::rows::insert!(products => ProductRow: insert_product(NewProduct),
+    on "products_collection_id_fkey" => collection_gone);
+crate::db::rows::update!(products => ProductRow: update_product(ProductChanges),
+    on "products_collection_id_fkey" => collection_gone);
 
 fn collection_gone() -> AppError {
     AppError::rejected(
@@ -429,18 +391,8 @@ fn collection_gone() -> AppError {
     )
 }
 
-/// Deletes a product unless an order item refers to it: the RESTRICT foreign
-/// key refuses the delete atomically, and its violation becomes the guard message.
-/// `false` when missing.
-pub async fn delete_product(conn: &mut AsyncPgConnection, id: i64) -> AppResult<bool> {
-    let deleted = diesel::delete(products::table.find(id))
-        .execute(conn)
-        .await
-        .on_constraint("order_items_product_id_fkey", || {
-            AppError::MethodNotAllowed(PRODUCT_DELETE_GUARD.into())
-        })?;
-    Ok(deleted > 0)
-}
+crate::db::rows::guarded_delete!(products: delete_product,
+    restricted by "order_items_product_id_fkey" => PRODUCT_DELETE_GUARD);
 
 /// Sets the inventory of the products `ids` to 0 in one statement (unknown ids are
 /// ignored); how many were updated. `last_update` is left as it is, as the admin's bulk

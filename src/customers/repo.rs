@@ -9,14 +9,9 @@ use serde_json::Value as Json;
 use crate::db::pagination::KeysetSource;
 use crate::db::schema::customers;
 use crate::db::sql::{Bind, Sql};
-use crate::error::{AppError, AppResult, ResultExt};
+use crate::error::{AppError, AppResult};
 
-pub async fn find_customer(
-    conn: &mut AsyncPgConnection, id: i64,
-) -> AppResult<Option<CustomerRow>> {
-    let query = customers::table.find(id).select(CustomerRow::as_select());
-    crate::db::first_or_none(conn, query).await
-}
+crate::db::rows::by_id!(customers => CustomerRow: find_customer, customers_by_ids);
 
 pub async fn find_by_user(
     conn: &mut AsyncPgConnection, user_id: i64,
@@ -24,16 +19,6 @@ pub async fn find_by_user(
     let query =
         customers::table.filter(customers::user_id.eq(user_id)).select(CustomerRow::as_select());
     crate::db::first_or_none(conn, query).await
-}
-
-pub async fn customers_by_ids(
-    conn: &mut AsyncPgConnection, ids: &[i64],
-) -> AppResult<Vec<CustomerRow>> {
-    Ok(customers::table
-        .filter(customers::id.eq_any(ids))
-        .select(CustomerRow::as_select())
-        .load(conn)
-        .await?)
 }
 
 /// The list order: the user's first name, last name, then the customer id.
@@ -124,18 +109,11 @@ pub async fn count_customers(
     Ok(sql.fetch_i64(conn).await?)
 }
 
-pub async fn insert_customer(
-    conn: &mut AsyncPgConnection, new: &NewCustomer,
-) -> AppResult<CustomerRow> {
-    diesel::insert_into(customers::table)
-        .values(new)
-        .returning(CustomerRow::as_returning())
-        .get_result(conn)
-        .await
-        .on_constraint("customers_user_id_key", || {
-            AppError::rejected("user", "customer with this user already exists.")
-        })
-}
+/// What a second customer profile for one user is refused with.
+const CUSTOMER_TAKEN: &str = "customer with this user already exists.";
+
+crate::db::rows::insert!(customers => CustomerRow: insert_customer(NewCustomer),
+    on "customers_user_id_key" => || AppError::rejected("user", CUSTOMER_TAKEN));
 
 pub async fn update_customer(
     conn: &mut AsyncPgConnection, id: i64, changes: &CustomerChanges,
@@ -149,17 +127,8 @@ pub async fn update_customer(
     crate::db::one_or_none(conn, query).await
 }
 
-/// Deletes a customer unless they have orders, through the RESTRICT foreign key.
-/// `false` when missing.
-pub async fn delete_customer(conn: &mut AsyncPgConnection, id: i64) -> AppResult<bool> {
-    let deleted = diesel::delete(customers::table.find(id))
-        .execute(conn)
-        .await
-        .on_constraint("orders_customer_id_fkey", || {
-            AppError::MethodNotAllowed(CUSTOMER_DELETE_GUARD.into())
-        })?;
-    Ok(deleted > 0)
-}
+crate::db::rows::guarded_delete!(customers: delete_customer,
+    restricted by "orders_customer_id_fkey" => CUSTOMER_DELETE_GUARD);
 
 /// The id of `user_id`'s customer profile (every user has one, created with the user).
 pub async fn id_for_user(conn: &mut AsyncPgConnection, user_id: i64) -> AppResult<i64> {

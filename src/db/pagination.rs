@@ -3,6 +3,8 @@
 //! reads a page of any [`KeysetSource`]. The GraphQL layer (`graphql::pagination`)
 //! validates the arguments and builds connections from these.
 
+use std::marker::PhantomData;
+
 use diesel::QueryableByName;
 use diesel::pg::Pg;
 use diesel_async::AsyncPgConnection;
@@ -59,13 +61,55 @@ pub trait KeysetSource: Sync {
     fn order(&self) -> Vec<(&'static str, bool)>;
     /// ` FROM … WHERE TRUE` followed by the source's filters (` AND …`).
     fn push_source(&self, sql: &mut Sql);
-    /// A cursor's key values as typed binds; `None` for a malformed cursor.
-    fn binds(&self, keys: &[Json]) -> Option<Vec<Bind>>;
+    /// A cursor's key values as typed binds; `None` for a malformed cursor. By default, the
+    /// one key of a source ordered by its id alone.
+    fn binds(&self, keys: &[Json]) -> Option<Vec<Bind>> {
+        id_binds(keys)
+    }
     /// A row's key values, for its cursor.
     fn keys(&self, row: &Self::Row) -> Vec<Json>;
     /// Whether the statements are worth keeping prepared (bounded shapes).
     fn cached(&self) -> bool {
         true
+    }
+}
+
+/// A row keyed by its `id` alone, for a [`WholeTable`].
+pub trait IdRow {
+    fn id(&self) -> i64;
+}
+
+/// Every row of one table, by id (newest first when `descending`): a source with no filter.
+pub struct WholeTable<R> {
+    table: &'static str,
+    columns: &'static str,
+    descending: bool,
+    row: PhantomData<fn() -> R>,
+}
+
+impl<R> WholeTable<R> {
+    pub const fn new(table: &'static str, columns: &'static str, descending: bool) -> Self {
+        Self { table, columns, descending, row: PhantomData }
+    }
+}
+
+impl<R: QueryableByName<Pg> + IdRow + Send + 'static> KeysetSource for WholeTable<R> {
+    type Row = R;
+
+    fn columns(&self) -> &str {
+        self.columns
+    }
+
+    fn order(&self) -> Vec<(&'static str, bool)> {
+        vec![("id", self.descending)]
+    }
+
+    fn push_source(&self, sql: &mut Sql) {
+        sql.push(" FROM ").push(self.table).push(" WHERE TRUE");
+    }
+
+    fn keys(&self, row: &R) -> Vec<Json> {
+        vec![Json::from(row.id())]
     }
 }
 

@@ -8,7 +8,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde_json::Value as Json;
 
 use super::SCHEMA;
-use crate::db::pagination::{KeysetSource, id_binds};
+use crate::db::pagination::KeysetSource;
 use crate::db::sql::{Bind, Sql};
 use crate::error::AppResult;
 
@@ -78,10 +78,6 @@ impl KeysetSource for JobsIn {
         if let Some(state) = self.0 {
             sql.push(" AND q.state = ").bind(Bind::Text(state.to_owned()));
         }
-    }
-
-    fn binds(&self, keys: &[Json]) -> Option<Vec<Bind>> {
-        id_binds(keys)
     }
 
     fn keys(&self, row: &JobRow) -> Vec<Json> {

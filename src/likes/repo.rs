@@ -122,10 +122,6 @@ impl KeysetSource for LikesOf {
         .bind(Bind::Text(self.kind.model.to_owned()));
     }
 
-    fn binds(&self, keys: &[Json]) -> Option<Vec<Bind>> {
-        crate::db::pagination::id_binds(keys)
-    }
-
     fn keys(&self, row: &LikeRow) -> Vec<Json> {
         vec![Json::from(row.id)]
     }

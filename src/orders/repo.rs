@@ -132,6 +132,25 @@ pub async fn place_order_once(
     .await
 }
 
+/// The order `id` with its placing time and its customer's user, while its confirmation is
+/// not yet recorded as sent; `None` once it is, or when the order is gone.
+pub async fn unconfirmed(
+    conn: &mut AsyncPgConnection, id: i64,
+) -> AppResult<Option<(i64, chrono::DateTime<chrono::Utc>, i64)>> {
+    let query = orders::table
+        .inner_join(customers::table)
+        .filter(orders::id.eq(id).and(orders::confirmation_sent_at.is_null()))
+        .select((orders::id, orders::placed_at, customers::user_id));
+    crate::db::first_or_none(conn, query).await
+}
+
+/// Records that the order's confirmation was sent.
+pub async fn mark_confirmed(conn: &mut AsyncPgConnection, id: i64) -> AppResult<()> {
+    let now = orders::confirmation_sent_at.eq(diesel::dsl::now);
+    diesel::update(orders::table.find(id)).set(now).execute(conn).await?;
+    Ok(())
+}
+
 /// Forgets idempotency keys older than [`CHECKOUT_KEY_HOURS`].
 pub async fn forget_checkout_keys(conn: &mut AsyncPgConnection) -> AppResult<usize> {
     use crate::db::schema::checkout_keys;

@@ -74,7 +74,7 @@ impl PromotionsQuery {
     ) -> AppResult<Connection<Promotion>> {
         let page = PageRequest::new(page, ID_ASC)?;
         let mut conn = ctx.conn().await?;
-        let rows = read_page(&mut conn, &repo::AllPromotions, &page).await?;
+        let rows = read_page(&mut conn, &repo::ALL_PROMOTIONS, &page).await?;
         let counter = Counter::new(|mut conn| async move { repo::count(&mut conn).await });
         let node = |row: repo::PromotionPageRow| Promotion::from(PromotionRow::from(row));
         Ok(Connection::from_keyset(rows, &page, ID_ASC, node, counter))

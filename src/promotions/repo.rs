@@ -2,37 +2,15 @@
 
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use serde_json::Value as Json;
 
 use super::model::{PromotionChanges, PromotionRow};
-use crate::db::pagination::{KeysetSource, id_binds};
+use crate::db::pagination::{IdRow, WholeTable};
 use crate::db::schema::{product_promotions, promotions};
-use crate::db::sql::{Bind, Sql};
 use crate::error::{AppError, AppResult};
 
-pub async fn find(conn: &mut AsyncPgConnection, id: i64) -> AppResult<Option<PromotionRow>> {
-    let query = promotions::table.find(id).select(PromotionRow::as_select());
-    crate::db::first_or_none(conn, query).await
-}
-
-pub async fn insert(
-    conn: &mut AsyncPgConnection, changes: &PromotionChanges,
-) -> AppResult<PromotionRow> {
-    Ok(diesel::insert_into(promotions::table)
-        .values(changes)
-        .returning(PromotionRow::as_returning())
-        .get_result(conn)
-        .await?)
-}
-
-pub async fn update(
-    conn: &mut AsyncPgConnection, id: i64, changes: &PromotionChanges,
-) -> AppResult<Option<PromotionRow>> {
-    let query = diesel::update(promotions::table.find(id))
-        .set(changes)
-        .returning(PromotionRow::as_returning());
-    crate::db::one_or_none(conn, query).await
-}
+crate::db::rows::by_id!(promotions => PromotionRow: find);
+crate::db::rows::insert!(promotions => PromotionRow: insert(PromotionChanges));
+crate::db::rows::update!(promotions => PromotionRow: update(PromotionChanges));
 
 /// Deletes a promotion (its product links go with it); whether it existed.
 pub async fn delete(conn: &mut AsyncPgConnection, id: i64) -> AppResult<bool> {
@@ -99,29 +77,12 @@ pub async fn of_products(
 }
 
 /// Every promotion, by id.
-pub struct AllPromotions;
+pub const ALL_PROMOTIONS: WholeTable<PromotionPageRow> =
+    WholeTable::new("promotions", "id, description, discount", false);
 
-impl KeysetSource for AllPromotions {
-    type Row = PromotionPageRow;
-
-    fn columns(&self) -> &str {
-        "pr.id, pr.description, pr.discount"
-    }
-
-    fn order(&self) -> Vec<(&'static str, bool)> {
-        vec![("pr.id", false)]
-    }
-
-    fn push_source(&self, sql: &mut Sql) {
-        sql.push(" FROM promotions pr WHERE TRUE");
-    }
-
-    fn binds(&self, keys: &[Json]) -> Option<Vec<Bind>> {
-        id_binds(keys)
-    }
-
-    fn keys(&self, row: &PromotionPageRow) -> Vec<Json> {
-        vec![Json::from(row.id)]
+impl IdRow for PromotionPageRow {
+    fn id(&self) -> i64 {
+        self.id
     }
 }
 

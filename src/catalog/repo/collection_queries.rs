@@ -35,49 +35,12 @@ pub async fn list_collections(
     Ok(query.load(conn).await?)
 }
 
-pub async fn find_collection(
-    conn: &mut AsyncPgConnection, id: i64,
-) -> AppResult<Option<CollectionRow>> {
-    let query = collections::table.find(id).select(CollectionRow::as_select());
-    crate::db::first_or_none(conn, query).await
-}
-
-pub async fn collections_by_ids(
-    conn: &mut AsyncPgConnection, ids: &[i64],
-) -> AppResult<Vec<CollectionRow>> {
-    Ok(collections::table
-        .filter(collections::id.eq_any(ids))
-        .select(CollectionRow::as_select())
-        .load(conn)
-        .await?)
-}
-
-pub async fn collection_exists(conn: &mut AsyncPgConnection, id: i64) -> AppResult<bool> {
-    Ok(diesel::select(exists(collections::table.find(id))).get_result(conn).await?)
-}
-
-pub async fn insert_collection(
-    conn: &mut AsyncPgConnection, collection: &NewCollection,
-) -> AppResult<CollectionRow> {
-    diesel::insert_into(collections::table)
-        .values(collection)
-        .returning(CollectionRow::as_returning())
-        .get_result(conn)
-        .await
-        .on_constraint("collections_featured_product_id_fkey", featured_gone)
-}
-
-pub async fn update_collection(
-    conn: &mut AsyncPgConnection, id: i64, changes: &CollectionChanges,
-) -> AppResult<Option<CollectionRow>> {
-    diesel::update(collections::table.find(id))
-        .set(changes)
-        .returning(CollectionRow::as_returning())
-        .get_result(conn)
-        .await
-        .optional()
-        .on_constraint("collections_featured_product_id_fkey", featured_gone)
-}
+crate::db::rows::by_id!(collections => CollectionRow:
+    find_collection, collections_by_ids, collection_exists);
+crate::db::rows::insert!(collections => CollectionRow: insert_collection(NewCollection),
+    on "collections_featured_product_id_fkey" => featured_gone);
+crate::db::rows::update!(collections => CollectionRow: update_collection(CollectionChanges),
+    on "collections_featured_product_id_fkey" => featured_gone);
 
 pub(super) fn featured_gone() -> AppError {
     AppError::rejected(
@@ -86,14 +49,5 @@ pub(super) fn featured_gone() -> AppError {
     )
 }
 
-/// Deletes a collection unless it still has products, through the RESTRICT
-/// foreign key as for products. `false` when missing.
-pub async fn delete_collection(conn: &mut AsyncPgConnection, id: i64) -> AppResult<bool> {
-    let deleted = diesel::delete(collections::table.find(id))
-        .execute(conn)
-        .await
-        .on_constraint("products_collection_id_fkey", || {
-            AppError::MethodNotAllowed(COLLECTION_DELETE_GUARD.into())
-        })?;
-    Ok(deleted > 0)
-}
+crate::db::rows::guarded_delete!(collections: delete_collection,
+    restricted by "products_collection_id_fkey" => COLLECTION_DELETE_GUARD);

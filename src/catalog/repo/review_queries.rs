@@ -6,49 +6,11 @@ use super::*;
 // Reviews
 // ---------------------------------------------------------------------------------------
 
-pub async fn list_reviews(
-    conn: &mut AsyncPgConnection, product_id: i64, limit: i64,
-) -> AppResult<Vec<ReviewRow>> {
-    Ok(reviews::table
-        .filter(reviews::product_id.eq(product_id))
-        .order(reviews::id.asc())
-        .limit(limit)
-        .select(ReviewRow::as_select())
-        .load(conn)
-        .await?)
-}
+crate::db::rows::children!(reviews => ReviewRow, product_id:
+    list_reviews, reviews_by_product_ids, find_review);
 
-pub async fn reviews_by_product_ids(
-    conn: &mut AsyncPgConnection, product_ids: &[i64],
-) -> AppResult<Vec<ReviewRow>> {
-    Ok(reviews::table
-        .filter(reviews::product_id.eq_any(product_ids))
-        .order((reviews::product_id.asc(), reviews::id.asc()))
-        .select(ReviewRow::as_select())
-        .load(conn)
-        .await?)
-}
-
-/// A review of `product_id` (a review of another product is not found).
-pub async fn find_review(
-    conn: &mut AsyncPgConnection, product_id: i64, id: i64,
-) -> AppResult<Option<ReviewRow>> {
-    let query = reviews::table
-        .filter(reviews::id.eq(id).and(reviews::product_id.eq(product_id)))
-        .select(ReviewRow::as_select());
-    crate::db::first_or_none(conn, query).await
-}
-
-pub async fn insert_review(
-    conn: &mut AsyncPgConnection, review: &NewReview,
-) -> AppResult<ReviewRow> {
-    diesel::insert_into(reviews::table)
-        .values(review)
-        .returning(ReviewRow::as_returning())
-        .get_result(conn)
-        .await
-        .on_constraint("reviews_product_id_fkey", AppError::not_found)
-}
+crate::db::rows::insert!(reviews => ReviewRow: insert_review(NewReview),
+    on "reviews_product_id_fkey" => AppError::not_found);
 
 pub async fn update_review(
     conn: &mut AsyncPgConnection, product_id: i64, id: i64, changes: &ReviewChanges,
