@@ -258,8 +258,8 @@ async fn expired_refresh_tampered_forged_and_garbage_tokens_are_refused() {
 #[tokio::test]
 async fn tokens_of_inactive_or_deleted_users_fail_even_public_queries() {
     let app = TestApp::new().await;
-    let (_, token) = app.user("ann", Kind::Customer).await;
-    let (_, idle_token) = app.user("idle", Kind::Inactive).await;
+    let [(_, token), (_, idle_token)] =
+        app.users([("ann", Kind::Customer), ("idle", Kind::Inactive)]).await;
     let me = async |caller: As<'_>| app.gql(caller, ME, json!({})).await;
     let inactive = me(As::Header(&format!("Bearer {idle_token}"))).await;
     assert_eq!(error(&inactive, "UNAUTHENTICATED", 401)["message"], "User is inactive");
@@ -407,12 +407,7 @@ async fn create_superuser_makes_a_staff_superuser_with_a_customer() {
     drop(conn);
     assert_eq!(count(&app).await, (1, 1));
     let token = app.token(&user).await;
-    let created = app
-        .data(
-            As::Token(&token),
-            "mutation { createCollection(input: { title: \"Boss\" }) { id } }",
-            json!({}),
-        )
-        .await;
+    let created_mutation = "mutation { createCollection(input: { title: \"Boss\" }) { id } }";
+    let created = app.data(As::Token(&token), created_mutation, json!({})).await;
     assert!(created["createCollection"]["id"].is_i64());
 }

@@ -59,13 +59,8 @@ async fn realistic_pages_and_introspection_pass() {
         let response = app.gql(As::Anon, query, json!({})).await;
         assert!(response.get("errors").is_none(), "{query}: {response:#}");
     }
-    let data = app
-        .data(
-            As::Default,
-            "query($p: Int!, $c: Int!) { reviews(productId: $p) { name } product(id: $p) { reviews(first: 2) { name } } collection(id: $c) { title } }",
-            json!({ "p": product, "c": collection }),
-        )
-        .await;
+    let data_query = "query($p: Int!, $c: Int!) { reviews(productId: $p) { name } product(id: $p) { reviews(first: 2) { name } } collection(id: $c) { title } }";
+    let data = app.data(As::Default, data_query, json!({ "p": product, "c": collection })).await;
     assert_eq!(data["reviews"].as_array().map(Vec::len), Some(3));
     assert_eq!(data["product"]["reviews"].as_array().map(Vec::len), Some(2));
 }
@@ -124,13 +119,8 @@ async fn budget_variables_are_honoured() {
     let app = budgeted(budget).await;
     let response = app.gql(As::Anon, "{ products(first: 49) { nodes { id } } }", json!({})).await;
     assert!(response.get("errors").is_none(), "{response}");
-    let response = app
-        .gql(
-            As::Anon,
-            "query($n: Int) { products(first: $n) { nodes { id } } }",
-            json!({ "n": 50 }),
-        )
-        .await;
+    let response_query = "query($n: Int) { products(first: $n) { nodes { id } } }";
+    let response = app.gql(As::Anon, response_query, json!({ "n": 50 })).await;
     assert_eq!(
         too_complex(&response)["extensions"]["cost"],
         json!({ "requested": 51, "maximum": 50 })
@@ -179,8 +169,8 @@ async fn search_terms_are_bounded() {
 async fn nul_characters_are_refused_on_every_text_input() {
     let app = TestApp::new().await;
     let (collection, product) = catalogue(&app).await;
-    let (_, staff) = app.user("staff", Kind::Staff).await;
-    let (_, customer) = app.user("carol", Kind::Customer).await;
+    let [(_, staff), (_, customer)] =
+        app.users([("staff", Kind::Staff), ("carol", Kind::Customer)]).await;
     let nul = "bad\u{0}value";
     let cases: Vec<(Option<&str>, &str, Value, &str)> = vec![
         (
@@ -259,13 +249,9 @@ async fn every_string_has_a_maximum_length() {
         field_errors(&response),
         json!({ "description": ["Ensure this field has no more than 5000 characters."] })
     );
-    let response = app
-        .gql(
-            As::Anon,
-            "mutation($v: String!) { createToken(username: $v, password: \"x\") { access } }",
-            json!({ "v": "u".repeat(10_001) }),
-        )
-        .await;
+    let response_mutation =
+        "mutation($v: String!) { createToken(username: $v, password: \"x\") { access } }";
+    let response = app.gql(As::Anon, response_mutation, json!({ "v": "u".repeat(10_001) })).await;
     assert_eq!(
         field_errors(&response),
         json!({ "username": ["Ensure this field has no more than 10000 characters."] })
@@ -276,13 +262,8 @@ async fn every_string_has_a_maximum_length() {
 async fn growable_lists_take_first_up_to_100() {
     let app = TestApp::as_staff().await;
     let (_, product) = catalogue(&app).await;
-    let data = app
-        .data(
-            As::Default,
-            "query($p: Int!) { reviews(productId: $p, first: 2) { name } productImages(productId: $p) { id } collections(first: 1) { title } groups(first: 5) { id } }",
-            json!({ "p": product }),
-        )
-        .await;
+    let data_query = "query($p: Int!) { reviews(productId: $p, first: 2) { name } productImages(productId: $p) { id } collections(first: 1) { title } groups(first: 5) { id } }";
+    let data = app.data(As::Default, data_query, json!({ "p": product })).await;
     assert_eq!(data["reviews"], json!([{ "name": "a" }, { "name": "b" }]));
     assert_eq!(data["collections"], json!([{ "title": "Coffee" }]));
     for query in [

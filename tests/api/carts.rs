@@ -3,8 +3,7 @@
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use storefront::app::{AppOptions, Settings};
-use storefront::carts::model::HoldPolicy;
+use storefront::app::AppOptions;
 
 use crate::common::{As, Kind, TestApp, error, field_errors};
 
@@ -45,13 +44,9 @@ async fn guests_fill_carts_whose_totals_follow_the_current_price() {
             .clone();
     assert_eq!(merged["id"], first["id"], "adding again raises the same line");
     assert_eq!(merged["quantity"], 20);
-    let one = app
-        .data(
-            As::Default,
-            "mutation($c: UUID!, $p: Int!) { addCartItem(cartId: $c, productId: $p) { quantity } }",
-            json!({ "c": id, "p": ids[1] }),
-        )
-        .await;
+    let one_mutation =
+        "mutation($c: UUID!, $p: Int!) { addCartItem(cartId: $c, productId: $p) { quantity } }";
+    let one = app.data(As::Default, one_mutation, json!({ "c": id, "p": ids[1] })).await;
     assert_eq!(one["addCartItem"]["quantity"], 1, "quantity defaults to 1");
     let update = "mutation($c: UUID!, $i: Int!, $q: Int!) { updateCartItem(cartId: $c, id: $i, quantity: $q) { id quantity totalPrice } }";
     let updated = app.data(As::Default, update, json!({ "c": id, "i": first["id"], "q": 2 })).await;
@@ -219,13 +214,18 @@ async fn deleting_a_line_or_a_cart_twice_is_not_found_and_lines_go_with_their_ca
     assert_eq!(lines, 0, "the cart's lines went with it");
 }
 
-#[tokio::test]
-async fn owned_carts_are_private_to_their_user() {
+/// Two products, two customers (their tokens), and the open cart of the first.
+async fn ann_owns_a_cart_and_bob_watches() -> (TestApp, Vec<i64>, [String; 2], String) {
     let app = TestApp::new().await;
     let ids = app.catalogue(&[("A", "1.00", 100), ("B", "2.00", 100)]).await;
-    let (_, ann) = app.user("ann", Kind::Customer).await;
-    let (_, bob) = app.user("bob", Kind::Customer).await;
+    let [(_, ann), (_, bob)] = app.users([("ann", Kind::Customer), ("bob", Kind::Customer)]).await;
     let owned = new_cart(&app, Some(&ann)).await;
+    (app, ids, [ann, bob], owned)
+}
+
+#[tokio::test]
+async fn owned_carts_are_private_to_their_user() {
+    let (app, ids, [ann, bob], owned) = ann_owns_a_cart_and_bob_watches().await;
     assert_eq!(new_cart(&app, Some(&ann)).await, owned, "one open cart per user");
     let mine = app.data(As::Token(&ann), "{ myCart { id } }", json!({})).await;
     assert_eq!(mine["myCart"]["id"], owned);
@@ -246,11 +246,7 @@ async fn owned_carts_are_private_to_their_user() {
 
 #[tokio::test]
 async fn guest_carts_are_claimed_by_merging_or_by_becoming_the_users() {
-    let app = TestApp::new().await;
-    let ids = app.catalogue(&[("A", "1.00", 100), ("B", "2.00", 100)]).await;
-    let (_, ann) = app.user("ann", Kind::Customer).await;
-    let (_, bob) = app.user("bob", Kind::Customer).await;
-    let owned = new_cart(&app, Some(&ann)).await;
+    let (app, ids, [ann, bob], owned) = ann_owns_a_cart_and_bob_watches().await;
     app.data(As::Token(&ann), ADD, json!({ "c": owned, "p": ids[0], "q": 2 })).await;
     let guest = new_cart(&app, None).await;
     app.data(As::Default, ADD, json!({ "c": guest, "p": ids[0], "q": 3 })).await;
@@ -279,17 +275,7 @@ async fn guest_carts_are_claimed_by_merging_or_by_becoming_the_users() {
 
 #[tokio::test]
 async fn holds_reserve_stock_until_they_expire() {
-    let options = AppOptions {
-        settings: Settings {
-            hold: HoldPolicy {
-                signed_in: Duration::from_secs(2),
-                guest: Duration::from_secs(2),
-                ..Settings::default().hold
-            },
-            ..Settings::default()
-        },
-        ..AppOptions::default()
-    };
+    let options = AppOptions { settings: TestApp::holds(2, 2), ..AppOptions::default() };
     let app = TestApp::with_options(options).await;
     let ids = app.catalogue(&[("Last ones", "5.00", 3)]).await;
     let available = "query($p: Int!) { product(id: $p) { inventory availableInventory } }";
@@ -302,13 +288,8 @@ async fn holds_reserve_stock_until_they_expire() {
     );
     let refused = app.gql(As::Default, ADD, json!({ "c": second, "p": ids[0], "q": 2 })).await;
     assert_eq!(field_errors(&refused), json!({ "quantity": ["Only 1 left in stock."] }));
-    let lines = app
-        .data(
-            As::Default,
-            "query($c: UUID!) { cartItems(cartId: $c) { id } }",
-            json!({ "c": second }),
-        )
-        .await;
+    let lines_query = "query($c: UUID!) { cartItems(cartId: $c) { id } }";
+    let lines = app.data(As::Default, lines_query, json!({ "c": second })).await;
     assert_eq!(lines["cartItems"], json!([]), "the refused add changed nothing");
     // The holding cart itself may go up to the whole inventory, no further.
     let more = app.gql(As::Default, ADD, json!({ "c": first, "p": ids[0], "q": 2 })).await;
@@ -343,12 +324,8 @@ async fn two_carts_racing_for_the_last_units_one_wins() {
         let loser = if ra.get("errors").is_some() { &ra } else { &rb };
         assert_eq!(field_errors(loser), json!({ "quantity": ["Only 0 left in stock."] }));
         for cart in [a, b] {
-            app.data(
-                As::Default,
-                "mutation($c: UUID!) { deleteCart(id: $c) }",
-                json!({ "c": cart }),
-            )
-            .await;
+            let delete_cart_mutation = "mutation($c: UUID!) { deleteCart(id: $c) }";
+            app.data(As::Default, delete_cart_mutation, json!({ "c": cart })).await;
         }
     }
 }

@@ -124,13 +124,8 @@ async fn price_with_tax_rounds_half_up_and_money_is_a_json_number() {
     }
     drop(conn);
     for (id, (price, with_tax)) in ids.into_iter().zip(cases) {
-        let data = app
-            .data(
-                As::Default,
-                "query($id: Int!) { product(id: $id) { unitPrice priceWithTax } }",
-                json!({ "id": id }),
-            )
-            .await;
+        let data_query = "query($id: Int!) { product(id: $id) { unitPrice priceWithTax } }";
+        let data = app.data(As::Default, data_query, json!({ "id": id })).await;
         assert!(data["product"]["unitPrice"].is_number(), "{data}");
         assert_eq!(data["product"]["unitPrice"].as_f64(), price.parse::<f64>().ok());
         assert_eq!(data["product"]["priceWithTax"].as_f64(), Some(with_tax), "{price}");
@@ -154,13 +149,9 @@ async fn create_product_round_trips_exact_decimals() {
         created["lastUpdate"].as_str().and_then(|s| s.parse().ok()).unwrap_or_default();
     assert!(last_update > before);
     // Stored exactly: read back through the API and straight from the table.
-    let read = app
-        .data(
-            As::Default,
-            "query($id: Int!) { product(id: $id) { title slug unitPrice inventory collectionId } }",
-            json!({ "id": created["id"] }),
-        )
-        .await;
+    let read_query =
+        "query($id: Int!) { product(id: $id) { title slug unitPrice inventory collectionId } }";
+    let read = app.data(As::Default, read_query, json!({ "id": created["id"] })).await;
     assert_eq!(
         read["product"],
         json!({ "title": "Laptop", "slug": "laptop", "unitPrice": 999.99, "inventory": 50, "collectionId": c.id })
@@ -265,12 +256,9 @@ async fn description_may_be_omitted_null_or_empty() {
             input["description"] = value;
         }
         let created = app.data(As::Default, CREATE, json!({ "input": input })).await;
+        let read_query = "query($id: Int!) { product(id: $id) { description } }";
         let read = app
-            .data(
-                As::Default,
-                "query($id: Int!) { product(id: $id) { description } }",
-                json!({ "id": created["createProduct"]["id"] }),
-            )
+            .data(As::Default, read_query, json!({ "id": created["createProduct"]["id"] }))
             .await;
         assert_eq!(read["product"]["description"], expected);
     }
@@ -366,12 +354,9 @@ async fn delete_product_guard_and_cascades() {
     let featured = factories::product(c.id).title("Featured").insert(&mut conn).await;
     factories::review(&mut conn, featured.id, "Ann").await;
     drop(conn);
-    app.data(
-        As::Default,
-        "mutation($id: Int!, $p: Int!) { updateCollection(id: $id, input: { title: \"C\", featuredProductId: $p }) { id } }",
-        json!({ "id": c.id, "p": featured.id }),
-    )
-    .await;
+    let update_collection_mutation = "mutation($id: Int!, $p: Int!) { updateCollection(id: $id, input: { title: \"C\", featuredProductId: $p }) { id } }";
+    app.data(As::Default, update_collection_mutation, json!({ "id": c.id, "p": featured.id }))
+        .await;
 
     let response = app.gql(As::Default, DELETE, json!({ "id": ordered.id })).await;
     let guard = error(&response, "METHOD_NOT_ALLOWED", 405);
@@ -379,38 +364,19 @@ async fn delete_product_guard_and_cascades() {
         guard["message"],
         "Product cannot be deleted because it is associated with an order item."
     );
-    app.data(
-        As::Default,
-        "query($id: Int!) { product(id: $id) { id } }",
-        json!({ "id": ordered.id }),
-    )
-    .await;
+    let product_query = "query($id: Int!) { product(id: $id) { id } }";
+    app.data(As::Default, product_query, json!({ "id": ordered.id })).await;
 
     let deleted = app.data(As::Default, DELETE, json!({ "id": featured.id })).await;
     assert_eq!(deleted["deleteProduct"], true);
-    let gone = app
-        .gql(
-            As::Default,
-            "query($id: Int!) { product(id: $id) { id } }",
-            json!({ "id": featured.id }),
-        )
-        .await;
+    let gone_query = "query($id: Int!) { product(id: $id) { id } }";
+    let gone = app.gql(As::Default, gone_query, json!({ "id": featured.id })).await;
     error(&gone, "NOT_FOUND", 404);
-    let reviews = app
-        .data(
-            As::Default,
-            "query($id: Int!) { reviews(productId: $id) { id } }",
-            json!({ "id": featured.id }),
-        )
-        .await;
+    let reviews_query = "query($id: Int!) { reviews(productId: $id) { id } }";
+    let reviews = app.data(As::Default, reviews_query, json!({ "id": featured.id })).await;
     assert_eq!(reviews["reviews"], json!([]), "reviews are deleted with their product");
-    let collection = app
-        .data(
-            As::Default,
-            "query($id: Int!) { collection(id: $id) { featuredProduct { id } } }",
-            json!({ "id": c.id }),
-        )
-        .await;
+    let collection_query = "query($id: Int!) { collection(id: $id) { featuredProduct { id } } }";
+    let collection = app.data(As::Default, collection_query, json!({ "id": c.id })).await;
     assert_eq!(collection["collection"]["featuredProduct"], Value::Null);
 
     let again = app.gql(As::Default, DELETE, json!({ "id": featured.id })).await;
@@ -493,13 +459,8 @@ async fn search_matches_every_term_in_title_or_description() {
     drop(conn);
 
     let search = async |term: &str| {
-        let data = app
-            .data(
-                As::Default,
-                "query($s: String) { products(search: $s) { totalCount nodes { id } } }",
-                json!({ "s": term }),
-            )
-            .await;
+        let data_query = "query($s: String) { products(search: $s) { totalCount nodes { id } } }";
+        let data = app.data(As::Default, data_query, json!({ "s": term })).await;
         let ids: Vec<i64> = data["products"]["nodes"]
             .as_array()
             .map(|n| n.iter().filter_map(|x| x["id"].as_i64()).collect())
@@ -676,12 +637,8 @@ async fn cursors_stay_valid_while_rows_change() {
     factories::product(c.id).title("a").insert(&mut conn).await;
     factories::product(c.id).title("c").insert(&mut conn).await;
     drop(conn);
-    app.data(
-        As::Default,
-        "mutation($id: Int!) { deleteProduct(id: $id) }",
-        json!({ "id": products[1].id }),
-    )
-    .await;
+    let delete_product_mutation = "mutation($id: Int!) { deleteProduct(id: $id) }";
+    app.data(As::Default, delete_product_mutation, json!({ "id": products[1].id })).await;
     let next = app
         .data(As::Default, "query($a: String) { products(first: 10, after: $a) { nodes { title } pageInfo { hasPreviousPage } } }", json!({ "a": cursor }))
         .await;
@@ -703,13 +660,9 @@ async fn three_products() -> TestApp {
 #[tokio::test]
 async fn page_sizes_from_zero_to_a_hundred_are_accepted() {
     let app = three_products().await;
-    let zero = app
-        .data(
-            As::Default,
-            "{ products(first: 0) { edges { cursor } pageInfo { hasNextPage } totalCount } }",
-            json!({}),
-        )
-        .await;
+    let zero_query =
+        "{ products(first: 0) { edges { cursor } pageInfo { hasNextPage } totalCount } }";
+    let zero = app.data(As::Default, zero_query, json!({})).await;
     assert_eq!(
         zero["products"],
         json!({ "edges": [], "pageInfo": { "hasNextPage": true }, "totalCount": 3 })
@@ -737,12 +690,10 @@ async fn page_sizes_out_of_range_and_foreign_cursors_are_refused() {
     // A cursor made for one ordering is refused by another.
     let page =
         app.data(As::Default, "{ products(first: 1) { pageInfo { endCursor } } }", json!({})).await;
+    let response_query =
+        "query($a: String) { products(after: $a, orderBy: [UNIT_PRICE]) { totalCount } }";
     let response = app
-        .gql(
-            As::Default,
-            "query($a: String) { products(after: $a, orderBy: [UNIT_PRICE]) { totalCount } }",
-            json!({ "a": page["products"]["pageInfo"]["endCursor"] }),
-        )
+        .gql(As::Default, response_query, json!({ "a": page["products"]["pageInfo"]["endCursor"] }))
         .await;
     assert_eq!(field_errors(&response), json!({ "after": ["Invalid cursor."] }));
 }

@@ -34,13 +34,8 @@ async fn collections_are_ordered_by_title_then_id_with_product_counts() {
         1,
         "the counts are kept on the collection rows: one plain read"
     );
-    let one = app
-        .data(
-            As::Default,
-            "query($id: Int!) { collection(id: $id) { title productsCount } }",
-            json!({ "id": clothing.id }),
-        )
-        .await;
+    let one_query = "query($id: Int!) { collection(id: $id) { title productsCount } }";
+    let one = app.data(As::Default, one_query, json!({ "id": clothing.id })).await;
     assert_eq!(one["collection"], json!({ "title": "Clothing", "productsCount": 3 }));
     let missing = app.gql(As::Default, "{ collection(id: 987654) { id } }", json!({})).await;
     assert_eq!(error(&missing, "NOT_FOUND", 404)["message"], "Not found.");
@@ -102,13 +97,9 @@ async fn collections_are_created_and_their_input_validated() {
             json!({ "featuredProductId": ["Invalid pk \"5555\" - object does not exist."] }),
         ),
     ] {
-        let response = app
-            .gql(
-                As::Default,
-                "mutation($input: CollectionInput!) { createCollection(input: $input) { id } }",
-                json!({ "input": input }),
-            )
-            .await;
+        let response_mutation =
+            "mutation($input: CollectionInput!) { createCollection(input: $input) { id } }";
+        let response = app.gql(As::Default, response_mutation, json!({ "input": input })).await;
         assert_eq!(field_errors(&response), expected);
     }
 }
@@ -168,13 +159,8 @@ async fn delete_collection_guard() {
         error(&refused, "METHOD_NOT_ALLOWED", 405)["message"],
         "Collection cannot be deleted because it includes one or more products."
     );
-    let still = app
-        .data(
-            As::Default,
-            "query($id: Int!) { collection(id: $id) { productsCount } }",
-            json!({ "id": full.id }),
-        )
-        .await;
+    let still_query = "query($id: Int!) { collection(id: $id) { productsCount } }";
+    let still = app.data(As::Default, still_query, json!({ "id": full.id })).await;
     assert_eq!(still["collection"]["productsCount"], 1);
     assert_eq!(
         app.data(As::Default, delete, json!({ "id": empty.id })).await["deleteCollection"],
@@ -209,13 +195,8 @@ async fn collection_products_are_a_connection_batched_across_collections() {
         assert_eq!(got["totalCount"], titles.len());
         assert_eq!(got["pageInfo"]["hasNextPage"], titles.len() > 4);
     }
-    let small = app
-        .count_statements(
-            As::Anon,
-            "{ collections { products(first: 10) { nodes { title } } } }",
-            json!({}),
-        )
-        .await;
+    let small_query = "{ collections { products(first: 10) { nodes { title } } } }";
+    let small = app.count_statements(As::Anon, small_query, json!({})).await;
     assert!(small <= 2, "{small} statements");
     let last = app
         .data(As::Default, "{ collections { products(last: 2) { nodes { title } pageInfo { hasPreviousPage } } } }", json!({}))
@@ -224,13 +205,8 @@ async fn collection_products_are_a_connection_batched_across_collections() {
     assert_eq!(last["collections"][5]["products"]["nodes"], json!(tail));
     assert_eq!(last["collections"][5]["products"]["pageInfo"]["hasPreviousPage"], true);
     // The next page of one collection goes through a cursor.
-    let first = app
-        .data(
-            As::Default,
-            "{ collections { products(first: 2) { pageInfo { endCursor } } } }",
-            json!({}),
-        )
-        .await;
+    let first_query = "{ collections { products(first: 2) { pageInfo { endCursor } } } }";
+    let first = app.data(As::Default, first_query, json!({})).await;
     let cursor = first["collections"][5]["products"]["pageInfo"]["endCursor"].clone();
     let next = app
         .data(As::Default, "query($a: String) { collections { products(first: 2, after: $a) { nodes { title } pageInfo { hasPreviousPage } } } }", json!({ "a": cursor }))

@@ -260,6 +260,26 @@ impl TestApp {
         (user, token)
     }
 
+    /// Settings whose cart holds last `signed_in` and `guest` seconds.
+    pub fn holds(signed_in: u64, guest: u64) -> storefront::app::Settings {
+        let defaults = storefront::app::Settings::default();
+        let hold = storefront::carts::model::HoldPolicy {
+            signed_in: Duration::from_secs(signed_in),
+            guest: Duration::from_secs(guest),
+            ..defaults.hold
+        };
+        storefront::app::Settings { hold, ..defaults }
+    }
+
+    /// Several users at once, as [`TestApp::user`] makes them, in the order given.
+    pub async fn users<const N: usize>(&self, users: [(&str, Kind); N]) -> [(UserRow, String); N] {
+        let mut made = Vec::with_capacity(N);
+        for (username, kind) in users {
+            made.push(self.user(username, kind).await);
+        }
+        made.try_into().expect("one user for each name")
+    }
+
     /// The one error of an operation run as `caller`, which must have `code` and the
     /// status that goes with it.
     pub async fn refused(
@@ -461,4 +481,26 @@ pub async fn cart_with(app: &TestApp, token: Option<&str>, lines: &[(i64, i32)])
         app.data(caller(), ADD, vars).await;
     }
     id
+}
+
+/// Reads a child's output line by line until `announced` finds what it waits for in one (at
+/// most `within`), then keeps reading the rest in the background, so the child never
+/// blocks on a full pipe.
+pub async fn announced<T>(
+    output: impl tokio::io::AsyncRead + Unpin + Send + 'static, within: Duration,
+    announced: impl Fn(&str) -> Option<T>,
+) -> Option<T> {
+    use tokio::io::AsyncBufReadExt;
+    let mut lines = tokio::io::BufReader::new(output).lines();
+    let found = tokio::time::timeout(within, async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if let Some(found) = announced(&line) {
+                return Some(found);
+            }
+        }
+        None
+    });
+    let found = found.await.ok().flatten();
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    found
 }

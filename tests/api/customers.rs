@@ -71,8 +71,7 @@ async fn replacing_my_profile_validates_every_field() {
 /// ann's tokens, and the customer id of "zed".
 async fn named_customers() -> (TestApp, String, String, i64) {
     let app = TestApp::new().await;
-    let (_, staff) = app.user("staff", Kind::Staff).await;
-    let (_, ann) = app.user("ann", Kind::Customer).await;
+    let [(_, staff), (_, ann)] = app.users([("staff", Kind::Staff), ("ann", Kind::Customer)]).await;
     let mut conn = app.conn().await;
     let mut zed = 0;
     for (username, first, last) in
@@ -143,9 +142,8 @@ async fn only_staff_read_and_change_one_customer() {
 #[tokio::test]
 async fn create_and_delete_customers() {
     let app = TestApp::new().await;
-    let (_, staff) = app.user("staff", Kind::Staff).await;
-    let (ann, _) = app.user("ann", Kind::Customer).await;
-    let (bob, _) = app.user("bob", Kind::Customer).await;
+    let [(_, staff), (ann, _), (bob, _)] =
+        app.users([("staff", Kind::Staff), ("ann", Kind::Customer), ("bob", Kind::Customer)]).await;
     let mut conn = app.conn().await;
     let bob_customer = factories::customer_of(&mut conn, bob.id).await;
     let collection = factories::collection(&mut conn, "C").await;
@@ -201,9 +199,9 @@ const HISTORY: &str = "{ customerHistory(id: 12345) }";
 #[tokio::test]
 async fn customer_history_is_for_superusers_not_for_staff_or_customers() {
     let app = TestApp::new().await;
-    let (_, staff) = app.user("staff", Kind::Staff).await;
-    let (_, ann_token) = app.user("ann", Kind::Customer).await;
-    let (_, root) = app.user("root", Kind::SuperuserNotStaff).await;
+    let [(_, staff), (_, ann_token), (_, root)] = app
+        .users([("staff", Kind::Staff), ("ann", Kind::Customer), ("root", Kind::SuperuserNotStaff)])
+        .await;
     app.refused(As::Anon, HISTORY, json!({}), "UNAUTHENTICATED").await;
     app.refused(As::Token(&ann_token), HISTORY, json!({}), "FORBIDDEN").await;
     app.refused(As::Token(&staff), HISTORY, json!({}), "FORBIDDEN").await;
@@ -215,8 +213,8 @@ async fn customer_history_is_for_superusers_not_for_staff_or_customers() {
 #[tokio::test]
 async fn a_granted_view_history_permission_opens_customer_history_until_revoked() {
     let app = TestApp::new().await;
-    let (ann, ann_token) = app.user("ann", Kind::Customer).await;
-    let (_, boss) = app.user("boss", Kind::Superuser).await;
+    let [(ann, ann_token), (_, boss)] =
+        app.users([("ann", Kind::Customer), ("boss", Kind::Superuser)]).await;
     let grant =
         "mutation($u: Int!) { grantPermission(userId: $u, permission: \"store.view_history\") }";
     app.data(As::Token(&boss), grant, json!({ "u": ann.id })).await;
@@ -230,8 +228,8 @@ async fn a_granted_view_history_permission_opens_customer_history_until_revoked(
 #[tokio::test]
 async fn a_groups_view_history_permission_holds_while_the_user_is_a_member() {
     let app = TestApp::new().await;
-    let (bob, bob_token) = app.user("bob", Kind::Customer).await;
-    let (_, boss) = app.user("boss", Kind::Superuser).await;
+    let [(bob, bob_token), (_, boss)] =
+        app.users([("bob", Kind::Customer), ("boss", Kind::Superuser)]).await;
     let history = HISTORY;
     let group = app
         .data(As::Token(&boss), "mutation { createGroup(name: \"Customer Service\", permissions: [\"store.view_customer\", \"store.view_history\"]) { id name permissions } }", json!({}))
@@ -243,13 +241,8 @@ async fn a_groups_view_history_permission_holds_while_the_user_is_a_member() {
     assert_eq!(app.data(As::Token(&bob_token), history, json!({})).await["customerHistory"], "ok");
     // Permissions are read once per request, however many checks it makes.
     app.statements.reset();
-    let twice = app
-        .data(
-            As::Token(&bob_token),
-            "{ a: customerHistory(id: 1) b: customerHistory(id: 2) }",
-            json!({}),
-        )
-        .await;
+    let twice_query = "{ a: customerHistory(id: 1) b: customerHistory(id: 2) }";
+    let twice = app.data(As::Token(&bob_token), twice_query, json!({})).await;
     assert_eq!(twice, json!({ "a": "ok", "b": "ok" }));
     assert_eq!(app.statements.get(), 2, "one for the token's user, one for the permissions");
 
@@ -263,8 +256,7 @@ async fn a_groups_view_history_permission_holds_while_the_user_is_a_member() {
 #[tokio::test]
 async fn the_backfill_migration_creates_missing_customers() {
     let app = TestApp::new().await;
-    let (ann, _) = app.user("ann", Kind::Customer).await;
-    let (bob, _) = app.user("bob", Kind::Customer).await;
+    let [(ann, _), (bob, _)] = app.users([("ann", Kind::Customer), ("bob", Kind::Customer)]).await;
     let mut conn = app.conn().await;
     diesel::delete(customers::table.filter(customers::user_id.eq(ann.id)))
         .execute(&mut conn)

@@ -147,8 +147,8 @@ async fn uploads_are_checked_by_content_then_size() {
 #[tokio::test]
 async fn only_staff_upload_and_unknown_products_are_not_found() {
     let app = TestApp::new().await;
-    let (_, customer) = app.user("ann", Kind::Customer).await;
-    let (_, staff) = app.user("staff", Kind::Staff).await;
+    let [(_, customer), (_, staff)] =
+        app.users([("ann", Kind::Customer), ("staff", Kind::Staff)]).await;
     let p = product(&app).await;
     let file = png(10, 10, None);
     let (_, anonymous) = upload(&app, None, UPLOAD, json!({ "p": p }), "a.png", &file).await;

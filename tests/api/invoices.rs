@@ -201,9 +201,8 @@ fn attachment(message: &str, filename: &str) -> Vec<u8> {
 async fn only_the_owner_and_staff_download_it() {
     let app = TestApp::new().await;
     let ids = app.catalogue(&[("Lamp", "30.00", 10)]).await;
-    let (_, owner) = app.user("ann", Kind::Customer).await;
-    let (_, other) = app.user("bob", Kind::Customer).await;
-    let (_, staff) = app.user("sam", Kind::Staff).await;
+    let [(_, owner), (_, other), (_, staff)] =
+        app.users([("ann", Kind::Customer), ("bob", Kind::Customer), ("sam", Kind::Staff)]).await;
     let placed = order(&app, &owner, ids[0], 3).await;
     let url = placed["invoice"]["url"].as_str().unwrap();
     let number = placed["invoice"]["number"].as_str().unwrap();

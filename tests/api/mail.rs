@@ -125,13 +125,8 @@ async fn checkout_sends_a_confirmation_with_the_invoice_attached() {
     let (_, token) = app.user("joe", Kind::Customer).await;
     let p = app.catalogue(&[("Laptop", "999.99", 5)]).await[0];
     let cart = common::cart_with(&app, None, &[(p, 2)]).await;
-    let order = app
-        .data(
-            As::Token(&token),
-            "mutation($c: UUID!) { createOrder(cartId: $c) { id } }",
-            json!({ "c": cart }),
-        )
-        .await["createOrder"]["id"]
+    let order_mutation = "mutation($c: UUID!) { createOrder(cartId: $c) { id } }";
+    let order = app.data(As::Token(&token), order_mutation, json!({ "c": cart })).await["createOrder"]["id"]
         .clone();
     assert_eq!(job_count(&app, "send_order_confirmation").await, 1);
 
@@ -160,13 +155,8 @@ async fn a_rolled_back_order_queues_no_mail() {
     let p = app.catalogue(&[("Coffee", "9.99", 3)]).await[0];
     let cart = common::cart_with(&app, None, &[(p, 3)]).await;
     app.sql("UPDATE products SET inventory = 1").await;
-    let failed = app
-        .gql(
-            As::Token(&token),
-            "mutation($c: UUID!) { createOrder(cartId: $c) { id } }",
-            json!({ "c": cart }),
-        )
-        .await;
+    let failed_mutation = "mutation($c: UUID!) { createOrder(cartId: $c) { id } }";
+    let failed = app.gql(As::Token(&token), failed_mutation, json!({ "c": cart })).await;
     assert_eq!(field_errors(&failed), json!({ "cartId": ["Only 1 left in stock."] }));
     assert_eq!(job_count(&app, "send_order_confirmation").await, 0);
 }
@@ -279,12 +269,9 @@ async fn password_reset_by_mail_end_to_end() {
         true,
         "a refused password leaves the token usable"
     );
-    app.data(
-        As::Default,
-        "mutation { createToken(username: \"joe\", password: \"brand-new-orbit-7\") { access } }",
-        json!({}),
-    )
-    .await;
+    let create_token_mutation =
+        "mutation { createToken(username: \"joe\", password: \"brand-new-orbit-7\") { access } }";
+    app.data(As::Default, create_token_mutation, json!({})).await;
     let again = app.gql(As::Default, reset, json!({ "t": token, "p": "another-orbit-8" })).await;
     assert_eq!(
         field_errors(&again),
@@ -314,8 +301,8 @@ async fn an_expired_reset_token_is_refused() {
 async fn notify_customers_mails_every_customer_in_the_background() {
     let app = TestApp::new().await;
     let sink = SmtpSink::start().await;
-    let (_, staff) = app.user("staff", Kind::Staff).await;
-    let (_, customer) = app.user("ann", Kind::Customer).await;
+    let [(_, staff), (_, customer)] =
+        app.users([("staff", Kind::Staff), ("ann", Kind::Customer)]).await;
     app.user("bob", Kind::Customer).await;
     let notify = "mutation { notifyCustomers(message: \"Summer sale!\") { id state } }";
     app.refused(As::Token(&customer), notify, json!({}), "FORBIDDEN").await;
@@ -498,12 +485,10 @@ async fn jobs_are_a_relay_connection_newest_first() {
     let (_, staff) = app.user("staff", Kind::Staff).await;
     for i in 0..5 {
         app.user(&format!("u{i}"), Kind::Customer).await;
-        app.data(
-            As::Token(&staff),
-            "mutation($m: String!) { notifyCustomers(message: $m) { id } }",
-            json!({ "m": format!("news {i}") }),
-        )
-        .await;
+        let notify_customers_mutation =
+            "mutation($m: String!) { notifyCustomers(message: $m) { id } }";
+        app.data(As::Token(&staff), notify_customers_mutation, json!({ "m": format!("news {i}") }))
+            .await;
     }
     let page = "query($a: String) { jobs(state: QUEUED, first: 2, after: $a) { totalCount pageInfo { hasNextPage hasPreviousPage endCursor } nodes { id kind } } }";
     let first = app.data(As::Token(&staff), page, json!({ "a": null })).await;

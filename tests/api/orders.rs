@@ -9,6 +9,7 @@ use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 use serde_json::{Value, json};
 use storefront::app::AppOptions;
+use storefront::auth::model::UserRow;
 use storefront::db::schema::{carts, order_items, orders, products};
 use storefront::orders::events::{Listener, OrderEvent, OrderEvents, OrderSubscriber};
 
@@ -30,12 +31,25 @@ async fn counts(app: &TestApp) -> (i64, i64, i64) {
     (o, i, c)
 }
 
+/// A catalogue of `(title, price, inventory, quantity)`, the customer ann, and a guest cart
+/// holding `quantity` of each product.
+async fn ann_and_a_cart(
+    products: &[(&str, &str, i32, i32)],
+) -> (TestApp, Vec<i64>, (UserRow, String), String) {
+    let app = TestApp::new().await;
+    let specs: Vec<_> =
+        products.iter().map(|&(title, price, stock, _)| (title, price, stock)).collect();
+    let ids = app.catalogue(&specs).await;
+    let ann = app.user("ann", Kind::Customer).await;
+    let lines: Vec<_> = ids.iter().zip(products).map(|(id, line)| (*id, line.3)).collect();
+    let cart = cart_with(&app, None, &lines).await;
+    (app, ids, ann, cart)
+}
+
 #[tokio::test]
 async fn checkout_turns_a_cart_into_an_order_atomically() {
-    let app = TestApp::new().await;
-    let ids = app.catalogue(&[("Laptop", "1000.00", 15), ("Mouse", "50.00", 30)]).await;
-    let (ann, token) = app.user("ann", Kind::Customer).await;
-    let cart = cart_with(&app, None, &[(ids[0], 10), (ids[1], 20)]).await;
+    let (app, ids, (ann, token), cart) =
+        ann_and_a_cart(&[("Laptop", "1000.00", 15, 10), ("Mouse", "50.00", 30, 20)]).await;
     app.refused(As::Anon, ORDER, json!({ "c": cart }), "UNAUTHENTICATED").await;
 
     let order =
@@ -61,30 +75,18 @@ async fn checkout_turns_a_cart_into_an_order_atomically() {
         (5, 10),
         "stock was taken"
     );
-    app.refused(
-        As::Default,
-        "query($c: UUID!) { cart(id: $c) { id } }",
-        json!({ "c": cart }),
-        "NOT_FOUND",
-    )
-    .await;
+    let cart_query = "query($c: UUID!) { cart(id: $c) { id } }";
+    app.refused(As::Default, cart_query, json!({ "c": cart }), "NOT_FOUND").await;
     assert_eq!(counts(&app).await, (1, 2, 0), "the cart and its lines are gone");
 
     // The prices paid do not follow later price changes.
     let staff = app.user("staff", Kind::Staff).await.1;
-    app.data(
-        As::Token(&staff),
-        "mutation($id: Int!) { patchProduct(id: $id, input: { unitPrice: 1200 }) { id } }",
-        json!({ "id": ids[0] }),
-    )
-    .await;
-    let again = app
-        .data(
-            As::Token(&token),
-            "query($id: Int!) { order(id: $id) { items { unitPrice product { unitPrice } } } }",
-            json!({ "id": order["id"] }),
-        )
-        .await;
+    let patch_product_mutation =
+        "mutation($id: Int!) { patchProduct(id: $id, input: { unitPrice: 1200 }) { id } }";
+    app.data(As::Token(&staff), patch_product_mutation, json!({ "id": ids[0] })).await;
+    let again_query =
+        "query($id: Int!) { order(id: $id) { items { unitPrice product { unitPrice } } } }";
+    let again = app.data(As::Token(&token), again_query, json!({ "id": order["id"] })).await;
     assert_eq!(
         again["order"]["items"][0],
         json!({ "unitPrice": 1000, "product": { "unitPrice": 1200 } })
@@ -95,8 +97,7 @@ async fn checkout_turns_a_cart_into_an_order_atomically() {
 async fn checkout_validation_in_order() {
     let app = TestApp::new().await;
     let ids = app.catalogue(&[("A", "1.00", 10)]).await;
-    let (_, ann) = app.user("ann", Kind::Customer).await;
-    let (_, bob) = app.user("bob", Kind::Customer).await;
+    let [(_, ann), (_, bob)] = app.users([("ann", Kind::Customer), ("bob", Kind::Customer)]).await;
     let unknown = app.gql(As::Token(&ann), ORDER, json!({ "c": uuid::Uuid::new_v4() })).await;
     assert_eq!(
         field_errors(&unknown),
@@ -123,10 +124,8 @@ async fn checkout_validation_in_order() {
 
 #[tokio::test]
 async fn a_shortfall_rolls_everything_back() {
-    let app = TestApp::new().await;
-    let ids = app.catalogue(&[("A", "1.00", 10), ("B", "2.00", 10)]).await;
-    let (_, ann) = app.user("ann", Kind::Customer).await;
-    let cart = cart_with(&app, None, &[(ids[0], 4), (ids[1], 6)]).await;
+    let (app, ids, (_, ann), cart) =
+        ann_and_a_cart(&[("A", "1.00", 10, 4), ("B", "2.00", 10, 6)]).await;
     // Stock of B drops behind the cart's back (a sale elsewhere, an inventory count).
     app.sql(&format!("UPDATE products SET inventory = 5 WHERE id = {}", ids[1])).await;
     let before = counts(&app).await;
@@ -138,13 +137,8 @@ async fn a_shortfall_rolls_everything_back() {
         (10, 5),
         "A's stock was given back"
     );
-    let lines = app
-        .data(
-            As::Default,
-            "query($c: UUID!) { cart(id: $c) { items { quantity } } }",
-            json!({ "c": cart }),
-        )
-        .await;
+    let lines_query = "query($c: UUID!) { cart(id: $c) { items { quantity } } }";
+    let lines = app.data(As::Default, lines_query, json!({ "c": cart })).await;
     assert_eq!(lines["cart"]["items"], json!([{ "quantity": 4 }, { "quantity": 6 }]));
 }
 
@@ -175,9 +169,8 @@ async fn a_cart_is_ordered_once_even_by_concurrent_requests() {
 async fn three_orders() -> (TestApp, String, String, Vec<i64>) {
     let app = TestApp::new().await;
     let ids = app.catalogue(&[("A", "1.00", 100)]).await;
-    let (_, ann) = app.user("ann", Kind::Customer).await;
-    let (_, bob) = app.user("bob", Kind::Customer).await;
-    let (_, staff) = app.user("staff", Kind::Staff).await;
+    let [(_, ann), (_, bob), (_, staff)] =
+        app.users([("ann", Kind::Customer), ("bob", Kind::Customer), ("staff", Kind::Staff)]).await;
     let mut placed = Vec::new();
     for token in [&ann, &bob, &ann] {
         let cart = cart_with(&app, None, &[(ids[0], 1)]).await;

@@ -7,9 +7,9 @@ use crate::common::{As, Kind, TestApp, error, factories, field_errors};
 #[tokio::test]
 async fn catalogue_writes_need_staff_and_refusals_write_nothing() {
     let app = TestApp::new().await;
-    let (_, customer) = app.user("ann", Kind::Customer).await;
-    let (_, staff) = app.user("staff", Kind::Staff).await;
-    let (_, root_not_staff) = app.user("root", Kind::SuperuserNotStaff).await;
+    let [(_, customer), (_, staff), (_, root_not_staff)] = app
+        .users([("ann", Kind::Customer), ("staff", Kind::Staff), ("root", Kind::SuperuserNotStaff)])
+        .await;
     let mut conn = app.conn().await;
     let c = factories::collection(&mut conn, "C").await;
     let empty = factories::collection(&mut conn, "Empty").await;
@@ -60,8 +60,7 @@ async fn catalogue_writes_need_staff_and_refusals_write_nothing() {
 async fn catalogue_reads_and_reviews_stay_open_to_everyone() {
     let app = TestApp::new().await;
     let mut conn = app.conn().await;
-    let c = factories::collection(&mut conn, "C").await;
-    let p = factories::product(c.id).insert(&mut conn).await;
+    let p = factories::lone_product(&mut conn).await;
     drop(conn);
     let read = "{ products { totalCount } collections { id } }";
     let review = "mutation($p: Int!) { createReview(productId: $p, input: { name: \"a\", description: \"b\" }) { id } }";
@@ -75,8 +74,8 @@ async fn catalogue_reads_and_reviews_stay_open_to_everyone() {
 #[tokio::test]
 async fn only_superusers_administer_privileges_and_staff_only_read_them() {
     let app = TestApp::new().await;
-    let (_, staff) = app.user("staff", Kind::Staff).await;
-    let (_, ann_token) = app.user("ann", Kind::Customer).await;
+    let [(_, staff), (_, ann_token)] =
+        app.users([("staff", Kind::Staff), ("ann", Kind::Customer)]).await;
     let admin_ops = [
         "{ groups { id } }",
         "{ permissions { codename } }",
@@ -144,13 +143,8 @@ async fn the_permission_catalogue_has_the_models_and_the_custom_permissions() {
 async fn groups_are_validated_unique_and_need_existing_users() {
     let app = TestApp::new().await;
     let (_, root) = app.user("root", Kind::Superuser).await;
-    let bad = app
-        .gql(
-            As::Token(&root),
-            "mutation { createGroup(name: \" \", permissions: [\"store.fly\"]) { id } }",
-            json!({}),
-        )
-        .await;
+    let bad_mutation = "mutation { createGroup(name: \" \", permissions: [\"store.fly\"]) { id } }";
+    let bad = app.gql(As::Token(&root), bad_mutation, json!({})).await;
     assert_eq!(
         field_errors(&bad),
         json!({ "name": ["This field may not be blank."], "permissions": ["Invalid permission \"store.fly\"."] })
@@ -161,29 +155,20 @@ async fn groups_are_validated_unique_and_need_existing_users() {
         .gql(As::Token(&root), "mutation { createGroup(name: \"Support\") { id } }", json!({}))
         .await;
     assert_eq!(field_errors(&dup), json!({ "name": ["group with this name already exists."] }));
-    app.refused(
-        As::Token(&root),
-        "mutation { addUserToGroup(userId: 999, groupId: 1) }",
-        json!({}),
-        "NOT_FOUND",
-    )
-    .await;
+    let add_user_to_group_mutation = "mutation { addUserToGroup(userId: 999, groupId: 1) }";
+    app.refused(As::Token(&root), add_user_to_group_mutation, json!({}), "NOT_FOUND").await;
 }
 
 #[tokio::test]
 async fn set_staff_opens_the_catalogue_to_the_promoted_user() {
     let app = TestApp::new().await;
-    let (ann, ann_token) = app.user("ann", Kind::Customer).await;
-    let (_, root) = app.user("root", Kind::Superuser).await;
+    let [(ann, ann_token), (_, root)] =
+        app.users([("ann", Kind::Customer), ("root", Kind::Superuser)]).await;
     let create = "mutation { createCollection(input: { title: \"Mine\" }) { id } }";
     app.refused(As::Token(&ann_token), create, json!({}), "FORBIDDEN").await;
-    let promoted = app
-        .data(
-            As::Token(&root),
-            "mutation($u: Int!) { setStaff(userId: $u, isStaff: true) { username isStaff } }",
-            json!({ "u": ann.id }),
-        )
-        .await;
+    let promoted_mutation =
+        "mutation($u: Int!) { setStaff(userId: $u, isStaff: true) { username isStaff } }";
+    let promoted = app.data(As::Token(&root), promoted_mutation, json!({ "u": ann.id })).await;
     assert_eq!(promoted["setStaff"], json!({ "username": "ann", "isStaff": true }));
     app.data(As::Token(&ann_token), create, json!({})).await;
 }

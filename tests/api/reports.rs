@@ -65,13 +65,8 @@ async fn sales_and_top_sellers_match_hand_computed_values() {
     let one = "{ topSellingProducts(limit: 1) { product { title } } }";
     let data = app.data(As::Default, one, json!({})).await;
     assert_eq!(data["topSellingProducts"], json!([{ "product": { "title": "Desk" } }]));
-    app.refused(
-        As::Default,
-        "{ topSellingProducts(limit: 0) { revenue } }",
-        json!({}),
-        "BAD_USER_INPUT",
-    )
-    .await;
+    let top_selling_products_query = "{ topSellingProducts(limit: 0) { revenue } }";
+    app.refused(As::Default, top_selling_products_query, json!({}), "BAD_USER_INPUT").await;
 }
 
 #[tokio::test]

@@ -28,46 +28,23 @@ async fn reviews_are_created_listed_and_scoped_to_their_product() {
     assert_eq!(review["date"], Utc::now().date_naive().to_string());
     assert_eq!(review["productId"], p1.id);
 
-    let list = app
-        .data(
-            As::Default,
-            "query($p: Int!) { reviews(productId: $p) { id name } }",
-            json!({ "p": p1.id }),
-        )
-        .await;
+    let list_query = "query($p: Int!) { reviews(productId: $p) { id name } }";
+    let list = app.data(As::Default, list_query, json!({ "p": p1.id })).await;
     assert_eq!(list["reviews"], json!([{ "id": id, "name": "Ann" }]));
-    let other = app
-        .data(
-            As::Default,
-            "query($p: Int!) { reviews(productId: $p) { id } }",
-            json!({ "p": p2.id }),
-        )
-        .await;
+    let other_query = "query($p: Int!) { reviews(productId: $p) { id } }";
+    let other = app.data(As::Default, other_query, json!({ "p": p2.id })).await;
     assert_eq!(other["reviews"], json!([]));
-    let nested = app
-        .data(
-            As::Default,
-            "query($p: Int!) { product(id: $p) { reviews { id } } }",
-            json!({ "p": p1.id }),
-        )
-        .await;
+    let nested_query = "query($p: Int!) { product(id: $p) { reviews { id } } }";
+    let nested = app.data(As::Default, nested_query, json!({ "p": p1.id })).await;
     assert_eq!(nested["product"]["reviews"], json!([{ "id": id }]));
-    let one = app
-        .data(
-            As::Default,
-            "query($p: Int!, $id: Int!) { review(productId: $p, id: $id) { description } }",
-            json!({ "p": p1.id, "id": id }),
-        )
-        .await;
+    let one_query = "query($p: Int!, $id: Int!) { review(productId: $p, id: $id) { description } }";
+    let one = app.data(As::Default, one_query, json!({ "p": p1.id, "id": id })).await;
     assert_eq!(one["review"]["description"], "Great");
 
-    let wrong_product = app
-        .gql(
-            As::Default,
-            "query($p: Int!, $id: Int!) { review(productId: $p, id: $id) { id } }",
-            json!({ "p": p2.id, "id": id }),
-        )
-        .await;
+    let wrong_product_query =
+        "query($p: Int!, $id: Int!) { review(productId: $p, id: $id) { id } }";
+    let wrong_product =
+        app.gql(As::Default, wrong_product_query, json!({ "p": p2.id, "id": id })).await;
     error(&wrong_product, "NOT_FOUND", 404);
     let unknown = app.data(As::Default, "{ reviews(productId: 999999) { id } }", json!({})).await;
     assert_eq!(unknown["reviews"], json!([]));

@@ -8,8 +8,7 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode};
 use diesel_async::RunQueryDsl;
 use serde_json::{Value, json};
-use storefront::app::{AppOptions, Settings};
-use storefront::carts::model::HoldPolicy;
+use storefront::app::AppOptions;
 use storefront::throttle::Throttles;
 
 use crate::common::{As, Kind, TestApp, error, factories, field_errors, post_graphql};
@@ -154,9 +153,10 @@ async fn a_new_password_and_logouts_revoke_tokens_at_once() {
             "Token is invalid or expired."
         );
     }
+    let refresh_token_mutation = "mutation($r: String!) { refreshToken(refresh: $r) { access } }";
     app.refused(
         As::Default,
-        "mutation($r: String!) { refreshToken(refresh: $r) { access } }",
+        refresh_token_mutation,
         json!({ "r": tablet.refresh }),
         "UNAUTHENTICATED",
     )
@@ -216,9 +216,9 @@ const PRIVILEGED: [&str; 8] = [
 #[tokio::test]
 async fn only_superusers_change_privileges_and_never_their_own() {
     let app = TestApp::new().await;
-    let (staff, staff_token) = app.user("staff", Kind::Staff).await;
-    let (ann, _) = app.user("ann", Kind::Customer).await;
-    let (root, root_token) = app.user("root", Kind::Superuser).await;
+    let [(staff, staff_token), (ann, _), (root, root_token)] = app
+        .users([("staff", Kind::Staff), ("ann", Kind::Customer), ("root", Kind::Superuser)])
+        .await;
     for query in PRIVILEGED {
         for target in [ann.id, staff.id] {
             let vars = json!({ "u": target });
@@ -240,8 +240,8 @@ async fn only_superusers_change_privileges_and_never_their_own() {
 #[tokio::test]
 async fn a_change_is_audited_with_the_request_id_and_a_failed_one_is_not() {
     let app = TestApp::new().await;
-    let (ann, _) = app.user("ann", Kind::Customer).await;
-    let (root, root_token) = app.user("root", Kind::Superuser).await;
+    let [(ann, _), (root, root_token)] =
+        app.users([("ann", Kind::Customer), ("root", Kind::Superuser)]).await;
     let request = Request::post("/graphql")
         .header("content-type", "application/json")
         .header("authorization", format!("Bearer {root_token}"))
@@ -267,8 +267,8 @@ async fn a_change_is_audited_with_the_request_id_and_a_failed_one_is_not() {
 #[tokio::test]
 async fn deactivation_ends_sessions_at_once_and_activation_allows_sign_in_again() {
     let app = TestApp::new().await;
-    let (_, root_token) = app.user("root", Kind::Superuser).await;
-    let (carl, carl_token) = app.user("carl", Kind::Customer).await;
+    let [(_, root_token), (carl, carl_token)] =
+        app.users([("root", Kind::Superuser), ("carl", Kind::Customer)]).await;
     let deactivate = "mutation($u: Int!) { deactivateUser(userId: $u) { isActive isSuperuser } }";
     let deactivated = app.data(As::Token(&root_token), deactivate, json!({ "u": carl.id })).await;
     assert_eq!(deactivated["deactivateUser"], json!({ "isActive": false, "isSuperuser": false }));
@@ -325,13 +325,11 @@ async fn two_superusers_deactivating_each_other_leave_one() {
 async fn reviews_belong_to_their_author() {
     let app = TestApp::new().await;
     let mut conn = app.conn().await;
-    let c = factories::collection(&mut conn, "C").await;
-    let p = factories::product(c.id).insert(&mut conn).await;
+    let p = factories::lone_product(&mut conn).await;
     let anonymous_review = factories::review(&mut conn, p.id, "Anon").await;
     drop(conn);
-    let (_, ann) = app.user("ann", Kind::Customer).await;
-    let (_, bob) = app.user("bob", Kind::Customer).await;
-    let (_, staff) = app.user("staff", Kind::Staff).await;
+    let [(_, ann), (_, bob), (_, staff)] =
+        app.users([("ann", Kind::Customer), ("bob", Kind::Customer), ("staff", Kind::Staff)]).await;
     let create = "mutation($p: Int!) { createReview(productId: $p, input: { name: \"Ann\", description: \"Good\" }) { id } }";
     let id = app.data(As::Token(&ann), create, json!({ "p": p.id })).await["createReview"]["id"]
         .as_i64()
@@ -443,13 +441,8 @@ async fn one_client_cannot_hoard_the_stock_and_a_shopper_still_buys() {
     }
     assert!(stopped, "the cart loop was never stopped");
     assert_eq!(carts, 10);
-    let available = app
-        .data(
-            As::Default,
-            "query($p: Int!) { product(id: $p) { availableInventory } }",
-            json!({ "p": product.id }),
-        )
-        .await;
+    let available_query = "query($p: Int!) { product(id: $p) { availableInventory } }";
+    let available = app.data(As::Default, available_query, json!({ "p": product.id })).await;
     assert_eq!(available["product"]["availableInventory"], 300 - 200);
     // A real shopper, elsewhere, fills a cart and buys.
     let (_, token) = app.user("shopper", Kind::Customer).await;
@@ -469,14 +462,7 @@ async fn one_client_cannot_hoard_the_stock_and_a_shopper_still_buys() {
 #[tokio::test]
 async fn guest_carts_hold_stock_for_less_time_than_signed_in_carts() {
     let app = TestApp::with_options(AppOptions {
-        settings: Settings {
-            hold: HoldPolicy {
-                signed_in: Duration::from_secs(10),
-                guest: Duration::from_secs(2),
-                ..Settings::default().hold
-            },
-            ..Settings::default()
-        },
+        settings: TestApp::holds(10, 2),
         throttles: Throttles::new(false),
         ..AppOptions::default()
     })
@@ -493,14 +479,9 @@ async fn guest_carts_hold_stock_for_less_time_than_signed_in_carts() {
         .await["createCart"]["id"]
         .clone();
     app.data(As::Default, add, json!({ "c": guest, "p": guest_product.id })).await;
-    let member = app
-        .data(
-            As::Token(&token),
-            "mutation { createCart { id } }",
-            json!({}),
-        )
-        .await["createCart"]["id"]
-        .clone();
+    let member_mutation = "mutation { createCart { id } }";
+    let member =
+        app.data(As::Token(&token), member_mutation, json!({})).await["createCart"]["id"].clone();
     app.data(As::Token(&token), add, json!({ "c": member, "p": member_product.id })).await;
     let available = "query($a: Int!, $b: Int!) { a: product(id: $a) { availableInventory } b: product(id: $b) { availableInventory } }";
     let ids = json!({ "a": guest_product.id, "b": member_product.id });

@@ -31,13 +31,8 @@ async fn seed_loads_a_deterministic_catalogue_and_refuses_to_overwrite_without_f
     drop(conn);
     assert_eq!(app.data(As::Default, query, json!({})).await, first, "the same data on every run");
 
-    let duplicates = app
-        .data(
-            As::Default,
-            "{ products(first: 100, search: \"Coffee\") { nodes { title } } }",
-            json!({}),
-        )
-        .await;
+    let duplicates_query = "{ products(first: 100, search: \"Coffee\") { nodes { title } } }";
+    let duplicates = app.data(As::Default, duplicates_query, json!({})).await;
     let titles: Vec<&str> = duplicates["products"]["nodes"]
         .as_array()
         .map(|n| n.iter().filter_map(|x| x["title"].as_str()).collect())

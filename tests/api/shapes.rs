@@ -31,12 +31,9 @@ const COLLECTIONS: &str = "{
 #[tokio::test]
 async fn catalogue_queries_keep_their_shape() {
     let app = TestApp::new().await;
+    let ids =
+        app.catalogue(&[("Lamp", "20.00", 5), ("Chair", "45.50", 0), ("Desk", "120.00", 2)]).await;
     let mut conn = app.conn().await;
-    let ids = factories::catalogue(
-        &mut conn,
-        &[("Lamp", "20.00", 5), ("Chair", "45.50", 0), ("Desk", "120.00", 2)],
-    )
-    .await;
     factories::review(&mut conn, ids[0], "Ann").await;
     drop(conn);
 

@@ -107,8 +107,7 @@ async fn taggings_of_another_kind_with_the_same_id_are_not_the_products() {
 #[tokio::test]
 async fn likes_are_idempotent_per_user_and_counted() {
     let (app, ids) = shop(&["Kettle"]).await;
-    let (_, ann) = app.user("ann", Kind::Customer).await;
-    let (_, bob) = app.user("bob", Kind::Customer).await;
+    let [(_, ann), (_, bob)] = app.users([("ann", Kind::Customer), ("bob", Kind::Customer)]).await;
     let vars = json!({ "p": ids[0] });
     app.data(As::Token(&ann), LIKE, vars.clone()).await;
     let liked = app.data(As::Token(&ann), LIKE, vars.clone()).await;

@@ -27,6 +27,14 @@ async fn app() -> TestApp {
     TestApp::with_options(AppOptions { budget, ..AppOptions::default() }).await
 }
 
+/// The app served on a real socket, and a client connected to it as a staff user.
+async fn as_staff(app: &TestApp) -> (Served, WsClient) {
+    let served = Served::start(app.router.clone()).await;
+    let (_, staff) = app.user("staff", Kind::Staff).await;
+    let client = WsClient::connect(served.addr, Some(&staff)).await;
+    (served, client)
+}
+
 #[tokio::test]
 async fn subscribe_before_init_is_unauthorized_and_init_must_come_in_time() {
     let app = app().await;
@@ -69,9 +77,7 @@ async fn ping_pong_init_once_and_unknown_messages() {
 #[tokio::test]
 async fn operations_complete_both_ways_and_ids_are_unique_while_active() {
     let app = app().await;
-    let served = Served::start(app.router.clone()).await;
-    let (_, staff) = app.user("staff", Kind::Staff).await;
-    let mut client = WsClient::connect(served.addr, Some(&staff)).await;
+    let (_served, mut client) = as_staff(&app).await;
     // A query over the socket: one `next`, then the server's `complete`.
     client.subscribe("q", "{ __typename }").await;
     assert_eq!(
@@ -132,9 +138,7 @@ async fn invalid_documents_get_one_error_message_and_the_budget_applies() {
 #[tokio::test]
 async fn operations_and_message_sizes_are_capped_per_socket() {
     let app = app().await;
-    let served = Served::start(app.router.clone()).await;
-    let (_, staff) = app.user("staff", Kind::Staff).await;
-    let mut client = WsClient::connect(served.addr, Some(&staff)).await;
+    let (_served, mut client) = as_staff(&app).await;
     client.subscribe("1", WATCH_ORDERS).await;
     client.subscribe("2", WATCH_ORDERS).await;
     client.subscribe("3", WATCH_ORDERS).await;
@@ -194,8 +198,8 @@ async fn bad_tokens_are_forbidden_and_expiry_closes_the_socket() {
 async fn deactivation_and_losing_staff_close_the_socket_within_5_seconds() {
     let app = app().await;
     let served = Served::start(app.router.clone()).await;
-    let (staff, staff_token) = app.user("staff", Kind::Staff).await;
-    let (other, other_token) = app.user("other", Kind::Staff).await;
+    let [(staff, staff_token), (other, other_token)] =
+        app.users([("staff", Kind::Staff), ("other", Kind::Staff)]).await;
     let mut demoted = WsClient::connect(served.addr, Some(&staff_token)).await;
     demoted.subscribe("1", WATCH_ORDERS).await;
     let mut deactivated = WsClient::connect(served.addr, Some(&other_token)).await;
@@ -234,11 +238,7 @@ async fn signing_out_closes_the_sessions_sockets() {
     let mut client = WsClient::connect(served.addr, Some(&session.access)).await;
     client.subscribe("1", WATCH_ORDERS).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    app.data(
-        As::Default,
-        "mutation($r: String!) { logout(refresh: $r) }",
-        serde_json::json!({ "r": session.refresh }),
-    )
-    .await;
+    let logout_mutation = "mutation($r: String!) { logout(refresh: $r) }";
+    app.data(As::Default, logout_mutation, serde_json::json!({ "r": session.refresh })).await;
     client.expect_close_within(4403, Duration::from_secs(5)).await;
 }

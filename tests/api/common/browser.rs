@@ -13,7 +13,6 @@ use std::time::Duration;
 use base64::Engine;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio_tungstenite::tungstenite::Message;
 
 type Socket =
@@ -62,20 +61,13 @@ impl Browser {
             .kill_on_drop(true)
             .spawn()
             .unwrap_or_else(|e| panic!("{} could not start: {e}", executable().display()));
-        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        let devtools = tokio::time::timeout(Duration::from_secs(30), async {
-            while let Some(line) = lines.next_line().await.unwrap() {
-                if let Some(url) = line.strip_prefix("DevTools listening on ws://") {
-                    return url.split('/').next().map(str::to_owned);
-                }
-            }
-            None
+        let stderr = child.stderr.take().unwrap();
+        let devtools = super::announced(stderr, Duration::from_secs(30), |line| {
+            let url = line.strip_prefix("DevTools listening on ws://")?;
+            url.split('/').next().map(str::to_owned)
         })
         .await
-        .ok()
-        .flatten()
         .expect("Chromium did not open its DevTools endpoint");
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
         Self { _child: child, profile, devtools }
     }
 

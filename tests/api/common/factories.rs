@@ -24,6 +24,12 @@ pub async fn collection(conn: &mut AsyncPgConnection, title: &str) -> Collection
     .expect("collection")
 }
 
+/// One product with the defaults, in a new collection "C".
+pub async fn lone_product(conn: &mut AsyncPgConnection) -> ProductRow {
+    let c = collection(conn, "C").await;
+    product(c.id).insert(conn).await
+}
+
 /// A product builder with sensible defaults.
 pub struct ProductFactory {
     product: NewProduct,

@@ -3,8 +3,6 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt, BufReader};
-
 use super::{TEST_SECRET, TestApp};
 
 /// One running `storefront serve`.
@@ -40,21 +38,12 @@ impl Instance {
             .kill_on_drop(true);
         let mut child = command.spawn().expect("the storefront binary");
         let stdout = child.stdout.take().expect("stdout");
-        let mut lines = BufReader::new(stdout).lines();
-        let addr = tokio::time::timeout(Duration::from_secs(60), async {
-            while let Some(line) = lines.next_line().await.unwrap() {
-                if let Some(rest) = line.split("http://").nth(1) {
-                    return rest.trim_end_matches("/graphql (Ctrl-C to stop)").parse().ok();
-                }
-            }
-            None
+        let addr = super::announced(stdout, Duration::from_secs(60), |line| {
+            let rest = line.split("http://").nth(1)?;
+            rest.trim_end_matches("/graphql (Ctrl-C to stop)").parse().ok()
         })
         .await
-        .ok()
-        .flatten()
         .expect("the instance did not start");
-        // Keep reading standard output so the instance never blocks on a full pipe.
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
         Self { child, addr }
     }
 
