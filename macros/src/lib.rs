@@ -23,8 +23,9 @@
 use proc_macro::TokenStream;
 use proc_macro2::TokenStream as Tokens;
 use quote::quote;
+use syn::punctuated::Punctuated;
 use syn::{
-    Attribute, FnArg, ImplItem, ImplItemFn, ItemImpl, Meta, Pat, Type, parse_macro_input,
+    Attribute, FnArg, ImplItem, ImplItemFn, ItemImpl, Meta, Pat, Token, Type, parse_macro_input,
     parse_quote, spanned::Spanned,
 };
 
@@ -105,13 +106,10 @@ fn add_directive(attrs: &mut Vec<Attribute>) -> syn::Result<()> {
             let Meta::List(list) = &mut attr.meta else {
                 return Err(syn::Error::new(attr.span(), "expected #[graphql(...)]"));
             };
-            let existing = &list.tokens;
-            let ends_with_comma = existing.to_string().trim_end().ends_with(',');
-            list.tokens = if ends_with_comma {
-                quote!(#existing #directive)
-            } else {
-                quote!(#existing, #directive)
-            };
+            let mut items =
+                list.parse_args_with(Punctuated::<Meta, Token![,]>::parse_terminated)?;
+            items.push(parse_quote!(#directive));
+            list.tokens = quote!(#items);
         }
         None => attrs.push(parse_quote!(#[graphql(#directive)])),
     }
