@@ -1,14 +1,13 @@
 //! The task handlers of every domain, composed for the job worker (`jobs` is the queue;
 //! this module, like the schema, sits above the domains it calls).
 //!
-//! The task handlers. Each reads what it needs from the database when it runs, so a
-//! retried job uses current data; a returned error makes graphile_worker retry it with
-//! exponential backoff until its `max_attempts`.
+//! Each task reads what it needs through the domains' repos when it runs (this module
+//! holds no SQL), so a retried job uses current data; a returned error makes
+//! graphile_worker retry it with exponential backoff until its `max_attempts`.
 
 use std::time::Duration;
 
-use diesel::prelude::*;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::AsyncPgConnection;
 use graphile_worker::{IntoTaskHandlerResult, TaskHandler, WorkerContext, WorkerOptions};
 use lettre::message::Mailbox;
 use lettre::message::header::ContentType;
@@ -17,7 +16,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::auth::model::UserRow;
-use crate::db::schema::{customers, users};
 use crate::email::{Email, templates};
 use crate::invoices::model::{Line, Seller};
 use crate::invoices::repo as invoices;
@@ -91,14 +89,7 @@ fn mailbox(user: &UserRow) -> Result<Mailbox, String> {
 }
 
 async fn load_user(deps: &JobDeps, user_id: i64) -> Result<Option<UserRow>, String> {
-    let mut conn = pooled(deps).await?;
-    users::table
-        .find(user_id)
-        .select(UserRow::as_select())
-        .first(&mut conn)
-        .await
-        .optional()
-        .map_err(|e| e.to_string())
+    crate::auth::repo::find_user(&mut *pooled(deps).await?, user_id).await.map_err(err)
 }
 
 fn err(e: impl std::fmt::Display) -> String {
@@ -288,15 +279,8 @@ impl Task for NotifyCustomers {
         let mut sent = 0_usize;
         loop {
             let mut conn = pooled(deps).await?;
-            let batch: Vec<UserRow> = users::table
-                .inner_join(customers::table)
-                .filter(users::id.gt(after).and(users::is_active.eq(true)))
-                .order(users::id.asc())
-                .limit(NOTIFY_BATCH)
-                .select(UserRow::as_select())
-                .load(&mut conn)
-                .await
-                .map_err(err)?;
+            let batch = crate::customers::repo::active_users_after(&mut conn, after, NOTIFY_BATCH);
+            let batch = batch.await.map_err(err)?;
             drop(conn);
             let Some(last) = batch.last() else { break };
             after = last.id;

@@ -4,6 +4,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use super::model::{CUSTOMER_DELETE_GUARD, CustomerChanges, CustomerRow, NewCustomer};
+use crate::auth::model::UserRow;
 use serde_json::Value as Json;
 
 use crate::db::pagination::KeysetSource;
@@ -169,4 +170,15 @@ pub async fn stats(conn: &mut AsyncPgConnection, ids: &[i64]) -> AppResult<Vec<C
     .bind::<diesel::sql_types::Array<diesel::sql_types::BigInt>, _>(ids)
     .load(conn)
     .await?)
+}
+
+/// Up to `limit` active users with a customer profile whose id is above `after`, by id (a
+/// mailing's batches).
+pub async fn active_users_after(
+    conn: &mut AsyncPgConnection, after: i64, limit: i64,
+) -> AppResult<Vec<UserRow>> {
+    use crate::db::schema::users;
+    let query = users::table.inner_join(customers::table);
+    let query = query.filter(users::id.gt(after).and(users::is_active.eq(true)));
+    Ok(query.order(users::id.asc()).limit(limit).select(UserRow::as_select()).load(conn).await?)
 }
