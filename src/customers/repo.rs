@@ -3,10 +3,10 @@
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
-use super::model::{CUSTOMER_DELETE_GUARD, CustomerChanges, CustomerRow, NewCustomer};
-use crate::auth::model::UserRow;
 use serde_json::Value as Json;
 
+use super::model::{CUSTOMER_DELETE_GUARD, CustomerChanges, CustomerRow, NewCustomer};
+use crate::auth::model::UserRow;
 use crate::db::pagination::KeysetSource;
 use crate::db::schema::customers;
 use crate::db::sql::{Bind, Sql};

@@ -6,28 +6,24 @@ use std::sync::LazyLock;
 use minijinja::Environment;
 use serde::Serialize;
 
+/// `(name, source)` of each message's subject, text and HTML templates, compiled in.
+macro_rules! messages {
+    (@part $name:literal, $part:literal) => {
+        (concat!($name, $part), include_str!(concat!("../../templates/emails/", $name, $part)))
+    };
+    ($($name:literal),+) => {
+        [$(
+            messages!(@part $name, ".subject"),
+            messages!(@part $name, ".txt"),
+            messages!(@part $name, ".html"),
+        )+]
+    };
+}
+
 static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
     let mut env = Environment::new();
-    let sources: [(&str, &str); 15] = [
-        ("email_changed.subject", include_str!("../../templates/emails/email_changed.subject")),
-        ("email_changed.txt", include_str!("../../templates/emails/email_changed.txt")),
-        ("email_changed.html", include_str!("../../templates/emails/email_changed.html")),
-        ("welcome.subject", include_str!("../../templates/emails/welcome.subject")),
-        ("welcome.txt", include_str!("../../templates/emails/welcome.txt")),
-        ("welcome.html", include_str!("../../templates/emails/welcome.html")),
-        (
-            "order_confirmation.subject",
-            include_str!("../../templates/emails/order_confirmation.subject"),
-        ),
-        ("order_confirmation.txt", include_str!("../../templates/emails/order_confirmation.txt")),
-        ("order_confirmation.html", include_str!("../../templates/emails/order_confirmation.html")),
-        ("password_reset.subject", include_str!("../../templates/emails/password_reset.subject")),
-        ("password_reset.txt", include_str!("../../templates/emails/password_reset.txt")),
-        ("password_reset.html", include_str!("../../templates/emails/password_reset.html")),
-        ("notify.subject", include_str!("../../templates/emails/notify.subject")),
-        ("notify.txt", include_str!("../../templates/emails/notify.txt")),
-        ("notify.html", include_str!("../../templates/emails/notify.html")),
-    ];
+    let sources =
+        messages!("email_changed", "welcome", "order_confirmation", "password_reset", "notify");
     for (name, source) in sources {
         if let Err(error) = env.add_template(name, source) {
             tracing::error!(%error, template = name, "invalid e-mail template");
